@@ -1,0 +1,1 @@
+"""Device drivers behind small interfaces, and their simulators. Never imports the engine."""

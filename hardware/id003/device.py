@@ -1,0 +1,272 @@
+"""A JCM-like ID-003 acceptor as a pure model: frames and time in, reply frames out.
+
+The pty shell in :mod:`.simulator` moves its bytes; tests and the demo steer it (insert notes,
+jam, open the stacker, cut the power).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hardware.id003.codes import (
+    Command,
+    CurrencyTable,
+    RejectReason,
+    Status,
+)
+from hardware.id003.frames import Frame
+
+# ASSUMED: no public source gives a JPY unit's 0x8A reply. By analogy with the USD/EUR tables
+# (reference/id003.md §3): 0x61 ¥1000, 0x62 ¥2000, 0x63 ¥5000, 0x64 ¥10000, country 0x0A.
+YEN_CURRENCY_TABLE = bytes.fromhex("610A0103620A0203630A0503640A0104")
+DEFAULT_VERSION = "i(JPN)100-SS ID003-05V000-00 01JAN26 SIM "
+
+_NOTE_IN_ACCEPTOR = {
+    Status.ACCEPTING,
+    Status.ESCROW,
+    Status.HOLDING,
+    Status.RETURNING,
+    Status.REJECTING,
+}
+_INHIBITED = bytes((RejectReason.INHIBITED,))
+_NOTE_IN_STACKER = {Status.STACKING, Status.VEND_VALID}
+
+
+@dataclass
+class Timing:
+    """Seconds each transient state lasts."""
+
+    accepting: float = 0.3
+    stack_1: float = 0.2  # STACK-1: VEND VALID once the note passes the lever
+    stack_2: float = 0.5  # STACK-2: VEND VALID only when the note is fully stacked
+    stacked: float = 0.2
+    returning: float = 0.4
+    rejecting: float = 0.4
+    initialize: float = 0.4
+    cheated: float = 1.0
+    escrow_timeout: float = 10.0  # undecided escrow is rejected (0x79) after this
+
+
+@dataclass
+class DeviceCounters:
+    stacked: list[int] = field(default_factory=list)  # values in the cash box, in order
+    returned: int = 0  # notes handed back to the member (returned or rejected)
+    removed_by_staff: int = 0  # jammed notes pulled out before VEND VALID
+
+
+class SimulatedDevice:
+    """The acceptor's behaviour. Not thread-safe: the shell serialises access."""
+
+    def __init__(
+        self,
+        currency: bytes = YEN_CURRENCY_TABLE,
+        timing: Timing | None = None,
+        capacity: int = 1000,
+        version: str = DEFAULT_VERSION,
+    ) -> None:
+        self.currency_data = currency
+        self.currency = CurrencyTable.parse(currency)
+        self.timing = timing or Timing()
+        self.capacity = capacity
+        self.version = version
+        self.counters = DeviceCounters()
+        self.powered = True
+        self.stacker_open = False
+        self.failure_code: int | None = None
+        self.jam_next: str | None = None  # "before_vend" | "after_vend": for the next note
+        self.cheat_next = False
+        self.settings: dict[int, bytes] = {Command.SET_INHIBIT: b"\x01"}
+        self._state = Status.POWER_UP
+        self._data = b""
+        self._until: float | None = None
+        self._note: int | None = None  # escrow code of the note inside
+        self._counted = False  # the note inside is already in counters.stacked
+        self._jam_after_ack = False
+
+    # ---- what the host sees ----------------------------------------------------------
+    @property
+    def status(self) -> Frame:
+        state = self._state
+        if state in (Status.IDLING, Status.DISABLED):
+            if self.failure_code is not None:
+                return Frame(Status.FAILURE, bytes((self.failure_code,)))
+            if self.stacker_open:
+                return Frame(Status.STACKER_OPEN)
+            if len(self.counters.stacked) >= self.capacity:
+                return Frame(Status.STACKER_FULL)
+            state = Status.DISABLED if self.inhibited else Status.IDLING
+        return Frame(state, self._data)
+
+    @property
+    def inhibited(self) -> bool:
+        return self.settings.get(Command.SET_INHIBIT, b"\x01") != b"\x00"
+
+    @property
+    def busy(self) -> bool:
+        return self._state not in (Status.IDLING, Status.DISABLED)
+
+    def handle(self, frame: Frame, now: float) -> Frame | None:
+        """A command from the host; returns the reply (None: no reply, as after ACK)."""
+        self.advance(now)
+        if not self.powered:
+            return None
+        code = frame.code
+        if code == Command.STATUS_REQUEST:
+            return self.status
+        if code == Command.ACK:
+            self._on_ack(now)
+            return None
+        if 0xC0 <= code <= 0xC7:
+            self.settings[code] = frame.data
+            return frame
+        if 0x80 <= code <= 0x87:
+            return Frame(code, self.settings.get(code + 0x40, b"\x00"))
+        if code == Command.VERSION_REQUEST:
+            return Frame(code, self.version.encode("ascii"))
+        if code == Command.BOOT_VERSION_REQUEST:
+            return Frame(code, b"B05 ")
+        if code == Command.CURRENCY_ASSIGN_REQUEST:
+            return Frame(code, self.currency_data)
+        if code == Command.RESET:
+            self._reset(now)
+            return Frame(Status.ACK)
+        if code in (Command.STACK_1, Command.STACK_2) and self._state in (
+            Status.ESCROW,
+            Status.HOLDING,
+        ):
+            stack_time = self.timing.stack_1 if code == Command.STACK_1 else self.timing.stack_2
+            self._go(Status.STACKING, now + stack_time)
+            return Frame(Status.ACK)
+        if code == Command.RETURN and self._state in (Status.ESCROW, Status.HOLDING):
+            self._go(Status.RETURNING, now + self.timing.returning)
+            return Frame(Status.ACK)
+        if code == Command.HOLD and self._state in (Status.ESCROW, Status.HOLDING):
+            self._go(Status.HOLDING, now + self.timing.escrow_timeout, self._data)
+            return Frame(Status.ACK)
+        if code == Command.WAIT:
+            return Frame(Status.ACK)
+        return Frame(Status.INVALID_COMMAND)
+
+    # ---- the physical world ----------------------------------------------------------
+    def insert(self, escrow_code: int | None, now: float) -> bool:
+        """Feed a note (None: a note the unit cannot recognise). False if the unit is busy."""
+        self.advance(now)
+        if (
+            not self.powered
+            or self.busy
+            or self.status.code not in (Status.IDLING, Status.DISABLED)
+        ):
+            return False
+        self._note, self._counted = escrow_code, False
+        if self.inhibited:
+            self._go(Status.REJECTING, now + self.timing.rejecting, _INHIBITED)
+        else:
+            self._go(Status.ACCEPTING, now + self.timing.accepting)
+        return True
+
+    def code_of(self, value: int) -> int:
+        for denomination in self.currency:
+            if denomination.value == value:
+                return denomination.escrow_code
+        raise ValueError(f"the currency table has no {value} note")
+
+    def clear_jam(self, now: float) -> None:
+        """Staff open the unit and clear a jam; a note not yet counted is taken out."""
+        if self._state in (Status.ACCEPTOR_JAM, Status.STACKER_JAM):
+            if not self._counted:
+                self.counters.removed_by_staff += 1
+            self._idle()
+
+    def power_cut(self) -> None:
+        """Power lost: the unit remembers only where a note was (ID-003 power-up statuses)."""
+        self.powered = False
+        if self._state in _NOTE_IN_STACKER or (self._state == Status.STACKED and not self._counted):
+            self._go(Status.POWER_UP_BILL_IN_STACKER, None)
+        elif self._state in _NOTE_IN_ACCEPTOR:
+            self._go(Status.POWER_UP_BILL_IN_ACCEPTOR, None)
+        else:
+            self._go(Status.POWER_UP, None)
+            self._note = None
+
+    def power_on(self) -> None:
+        self.powered = True
+        self.settings = {Command.SET_INHIBIT: b"\x01"}
+
+    def collect(self) -> list[int]:
+        """Staff empty the cash box."""
+        box, self.counters.stacked = self.counters.stacked, []
+        return box
+
+    # ---- internals -------------------------------------------------------------------
+    def advance(self, now: float) -> None:
+        """Run the clock: end transient states whose time is up."""
+        while self._until is not None and now >= self._until:
+            self._timer_done(self._until)
+
+    def _timer_done(self, at: float) -> None:
+        state, timing = self._state, self.timing
+        if state == Status.ACCEPTING:
+            self._after_validation(at)
+        elif state in (Status.ESCROW, Status.HOLDING):
+            self._go(Status.REJECTING, at + timing.rejecting, _INHIBITED)
+        elif state == Status.STACKING:
+            if self.jam_next == "before_vend":
+                self.jam_next = None
+                self._go(Status.STACKER_JAM, None)
+            else:
+                self._count_note()
+                self._jam_after_ack = self.jam_next == "after_vend"
+                self.jam_next = None if self._jam_after_ack else self.jam_next
+                self._go(Status.VEND_VALID, None)
+        elif state in (Status.RETURNING, Status.REJECTING):
+            self.counters.returned += 1
+            self._idle()
+        else:  # STACKED, INITIALIZE, CHEATED
+            self._idle()
+
+    def _after_validation(self, at: float) -> None:
+        code = self._note
+        enabled = self.currency.enabled_codes(self.settings.get(Command.SET_DENOMINATION, b"\0\0"))
+        if self.cheat_next:
+            self.cheat_next = False
+            self._go(Status.CHEATED, at + self.timing.cheated)
+        elif code is None or self.currency.value_of(code) is None:
+            self._go(
+                Status.REJECTING, at + self.timing.rejecting, bytes((RejectReason.DENOMINATION,))
+            )
+        elif code not in enabled:
+            self._go(Status.REJECTING, at + self.timing.rejecting, _INHIBITED)
+        else:
+            self._go(Status.ESCROW, at + self.timing.escrow_timeout, bytes((code,)))
+
+    def _on_ack(self, now: float) -> None:
+        if self._state != Status.VEND_VALID:
+            return
+        if self._jam_after_ack:
+            self._jam_after_ack = False
+            self._go(Status.STACKER_JAM, None)
+        else:
+            self._go(Status.STACKED, now + self.timing.stacked)
+
+    def _reset(self, now: float) -> None:
+        if self._state in _NOTE_IN_STACKER or self._state == Status.POWER_UP_BILL_IN_STACKER:
+            self._count_note()  # RESET finishes stacking a note already in the stacker
+        elif self._note is not None and self._state != Status.POWER_UP:
+            self.counters.returned += 1  # RESET hands back a note still in the acceptor
+        self.failure_code = None
+        self._note = None
+        self._go(Status.INITIALIZE, now + self.timing.initialize)
+
+    def _count_note(self) -> None:
+        if self._note is not None and not self._counted:
+            value = self.currency.value_of(self._note)
+            if value is not None:
+                self.counters.stacked.append(value)
+            self._counted = True
+
+    def _go(self, state: Status, until: float | None, data: bytes = b"") -> None:
+        self._state, self._until, self._data = state, until, data
+
+    def _idle(self) -> None:
+        self._note, self._counted = None, False
+        self._go(Status.IDLING, None)

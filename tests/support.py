@@ -1,0 +1,71 @@
+"""Shared test helpers: an event log with waits, fast simulator/driver settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from hardware.acceptor import AcceptorEvent, EventKind
+from hardware.id003.device import Timing
+from hardware.id003.driver import DriverConfig
+from hardware.id003.protocol import ProtocolConfig
+
+FAST_TIMING = Timing(
+    accepting=0.05,
+    stack_1=0.05,
+    stack_2=0.1,
+    stacked=0.05,
+    returning=0.1,
+    rejecting=0.1,
+    initialize=0.1,
+    cheated=0.2,
+    escrow_timeout=10.0,
+)
+FAST_DRIVER = DriverConfig(
+    protocol=ProtocolConfig(poll_interval=0.05, response_timeout=0.1, start_response_timeout=0.3),
+    reconnect_min=0.1,
+    reconnect_max=0.5,
+)
+
+
+class EventLog:
+    """Collects acceptor events (a listener) and waits for them."""
+
+    def __init__(self) -> None:
+        self.events: list[AcceptorEvent] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event: AcceptorEvent) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def of(self, kind: EventKind) -> list[AcceptorEvent]:
+        with self._cond:
+            return [e for e in self.events if e.kind is kind]
+
+    def wait(self, kind: EventKind, count: int = 1, timeout: float = 5.0) -> list[AcceptorEvent]:
+        """Wait until ``count`` events of ``kind`` arrived; returns them."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while len(found := [e for e in self.events if e.kind is kind]) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"waited {timeout}s for {count}x {kind.value}; got {self.summary()}"
+                    )
+                self._cond.wait(left)
+            return found
+
+    def summary(self) -> list[str]:
+        with self._cond:
+            return [str(e) for e in self.events]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.01)
