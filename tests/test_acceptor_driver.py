@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,49 @@ def test_stop_leaves_the_unit_inhibited(sim: AcceptorSimulator, acceptor: Id003A
     assert not sim.device.inhibited
     acceptor.stop()
     wait_until(lambda: sim.device.inhibited, 2, "inhibit on stop")
+
+
+def test_failed_ledger_write_withholds_the_ack_until_it_succeeds(
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+) -> None:
+    failures = {"left": 3}
+    record = ledger.stacked
+
+    def flaky_stacked(note_id: int) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OSError("disk full")
+        record(note_id)
+
+    ledger.stacked = flaky_stacked  # type: ignore[method-assign]
+    feed(sim, 5000)
+    assert "disk full" in events.wait(EventKind.FAILURE)[0].detail
+    assert events.wait(EventKind.STACKED)[0].value == 5000
+    _idle(sim)
+    # Each ACK is written only after a successful write: one ACK for three failed writes.
+    assert _sent(sim, Command.ACK) == 1
+    assert ledger.stacked_values() == [5000] == sim.stacked
+    assert len(events.of(EventKind.FAILURE)) == 1
+
+
+def test_decision_slower_than_the_escrow_timeout_hands_the_note_back(
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+) -> None:
+    sim.device.timing.escrow_timeout = 0.3
+    record = ledger.escrow
+
+    def slow_escrow(code: int, value: int):  # type: ignore[no-untyped-def]
+        time.sleep(0.6)
+        return record(code, value)
+
+    ledger.escrow = slow_escrow  # type: ignore[method-assign]
+    feed(sim, 1000)
+    wait_until(lambda: bool(ledger.notes()) and not ledger.notes()[0].state.is_open, 5)
+    _idle(sim)
+    # The unit rejected it (0x79) while we were deciding; the late STACK-2 was refused.
+    assert sim.stacked == [] and ledger.stacked_values() == []
+    assert ledger.notes()[0].state in (NoteState.RETURNED, NoteState.REJECTED)
+    handed_back = events.of(EventKind.RETURNED) + events.of(EventKind.REJECTED)
+    assert [e.value for e in handed_back] == [1000]
+    assert not events.of(EventKind.STACKED)
+    assert not events.of(EventKind.OFFLINE)

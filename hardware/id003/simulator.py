@@ -33,6 +33,7 @@ class WireFaults:
     garbage: bytes = b""  # sent once, just before the next reply
     silent: bool = False  # answer nothing (a unit that hangs)
     lose_acks: int = 0  # the next N ACKs from the host are lost on the wire
+    mangle: Callable[[bytes], bytes] | None = None  # rewrites the next reply's bytes once
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,8 @@ class AcceptorSimulator:
         if faults.corrupt_replies > 0:
             faults.corrupt_replies -= 1
             wire = wire[:-1] + bytes(((wire[-1] ^ 0x5A),))
+        if faults.mangle is not None:
+            wire, faults.mangle = faults.mangle(wire), None
         if faults.garbage:
             wire, faults.garbage = faults.garbage + wire, b""
         self._outbox.append((now + faults.reply_delay, wire))

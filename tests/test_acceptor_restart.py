@@ -1,0 +1,142 @@
+"""Host restarts around VEND VALID: a real host process is SIGKILLed and started again."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hardware.acceptor import NoteState
+from hardware.id003.codes import Command, Status
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.note_store import SqliteNoteLedger
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class HostProcess:
+    """``tests.acceptor_host`` in its own process; its JSON event lines are queued."""
+
+    def __init__(self, port: str, ledger: Path, hang: str | None = None) -> None:
+        command = [sys.executable, "-m", "tests.acceptor_host", port, str(ledger)]
+        if hang:
+            command += ["--hang", hang]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ}
+        )
+        self.lines: queue.Queue[dict[str, object]] = queue.Queue()
+        self.seen: list[dict[str, object]] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(json.loads(line))
+
+    def wait(self, kind: str, timeout: float = 10.0) -> dict[str, object]:
+        while True:
+            try:
+                message = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"host never reported {kind}; saw {self.seen}") from None
+            self.seen.append(message)
+            if message["kind"] == kind:
+                return message
+
+    def kinds(self) -> list[str]:
+        while not self.lines.empty():
+            self.seen.append(self.lines.get())
+        return [str(m["kind"]) for m in self.seen]
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(5)
+
+
+@pytest.fixture
+def hosts() -> Iterator[list[HostProcess]]:
+    started: list[HostProcess] = []
+    yield started
+    for host in started:
+        if host.process.poll() is None:
+            host.kill()
+
+
+def _acks(sim: AcceptorSimulator) -> int:
+    return sum(1 for t in sim.trace if t.direction == "rx" and t.frame.code == Command.ACK)
+
+
+@pytest.mark.parametrize("hang", ["before-stacked", "after-stacked"])
+def test_host_killed_at_vend_valid_counts_the_note_exactly_once(
+    sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess], hang: str
+) -> None:
+    ledger_path = tmp_path / "host.sqlite3"
+    first = HostProcess(sim.path, ledger_path, hang)
+    hosts.append(first)
+    first.wait("online")
+    assert sim.wait_for(lambda d: not d.inhibited, 3)
+    assert sim.insert(10000)
+    first.wait("hanging")
+    first.kill()
+    assert sim.status.code == Status.VEND_VALID  # still repeating: no ACK ever went out
+    assert _acks(sim) == 0
+
+    second = HostProcess(sim.path, ledger_path)
+    hosts.append(second)
+    second.wait("online")
+    assert sim.wait_for(lambda d: not d.busy, 5)
+    kinds = second.kinds()
+    ledger = SqliteNoteLedger(ledger_path)
+    try:
+        assert ledger.stacked_values() == [10000] == sim.stacked
+        assert [n.state for n in ledger.notes()] == [NoteState.STACKED]
+    finally:
+        ledger.close()
+    # Recorded by the first host → the second only ACKs; not recorded → the second counts it.
+    assert kinds.count("stacked") == (1 if hang == "before-stacked" else 0)
+    assert "uncredited_note" not in kinds
+    assert _acks(sim) >= 1
+
+
+def test_vend_valid_with_no_record_is_acked_and_raises_the_alarm(
+    sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess]
+) -> None:
+    first = HostProcess(sim.path, tmp_path / "lost.sqlite3", "before-stacked")
+    hosts.append(first)
+    first.wait("online")
+    assert sim.wait_for(lambda d: not d.inhibited, 3)
+    assert sim.insert(2000)
+    first.wait("hanging")
+    first.kill()
+    second = HostProcess(sim.path, tmp_path / "empty.sqlite3")  # the record is gone
+    hosts.append(second)
+    alarm = second.wait("uncredited_note")
+    assert alarm["detail"] == "vend valid without a record"
+    second.wait("online")
+    assert sim.wait_for(lambda d: not d.busy, 5)  # ACKed: the unit did not hang
+    assert sim.stacked == [2000]
+    assert "stacked" not in second.kinds()
+
+
+def test_host_restarted_while_a_note_waits_in_escrow_hands_it_back(
+    sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess]
+) -> None:
+    first = HostProcess(sim.path, tmp_path / "escrow.sqlite3")
+    hosts.append(first)
+    first.wait("online")
+    first.kill()  # the unit keeps its settings: still enabled
+    assert sim.insert(5000)
+    assert sim.wait_for(lambda d: d.status.code == Status.ESCROW, 3)
+    second = HostProcess(sim.path, tmp_path / "escrow.sqlite3")
+    hosts.append(second)
+    second.wait("returned")
+    second.wait("online")
+    assert sim.stacked == [] and sim.device.counters.returned == 1

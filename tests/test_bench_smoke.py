@@ -1,0 +1,22 @@
+"""The benchmarks still run and print their figures (a tiny run; no timing is asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_acceptor_latency_bench_prints_figures() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.acceptor_latency", "--notes", "4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "ESCROW → STACK-2 on the wire:  n=4 p50=" in result.stdout
+    assert "VEND VALID → ACK on the wire:  n=4 p50=" in result.stdout
