@@ -345,3 +345,19 @@ def test_decision_slower_than_the_escrow_timeout_hands_the_note_back(
     assert [e.value for e in handed_back] == [1000]
     assert not events.of(EventKind.STACKED)
     assert not events.of(EventKind.OFFLINE)
+
+
+def test_error_the_unit_starts_in_is_reported(
+    sim: AcceptorSimulator, ledger: SqliteNoteLedger, events: EventLog
+) -> None:
+    sim.control(lambda d, now: setattr(d, "stacker_open", True))
+    driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
+    driver.add_listener(events)
+    driver.start()
+    try:
+        events.wait(EventKind.ONLINE)
+        events.wait(EventKind.STACKER_OPEN)
+        sim.control(lambda d, now: setattr(d, "stacker_open", False))
+        events.wait(EventKind.CLEARED)
+    finally:
+        driver.stop()

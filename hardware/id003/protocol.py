@@ -296,6 +296,7 @@ class HostProtocol:
 
     def _ready(self, now: float) -> None:
         self._enter(Phase.READY, now)
+        self._last_status = None  # so an error the unit is already in gets reported
         self._apply_wanted()
         if not self._online:
             self._online = True
