@@ -132,6 +132,7 @@ def test_host_restarted_while_a_note_waits_in_escrow_hands_it_back(
     first = HostProcess(sim.path, tmp_path / "escrow.sqlite3")
     hosts.append(first)
     first.wait("online")
+    assert sim.wait_for(lambda d: not d.inhibited, 3)
     first.kill()  # the unit keeps its settings: still enabled
     assert sim.insert(5000)
     assert sim.wait_for(lambda d: d.status.code == Status.ESCROW, 3)
