@@ -70,6 +70,19 @@ def hosts() -> Iterator[list[HostProcess]]:
             host.kill()
 
 
+def _kill_host_at_vend_valid(
+    sim: AcceptorSimulator, ledger: Path, hang: str, value: int, hosts: list[HostProcess]
+) -> None:
+    """Start a host that freezes in the stacked hook, feed a note, SIGKILL the host there."""
+    host = HostProcess(sim.path, ledger, hang)
+    hosts.append(host)
+    host.wait("online")
+    assert sim.wait_for(lambda d: not d.inhibited, 3)
+    assert sim.insert(value)
+    host.wait("hanging")
+    host.kill()
+
+
 def _acks(sim: AcceptorSimulator) -> int:
     return sum(1 for t in sim.trace if t.direction == "rx" and t.frame.code == Command.ACK)
 
@@ -79,13 +92,7 @@ def test_host_killed_at_vend_valid_counts_the_note_exactly_once(
     sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess], hang: str
 ) -> None:
     ledger_path = tmp_path / "host.sqlite3"
-    first = HostProcess(sim.path, ledger_path, hang)
-    hosts.append(first)
-    first.wait("online")
-    assert sim.wait_for(lambda d: not d.inhibited, 3)
-    assert sim.insert(10000)
-    first.wait("hanging")
-    first.kill()
+    _kill_host_at_vend_valid(sim, ledger_path, hang, 10000, hosts)
     assert sim.status.code == Status.VEND_VALID  # still repeating: no ACK ever went out
     assert _acks(sim) == 0
 
@@ -109,13 +116,7 @@ def test_host_killed_at_vend_valid_counts_the_note_exactly_once(
 def test_vend_valid_with_no_record_is_acked_and_raises_the_alarm(
     sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess]
 ) -> None:
-    first = HostProcess(sim.path, tmp_path / "lost.sqlite3", "before-stacked")
-    hosts.append(first)
-    first.wait("online")
-    assert sim.wait_for(lambda d: not d.inhibited, 3)
-    assert sim.insert(2000)
-    first.wait("hanging")
-    first.kill()
+    _kill_host_at_vend_valid(sim, tmp_path / "lost.sqlite3", "before-stacked", 2000, hosts)
     second = HostProcess(sim.path, tmp_path / "empty.sqlite3")  # the record is gone
     hosts.append(second)
     alarm = second.wait("uncredited_note")
