@@ -1,4 +1,4 @@
-"""Command line: ``paykiosk --demo``, ``paykiosk acceptor-sim``."""
+"""Command line: ``paykiosk --demo``, ``acceptor-sim``, ``sandbox``, ``sandbox-admin``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     sim = commands.add_parser("acceptor-sim", help="run the ID-003 acceptor simulator on a pty")
     sim.add_argument("--link", help="also make this path a symlink to the pty")
+    sandbox = commands.add_parser("sandbox", help="run the local wallet sandbox server")
+    sandbox.add_argument("--data-dir", required=True, help="certificates, database, sandbox.json")
+    sandbox.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any)")
+    admin = commands.add_parser("sandbox-admin", help="members, cards and faults of a sandbox")
+    from kiosk.wallet.sandbox.admin import add_arguments
+
+    add_arguments(admin)
     return parser
 
 
@@ -28,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
         from hardware.id003.sim_console import main as sim_main
 
         return sim_main(args.link)
+    if args.command == "sandbox":
+        from kiosk.wallet.sandbox.server import run as run_sandbox
+
+        return run_sandbox(args.data_dir, args.port)
+    if args.command == "sandbox-admin":
+        from kiosk.wallet.sandbox.admin import run as run_admin
+
+        return run_admin(args)
     if args.demo:
         from kiosk.console_demo import run
 

@@ -10,6 +10,7 @@ from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.note_store import SqliteNoteLedger
 from tests.support import FAST_DRIVER, FAST_TIMING, EventLog
+from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
 
 
 @pytest.fixture
@@ -45,3 +46,19 @@ def acceptor(
     sim.wait_for(lambda d: not d.inhibited, 2)
     yield driver
     driver.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One real sandbox server process (HTTPS + mutual TLS on loopback) for the session."""
+    running = start_sandbox(tmp_path_factory.mktemp("sandbox"))
+    yield running
+    stop_sandbox(running)
+
+
+@pytest.fixture
+def wallet(sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The sandbox, with faults cleared before and after the test."""
+    sandbox.clear_faults()
+    yield sandbox
+    sandbox.clear_faults()

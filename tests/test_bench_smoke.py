@@ -20,3 +20,16 @@ def test_acceptor_latency_bench_prints_figures() -> None:
     )
     assert "ESCROW → STACK-2 on the wire:  n=4 p50=" in result.stdout
     assert "VEND VALID → ACK on the wire:  n=4 p50=" in result.stdout
+
+
+def test_wallet_latency_bench_prints_figures() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.wallet_latency", "--calls", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "top-up:          n=5 p50=" in result.stdout
+    assert "card → wallets:  n=5 p50=" in result.stdout

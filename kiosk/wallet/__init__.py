@@ -1,0 +1,1 @@
+"""Wallet (Pokepay Partner API) client, and a local sandbox server with the same contract."""

@@ -1,0 +1,286 @@
+"""Async client of the Pokepay Partner API subset the kiosk uses (see wallet-api.md).
+
+Every call travels in the AES envelope over mutual TLS, with a fresh ``partner_call_id`` and
+timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups, which always
+carry a ``request_id``), only on time-outs, connection errors and 503.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import ssl
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from kiosk.wallet.envelope import EnvelopeError, key_from_secret, open_sealed, seal
+from kiosk.wallet.errors import (
+    BadResponse,
+    NotFound,
+    TemporarilyUnavailable,
+    TopupMismatch,
+    WalletUnreachable,
+    error_from_response,
+)
+from kiosk.wallet.models import Account, HistoryPage, Transaction
+from kiosk.wallet.settings import RetryPolicy, WalletSettings
+
+log = logging.getLogger("paykiosk.wallet")
+
+RETRYABLE = (WalletUnreachable, TemporarilyUnavailable)
+
+
+def tls_context(settings: WalletSettings) -> ssl.SSLContext:
+    """Server verification against the CA bundle, and our client certificate."""
+    context = ssl.create_default_context(cafile=settings.ca_file)
+    context.load_cert_chain(settings.client_cert, settings.client_key)
+    return context
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_call_id() -> str:
+    return str(uuid.uuid4())
+
+
+class WalletClient:
+    """One kiosk's connection to the wallet. Use as ``async with WalletClient(...) as w``."""
+
+    def __init__(
+        self,
+        settings: WalletSettings,
+        retry: RetryPolicy | None = None,
+        *,
+        clock: Callable[[], datetime] = _now,
+        new_call_id: Callable[[], str] = _new_call_id,
+    ) -> None:
+        self.settings = settings
+        self.retry = retry or RetryPolicy()
+        self._key = key_from_secret(settings.client_secret)
+        self._clock = clock
+        self._new_call_id = new_call_id
+        self._http = httpx.AsyncClient(
+            base_url=settings.base_url.rstrip("/"),
+            verify=tls_context(settings),
+            timeout=settings.timeout_s,
+            headers={"Accept-Language": settings.language, "Accept": "application/json"},
+        )
+
+    async def __aenter__(self) -> WalletClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ---- operations ------------------------------------------------------------------
+    async def ping(self) -> bool:
+        async for attempt in self._retrying(idempotent=True):
+            with attempt:
+                response = await self._send("GET", "/ping", None)
+                return response.status_code == 200 and response.json().get("pong") == "ok"
+        raise AssertionError("unreachable")
+
+    async def find_account_by_card(self, private_money_id: str, card_id: str) -> Account | None:
+        """The member account whose ``external_id`` in the lookup money is this card's id."""
+        data = await self._call(
+            "GET",
+            "/accounts/customers",
+            {"private_money_id": private_money_id, "external_id": card_id, "per_page": 2},
+        )
+        rows = _rows(data)
+        return Account.parse(rows[0]) if rows else None
+
+    async def user_accounts(self, user_id: str) -> list[Account]:
+        """All wallets of a member, one per money, with balances and caps."""
+        accounts: list[Account] = []
+        page = 1
+        while True:
+            data = await self._call(
+                "GET", f"/users/{_path_id(user_id)}/accounts", {"page": page, "per_page": 50}
+            )
+            accounts += [Account.parse(row) for row in _rows(data)]
+            pagination = data.get("pagination") or {}
+            if not pagination.get("has_next"):
+                return accounts
+            page += 1
+
+    async def topup(
+        self,
+        *,
+        request_id: str,
+        customer_id: str,
+        private_money_id: str,
+        money_amount: int,
+        description: str = "",
+        metadata: dict[str, str] | None = None,
+    ) -> Transaction:
+        """Credit cash. Safe to repeat with the same ``request_id``: credited once."""
+        params = {
+            "shop_id": self.settings.shop_id,
+            "customer_id": customer_id,
+            "private_money_id": private_money_id,
+            "money_amount": money_amount,
+            "point_amount": 0,
+            "description": description[:200],
+            "metadata": json.dumps(metadata or {}, ensure_ascii=False),
+            "request_id": str(uuid.UUID(request_id)),
+        }
+        transaction = Transaction.parse(await self._call("POST", "/transactions/topup", params))
+        check_topup(transaction, customer_id, private_money_id, money_amount)
+        return transaction
+
+    async def transaction_by_request_id(self, request_id: str) -> Transaction | None:
+        """The transaction a ``request_id`` created, or None if none was created."""
+        try:
+            data = await self._call("GET", f"/transactions/requests/{uuid.UUID(request_id)}", {})
+        except NotFound:  # 404 notfound or 422 transaction_not_found
+            return None
+        return Transaction.parse(data)
+
+    async def transaction(self, transaction_id: str) -> Transaction:
+        return Transaction.parse(
+            await self._call("GET", f"/transactions/{_path_id(transaction_id)}", {})
+        )
+
+    async def history(
+        self,
+        customer_id: str,
+        private_money_id: str,
+        *,
+        per_page: int = 20,
+        cursor: str | None = None,
+        types: list[str] | None = None,
+    ) -> HistoryPage:
+        """Newest first; pass ``next_page_cursor_id`` back as ``cursor`` for the next page."""
+        params: dict[str, Any] = {
+            "customer_id": customer_id,
+            "private_money_id": private_money_id,
+            "per_page": per_page,
+        }
+        if cursor:
+            params["next_page_cursor_id"] = cursor
+        if types:
+            params["types"] = types
+        return HistoryPage.parse(await self._call("GET", "/transactions-v2", params))
+
+    # ---- transport -------------------------------------------------------------------
+    def _retrying(self, idempotent: bool) -> AsyncRetrying:
+        policy = self.retry
+        return AsyncRetrying(
+            stop=stop_after_attempt(policy.attempts if idempotent else 1),
+            wait=wait_exponential_jitter(
+                multiplier=policy.initial_wait_s, max=policy.max_wait_s, jitter=policy.jitter_s
+            ),
+            retry=retry_if_exception_type(RETRYABLE),
+            reraise=True,
+        )
+
+    async def _call(self, method: str, path: str, params: dict[str, Any]) -> Any:
+        # Every call the kiosk makes is idempotent: GETs, and top-ups carry a request_id.
+        async for attempt in self._retrying(idempotent=True):
+            with attempt:
+                return self._decode(await self._send(method, path, params))
+        raise AssertionError("unreachable")
+
+    async def _send(self, method: str, path: str, params: dict[str, Any] | None) -> httpx.Response:
+        body = None
+        if params is not None:
+            plain = {
+                "request_data": params,
+                "timestamp": self._clock()
+                .isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z"),
+                "partner_call_id": self._new_call_id(),
+            }
+            body = {"partner_client_id": self.settings.client_id, "data": seal(self._key, plain)}
+        started = time.monotonic()
+        try:
+            response = await self._http.request(method, path, json=body)
+        except httpx.TimeoutException as error:
+            log.warning("wallet %s %s timed out", method, _loggable(path))
+            raise WalletUnreachable(f"timed out: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            log.warning("wallet %s %s failed: %s", method, _loggable(path), type(error).__name__)
+            raise WalletUnreachable(f"{type(error).__name__}: {error}") from error
+        log.debug(
+            "wallet %s %s -> %s in %.0f ms",
+            method,
+            _loggable(path),
+            response.status_code,
+            (time.monotonic() - started) * 1000,
+        )
+        return response
+
+    def _decode(self, response: httpx.Response) -> Any:
+        try:
+            payload = response.json()
+        except ValueError:
+            if response.status_code >= 400:
+                raise error_from_response(response.status_code, None) from None
+            raise BadResponse("response is not JSON", status=response.status_code) from None
+        data = payload
+        if isinstance(payload, dict) and "response_data" in payload:
+            try:
+                data = open_sealed(self._key, str(payload["response_data"]))
+            except EnvelopeError as error:
+                raise BadResponse(
+                    f"undecryptable response: {error}", status=response.status_code
+                ) from None
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, data)
+        if not isinstance(data, dict):
+            raise BadResponse("response is not a JSON object", status=response.status_code)
+        return data
+
+
+def check_topup(
+    transaction: Transaction, customer_id: str, private_money_id: str, money_amount: int
+) -> None:
+    """Raise :class:`TopupMismatch` unless the transaction is the top-up we asked for."""
+    expected = ("topup", customer_id, private_money_id, money_amount)
+    got = (
+        transaction.type,
+        transaction.receiver_id,
+        transaction.private_money_id,
+        transaction.money_amount,
+    )
+    if got != expected:
+        raise TopupMismatch(
+            f"transaction {transaction.id} is {got}, expected {expected}", type="mismatch"
+        )
+
+
+def _rows(data: dict[str, Any]) -> list[Any]:
+    rows = data.get("rows")
+    if not isinstance(rows, list):
+        raise BadResponse("page without rows")
+    return rows
+
+
+def _path_id(value: str) -> str:
+    """Ids go into URL paths: accept only UUIDs."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise ValueError(f"not an id: {value!r}") from None
+
+
+def _loggable(path: str) -> str:
+    """Paths without ids, for logs."""
+    return "/".join("…" if len(part) >= 32 else part for part in path.split("/"))

@@ -1,0 +1,126 @@
+"""Wallet errors, typed from the API's ``type`` field."""
+
+from __future__ import annotations
+
+
+class WalletError(Exception):
+    """Any failure of a wallet call. ``status`` is the HTTP status (0 when none arrived)."""
+
+    def __init__(self, message: str, *, type: str = "", status: int = 0) -> None:
+        super().__init__(message)
+        self.type = type
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        head = f"{self.type} ({self.status})" if self.type else f"HTTP {self.status}"
+        return f"{head}: {self.message}" if self.message else head
+
+
+class WalletUnreachable(WalletError):
+    """No answer: connection refused or reset, TLS failure, or time-out (after retries)."""
+
+
+class TemporarilyUnavailable(WalletError):
+    """503 ``temporarily_unavailable`` (after retries)."""
+
+
+class RefusedForGood(WalletError):
+    """The wallet will not take this top-up as asked: retrying the same request cannot help."""
+
+
+class AccountSuspended(RefusedForGood):
+    pass
+
+
+class AccountClosed(RefusedForGood):
+    """``account_pre_closed`` or ``account_closed``."""
+
+
+class BalanceExceeded(RefusedForGood):
+    """``account_balance_exceeded``: over the money's ``max_balance``."""
+
+
+class TransferLimitExceeded(RefusedForGood):
+    """Per-transaction, per-top-up or period top-up limit."""
+
+
+class CustomerNotFound(RefusedForGood):
+    """``customer_user_not_found`` or ``customer_account_not_found`` (no wallet in that money)."""
+
+
+class MoneyUnavailable(RefusedForGood):
+    """The money or the shop cannot take top-ups (closed, not found, not permitted)."""
+
+
+class RequestIdConflict(RefusedForGood):
+    """The ``request_id`` belongs to another user's transaction: a bug, never retried."""
+
+
+class InvalidRequest(WalletError):
+    """400 parameter errors and 403 permission errors."""
+
+
+class NotFound(WalletError):
+    """404 ``notfound`` (or 422 ``transaction_not_found``)."""
+
+
+class EnvelopeRejected(WalletError):
+    """The server refused the envelope: expired timestamp, reused call id, undecryptable data,
+    unknown client."""
+
+
+class RequestExpired(EnvelopeRejected):
+    """``partner_request_expired``: the kiosk's clock is off (keep it NTP-synced)."""
+
+
+class BadResponse(WalletError):
+    """The response could not be decrypted or does not have the documented shape."""
+
+
+class TopupMismatch(WalletError):
+    """The transaction returned for our ``request_id`` is not what we asked for."""
+
+
+_BY_TYPE: dict[str, type[WalletError]] = {
+    "account_suspended": AccountSuspended,
+    "account_pre_closed": AccountClosed,
+    "account_closed": AccountClosed,
+    "account_balance_exceeded": BalanceExceeded,
+    "account_transfer_limit_exceeded": TransferLimitExceeded,
+    "account_money_topup_transfer_limit_exceeded": TransferLimitExceeded,
+    "account_total_topup_limit_range": TransferLimitExceeded,
+    "account_total_topup_limit_entire_period": TransferLimitExceeded,
+    "customer_account_not_found": CustomerNotFound,
+    "customer_user_not_found": CustomerNotFound,
+    "private_money_not_found": MoneyUnavailable,
+    "private_money_closed": MoneyUnavailable,
+    "account_can_not_topup": MoneyUnavailable,
+    "shop_account_not_found": MoneyUnavailable,
+    "request_id_conflict": RequestIdConflict,
+    "temporarily_unavailable": TemporarilyUnavailable,
+    "notfound": NotFound,
+    "transaction_not_found": NotFound,
+    "partner_request_expired": RequestExpired,
+    "partner_request_already_done": EnvelopeRejected,
+    "partner_decryption_failed": EnvelopeRejected,
+    "partner_client_not_found": EnvelopeRejected,
+}
+
+
+def error_from_response(status: int, body: object) -> WalletError:
+    """The typed error for an error status and its (decrypted or plain) body."""
+    data = body if isinstance(body, dict) else {}
+    kind = str(data.get("type") or "")
+    message = str(data.get("message") or "")
+    cls = _BY_TYPE.get(kind)
+    if cls is None:
+        if status == 503:
+            cls = TemporarilyUnavailable
+        elif status == 404:
+            cls = NotFound
+        elif status in (400, 403):
+            cls = InvalidRequest
+        else:
+            cls = WalletError
+    return cls(message or f"HTTP {status}", type=kind, status=status)

@@ -1,0 +1,269 @@
+"""The sandbox's SQLite store: moneys, users, accounts, transactions, call ids, settings."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS moneys (
+    id TEXT PRIMARY KEY, bucket TEXT NOT NULL, name TEXT NOT NULL, max_balance INTEGER,
+    transfer_limit INTEGER, topup_limit INTEGER, status TEXT NOT NULL DEFAULT 'active');
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, is_merchant INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS accounts (
+    id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id),
+    money_id TEXT NOT NULL REFERENCES moneys(id), money_balance INTEGER NOT NULL DEFAULT 0,
+    point_balance INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'active',
+    external_id TEXT, UNIQUE (user_id, money_id));
+CREATE INDEX IF NOT EXISTS accounts_by_card ON accounts (money_id, external_id);
+CREATE TABLE IF NOT EXISTS transactions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, type TEXT NOT NULL,
+    request_id TEXT UNIQUE, sender_account TEXT, receiver_account TEXT,
+    money_amount INTEGER NOT NULL, point_amount INTEGER NOT NULL DEFAULT 0,
+    done_at TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', metadata TEXT);
+CREATE TABLE IF NOT EXISTS calls (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT UNIQUE NOT NULL, at REAL NOT NULL);
+"""
+
+
+class Refused(Exception):
+    """A business rule refused the call: becomes an error response."""
+
+    def __init__(self, status: int, type: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.type, self.message = status, type, message
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class SandboxStore:
+    """Thread-safe access to the sandbox database (one connection, one lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self.db.execute(sql, args).fetchall()
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        rows = self.query(sql, args)
+        return rows[0] if rows else None
+
+    # ---- settings --------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return json.loads(row["value"]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, json.dumps(value)),
+            )
+
+    def remember_call(self, call_id: str, window_s: float) -> bool:
+        """Record a ``partner_call_id``; False if it was seen before (a replay)."""
+        now = time.time()
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM calls WHERE call_id = ?", (call_id,)).fetchone():
+                return False
+            db.execute("INSERT INTO calls (call_id, at) VALUES (?, ?)", (call_id, now))
+            db.execute("DELETE FROM calls WHERE at < ?", (now - 2 * window_s,))
+        return True
+
+    def calls_seen(self) -> int:
+        """How many envelope calls were ever accepted (a counter that pruning leaves alone)."""
+        row = self.one("SELECT seq FROM sqlite_sequence WHERE name = 'calls'")
+        return int(row["seq"]) if row else 0
+
+    # ---- members ---------------------------------------------------------------------
+    def add_money(
+        self,
+        bucket: str,
+        name: str,
+        max_balance: int | None,
+        transfer_limit: int | None,
+        topup_limit: int | None,
+    ) -> str:
+        money_id = new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO moneys (id, bucket, name, max_balance, transfer_limit, topup_limit)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (money_id, bucket, name, max_balance, transfer_limit, topup_limit),
+            )
+        return money_id
+
+    def add_user(self, name: str, *, merchant: bool = False) -> str:
+        user_id = new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO users (id, name, is_merchant) VALUES (?, ?, ?)",
+                (user_id, name, int(merchant)),
+            )
+        return user_id
+
+    def add_account(
+        self, user_id: str, money_id: str, balance: int = 0, external_id: str | None = None
+    ) -> str:
+        account_id = new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO accounts (id, user_id, money_id, money_balance, external_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (account_id, user_id, money_id, balance, external_id),
+            )
+        return account_id
+
+    def set_user_status(self, user_id: str, status: str) -> int:
+        with self.transaction() as db:
+            return db.execute(
+                "UPDATE accounts SET status = ? WHERE user_id = ?", (status, user_id)
+            ).rowcount
+
+    def user_by_card(self, card_id: str) -> str | None:
+        row = self.one("SELECT user_id FROM accounts WHERE external_id = ?", (card_id,))
+        return row["user_id"] if row else None
+
+    def moneys(self) -> dict[str, str]:
+        return {r["bucket"]: r["id"] for r in self.query("SELECT bucket, id FROM moneys")}
+
+    # ---- money -----------------------------------------------------------------------
+    def topup(
+        self,
+        shop_id: str,
+        customer_id: str,
+        money_id: str,
+        money_amount: int,
+        request_id: str,
+        description: str,
+        metadata: str,
+    ) -> str:
+        """Credit a customer's account from the shop's; returns the transaction id.
+
+        A known ``request_id`` returns the transaction it created (nothing new); one that
+        belongs to another user is a conflict.
+        """
+        with self.transaction() as db:
+            existing = db.execute(
+                "SELECT t.id, a.user_id FROM transactions t JOIN accounts a"
+                " ON a.id = t.receiver_account WHERE t.request_id = ?",
+                (request_id,),
+            ).fetchone()
+            if existing:
+                if existing["user_id"] != customer_id:
+                    raise Refused(
+                        422, "request_id_conflict", "request_id is used by another transaction"
+                    )
+                return str(existing["id"])
+            money = db.execute("SELECT * FROM moneys WHERE id = ?", (money_id,)).fetchone()
+            if money is None:
+                raise Refused(422, "private_money_not_found", "private money not found")
+            if money["status"] != "active":
+                raise Refused(422, "private_money_closed", "private money is closed")
+            shop = db.execute(
+                "SELECT a.id FROM accounts a JOIN users u ON u.id = a.user_id"
+                " WHERE u.id = ? AND u.is_merchant = 1 AND a.money_id = ?",
+                (shop_id, money_id),
+            ).fetchone()
+            if shop is None:
+                raise Refused(422, "shop_account_not_found", "shop account not found")
+            if not db.execute("SELECT 1 FROM users WHERE id = ?", (customer_id,)).fetchone():
+                raise Refused(422, "customer_user_not_found", "customer not found")
+            account = db.execute(
+                "SELECT * FROM accounts WHERE user_id = ? AND money_id = ?",
+                (customer_id, money_id),
+            ).fetchone()
+            if account is None:
+                raise Refused(422, "customer_account_not_found", "no account in this money")
+            status = account["status"]
+            if status != "active":
+                kind = {"suspended": "account_suspended", "pre-closed": "account_pre_closed"}
+                raise Refused(422, kind.get(status, "account_closed"), f"account is {status}")
+            limits = (
+                (money["transfer_limit"], "account_transfer_limit_exceeded"),
+                (money["topup_limit"], "account_money_topup_transfer_limit_exceeded"),
+            )
+            for limit, kind_ in limits:
+                if limit is not None and money_amount > limit:
+                    raise Refused(422, kind_, f"over the limit of {limit}")
+            cap = money["max_balance"]
+            if cap is not None and account["money_balance"] + money_amount > cap:
+                raise Refused(422, "account_balance_exceeded", f"over the balance cap of {cap}")
+            transaction_id = new_id()
+            db.execute(
+                "INSERT INTO transactions (id, type, request_id, sender_account,"
+                " receiver_account, money_amount, done_at, description, metadata)"
+                " VALUES (?, 'topup', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    transaction_id,
+                    request_id,
+                    shop["id"],
+                    account["id"],
+                    money_amount,
+                    now_iso(),
+                    description,
+                    metadata,
+                ),
+            )
+            db.execute(
+                "UPDATE accounts SET money_balance = money_balance + ? WHERE id = ?",
+                (money_amount, account["id"]),
+            )
+            return transaction_id
+
+    def record_payment(
+        self, account_id: str, shop_account_id: str, amount: int, description: str
+    ) -> str:
+        """A purchase (seed data for the member's history)."""
+        transaction_id = new_id()
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO transactions (id, type, sender_account, receiver_account,"
+                " money_amount, done_at, description) VALUES (?, 'payment', ?, ?, ?, ?, ?)",
+                (transaction_id, account_id, shop_account_id, amount, now_iso(), description),
+            )
+            db.execute(
+                "UPDATE accounts SET money_balance = money_balance - ? WHERE id = ?",
+                (amount, account_id),
+            )
+        return transaction_id

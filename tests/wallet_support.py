@@ -1,0 +1,115 @@
+"""A real wallet sandbox process for the tests, and helpers to call it with the real client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kiosk.wallet.client import WalletClient
+from kiosk.wallet.sandbox import faults as fault_settings
+from kiosk.wallet.sandbox.seed import add_member
+from kiosk.wallet.sandbox.store import SandboxStore
+from kiosk.wallet.settings import RetryPolicy, WalletSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait_s=0.05, max_wait_s=0.2, jitter_s=0.05)
+
+
+@dataclass
+class Sandbox:
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    store: SandboxStore  # the same SQLite file the server uses (admin access)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return json.loads((self.data_dir / "sandbox.json").read_text())
+
+    @property
+    def moneys(self) -> dict[str, str]:
+        return self.info["moneys"]
+
+    def settings(self, **overrides: object) -> WalletSettings:
+        return WalletSettings.from_sandbox(self.data_dir, **overrides)
+
+    def member(self, balances: dict[str, int | None] | None = None, status: str = "active") -> str:
+        """A fresh member (own card) so tests do not share balances; returns the user id."""
+        card = uuid.uuid4().hex[:16].upper()
+        user = add_member(self.store, "テスト 会員", card, balances or {})
+        if status != "active":
+            self.store.set_user_status(user, status)
+        return user
+
+    def card_of(self, user_id: str) -> str:
+        row = self.store.one(
+            "SELECT external_id FROM accounts WHERE user_id = ? AND external_id IS NOT NULL",
+            (user_id,),
+        )
+        assert row is not None
+        return str(row["external_id"])
+
+    def balance(self, user_id: str, bucket: str) -> int:
+        row = self.store.one(
+            "SELECT money_balance FROM accounts WHERE user_id = ? AND money_id = ?",
+            (user_id, self.moneys[bucket]),
+        )
+        assert row is not None
+        return int(row["money_balance"])
+
+    def calls(self) -> int:
+        """Envelope calls the server has accepted so far (each attempt has its own call id)."""
+        return self.store.calls_seen()
+
+    def faults(self, **changes: object) -> None:
+        fault_settings.update(self.store, **changes)
+
+    def clear_faults(self) -> None:
+        fault_settings.clear(self.store)
+        self.store.set_meta("missing_request_status", 422)
+
+
+def start_sandbox(data_dir: Path) -> Sandbox:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kiosk", "sandbox", "--data-dir", str(data_dir)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not (data_dir / "sandbox.json").exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the sandbox did not start")
+        time.sleep(0.05)
+    return Sandbox(process, data_dir, SandboxStore(data_dir / "sandbox.sqlite3"))
+
+
+def stop_sandbox(sandbox: Sandbox) -> None:
+    sandbox.process.terminate()
+    try:
+        sandbox.process.wait(10)
+    except subprocess.TimeoutExpired:
+        sandbox.process.kill()
+    sandbox.store.close()
+
+
+def with_client(
+    settings: WalletSettings,
+    action: Callable[[WalletClient], Awaitable[T]],
+    retry: RetryPolicy = FAST_RETRY,
+    **client_options: Any,
+) -> T:
+    """Run ``action(client)`` on a fresh client in its own event loop."""
+
+    async def go() -> T:
+        async with WalletClient(settings, retry, **client_options) as client:
+            return await action(client)
+
+    return asyncio.run(go())
