@@ -113,7 +113,7 @@ def test_request_id_of_another_members_topup_is_a_conflict_and_not_retried(
             "active",
             31_000,
             "base",
-            errors.TransferLimitExceeded,
+            errors.TopupLimitExceeded,
             "account_money_topup_transfer_limit_exceeded",
         ),
         (

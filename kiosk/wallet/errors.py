@@ -37,12 +37,25 @@ class AccountClosed(RefusedForGood):
     """``account_pre_closed`` or ``account_closed``."""
 
 
-class BalanceExceeded(RefusedForGood):
+class LimitExceeded(RefusedForGood):
+    """Any cap or limit: the amount does not fit."""
+
+
+class BalanceExceeded(LimitExceeded):
     """``account_balance_exceeded``: over the money's ``max_balance``."""
 
 
-class TransferLimitExceeded(RefusedForGood):
-    """Per-transaction, per-top-up or period top-up limit."""
+class TransferLimitExceeded(LimitExceeded):
+    """``account_transfer_limit_exceeded``: over the per-transaction limit."""
+
+
+class TopupLimitExceeded(LimitExceeded):
+    """``account_money_topup_transfer_limit_exceeded``: over the per-top-up limit."""
+
+
+class PeriodTopupLimitExceeded(LimitExceeded):
+    """``account_total_topup_limit_range`` / ``…_entire_period``: top-ups over a period (not
+    readable in advance)."""
 
 
 class CustomerNotFound(RefusedForGood):
@@ -88,9 +101,9 @@ _BY_TYPE: dict[str, type[WalletError]] = {
     "account_closed": AccountClosed,
     "account_balance_exceeded": BalanceExceeded,
     "account_transfer_limit_exceeded": TransferLimitExceeded,
-    "account_money_topup_transfer_limit_exceeded": TransferLimitExceeded,
-    "account_total_topup_limit_range": TransferLimitExceeded,
-    "account_total_topup_limit_entire_period": TransferLimitExceeded,
+    "account_money_topup_transfer_limit_exceeded": TopupLimitExceeded,
+    "account_total_topup_limit_range": PeriodTopupLimitExceeded,
+    "account_total_topup_limit_entire_period": PeriodTopupLimitExceeded,
     "customer_account_not_found": CustomerNotFound,
     "customer_user_not_found": CustomerNotFound,
     "private_money_not_found": MoneyUnavailable,
