@@ -1,0 +1,223 @@
+"""Kiosk configuration: TOML in, frozen dataclasses out. Every error names its key."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BUCKETS = ("base", "cafeteria", "textbook")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the operator: ``[section] key: what is wrong``."""
+
+
+@dataclass(frozen=True)
+class KioskSection:
+    id: str
+    data_dir: Path
+    language: str = "ja"
+
+
+@dataclass(frozen=True)
+class WalletSection:
+    base_url: str
+    client_id: str
+    client_secret_file: Path
+    client_cert: Path
+    client_key: Path
+    ca_file: Path | None
+    shop_id: str
+    timeout_s: float = 10.0
+
+    def read_secret(self) -> str:
+        return self.client_secret_file.read_text().strip()
+
+
+@dataclass(frozen=True)
+class CardSection:
+    device: str
+    lookup_money: str = "base"
+
+
+@dataclass(frozen=True)
+class AcceptorSection:
+    port: str
+    poll_ms: int = 150
+
+
+@dataclass(frozen=True)
+class ChargeSection:
+    idle_finish_s: float = 30.0  # accepting: no note for this long finishes and credits
+    screen_timeout_s: float = 60.0  # any other screen: back to idle
+
+
+@dataclass(frozen=True)
+class NoUiSection:
+    money: str = "base"
+
+
+@dataclass(frozen=True)
+class Config:
+    kiosk: KioskSection
+    wallet: WalletSection
+    moneys: dict[str, str]  # bucket → private money id
+    card: CardSection
+    acceptor: AcceptorSection
+    charge: ChargeSection = field(default_factory=ChargeSection)
+    no_ui: NoUiSection = field(default_factory=NoUiSection)
+    source: Path | None = None
+
+    @property
+    def journal_path(self) -> Path:
+        return self.kiosk.data_dir / "journal.sqlite3"
+
+
+class _Section:
+    """Reads one TOML table, remembering which keys were used."""
+
+    def __init__(self, name: str, data: Any, base: Path) -> None:
+        if not isinstance(data, dict):
+            raise ConfigError(f"[{name}]: missing or not a table")
+        self.name, self.data, self.base, self.used = name, data, base, set()
+
+    def _fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"[{self.name}] {key}: {problem}")
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise self._fail(key, "missing")
+            return default
+        value = self.data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self._fail(key, f"must be {kind.__name__}, got {value!r}")
+        if isinstance(value, str) and not value.strip():
+            raise self._fail(key, "must not be empty")
+        return value
+
+    def path(self, key: str, must_exist: bool = True, default: Any = ...) -> Path | None:
+        value = self.get(key, str, default)
+        if value is None:
+            return None
+        path = Path(value)
+        path = path if path.is_absolute() else self.base / path
+        if must_exist and not path.exists():
+            raise self._fail(key, f"{path} does not exist")
+        return path
+
+    def uuid(self, key: str) -> str:
+        value = self.get(key, str)
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise self._fail(key, f"must be a UUID, got {value!r}") from None
+
+    def number(self, key: str, kind: type, default: Any, low: float, high: float) -> Any:
+        value = self.get(key, kind, default)
+        if not low <= value <= high:
+            raise self._fail(key, f"must be between {low} and {high}, got {value}")
+        return value
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise self._fail(unknown[0], "unknown key")
+
+
+def load(path: str | Path) -> Config:
+    """Read and validate a config file."""
+    source = Path(path)
+    try:
+        raw = tomllib.loads(source.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such config file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    return parse(raw, source.parent.resolve(), source)
+
+
+def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
+    known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui"}
+    for name in raw:
+        if name not in known:
+            raise ConfigError(f"[{name}]: unknown section")
+    kiosk = _Section("kiosk", raw.get("kiosk"), base)
+    kiosk_section = KioskSection(
+        id=kiosk.get("id", str),
+        data_dir=kiosk.path("data_dir", must_exist=False),  # type: ignore[arg-type]
+        language=kiosk.get("language", str, "ja"),
+    )
+    if kiosk_section.language not in ("ja", "en"):
+        raise ConfigError(f"[kiosk] language: must be ja or en, got {kiosk_section.language!r}")
+    kiosk.finish()
+    wallet = _parse_wallet(_Section("wallet", raw.get("wallet"), base))
+    moneys_section = _Section("moneys", raw.get("moneys"), base)
+    moneys = {bucket: moneys_section.uuid(bucket) for bucket in BUCKETS}
+    moneys_section.finish()
+    card = _Section("card", raw.get("card"), base)
+    card_section = CardSection(card.get("device", str), card.get("lookup_money", str, "base"))
+    _check_bucket("card", "lookup_money", card_section.lookup_money)
+    card.finish()
+    acceptor = _Section("acceptor", raw.get("acceptor"), base)
+    acceptor_section = AcceptorSection(
+        acceptor.get("port", str), acceptor.number("poll_ms", int, 150, 100, 200)
+    )
+    acceptor.finish()
+    charge = _Section("charge", raw.get("charge", {}), base)
+    charge_section = ChargeSection(
+        idle_finish_s=charge.number("idle_finish_s", float, 30.0, 1.0, 600.0),
+        screen_timeout_s=charge.number("screen_timeout_s", float, 60.0, 5.0, 3600.0),
+    )
+    charge.finish()
+    no_ui = _Section("no_ui", raw.get("no_ui", {}), base)
+    no_ui_section = NoUiSection(no_ui.get("money", str, "base"))
+    _check_bucket("no_ui", "money", no_ui_section.money)
+    no_ui.finish()
+    return Config(
+        kiosk_section,
+        wallet,
+        moneys,
+        card_section,
+        acceptor_section,
+        charge_section,
+        no_ui_section,
+        source,
+    )
+
+
+def _parse_wallet(section: _Section) -> WalletSection:
+    base_url = section.get("base_url", str)
+    if not base_url.startswith("https://"):
+        raise ConfigError(f"[wallet] base_url: must be an https:// URL, got {base_url!r}")
+    secret = section.path("client_secret_file")
+    assert secret is not None
+    mode = secret.stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"[wallet] client_secret_file: {secret} is readable by others; chmod 600 it"
+        )
+    result = WalletSection(
+        base_url=base_url,
+        client_id=section.uuid("client_id"),
+        client_secret_file=secret,
+        client_cert=section.path("client_cert"),  # type: ignore[arg-type]
+        client_key=section.path("client_key"),  # type: ignore[arg-type]
+        ca_file=section.path("ca_file", default=None),
+        shop_id=section.uuid("shop_id"),
+        timeout_s=section.number("timeout_s", float, 10.0, 0.5, 120.0),
+    )
+    section.finish()
+    return result
+
+
+def _check_bucket(section: str, key: str, value: str) -> None:
+    if value not in BUCKETS:
+        raise ConfigError(f"[{section}] {key}: must be one of {', '.join(BUCKETS)}, got {value!r}")

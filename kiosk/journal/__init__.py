@@ -1,0 +1,42 @@
+"""The journal: the one durable record of money facts (SQLite, WAL, synchronous=FULL).
+
+Sessions, every note from escrow to stacked, credits with their ``request_id``, staff cases and
+the cash-box ledger. Every money-relevant change is one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kiosk.journal.cases import Cases
+from kiosk.journal.cashbox import Cashbox
+from kiosk.journal.credits import Credits
+from kiosk.journal.db import Database, JournalUnwritable
+from kiosk.journal.notes import JournalNotes
+from kiosk.journal.sessions import Sessions
+from kiosk.money import AcceptanceGate
+
+__all__ = ["Journal", "JournalUnwritable"]
+
+
+class Journal:
+    def __init__(self, path: str | Path, kiosk_id: str, gate: AcceptanceGate | None = None) -> None:
+        self.db = Database(path)
+        self.gate = gate or AcceptanceGate()
+        self.cases = Cases(self.db, kiosk_id)
+        self.notes = JournalNotes(self.db, self.gate)
+        self.sessions = Sessions(self.db)
+        self.credits = Credits(self.db, self.cases)
+        self.cashbox = Cashbox(self.db)
+
+    def log(self, kind: str, detail: str = "") -> None:
+        """An operational event (acceptor faults, staff actions) for ``paykiosk journal``."""
+        with self.db.write() as tx:
+            tx.execute(
+                "INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)",
+                (time.time(), kind, detail[:500]),
+            )
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,101 @@
+"""Credits in the journal: pending → sent → confirmed | refused (a refusal opens a case)."""
+
+from __future__ import annotations
+
+import time
+
+from kiosk.journal.cases import Cases
+from kiosk.journal.db import Database
+from kiosk.journal.records import Credit
+
+OPEN_STATES = ("pending", "sent")
+
+
+class Credits:
+    def __init__(self, db: Database, cases: Cases) -> None:
+        self.db = db
+        self.cases = cases
+
+    def get(self, credit_id: int) -> Credit:
+        row = self.db.one("SELECT * FROM credits WHERE id = ?", (credit_id,))
+        if row is None:
+            raise KeyError(credit_id)
+        return Credit.from_row(row)
+
+    def due(self, now: float, limit: int = 100) -> list[Credit]:
+        """Open credits whose next attempt is due, oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM credits WHERE state IN ('pending', 'sent') AND next_attempt_at <= ?"
+            " ORDER BY id LIMIT ?",
+            (now, limit),
+        )
+        return [Credit.from_row(r) for r in rows]
+
+    def open_credits(self, user_id: str | None = None) -> list[Credit]:
+        sql = "SELECT * FROM credits WHERE state IN ('pending', 'sent')"
+        args: tuple[str, ...] = ()
+        if user_id is not None:
+            sql, args = sql + " AND user_id = ?", (user_id,)
+        return [Credit.from_row(r) for r in self.db.query(sql + " ORDER BY id", args)]
+
+    def mark_sent(self, credit_id: int) -> None:
+        """Journaled before each attempt: from now on the outcome is unknown until answered."""
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE credits SET state = 'sent', attempts = attempts + 1, updated_at = ?"
+                " WHERE id = ? AND state IN ('pending', 'sent')",
+                (time.time(), credit_id),
+            )
+
+    def confirm(self, credit_id: int, transaction_id: str) -> None:
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE credits SET state = 'confirmed', transaction_id = ?, last_error = NULL,"
+                " updated_at = ? WHERE id = ? AND state IN ('pending', 'sent')",
+                (transaction_id, time.time(), credit_id),
+            )
+
+    def not_created(self, credit_id: int) -> None:
+        """The wallet says this request_id created nothing: safe to send it (again)."""
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE credits SET state = 'pending', updated_at = ? WHERE id = ?"
+                " AND state = 'sent'",
+                (time.time(), credit_id),
+            )
+
+    def retry_later(self, credit_id: int, error: str, next_attempt_at: float) -> None:
+        with self.db.write() as tx:
+            tx.execute(
+                "UPDATE credits SET last_error = ?, next_attempt_at = ?, updated_at = ?"
+                " WHERE id = ?",
+                (error[:300], next_attempt_at, time.time(), credit_id),
+            )
+
+    def refuse(self, credit_id: int, error_type: str, message: str) -> str:
+        """Refused for good: the credit stops and a staff case opens, in one transaction.
+        Returns the case reference shown to the member."""
+        with self.db.write() as tx:
+            credit = Credit.from_row(
+                tx.execute("SELECT * FROM credits WHERE id = ?", (credit_id,)).fetchone()
+            )
+            if credit.reference:
+                return credit.reference
+            reference = self.cases.open_in(
+                tx,
+                "refused_credit",
+                amount=credit.amount,
+                credit_id=credit.id,
+                user_id=credit.user_id,
+                detail=f"{error_type}: {message}"[:300],
+            )
+            tx.execute(
+                "UPDATE credits SET state = 'refused', last_error = ?, reference = ?,"
+                " updated_at = ? WHERE id = ?",
+                (error_type, reference, time.time(), credit_id),
+            )
+        return reference
+
+    def counts(self) -> dict[str, int]:
+        rows = self.db.query("SELECT state, COUNT(*) AS n FROM credits GROUP BY state")
+        return {r["state"]: int(r["n"]) for r in rows}

@@ -1,0 +1,117 @@
+"""The journal's SQLite file: WAL, synchronous=FULL, versioned migrations, one lock."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+# Each entry moves the schema one version up (PRAGMA user_version); never edit a shipped one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY, started_at REAL NOT NULL, card_tag TEXT NOT NULL,
+        user_id TEXT, user_name TEXT, bucket TEXT, money_id TEXT,
+        state TEXT NOT NULL DEFAULT 'open', outcome TEXT, finished_at REAL);
+    CREATE TABLE credits (
+        id INTEGER PRIMARY KEY, request_id TEXT UNIQUE NOT NULL,
+        session_id INTEGER REFERENCES sessions(id), user_id TEXT NOT NULL,
+        money_id TEXT NOT NULL, bucket TEXT NOT NULL, amount INTEGER NOT NULL CHECK (amount > 0),
+        state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0, transaction_id TEXT, last_error TEXT,
+        reference TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    CREATE INDEX credits_due ON credits (state, next_attempt_at);
+    CREATE TABLE notes (
+        id INTEGER PRIMARY KEY, session_id INTEGER REFERENCES sessions(id),
+        escrow_code INTEGER NOT NULL, value INTEGER NOT NULL, state TEXT NOT NULL,
+        credit_id INTEGER REFERENCES credits(id), created_at REAL NOT NULL,
+        updated_at REAL NOT NULL);
+    CREATE INDEX notes_uncredited ON notes (state, credit_id);
+    CREATE TABLE cashbox (
+        id INTEGER PRIMARY KEY, note_id INTEGER UNIQUE REFERENCES notes(id),
+        value INTEGER NOT NULL, at REAL NOT NULL, collection_id INTEGER REFERENCES collections(id));
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, who TEXT NOT NULL, counts TEXT NOT NULL,
+        total INTEGER NOT NULL);
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY, reference TEXT UNIQUE NOT NULL, kind TEXT NOT NULL,
+        credit_id INTEGER REFERENCES credits(id), note_id INTEGER REFERENCES notes(id),
+        user_id TEXT, amount INTEGER, detail TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL DEFAULT 'open', resolution TEXT, resolved_by TEXT, resolved_at REAL,
+        created_at REAL NOT NULL);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
+    """,
+]
+
+
+class JournalUnwritable(RuntimeError):
+    """The journal could not be written: the kiosk must stop taking cash."""
+
+
+class Database:
+    """One connection shared by the engine loop and the acceptor thread, under a lock."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self.migrate()
+
+    @property
+    def version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        with self._lock:
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if self.version >= version:
+                    continue
+                with self.write() as db:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version = {version}")
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction: everything in the block lands together or not at all."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise JournalUnwritable(str(error)) from error
+            try:
+                yield self._db
+            except sqlite3.Error as error:
+                self._db.execute("ROLLBACK")
+                raise JournalUnwritable(str(error)) from error
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._db.execute("ROLLBACK")
+                raise JournalUnwritable(str(error)) from error
+
+    def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
+        rows = self.query(sql, args)
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

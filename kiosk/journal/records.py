@@ -1,0 +1,71 @@
+"""Rows of the journal as typed records."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+
+class _Row:
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        return cls(**{f.name: row[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class SessionRecord(_Row):
+    id: int
+    started_at: float
+    card_tag: str
+    user_id: str | None
+    user_name: str | None
+    bucket: str | None
+    money_id: str | None
+    state: str  # open | finished
+    outcome: str | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class Credit(_Row):
+    id: int
+    request_id: str
+    session_id: int | None
+    user_id: str
+    money_id: str
+    bucket: str
+    amount: int
+    state: str  # pending | sent | confirmed | refused
+    attempts: int
+    next_attempt_at: float
+    transaction_id: str | None
+    last_error: str | None
+    reference: str | None
+    created_at: float
+
+    @property
+    def outcome_unknown(self) -> bool:
+        """An attempt went out and its answer never arrived (or was not recorded)."""
+        return self.state == "sent"
+
+
+@dataclass(frozen=True)
+class Case(_Row):
+    id: int
+    reference: str
+    kind: str  # refused_credit | uncredited_note | unresolved_note
+    credit_id: int | None
+    note_id: int | None
+    user_id: str | None
+    amount: int | None
+    detail: str
+    state: str  # open | resolved
+    resolution: str | None
+    resolved_by: str | None
+    resolved_at: float | None
+    created_at: float
+
+
+def as_dict(record: Any) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}

@@ -1,0 +1,57 @@
+"""Money rules shared by the session and the acceptor thread: yen amounts and the headroom gate."""
+
+from __future__ import annotations
+
+import threading
+
+
+def yen(amount: int) -> str:
+    return f"¥{amount:,}"
+
+
+class AcceptanceGate:
+    """What the acceptor may take right now: the accepting session and the headroom left.
+
+    The acceptor thread reserves a note's value at ESCROW; a note that is not stacked gives its
+    value back. Thread-safe: the engine loop opens and closes it, the acceptor thread reserves.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._session_id: int | None = None
+        self._remaining = 0
+
+    def open(self, session_id: int, headroom: int) -> None:
+        with self._lock:
+            self._session_id, self._remaining = session_id, max(0, headroom)
+
+    def close(self) -> None:
+        with self._lock:
+            self._session_id, self._remaining = None, 0
+
+    @property
+    def session_id(self) -> int | None:
+        return self._session_id
+
+    @property
+    def remaining(self) -> int:
+        return self._remaining
+
+    def reserve(self, value: int) -> int | None:
+        """Take ``value`` out of the headroom; the session it counts for, or None (return it)."""
+        with self._lock:
+            if self._session_id is None or value > self._remaining:
+                return None
+            self._remaining -= value
+            return self._session_id
+
+    def release(self, session_id: int | None, value: int) -> None:
+        """A reserved note went back: its value fits again (if that session still accepts)."""
+        with self._lock:
+            if session_id is not None and session_id == self._session_id:
+                self._remaining += value
+
+
+def notes_that_fit(denominations: list[int], remaining: int) -> set[int]:
+    """The note values to enable: those not larger than what still fits."""
+    return {value for value in denominations if value <= remaining}

@@ -1,0 +1,124 @@
+"""The journal on a real SQLite file: sessions → notes → credits → cases, and the cash box."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hardware.acceptor import NoteState
+from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.db import MIGRATIONS
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "journal.sqlite3", "K01")
+
+
+def _session_with_notes(journal: Journal, values: list[int], headroom: int = 50_000) -> int:
+    session = journal.sessions.open("0123…EF", "user-1", "太郎", "base", "money-base")
+    journal.gate.open(session, headroom)
+    for value in values:
+        note = journal.notes.escrow(0x61, value)
+        assert note is not None
+        journal.notes.stacked(note.id)
+    return session
+
+
+def test_schema_is_migrated_and_durable_in_wal_full_mode(tmp_path: Path, journal: Journal) -> None:
+    assert journal.db.version == len(MIGRATIONS)
+    _session_with_notes(journal, [1000])
+    journal.close()
+    raw = sqlite3.connect(tmp_path / "journal.sqlite3")
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    reopened = Journal(tmp_path / "journal.sqlite3", "K01")
+    assert reopened.notes.stacked_values() == [1000]
+
+
+def test_escrow_respects_the_headroom_and_returned_notes_free_it(journal: Journal) -> None:
+    session = journal.sessions.open("t", "u", "n", "base", "m")
+    journal.gate.open(session, 3000)
+    first = journal.notes.escrow(0x62, 2000)
+    assert first is not None and first.state is NoteState.STACK_SENT
+    assert journal.notes.escrow(0x62, 2000) is None  # only 1,000 left
+    journal.notes.closed(first.id, NoteState.RETURNED)
+    assert journal.notes.escrow(0x62, 2000) is not None  # fits again
+    journal.gate.close()
+    assert journal.notes.escrow(0x61, 1000) is None  # no accepting session: hand it back
+
+
+def test_finishing_a_session_makes_one_pending_credit_with_a_request_id(journal: Journal) -> None:
+    session = _session_with_notes(journal, [1000, 5000])
+    credit = journal.sessions.finish(session, "finished")
+    assert credit is not None
+    assert (credit.amount, credit.state, credit.user_id) == (6000, "pending", "user-1")
+    assert re.fullmatch(r"[0-9a-f-]{36}", credit.request_id)
+    assert journal.sessions.get(session).outcome == "credited"
+    assert journal.sessions.finish(session, "finished") is None  # nothing left to credit
+
+
+def test_stacked_is_idempotent_and_the_cash_box_equals_the_stacked_notes(journal: Journal) -> None:
+    session = journal.sessions.open("t", "u", "n", "base", "m")
+    journal.gate.open(session, 50_000)
+    note = journal.notes.escrow(0x64, 10000)
+    assert note is not None
+    journal.notes.stacked(note.id)
+    journal.notes.stacked(note.id)  # a repeated VEND VALID
+    assert journal.cashbox.count().counts == {10000: 1}
+    assert journal.cashbox.matches_notes()
+    collected = journal.cashbox.collect("staff-1")
+    assert (collected.notes, collected.total) == (1, 10000)
+    assert journal.cashbox.count().notes == 0 and journal.cashbox.matches_notes()
+
+
+def test_credit_lifecycle_and_refusal_opens_a_case_with_a_reference(journal: Journal) -> None:
+    credit = journal.sessions.finish(_session_with_notes(journal, [2000]), "finished")
+    assert credit is not None
+    journal.credits.mark_sent(credit.id)
+    assert journal.credits.get(credit.id).outcome_unknown
+    reference = journal.credits.refuse(credit.id, "account_suspended", "account is suspended")
+    assert re.fullmatch(r"K01-\d{8}-0001", reference)
+    assert journal.credits.refuse(credit.id, "again", "") == reference  # never two cases
+    case = journal.cases.get(reference)
+    assert (case.kind, case.amount, case.credit_id, case.state) == (
+        "refused_credit",
+        2000,
+        credit.id,
+        "open",
+    )
+    journal.cases.resolve(reference, "refunded", "staff-1")
+    assert journal.cases.list() == []
+    assert journal.credits.open_credits() == []
+
+
+def test_restart_closes_open_sessions_and_credits_orphan_notes(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3", "K01")
+    crashed = _session_with_notes(journal, [1000])
+    journal.close()
+    journal = Journal(tmp_path / "j.sqlite3", "K01")
+    [credit] = journal.sessions.close_open()
+    assert (credit.session_id, credit.amount) == (crashed, 1000)
+    # A note counted later (power-up with a note in the stacker) for that finished session:
+    row = journal.db.one("SELECT id FROM notes")
+    assert row is not None
+    with journal.db.write() as tx:
+        tx.execute(
+            "INSERT INTO notes (session_id, escrow_code, value, state, created_at,"
+            " updated_at) VALUES (?, 99, 5000, 'stack_sent', 0, 0)",
+            (crashed,),
+        )
+    late = journal.notes.last_note()
+    assert late is not None
+    journal.notes.stacked(late.id)
+    [orphan] = journal.sessions.credit_orphans()
+    assert orphan.amount == 5000 and orphan.request_id != credit.request_id
+    assert journal.sessions.credit_orphans() == []
+
+
+def test_unwritable_journal_raises(tmp_path: Path, journal: Journal) -> None:
+    journal.db._db.execute("PRAGMA query_only = ON")
+    with pytest.raises(JournalUnwritable):
+        journal.sessions.open("t", "u", "n", "base", "m")
