@@ -1,0 +1,171 @@
+"""Credit delivery: the outbox worker that turns journaled credits into wallet top-ups.
+
+Exactly once: a credit's ``request_id`` is journaled before its first attempt and reused on
+every retry; an attempt whose answer was lost (state ``sent``) is first looked up by
+``request_id``. Refused for good → a staff case, never dropped and never retried blindly.
+Each member's credits go in order; one member's backlog never holds up another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.journal import Journal
+from kiosk.journal.records import Credit
+from kiosk.wallet.client import WalletClient, check_topup
+from kiosk.wallet.errors import RefusedForGood, TopupMismatch, WalletError
+
+log = logging.getLogger("paykiosk.delivery")
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    first_retry_s: float = 2.0
+    max_retry_s: float = 300.0
+    concurrency: int = 4  # members served at once
+    batch: int = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # confirmed | refused | retry
+    transaction_id: str | None = None
+    reference: str | None = None
+    error: str | None = None
+
+
+class Delivery:
+    def __init__(
+        self,
+        journal: Journal,
+        wallet: WalletClient,
+        policy: DeliveryPolicy | None = None,
+        describe: Callable[[Credit], str] = lambda credit: "Pay Spot cash charge",
+    ) -> None:
+        self.journal = journal
+        self.wallet = wallet
+        self.policy = policy or DeliveryPolicy()
+        self.describe = describe
+        self._wake = asyncio.Event()
+        self._settled = asyncio.Condition()
+        self.delivered = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver due credits until cancelled."""
+        while True:
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("delivery round failed")
+            self._wake.clear()
+            due = self._next_due()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, due))
+
+    async def drain_once(self) -> int:
+        """One round: credits orphaned notes, then delivers what is due. Returns deliveries."""
+        self.journal.sessions.credit_orphans()
+        due = self.journal.credits.due(time.time(), self.policy.batch)
+        by_member: dict[str, list[Credit]] = {}
+        for credit in due:
+            by_member.setdefault(credit.user_id, []).append(credit)
+        semaphore = asyncio.Semaphore(self.policy.concurrency)
+
+        async def member_queue(credits: list[Credit]) -> int:
+            async with semaphore:
+                done = 0
+                for credit in credits:  # in order; stop at the first that must wait
+                    outcome = await self.deliver(credit)
+                    if outcome.state == "retry":
+                        break
+                    done += 1
+                return done
+
+        results = await asyncio.gather(*(member_queue(c) for c in by_member.values()))
+        return sum(results)
+
+    async def deliver(self, credit: Credit) -> Outcome:
+        """Settle one credit as far as the wallet lets us now."""
+        try:
+            outcome = await self._deliver(credit)
+        except RefusedForGood as refusal:
+            reference = self.journal.credits.refuse(credit.id, refusal.type, refusal.message)
+            log.warning("credit %s refused (%s): case %s", credit.id, refusal.type, reference)
+            outcome = Outcome("refused", reference=reference, error=refusal.type)
+        except TopupMismatch as mismatch:
+            reference = self.journal.credits.refuse(credit.id, "mismatch", str(mismatch))
+            log.error(
+                "credit %s: wallet returned another transaction: case %s", credit.id, reference
+            )
+            outcome = Outcome("refused", reference=reference, error="mismatch")
+        except WalletError as error:
+            delay = self._backoff(credit.attempts)
+            self.journal.credits.retry_later(credit.id, str(error), time.time() + delay)
+            log.info(
+                "credit %s not delivered (%s); retry in %.0f s",
+                credit.id,
+                type(error).__name__,
+                delay,
+            )
+            outcome = Outcome("retry", error=str(error))
+        if outcome.state != "retry":
+            self.delivered += 1
+            async with self._settled:
+                self._settled.notify_all()
+        return outcome
+
+    async def _deliver(self, credit: Credit) -> Outcome:
+        if credit.outcome_unknown:
+            found = await self.wallet.transaction_by_request_id(credit.request_id)
+            if found is not None:
+                check_topup(found, credit.user_id, credit.money_id, credit.amount)
+                self.journal.credits.confirm(credit.id, found.id)
+                return Outcome("confirmed", transaction_id=found.id)
+            self.journal.credits.not_created(credit.id)
+        self.journal.credits.mark_sent(credit.id)  # durable before the attempt goes out
+        transaction = await self.wallet.topup(
+            request_id=credit.request_id,
+            customer_id=credit.user_id,
+            private_money_id=credit.money_id,
+            money_amount=credit.amount,
+            description=self.describe(credit),
+            metadata={"kiosk_credit": str(credit.id), "session": str(credit.session_id or "")},
+        )
+        self.journal.credits.confirm(credit.id, transaction.id)
+        return Outcome("confirmed", transaction_id=transaction.id)
+
+    async def settle(self, credit_id: int, wait_s: float) -> Credit:
+        """Ask for delivery now and wait up to ``wait_s`` for the credit to settle."""
+        self.wake()
+        deadline = time.monotonic() + wait_s
+        async with self._settled:
+            while True:
+                credit = self.journal.credits.get(credit_id)
+                left = deadline - time.monotonic()
+                if credit.state in ("confirmed", "refused") or left <= 0:
+                    return credit
+                try:
+                    await asyncio.wait_for(self._settled.wait(), timeout=left)
+                except TimeoutError:
+                    return self.journal.credits.get(credit_id)
+
+    def _backoff(self, attempts: int) -> float:
+        base = min(self.policy.max_retry_s, self.policy.first_retry_s * 2 ** max(0, attempts - 1))
+        return base * (0.75 + random.random() / 2)
+
+    def _next_due(self) -> float:
+        row = self.journal.db.one(
+            "SELECT MIN(next_attempt_at) AS at FROM credits WHERE state IN ('pending', 'sent')"
+        )
+        if row is None or row["at"] is None:
+            return 60.0
+        return min(60.0, max(0.0, row["at"] - time.time()))

@@ -1,0 +1,338 @@
+"""The engine: one asyncio loop wiring the acceptor, the card reader, the journal, the wallet
+and the session. Hardware threads hand their events over with ``call_soon_threadsafe``.
+
+It never imports Kivy: it runs the same under the UI, with ``--no-ui`` and under tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hardware.acceptor import AcceptorEvent, EventKind
+from kiosk.delivery import Delivery
+from kiosk.journal import Journal, JournalUnwritable
+from kiosk.lookup import look_up_member
+from kiosk.money import notes_that_fit
+from kiosk.privacy import card_tag
+from kiosk.session import (
+    AcceptorFault,
+    AcceptorRecovered,
+    Acknowledged,
+    CancelPressed,
+    CardTouched,
+    ChargeRequested,
+    CreditSettled,
+    EndWithoutMoney,
+    FinishAndCredit,
+    FinishPressed,
+    LookUp,
+    MoneyChosen,
+    NoteHandedBack,
+    NoteStacked,
+    Session,
+    SessionError,
+    StartAccepting,
+    State,
+    Timeout,
+)
+from kiosk.view import SessionView, snapshot
+from kiosk.wallet.client import WalletClient
+
+log = logging.getLogger("paykiosk.engine")
+
+_FAULTS = {
+    EventKind.JAM,
+    EventKind.STACKER_FULL,
+    EventKind.STACKER_OPEN,
+    EventKind.FAILURE,
+    EventKind.OFFLINE,
+}
+_ACTIVITY = {EventKind.ACCEPTING, EventKind.ESCROW}
+_SCREEN_STATES = {
+    State.ACCOUNT,
+    State.CHOOSE_MONEY,
+    State.UNKNOWN_CARD,
+    State.ACCOUNT_SUSPENDED,
+    State.WALLET_UNAVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class _TimerFired:
+    generation: int
+
+
+class Acceptor(Protocol):
+    def add_listener(self, listener: Callable[[AcceptorEvent], None]) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def enable(self, values: set[int] | None = None) -> None: ...
+    def inhibit(self) -> None: ...
+    @property
+    def denominations(self) -> list[int]: ...
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    kiosk_id: str
+    moneys: dict[str, str]  # bucket → private money id
+    lookup_bucket: str = "base"
+    idle_finish_s: float = 30.0
+    screen_timeout_s: float = 60.0
+    done_s: float = 15.0  # how long the result stays up
+    settle_wait_s: float = 8.0  # how long the member waits for the wallet's confirmation
+    note_settle_s: float = 30.0  # longest wait for a note in flight when finishing
+    auto_money: str | None = None  # --no-ui: charge this bucket without asking
+
+
+class Engine:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        journal: Journal,
+        acceptor: Acceptor,
+        wallet: WalletClient,
+        delivery: Delivery,
+    ) -> None:
+        self.settings = settings
+        self.journal = journal
+        self.acceptor = acceptor
+        self.wallet = wallet
+        self.delivery = delivery
+        self.session = Session()
+        self.listeners: list[Callable[[SessionView], None]] = []
+        self.healthy = True
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_generation = 0
+        self._session_id: int | None = None
+        self._card: str = ""
+        self._credited = 0
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ---- thread-safe entry points ------------------------------------------------------
+    def card_touched(self, card_id: str) -> None:
+        self._post_threadsafe(CardTouched(card_id))
+
+    def acceptor_event(self, event: AcceptorEvent) -> None:
+        self._post_threadsafe(event)
+
+    def _post_threadsafe(self, item: Any) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+
+    # ---- member intents (loop thread) ----------------------------------------------------
+    def charge(self) -> None:
+        self._queue.put_nowait(ChargeRequested())
+
+    def choose_money(self, bucket: str) -> None:
+        self._queue.put_nowait(MoneyChosen(bucket))
+
+    def finish(self) -> None:
+        self._queue.put_nowait(FinishPressed())
+
+    def cancel(self) -> None:
+        self._queue.put_nowait(CancelPressed())
+
+    def acknowledge(self) -> None:
+        self._queue.put_nowait(Acknowledged())
+
+    # ---- running -----------------------------------------------------------------------
+    async def run(self, ready: Callable[[], None] = lambda: None) -> None:
+        """Recover, start the devices and delivery, then handle events until cancelled."""
+        self._loop = asyncio.get_running_loop()
+        recovered = self.journal.sessions.close_open()
+        for credit in recovered:
+            log.info("restart: session %s closed into credit %s", credit.session_id, credit.id)
+        self.acceptor.add_listener(self.acceptor_event)
+        self.acceptor.inhibit()
+        self.acceptor.start()
+        self._spawn(self.delivery.run())
+        self._publish()
+        ready()
+        try:
+            while True:
+                await self._apply(await self._queue.get())
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            self.acceptor.stop()
+
+    async def _apply(self, item: Any) -> None:
+        if isinstance(item, _TimerFired):
+            if item.generation != self._timer_generation:
+                return  # the state moved on before this timer's event was handled
+            item = Timeout()
+        if isinstance(item, AcceptorEvent):
+            item = self._from_acceptor(item)
+            if item is None:
+                return
+        try:
+            effects = self.session.handle(item)
+        except SessionError as error:
+            log.info("ignored: %s", error)
+            return
+        try:
+            for effect in effects:
+                await self._do(effect)
+        except JournalUnwritable as error:
+            log.critical("journal unwritable: %s", error)
+            self.healthy = False
+            self.acceptor.inhibit()
+            self._queue.put_nowait(AcceptorFault("journal unwritable"))
+        self._schedule_timeout()
+        self._publish()
+        if self.settings.auto_money and self.session.state is State.ACCOUNT:
+            self._queue.put_nowait(MoneyChosen(self.settings.auto_money))
+
+    def _from_acceptor(self, event: AcceptorEvent) -> Any:
+        """Acceptor events → session events (or bookkeeping only)."""
+        self._journal_log("acceptor", str(event))
+        kind, state = event.kind, self.session.state
+        live = state in (State.ACCEPTING, State.CREDITING)
+        if kind is EventKind.STACKED:
+            if live and event.value is not None:
+                self._enable_what_fits()
+                return NoteStacked(event.value)
+            self.delivery.wake()  # a note for a finished session: credited as an orphan
+        elif kind in (EventKind.RETURNED, EventKind.REJECTED):
+            if state is State.ACCEPTING:
+                self._enable_what_fits()
+                return NoteHandedBack(event.value, kind.value)
+        elif kind in _ACTIVITY:
+            self._schedule_timeout()
+        elif kind in _FAULTS:
+            self.acceptor.inhibit()
+            return AcceptorFault(f"{kind.value} {event.detail}".strip())
+        elif kind in (EventKind.CLEARED, EventKind.ONLINE):
+            if state is State.ACCEPTING:
+                self._enable_what_fits()  # the denominations are known (again)
+            return AcceptorRecovered()
+        elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
+            kind_name = kind.value
+            reference = self.journal.cases.open(kind_name, amount=event.value, detail=event.detail)
+            log.error("acceptor %s: staff case %s", kind_name, reference)
+        return None
+
+    async def _do(self, effect: Any) -> None:
+        if isinstance(effect, LookUp):
+            self._card = effect.card_id
+            self._spawn(self._look_up(effect.card_id))
+        elif isinstance(effect, StartAccepting):
+            self._start_accepting(effect)
+        elif isinstance(effect, FinishAndCredit):
+            self._stop_accepting()
+            self._spawn(self._finish_and_credit())
+        elif isinstance(effect, EndWithoutMoney):
+            self._stop_accepting()
+            if self._session_id is not None:
+                session_id, self._session_id = self._session_id, None
+                self.journal.sessions.finish(session_id, "nothing_inserted")
+
+    async def _look_up(self, card_id: str) -> None:
+        settings = self.settings
+        result = await look_up_member(
+            self.wallet, self.journal, settings.moneys, settings.lookup_bucket, card_id
+        )
+        await self._queue.put(result)
+
+    def _start_accepting(self, effect: StartAccepting) -> None:
+        member = self.session.member
+        assert member is not None
+        try:
+            self._session_id = self.journal.sessions.open(
+                card_tag(self._card),
+                member.user_id,
+                member.name,
+                effect.bucket,
+                self.settings.moneys[effect.bucket],
+            )
+        except JournalUnwritable as error:
+            self._queue.put_nowait(AcceptorFault(f"journal unwritable: {error}"))
+            return
+        self._credited = 0
+        self.journal.gate.open(self._session_id, effect.headroom)
+        self._enable_what_fits()
+
+    def _enable_what_fits(self) -> None:
+        fitting = notes_that_fit(self.acceptor.denominations, self.journal.gate.remaining)
+        if fitting and self.journal.gate.session_id is not None:
+            self.acceptor.enable(fitting)
+        else:
+            self.acceptor.inhibit()
+
+    def _stop_accepting(self) -> None:
+        self.acceptor.inhibit()
+        self.journal.gate.close()
+
+    async def _finish_and_credit(self) -> None:
+        session_id, self._session_id = self._session_id, None
+        assert session_id is not None
+        deadline = time.monotonic() + self.settings.note_settle_s
+        while any(n.state.is_open for n in self.journal.notes.of_session(session_id)):
+            if time.monotonic() > deadline:
+                log.error(
+                    "session %s: a note did not settle; crediting what is counted", session_id
+                )
+                break
+            await asyncio.sleep(0.05)
+        credit = self.journal.sessions.finish(session_id, "finished")
+        if credit is None:
+            await self._queue.put(CreditSettled("confirmed", new_balance=None))
+            return
+        self._credited = credit.amount
+        settled = await self.delivery.settle(credit.id, self.settings.settle_wait_s)
+        member = self.session.member
+        wallet = member.wallets.get(credit.bucket) if member else None
+        if settled.state == "confirmed":
+            balance = wallet.money_balance + credit.amount if wallet else None
+            await self._queue.put(CreditSettled("confirmed", new_balance=balance))
+        elif settled.state == "refused":
+            await self._queue.put(CreditSettled("refused", reference=settled.reference))
+        else:
+            await self._queue.put(CreditSettled("being_credited"))
+
+    # ---- timers, views -----------------------------------------------------------------
+    def _schedule_timeout(self) -> None:
+        self._timer_generation += 1
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        state, settings = self.session.state, self.settings
+        delay = {State.ACCEPTING: settings.idle_finish_s, State.DONE: settings.done_s}.get(
+            state, settings.screen_timeout_s if state in _SCREEN_STATES else None
+        )
+        if delay is not None and self._loop is not None:
+            fired = _TimerFired(self._timer_generation)
+            self._timer = self._loop.call_later(delay, self._queue.put_nowait, fired)
+
+    def _publish(self) -> None:
+        view = snapshot(self.session, self.acceptor.denominations, self._credited)
+        for listener in self.listeners:
+            try:
+                listener(view)
+            except Exception:
+                log.exception("view listener failed")
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("engine task failed", exc_info=task.exception())
+            self.healthy = False
+
+    def _journal_log(self, kind: str, detail: str) -> None:
+        try:
+            self.journal.log(kind, detail)
+        except JournalUnwritable:
+            self.healthy = False

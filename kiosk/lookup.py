@@ -1,0 +1,42 @@
+"""Card → member → wallets, turned into the session's lookup result events."""
+
+from __future__ import annotations
+
+import logging
+
+from kiosk.journal import Journal
+from kiosk.privacy import card_tag
+from kiosk.session import Member, MemberFound, MemberSuspended, MemberUnknown, WalletDown
+from kiosk.wallet.client import WalletClient
+from kiosk.wallet.errors import WalletError
+
+log = logging.getLogger("paykiosk.lookup")
+
+LookupResult = MemberFound | MemberUnknown | MemberSuspended | WalletDown
+
+
+async def look_up_member(
+    wallet: WalletClient,
+    journal: Journal,
+    moneys: dict[str, str],
+    lookup_bucket: str,
+    card_id: str,
+) -> LookupResult:
+    """Find the member a card belongs to and load their wallets. Never takes cash: any
+    wallet trouble is reported as :class:`WalletDown`."""
+    try:
+        account = await wallet.find_account_by_card(moneys[lookup_bucket], card_id)
+        if account is None:
+            log.info("card %s: no member", card_tag(card_id))
+            return MemberUnknown()
+        if not account.active:
+            log.info("card %s: account %s", card_tag(card_id), account.status)
+            return MemberSuspended(account.user.name)
+        accounts = await wallet.user_accounts(account.user.id)
+    except WalletError as error:
+        log.warning("card %s: lookup failed: %s", card_tag(card_id), type(error).__name__)
+        return WalletDown(type(error).__name__)
+    buckets = {money_id: bucket for bucket, money_id in moneys.items()}
+    wallets = {buckets[a.private_money.id]: a for a in accounts if a.private_money.id in buckets}
+    pending = sum(c.amount for c in journal.credits.open_credits(account.user.id))
+    return MemberFound(Member(account.user.id, account.user.name, wallets, pending))

@@ -1,0 +1,156 @@
+"""The engine end to end: card → member → notes through the pty → credit in the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.delivery import DeliveryPolicy
+from kiosk.session import State
+from tests.engine_support import EngineHarness
+from tests.support import wait_until
+from tests.wallet_support import Sandbox
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> Iterator[EngineHarness]:
+    harness = EngineHarness(tmp_path, sim, wallet, idle_finish_s=2.0)
+    yield harness
+    harness.stop()
+
+
+def _card(
+    wallet: Sandbox, balances: dict[str, int | None], status: str = "active"
+) -> tuple[str, str]:
+    user = wallet.member(balances, status)
+    return user, wallet.card_of(user)
+
+
+def test_charge_two_notes_and_finish(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    user, card = _card(wallet, {"base": 1000, "cafeteria": 200})
+    kiosk.touch(card)
+    account = kiosk.wait_state(State.ACCOUNT)
+    assert account.member_name == "テスト 会員"
+    assert {b.bucket: b.balance for b in account.buckets}["cafeteria"] == 200
+    kiosk.call(lambda e: e.charge())
+    kiosk.wait_state(State.CHOOSE_MONEY)
+    kiosk.call(lambda e: e.choose_money("cafeteria"))
+    view = kiosk.wait_state(State.ACCEPTING)
+    assert view.largest_note == 10000
+    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.feed(5000)
+    kiosk.wait_view(lambda v: v.inserted == 5000, what="5,000 in")
+    kiosk.feed(1000)
+    kiosk.wait_view(lambda v: v.inserted == 6000, what="6,000 in")
+    kiosk.call(lambda e: e.finish())
+    done = kiosk.wait_state(State.DONE)
+    assert (done.outcome, done.credited, done.new_balance) == ("confirmed", 6000, 6200)
+    assert wallet.balance(user, "cafeteria") == 6200
+    assert kiosk.sim.device.inhibited
+    assert kiosk.sim.stacked == [5000, 1000] == kiosk.journal.notes.stacked_values()
+    kiosk.call(lambda e: e.acknowledge())
+    kiosk.wait_state(State.IDLE)
+
+
+def test_inactivity_finishes_and_credits(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    user, card = _card(wallet, {})
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    kiosk.call(lambda e: e.choose_money("base"))
+    kiosk.wait_state(State.ACCEPTING)
+    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.feed(2000)
+    done = kiosk.wait_state(State.DONE, timeout=15)
+    assert done.outcome == "confirmed" and wallet.balance(user, "base") == 2000
+
+
+def test_only_notes_under_the_cap_are_taken(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    user, card = _card(wallet, {"base": 48_500})
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    kiosk.call(lambda e: e.choose_money("base"))
+    assert kiosk.wait_state(State.ACCEPTING).largest_note == 1000
+    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.feed(5000)  # refused by the unit: only ¥1,000 is enabled
+    kiosk.wait_view(lambda v: v.notice.startswith("note_returned"), what="handed back")
+    kiosk.feed(1000)
+    kiosk.wait_view(lambda v: v.inserted == 1000, what="1,000 in")
+    assert kiosk.sim.wait_for(lambda d: d.inhibited, 3)  # ¥500 left: nothing fits
+    kiosk.call(lambda e: e.finish())
+    assert kiosk.wait_state(State.DONE).new_balance == 49_500
+    assert wallet.balance(user, "base") == 49_500
+    assert kiosk.sim.stacked == [1000]
+
+
+def test_suspended_or_unknown_card_takes_no_cash(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    _, card = _card(wallet, {}, status="suspended")
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT_SUSPENDED)
+    kiosk.sim.insert(1000)
+    assert kiosk.sim.wait_for(lambda d: d.counters.returned == 1, 5)
+    kiosk.touch(wallet.info["unregistered_cards"][0])
+    kiosk.wait_state(State.UNKNOWN_CARD)
+    assert kiosk.sim.stacked == [] and kiosk.journal.sessions.recent() == []
+
+
+def test_wallet_down_at_lookup_takes_no_cash(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    _, card = _card(wallet, {})
+    wallet.faults(refuse=True)
+    kiosk.touch(card)
+    kiosk.wait_state(State.WALLET_UNAVAILABLE, timeout=20)
+    assert kiosk.sim.device.inhibited and kiosk.sim.stacked == []
+
+
+def test_wallet_down_at_credit_is_delivered_later_and_shown_as_being_credited(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    kiosk = EngineHarness(tmp_path, sim, wallet, DeliveryPolicy(first_retry_s=4.0))
+    try:
+        _wallet_down_at_credit(kiosk, wallet)
+    finally:
+        kiosk.stop()
+
+
+def _wallet_down_at_credit(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    user, card = _card(wallet, {"base": 100})
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    kiosk.call(lambda e: e.choose_money("base"))
+    kiosk.wait_state(State.ACCEPTING)
+    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.feed(10000)
+    kiosk.wait_view(lambda v: v.inserted == 10000, what="10,000 in")
+    wallet.faults(rate_503=1.0)
+    kiosk.call(lambda e: e.finish())
+    assert kiosk.wait_state(State.DONE).outcome == "being_credited"
+    assert wallet.balance(user, "base") == 100
+    kiosk.call(lambda e: e.acknowledge())
+    kiosk.wait_state(State.IDLE)
+    wallet.faults(rate_503=0.0)  # back, but the next delivery attempt is seconds away
+    kiosk.touch(card)
+    assert kiosk.wait_state(State.ACCOUNT).being_credited == 10000
+    wait_until(lambda: wallet.balance(user, "base") == 10100, 15, "late delivery")
+    assert kiosk.journal.credits.open_credits() == []
+
+
+def test_account_suspended_between_touch_and_credit_opens_a_case(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    user, card = _card(wallet, {})
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    kiosk.call(lambda e: e.choose_money("base"))
+    kiosk.wait_state(State.ACCEPTING)
+    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.feed(2000)
+    kiosk.wait_view(lambda v: v.inserted == 2000, what="2,000 in")
+    wallet.store.set_user_status(user, "suspended")
+    kiosk.call(lambda e: e.finish())
+    done = kiosk.wait_state(State.DONE)
+    assert done.outcome == "refused" and done.reference and done.reference.startswith("K01-")
+    [case] = kiosk.journal.cases.list()
+    assert (case.reference, case.amount, case.kind) == (done.reference, 2000, "refused_credit")
+    assert wallet.balance(user, "base") == 0 and kiosk.sim.stacked == [2000]
