@@ -10,9 +10,14 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paykiosk", description="Pay Spot cash charge kiosk")
     parser.add_argument("--demo", action="store_true", help="run the console demo (simulators)")
+    parser.add_argument("--config", help="the kiosk's TOML configuration")
+    parser.add_argument("--no-ui", action="store_true", help="run the engine without the UI")
     parser.add_argument("--data-dir", help="where the demo keeps its files (default: a temp dir)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command")
+    commands.add_parser("pending", help="credits not yet confirmed, open staff cases")
+    commands.add_parser("journal", help="recent sessions, events and the cash box")
+    commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
     sim = commands.add_parser("acceptor-sim", help="run the ID-003 acceptor simulator on a pty")
     sim.add_argument("--link", help="also make this path a symlink to the pty")
     sandbox = commands.add_parser("sandbox", help="run the local wallet sandbox server")
@@ -43,12 +48,47 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.wallet.sandbox.admin import run as run_admin
 
         return run_admin(args)
+    if args.command == "diagram":
+        from kiosk.session import diagram
+
+        print(diagram())
+        return 0
+    if args.command in ("pending", "journal") or args.config:
+        return _with_config(args)
     if args.demo:
         from kiosk.console_demo import run
 
         return run(args.data_dir)
     build_parser().print_help()
     return 2
+
+
+def _with_config(args: argparse.Namespace) -> int:
+    from kiosk.config import ConfigError, load
+
+    if not args.config:
+        print("paykiosk: --config FILE is required", file=sys.stderr)
+        return 2
+    try:
+        config = load(args.config)
+    except ConfigError as error:
+        print(f"paykiosk: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command in ("pending", "journal"):
+        from kiosk.inspect import journal_report, pending
+        from kiosk.journal import Journal
+
+        journal = Journal(config.journal_path, config.kiosk.id)
+        try:
+            print(pending(journal) if args.command == "pending" else journal_report(journal))
+        finally:
+            journal.close()
+        return 0
+    from kiosk.runner import run_blocking
+
+    # The Kivy UI arrives in a later step; until then both modes run the engine with the
+    # console view.
+    return run_blocking(config, no_ui=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,59 @@
+"""``paykiosk pending`` and ``paykiosk journal``: the journal, read from a shell."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kiosk.journal import Journal
+from kiosk.money import yen
+
+
+def _when(at: float | None) -> str:
+    return datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S") if at else "-"
+
+
+def pending(journal: Journal) -> str:
+    """Credits not yet confirmed and open staff cases."""
+    lines = ["credits not yet confirmed:"]
+    open_credits = journal.credits.open_credits()
+    for c in open_credits:
+        lines.append(
+            f"  #{c.id} {yen(c.amount)} → {c.bucket} ({c.state}, {c.attempts} attempts,"
+            f" since {_when(c.created_at)}) request {c.request_id}"
+            + (f" — last error: {c.last_error}" if c.last_error else "")
+        )
+    if not open_credits:
+        lines.append("  none")
+    lines.append("open staff cases:")
+    cases = journal.cases.list()
+    for case in cases:
+        amount = yen(case.amount) if case.amount is not None else "value unknown"
+        lines.append(
+            f"  {case.reference} {case.kind} {amount} ({_when(case.created_at)}): {case.detail}"
+        )
+    if not cases:
+        lines.append("  none")
+    return "\n".join(lines)
+
+
+def journal_report(journal: Journal, limit: int = 20) -> str:
+    """Recent sessions, notes, credits, events and the cash box."""
+    count = journal.cashbox.count()
+    box = ", ".join(f"{yen(v)}×{n}" for v, n in sorted(count.counts.items())) or "empty"
+    lines = [
+        f"cash box since last collection: {box} — {count.notes} notes, {yen(count.total)}",
+        f"cash box ledger equals stacked notes: {journal.cashbox.matches_notes()}",
+        f"credits by state: {journal.credits.counts() or 'none'}",
+        f"recent sessions (last {limit}):",
+    ]
+    for s in journal.sessions.recent(limit):
+        notes = journal.notes.of_session(s.id)
+        taken = sum(n.value for n in notes if n.state.value == "stacked")
+        lines.append(
+            f"  #{s.id} {_when(s.started_at)} card {s.card_tag} {s.bucket}"
+            f" {s.state}/{s.outcome or '-'} notes in {yen(taken)}"
+        )
+    lines.append(f"recent events (last {limit}):")
+    for row in journal.db.query("SELECT * FROM events ORDER BY id DESC LIMIT ?", (limit,)):
+        lines.append(f"  {_when(row['at'])} {row['kind']}: {row['detail']}")
+    return "\n".join(lines)

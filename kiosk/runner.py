@@ -1,0 +1,113 @@
+"""Builds the kiosk from its configuration and runs it (``paykiosk --config FILE``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from typing import Any
+
+from hardware.id003.driver import DriverConfig, Id003Acceptor
+from hardware.id003.protocol import ProtocolConfig
+from kiosk.config import Config
+from kiosk.console import ConsoleView
+from kiosk.delivery import Delivery
+from kiosk.engine import Engine, EngineSettings
+from kiosk.journal import Journal
+from kiosk.notify import SystemdNotifier
+from kiosk.wallet.client import WalletClient
+from kiosk.wallet.settings import WalletSettings
+
+log = logging.getLogger("paykiosk")
+
+
+def wallet_settings(config: Config) -> WalletSettings:
+    wallet = config.wallet
+    return WalletSettings(
+        base_url=wallet.base_url,
+        client_id=wallet.client_id,
+        client_secret=wallet.read_secret(),
+        client_cert=str(wallet.client_cert),
+        client_key=str(wallet.client_key),
+        ca_file=str(wallet.ca_file) if wallet.ca_file else None,
+        shop_id=wallet.shop_id,
+        timeout_s=wallet.timeout_s,
+        language=config.kiosk.language,
+    )
+
+
+def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
+    return EngineSettings(
+        kiosk_id=config.kiosk.id,
+        moneys=dict(config.moneys),
+        lookup_bucket=config.card.lookup_money,
+        idle_finish_s=config.charge.idle_finish_s,
+        screen_timeout_s=config.charge.screen_timeout_s,
+        done_s=2.0 if no_ui else 15.0,
+        auto_money=config.no_ui.money if no_ui else None,
+    )
+
+
+def start_card_reader(config: Config, on_card: Callable[[str], None]) -> Any:
+    """The FeliCa reader on the configured nfcpy path; touches go to ``on_card``."""
+    from hardware.card import CardEventKind
+    from hardware.felica.reader import FelicaReader, ReaderConfig
+
+    reader = FelicaReader(ReaderConfig(device=config.card.device))
+
+    def listener(event: Any) -> None:
+        if event.kind is CardEventKind.TOUCHED:
+            on_card(event.card_id)
+
+    reader.add_listener(listener)
+    reader.start()
+    return reader
+
+
+async def run(config: Config, no_ui: bool = True) -> int:
+    notifier = SystemdNotifier()
+    journal = Journal(config.journal_path, config.kiosk.id)
+    acceptor = Id003Acceptor(
+        config.acceptor.port,
+        journal.notes,
+        DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
+    )
+    async with WalletClient(wallet_settings(config)) as wallet:
+        delivery = Delivery(journal, wallet, describe=lambda c: f"Pay Spot {config.kiosk.id}")
+        engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
+        engine.listeners.append(ConsoleView())
+        reader = start_card_reader(config, engine.card_touched)
+        main = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, lambda: main.cancel() if main else None)
+        watchdog = loop.create_task(_watchdog(engine, notifier))
+        try:
+            await engine.run(ready=lambda: notifier.ready(f"kiosk {config.kiosk.id} ready"))
+        except asyncio.CancelledError:
+            log.info("stopping")
+        finally:
+            notifier.stopping()
+            watchdog.cancel()
+            reader.stop()
+            journal.close()
+    return 0
+
+
+async def _watchdog(engine: Engine, notifier: SystemdNotifier) -> None:
+    """Pings the systemd watchdog from the engine's loop, only while the engine is healthy."""
+    interval = notifier.watchdog_interval
+    if interval is None:
+        return
+    while True:
+        if engine.healthy:
+            notifier.watchdog()
+        await asyncio.sleep(interval)
+
+
+def run_blocking(config: Config, no_ui: bool) -> int:
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(run(config, no_ui))
+    return 0
