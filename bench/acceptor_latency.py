@@ -1,4 +1,4 @@
-"""Acceptor driver latency through the pty, with a real fsync'd SQLite ledger.
+"""Acceptor driver latency through the pty, with the real journal (fsync'd SQLite).
 
     python -m bench.acceptor_latency [--notes 200] [--poll-ms 100]
 
@@ -22,7 +22,7 @@ from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from hardware.id003.simulator import AcceptorSimulator
-from kiosk.note_store import SqliteNoteLedger
+from tests.support import accepting_journal
 
 
 def _pairs(sim: AcceptorSimulator, reply: int, command: int) -> list[float]:
@@ -49,7 +49,8 @@ def main() -> None:
         timing = Timing(accepting=0.05, stack_2=0.05, stacked=0.05, returning=0.05)
         sim = AcceptorSimulator(SimulatedDevice(timing=timing), link=str(Path(tmp) / "acc"))
         sim.start()
-        ledger = SqliteNoteLedger(Path(tmp) / "ledger.sqlite3")
+        journal = accepting_journal(Path(tmp) / "journal.sqlite3")
+        ledger = journal.notes
         config = DriverConfig(protocol=ProtocolConfig(poll_interval=args.poll_ms / 1000))
         driver = Id003Acceptor(sim.path, ledger, config)
         driver.start()
@@ -67,7 +68,7 @@ def main() -> None:
         assert ledger.stacked_values() == sim.stacked, "ledger and cash box disagree"
         decision = _pairs(sim, Status.ESCROW, Command.STACK_2)
         ack = _pairs(sim, Status.VEND_VALID, Command.ACK)
-        ledger.close()
+        journal.close()
     print(f"acceptor latency: {args.notes} notes in {elapsed:.1f} s, poll {args.poll_ms} ms,")
     print(f"  ledger: SQLite WAL synchronous=FULL on {fs_type}")
     print(f"  ESCROW → STACK-2 on the wire:  {describe_ms(decision)}  (goal p99 < 10 ms)")

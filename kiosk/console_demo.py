@@ -14,7 +14,7 @@ from hardware.acceptor import AcceptorEvent
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.sim_console import HELP, run_command
 from hardware.id003.simulator import AcceptorSimulator
-from kiosk.note_store import SqliteNoteLedger
+from kiosk.journal import Journal
 
 KEYS = {
     "1": "insert 1000",
@@ -43,9 +43,11 @@ def run(data_dir: str | None = None) -> int:
     directory = Path(data_dir or tempfile.mkdtemp(prefix="paykiosk-demo-"))
     directory.mkdir(parents=True, exist_ok=True)
     state = {"stack": True, "enabled": True, "stacker_open": False}
-    ledger = SqliteNoteLedger(directory / "notes.sqlite3", policy=lambda value: state["stack"])
+    journal = Journal(directory / "journal.sqlite3", "DEMO")
+    session = journal.sessions.open("DEMO…00", "demo-user", "デモ", "base", "demo-money")
+    journal.gate.open(session, 10**9)
     sim = AcceptorSimulator(link=str(directory / "acceptor")).start()
-    acceptor = Id003Acceptor(sim.path, ledger)
+    acceptor = Id003Acceptor(sim.path, journal.notes)
     started = time.monotonic()
 
     def show(event: AcceptorEvent) -> None:
@@ -54,7 +56,7 @@ def run(data_dir: str | None = None) -> int:
     acceptor.add_listener(show)
     acceptor.start()
     print(BANNER)
-    print(f"Simulator on {sim.path}; ledger {ledger.path}", flush=True)
+    print(f"Simulator on {sim.path}; journal {journal.db.path}", flush=True)
     if acceptor.wait_online(10):
         acceptor.enable()
     try:
@@ -66,14 +68,16 @@ def run(data_dir: str | None = None) -> int:
             if key in ("q", "quit"):
                 break
             answer = _key(key, sim, acceptor, state)
+            if key == "r":
+                journal.gate.open(session, 10**9) if state["stack"] else journal.gate.close()
             if answer:
                 print(f"  > {answer}", flush=True)
     finally:
         acceptor.stop()
         sim.stop()
-        total = ledger.stacked_values()
-        print(f"Counted {len(total)} notes, ¥{sum(total):,} (ledger); cash box: {sim.stacked}")
-        ledger.close()
+        total = journal.notes.stacked_values()
+        print(f"Counted {len(total)} notes, ¥{sum(total):,} (journal); cash box: {sim.stacked}")
+        journal.close()
     return 0
 
 

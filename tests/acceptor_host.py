@@ -1,4 +1,4 @@
-"""A real host process for restart tests: driver + SQLite ledger, events as JSON lines.
+"""A real host process for restart tests: driver + journal, events as JSON lines.
 
     python -m tests.acceptor_host PORT LEDGER [--hang before-stacked|after-stacked]
 
@@ -13,14 +13,15 @@ import json
 import sys
 import threading
 import time
+from pathlib import Path
 
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import Id003Acceptor
-from kiosk.note_store import SqliteNoteLedger
-from tests.support import FAST_DRIVER
+from kiosk.journal.notes import JournalNotes
+from tests.support import FAST_DRIVER, accepting_journal
 
 
-class HangingLedger(SqliteNoteLedger):
+class HangingLedger(JournalNotes):
     hang: str | None = None
 
     def stacked(self, note_id: int) -> None:
@@ -43,7 +44,8 @@ def main() -> int:
     parser.add_argument("ledger")
     parser.add_argument("--hang", choices=["before-stacked", "after-stacked"])
     args = parser.parse_args()
-    ledger = HangingLedger(args.ledger)
+    journal = accepting_journal(Path(args.ledger))
+    ledger = HangingLedger(journal.db, journal.gate)
     ledger.hang = args.hang
     driver = Id003Acceptor(args.port, ledger, FAST_DRIVER)
 

@@ -8,8 +8,8 @@ import pytest
 from hardware.id003.device import SimulatedDevice
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
-from kiosk.note_store import SqliteNoteLedger
-from tests.support import FAST_DRIVER, FAST_TIMING, EventLog
+from kiosk.journal.notes import JournalNotes
+from tests.support import FAST_DRIVER, FAST_TIMING, EventLog, accepting_journal
 from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
 
 
@@ -22,10 +22,11 @@ def sim(tmp_path: Path) -> Iterator[AcceptorSimulator]:
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[SqliteNoteLedger]:
-    store = SqliteNoteLedger(tmp_path / "notes.sqlite3")
-    yield store
-    store.close()
+def ledger(tmp_path: Path) -> Iterator[JournalNotes]:
+    """The journal's note ledger, with a session open that takes every note."""
+    journal = accepting_journal(tmp_path / "journal.sqlite3")
+    yield journal.notes
+    journal.close()
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def events() -> EventLog:
 
 @pytest.fixture
 def acceptor(
-    sim: AcceptorSimulator, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, ledger: JournalNotes, events: EventLog
 ) -> Iterator[Id003Acceptor]:
     """A driver on the simulator's pty, online and taking every note."""
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)

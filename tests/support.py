@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.device import Timing
 from hardware.id003.driver import DriverConfig
 from hardware.id003.protocol import ProtocolConfig
+from kiosk.journal import Journal
 
 FAST_TIMING = Timing(
     accepting=0.05,
@@ -69,3 +71,11 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         time.sleep(0.01)
+
+
+def accepting_journal(path: Path, headroom: int = 10**9) -> Journal:
+    """A journal with a charge session open and taking notes up to ``headroom``."""
+    journal = Journal(path, "T01")
+    session = journal.sessions.open("TEST…00", "user-test", "テスト", "base", "money-test")
+    journal.gate.open(session, headroom)
+    return journal

@@ -12,8 +12,8 @@ from hardware.id003.codes import Command, Status
 from hardware.id003.device import SimulatedDevice
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
-from kiosk.note_store import SqliteNoteLedger
-from tests.support import FAST_DRIVER, FAST_TIMING, EventLog, wait_until
+from kiosk.journal.notes import JournalNotes
+from tests.support import FAST_DRIVER, FAST_TIMING, EventLog, accepting_journal, wait_until
 
 NOTES = [1000, 2000, 5000, 10000]
 
@@ -33,7 +33,7 @@ def feed(sim: AcceptorSimulator, value: int | None) -> None:
 
 
 def test_every_denomination_is_stacked_and_counted_once(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     assert acceptor.denominations == NOTES
     for value in NOTES:
@@ -47,9 +47,9 @@ def test_every_denomination_is_stacked_and_counted_once(
 
 
 def test_note_is_returned_when_the_ledger_says_no(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
-    ledger.policy = lambda value: value < 5000
+    ledger.gate.open(ledger.gate.session_id or 0, 4999)  # a ¥10,000 note does not fit
     feed(sim, 10000)
     assert events.wait(EventKind.RETURNED)[0].value == 10000
     feed(sim, 1000)
@@ -60,7 +60,7 @@ def test_note_is_returned_when_the_ledger_says_no(
 
 
 def test_inhibited_acceptor_rejects_notes_and_counts_nothing(
-    sim: AcceptorSimulator, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, ledger: JournalNotes, events: EventLog
 ) -> None:
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
     driver.add_listener(events)
@@ -73,13 +73,13 @@ def test_inhibited_acceptor_rejects_notes_and_counts_nothing(
         assert rejected[0].detail == "inhibited"
         _idle(sim)
         assert not events.of(EventKind.ESCROW) and not events.of(EventKind.STACKED)
-        assert sim.stacked == [] and ledger.notes() == []
+        assert sim.stacked == [] and ledger.all() == []
     finally:
         driver.stop()
 
 
 def test_only_the_enabled_subset_is_taken(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     acceptor.enable({1000, 2000})
     assert sim.wait_for(lambda d: d.settings[Command.SET_DENOMINATION] == b"\xfc\xff", 2)
@@ -98,7 +98,7 @@ def test_only_the_enabled_subset_is_taken(
 
 
 def test_repeated_vend_valid_counts_once_and_lost_acks_are_resent(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.faults.lose_acks = 3
     feed(sim, 5000)
@@ -113,7 +113,7 @@ def test_repeated_vend_valid_counts_once_and_lost_acks_are_resent(
 
 
 def test_jam_before_vend_valid_becomes_an_unresolved_note(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.control(lambda d, now: setattr(d, "jam_next", "before_vend"))
     feed(sim, 10000)
@@ -124,13 +124,13 @@ def test_jam_before_vend_valid_becomes_an_unresolved_note(
     assert events.wait(EventKind.UNRESOLVED_NOTE)[0].value == 10000
     events.wait(EventKind.CLEARED)
     assert sim.stacked == [] and ledger.stacked_values() == []
-    assert [n.state for n in ledger.notes()] == [NoteState.UNRESOLVED]
+    assert [n.state for n in ledger.all()] == [NoteState.UNRESOLVED]
     sim.insert(1000)  # and the unit works again
     assert events.wait(EventKind.STACKED)[0].value == 1000
 
 
 def test_jam_after_vend_valid_keeps_the_credit(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.control(lambda d, now: setattr(d, "jam_next", "after_vend"))
     feed(sim, 2000)
@@ -143,7 +143,7 @@ def test_jam_after_vend_valid_keeps_the_credit(
 
 
 def test_power_cut_with_note_in_stacker_is_counted_once(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.device.timing.stack_2 = 1.0
     feed(sim, 5000)
@@ -160,7 +160,7 @@ def test_power_cut_with_note_in_stacker_is_counted_once(
 
 
 def test_power_cut_with_note_in_acceptor_is_returned(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     # Cut the power the moment the note is recorded: STACK-2 never reaches the unit.
     record = ledger.escrow
@@ -178,12 +178,12 @@ def test_power_cut_with_note_in_acceptor_is_returned(
     assert (power_up.value, power_up.detail) == (10000, "note in acceptor returned")
     events.wait(EventKind.ONLINE, 2)
     assert sim.stacked == [] and sim.device.counters.returned == 1
-    assert [n.state for n in ledger.notes()] == [NoteState.RETURNED]
+    assert [n.state for n in ledger.all()] == [NoteState.RETURNED]
     assert not events.of(EventKind.STACKED)
 
 
 def test_unplugged_adapter_goes_offline_and_comes_back(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.unplug()
     events.wait(EventKind.OFFLINE)
@@ -206,7 +206,7 @@ def test_silent_unit_goes_offline_and_recovers(
 
 
 def test_wire_faults_are_survived(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.faults.reply_delay = 0.06  # under the 100 ms response timeout
     sim.faults.drop_replies = 2  # with one corrupt reply: three failures, the 4th attempt works
@@ -258,8 +258,8 @@ def test_currency_table_comes_from_the_unit(tmp_path: Path, events: EventLog) ->
     euro = bytes.fromhex("61000000 62E00500 63E00101 64E00201 65E00501 66E00102 67E00202")
     device = SimulatedDevice(currency=euro, timing=FAST_TIMING)
     with AcceptorSimulator(device, link=str(tmp_path / "eur")) as sim:
-        ledger = SqliteNoteLedger(tmp_path / "eur.sqlite3")
-        driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
+        journal = accepting_journal(tmp_path / "eur.sqlite3")
+        driver = Id003Acceptor(sim.path, journal.notes, FAST_DRIVER)
         driver.add_listener(events)
         driver.start()
         try:
@@ -271,7 +271,7 @@ def test_currency_table_comes_from_the_unit(tmp_path: Path, events: EventLog) ->
             assert events.wait(EventKind.STACKED)[0].value == 20
         finally:
             driver.stop()
-            ledger.close()
+            journal.close()
 
 
 def test_wrong_settings_echo_keeps_the_unit_offline(tmp_path: Path, events: EventLog) -> None:
@@ -283,8 +283,8 @@ def test_wrong_settings_echo_keeps_the_unit_offline(tmp_path: Path, events: Even
             return reply
 
     with AcceptorSimulator(BadEcho(timing=FAST_TIMING), link=str(tmp_path / "bad")) as sim:
-        ledger = SqliteNoteLedger(tmp_path / "bad.sqlite3")
-        driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
+        journal = accepting_journal(tmp_path / "bad.sqlite3")
+        driver = Id003Acceptor(sim.path, journal.notes, FAST_DRIVER)
         driver.add_listener(events)
         driver.start()
         try:
@@ -292,7 +292,7 @@ def test_wrong_settings_echo_keeps_the_unit_offline(tmp_path: Path, events: Even
             assert not driver.wait_online(1)
         finally:
             driver.stop()
-            ledger.close()
+            journal.close()
 
 
 def test_stop_leaves_the_unit_inhibited(sim: AcceptorSimulator, acceptor: Id003Acceptor) -> None:
@@ -302,7 +302,7 @@ def test_stop_leaves_the_unit_inhibited(sim: AcceptorSimulator, acceptor: Id003A
 
 
 def test_failed_ledger_write_withholds_the_ack_until_it_succeeds(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     failures = {"left": 3}
     record = ledger.stacked
@@ -325,7 +325,7 @@ def test_failed_ledger_write_withholds_the_ack_until_it_succeeds(
 
 
 def test_decision_slower_than_the_escrow_timeout_hands_the_note_back(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.device.timing.escrow_timeout = 0.3
     record = ledger.escrow
@@ -336,11 +336,11 @@ def test_decision_slower_than_the_escrow_timeout_hands_the_note_back(
 
     ledger.escrow = slow_escrow  # type: ignore[method-assign]
     feed(sim, 1000)
-    wait_until(lambda: bool(ledger.notes()) and not ledger.notes()[0].state.is_open, 5)
+    wait_until(lambda: bool(ledger.all()) and not ledger.all()[0].state.is_open, 5)
     _idle(sim)
     # The unit rejected it (0x79) while we were deciding; the late STACK-2 was refused.
     assert sim.stacked == [] and ledger.stacked_values() == []
-    assert ledger.notes()[0].state in (NoteState.RETURNED, NoteState.REJECTED)
+    assert ledger.all()[0].state in (NoteState.RETURNED, NoteState.REJECTED)
     handed_back = events.of(EventKind.RETURNED) + events.of(EventKind.REJECTED)
     assert [e.value for e in handed_back] == [1000]
     assert not events.of(EventKind.STACKED)
@@ -348,7 +348,7 @@ def test_decision_slower_than_the_escrow_timeout_hands_the_note_back(
 
 
 def test_error_the_unit_starts_in_is_reported(
-    sim: AcceptorSimulator, ledger: SqliteNoteLedger, events: EventLog
+    sim: AcceptorSimulator, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.control(lambda d, now: setattr(d, "stacker_open", True))
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)

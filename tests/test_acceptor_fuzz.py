@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hardware.acceptor import EventKind
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
-from kiosk.note_store import SqliteNoteLedger
+from kiosk.journal.notes import JournalNotes
 from tests.support import EventLog, wait_until
 
 
@@ -44,7 +44,7 @@ def _flip(bit: int):  # type: ignore[no-untyped-def]
 def test_fuzzed_wire_never_miscounts(
     sim: AcceptorSimulator,
     acceptor: Id003Acceptor,
-    ledger: SqliteNoteLedger,
+    ledger: JournalNotes,
     events: EventLog,
     garbage: bytes,
     flip: int | None,

@@ -17,7 +17,7 @@ import pytest
 from hardware.acceptor import NoteState
 from hardware.id003.codes import Command, Status
 from hardware.id003.simulator import AcceptorSimulator
-from kiosk.note_store import SqliteNoteLedger
+from kiosk.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,12 +101,13 @@ def test_host_killed_at_vend_valid_counts_the_note_exactly_once(
     second.wait("online")
     assert sim.wait_for(lambda d: not d.busy, 5)
     kinds = second.kinds()
-    ledger = SqliteNoteLedger(ledger_path)
+    journal = Journal(ledger_path, "T01")
     try:
-        assert ledger.stacked_values() == [10000] == sim.stacked
-        assert [n.state for n in ledger.notes()] == [NoteState.STACKED]
+        assert journal.notes.stacked_values() == [10000] == sim.stacked
+        assert [n.state for n in journal.notes.all()] == [NoteState.STACKED]
+        assert journal.cashbox.count().counts == {10000: 1}
     finally:
-        ledger.close()
+        journal.close()
     # Recorded by the first host → the second only ACKs; not recorded → the second counts it.
     assert kinds.count("stacked") == (1 if hang == "before-stacked" else 0)
     assert "uncredited_note" not in kinds

@@ -84,6 +84,12 @@ class JournalNotes:
             NoteRecord(r["id"], r["escrow_code"], r["value"], NoteState(r["state"])) for r in rows
         ]
 
+    def all(self) -> list[NoteRecord]:
+        rows = self.db.query("SELECT id, escrow_code, value, state FROM notes ORDER BY id")
+        return [
+            NoteRecord(r["id"], r["escrow_code"], r["value"], NoteState(r["state"])) for r in rows
+        ]
+
     def stacked_values(self) -> list[int]:
         return [
             int(r["value"])
