@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kiosk.crashpoints import checkpoint
 from kiosk.journal import Journal
 from kiosk.journal.records import Credit
 from kiosk.wallet.client import WalletClient, check_topup
@@ -131,6 +132,7 @@ class Delivery:
                 self.journal.credits.confirm(credit.id, found.id)
                 return Outcome("confirmed", transaction_id=found.id)
             self.journal.credits.not_created(credit.id)
+        checkpoint("credit_before_send")
         self.journal.credits.mark_sent(credit.id)  # durable before the attempt goes out
         transaction = await self.wallet.topup(
             request_id=credit.request_id,
@@ -140,6 +142,7 @@ class Delivery:
             description=self.describe(credit),
             metadata={"kiosk_credit": str(credit.id), "session": str(credit.session_id or "")},
         )
+        checkpoint("credit_after_response")
         self.journal.credits.confirm(credit.id, transaction.id)
         return Outcome("confirmed", transaction_id=transaction.id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from hardware.acceptor import NoteRecord, NoteState
+from kiosk.crashpoints import checkpoint
 from kiosk.journal.db import Database
 from kiosk.money import AcceptanceGate
 
@@ -37,9 +38,11 @@ class JournalNotes:
             self.gate.release(session_id, value)
             raise
         assert cursor.lastrowid is not None
+        checkpoint("escrow_recorded")
         return NoteRecord(cursor.lastrowid, escrow_code, value, NoteState.STACK_SENT)
 
     def stacked(self, note_id: int) -> None:
+        checkpoint("stacked_before_journal")
         now = time.time()
         with self.db.write() as tx:
             changed = tx.execute(

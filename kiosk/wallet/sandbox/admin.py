@@ -32,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--next-503", type=int)
     faults.add_argument("--drop-after-commit", type=int)
     faults.add_argument("--corrupt-responses", type=int)
+    faults.add_argument("--hold-after-commit-ms", type=int)
+    faults.add_argument("--hold-after-commit-ms", type=int)
     faults.add_argument("--refuse", choices=["on", "off"])
     faults.add_argument("--clear", action="store_true", help="remove every fault")
 
@@ -79,7 +81,14 @@ def _faults(store: SandboxStore, args: argparse.Namespace) -> fault_settings.Fau
         return fault_settings.clear(store)
     changes: dict[str, object] = {
         name: value
-        for name in ("latency_ms", "rate_503", "next_503", "drop_after_commit", "corrupt_responses")
+        for name in (
+            "latency_ms",
+            "rate_503",
+            "next_503",
+            "drop_after_commit",
+            "corrupt_responses",
+            "hold_after_commit_ms",
+        )
         if (value := getattr(args, name)) is not None
     }
     if args.refuse:

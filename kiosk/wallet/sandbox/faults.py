@@ -15,6 +15,7 @@ class Faults:
     rate_503: float = 0.0  # share of calls answered 503 temporarily_unavailable
     next_503: int = 0  # the next N calls answer 503
     drop_after_commit: int = 0  # the next N calls are carried out, then the connection drops
+    hold_after_commit_ms: int = 0  # carried out, then the answer waits this long
     corrupt_responses: int = 0  # the next N responses carry undecryptable data
     refuse: bool = False  # stop listening (connections refused) and drop open ones
 

@@ -149,6 +149,8 @@ class SandboxServer:
             return refused.status, {"type": refused.type, "message": refused.message}
         if fault_settings.take(self.store, "drop_after_commit"):
             raise _Drop  # committed, but the kiosk never hears about it
+        if faults.hold_after_commit_ms:
+            time.sleep(faults.hold_after_commit_ms / 1000)
         return 200, result
 
 

@@ -1,0 +1,26 @@
+"""Named points in the money path where the crash tests freeze the process to SIGKILL it.
+
+Inert unless ``PAYKIOSK_FREEZE_AT`` names the point: then the process prints
+``PAYKIOSK FROZEN <point>`` on stderr and the calling thread blocks for good, so the test kills
+the kiosk exactly there (a real SIGKILL, not an exception that cleanup code could see).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+POINTS = (
+    "escrow_recorded",  # the note's record is durable; STACK-2 not yet sent
+    "stacked_before_journal",  # VEND VALID seen; the stacked write not yet done
+    "stacked_before_ack",  # the stacked write is durable; the ACK not yet sent
+    "credit_before_send",  # the credit and its request_id are durable; no attempt yet
+    "credit_after_response",  # the wallet answered the top-up; not yet journaled
+)
+
+
+def checkpoint(name: str) -> None:
+    if os.environ.get("PAYKIOSK_FREEZE_AT") == name:
+        print(f"PAYKIOSK FROZEN {name}", file=sys.stderr, flush=True)
+        threading.Event().wait()
