@@ -59,6 +59,7 @@ class AcceptorSimulator:
         self.link = Path(link) if link else None
         self.trace: list[TraceEntry] = []
         self.trace_limit = 100_000
+        self.on_receive: Callable[[Frame], None] | None = None  # tests: act on a host frame
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -221,6 +222,8 @@ class AcceptorSimulator:
                 return
             for frame in self._parser.feed(data):
                 self._record("rx", frame, now)
+                if self.on_receive is not None:
+                    self.on_receive(frame)
                 if frame.code == Command.ACK and self.faults.lose_acks > 0:
                     self.faults.lose_acks -= 1
                     continue

@@ -33,7 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--drop-after-commit", type=int)
     faults.add_argument("--corrupt-responses", type=int)
     faults.add_argument("--hold-after-commit-ms", type=int)
-    faults.add_argument("--hold-after-commit-ms", type=int)
     faults.add_argument("--refuse", choices=["on", "off"])
     faults.add_argument("--clear", action="store_true", help="remove every fault")
 
