@@ -1,0 +1,141 @@
+"""The real ``paykiosk --no-ui`` process for crash and fault tests: config, start, freeze, kill."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from kiosk.journal import Journal
+from tests.wallet_support import ROOT, Sandbox
+
+
+def write_config(
+    directory: Path,
+    sandbox: Sandbox,
+    acceptor_port: str,
+    card_device: str,
+    idle_finish_s: float = 1.5,
+) -> Path:
+    info = sandbox.info
+    secret = directory / "client_secret"
+    secret.write_text(info["client_secret"] + "\n")
+    secret.chmod(0o600)
+    moneys = info["moneys"]
+    path = directory / "paykiosk.toml"
+    path.write_text(f"""
+[kiosk]
+id = "T01"
+data_dir = "{directory / "data"}"
+
+[wallet]
+base_url = "{info["base_url"]}"
+client_id = "{info["client_id"]}"
+client_secret_file = "{secret}"
+client_cert = "{info["client_cert"]}"
+client_key = "{info["client_key"]}"
+ca_file = "{info["ca_file"]}"
+shop_id = "{info["shop_id"]}"
+timeout_s = 3
+
+[moneys]
+base = "{moneys["base"]}"
+cafeteria = "{moneys["cafeteria"]}"
+textbook = "{moneys["textbook"]}"
+
+[card]
+device = "{card_device}"
+
+[acceptor]
+port = "{acceptor_port}"
+poll_ms = 100
+
+[charge]
+idle_finish_s = {idle_finish_s}
+screen_timeout_s = 10
+
+[no_ui]
+money = "base"
+""")
+    return path
+
+
+class KioskProcess:
+    """One ``paykiosk --config … --no-ui`` process at a time, restartable."""
+
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.journal_path = config.parent / "data" / "journal.sqlite3"
+        self.process: subprocess.Popen[str] | None = None
+        self.frozen = threading.Event()
+        self.output: list[str] = []
+
+    def start(self, freeze_at: str | None = None) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("PAYKIOSK_FREEZE_AT", None)
+        if freeze_at:
+            env["PAYKIOSK_FREEZE_AT"] = freeze_at
+        self.frozen.clear()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "--config", str(self.config), "--no-ui"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.output.append(line.rstrip())
+            if line.startswith("PAYKIOSK FROZEN"):
+                self.frozen.set()
+
+    def wait_frozen(self, timeout: float = 20.0) -> None:
+        if not self.frozen.wait(timeout):
+            raise AssertionError("kiosk never froze; output:\n" + "\n".join(self.output[-30:]))
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup code runs, as in a power cut of the host."""
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def journal(self) -> Journal:
+        return Journal(self.journal_path, "T01")
+
+    def wait_settled(self, timeout: float = 30.0) -> None:
+        """No open session, no open credit: everything the kiosk took is settled."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.journal_path.exists():
+                journal = self.journal()
+                try:
+                    open_sessions = journal.db.one(
+                        "SELECT COUNT(*) AS n FROM sessions WHERE state = 'open'"
+                    )
+                    busy = journal.credits.open_credits() or (open_sessions and open_sessions["n"])
+                    orphans = journal.db.one(
+                        "SELECT COUNT(*) AS n FROM notes WHERE state IN ('stacked', 'stack_sent')"
+                        " AND credit_id IS NULL"
+                    )
+                finally:
+                    journal.close()
+                if not busy and orphans is not None and not orphans["n"]:
+                    return
+            time.sleep(0.2)
+        raise AssertionError("kiosk did not settle; output:\n" + "\n".join(self.output[-40:]))
