@@ -63,11 +63,11 @@ class Delivery:
     async def run(self) -> None:
         """Deliver due credits until cancelled."""
         while True:
+            self._wake.clear()  # before the round: a wake during the round is kept
             try:
                 await self.drain_once()
             except Exception:
                 log.exception("delivery round failed")
-            self._wake.clear()
             due = self._next_due()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, due))

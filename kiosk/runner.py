@@ -9,6 +9,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.config import Config
@@ -60,6 +61,8 @@ def start_card_reader(config: Config, on_card: Callable[[str], None]) -> Any:
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
             on_card(event.card_id)
+        elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
+            print(f"card reader {event.kind.value} {event.detail}".rstrip(), flush=True)
 
     reader.add_listener(listener)
     reader.start()
@@ -78,6 +81,7 @@ async def run(config: Config, no_ui: bool = True) -> int:
         delivery = Delivery(journal, wallet, describe=lambda c: f"Pay Spot {config.kiosk.id}")
         engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
         engine.listeners.append(ConsoleView())
+        acceptor.add_listener(_print_acceptor_status)
         reader = start_card_reader(config, engine.card_touched)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()
@@ -94,6 +98,11 @@ async def run(config: Config, no_ui: bool = True) -> int:
             reader.stop()
             journal.close()
     return 0
+
+
+def _print_acceptor_status(event: AcceptorEvent) -> None:
+    if event.kind in (EventKind.ONLINE, EventKind.OFFLINE):
+        print(f"bill acceptor {event.kind.value}", flush=True)
 
 
 async def _watchdog(engine: Engine, notifier: SystemdNotifier) -> None:

@@ -80,6 +80,7 @@ class KioskProcess:
         if freeze_at:
             env["PAYKIOSK_FREEZE_AT"] = freeze_at
         self.frozen.clear()
+        self.output = []
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "--config", str(self.config), "--no-ui"],
             cwd=ROOT,
@@ -96,6 +97,18 @@ class KioskProcess:
             self.output.append(line.rstrip())
             if line.startswith("PAYKIOSK FROZEN"):
                 self.frozen.set()
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Both devices up: the acceptor initialised and the card reader polling."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = list(self.output)
+            if "bill acceptor online" in lines and any(
+                line.startswith("card reader online") for line in lines
+            ):
+                return
+            time.sleep(0.05)
+        raise AssertionError("kiosk not ready; output:\n" + "\n".join(self.output[-30:]))
 
     def wait_frozen(self, timeout: float = 20.0) -> None:
         if not self.frozen.wait(timeout):
@@ -138,4 +151,14 @@ class KioskProcess:
                 if not busy and orphans is not None and not orphans["n"]:
                     return
             time.sleep(0.2)
-        raise AssertionError("kiosk did not settle; output:\n" + "\n".join(self.output[-40:]))
+        journal = self.journal()
+        try:
+            state = {
+                table: [dict(r) for r in journal.db.query(f"SELECT * FROM {table}")]
+                for table in ("sessions", "notes", "credits")
+            }
+        finally:
+            journal.close()
+        raise AssertionError(
+            f"kiosk did not settle: {state}\noutput:\n" + "\n".join(self.output[-40:])
+        )

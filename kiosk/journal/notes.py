@@ -56,6 +56,7 @@ class JournalNotes:
                     " SELECT id, value, ? FROM notes WHERE id = ?",
                     (now, note_id),
                 )
+        checkpoint("stacked_before_ack")
 
     def closed(self, note_id: int, state: NoteState) -> None:
         with self.db.write() as tx:

@@ -1,0 +1,246 @@
+"""Crash and fault tests of the real ``paykiosk --no-ui`` process.
+
+The kiosk runs against the acceptor simulator (pty), the card emulator (nfcpy udp) and the
+wallet sandbox (HTTPS). It is SIGKILLed at points of the money path, restarted, and the
+sandbox balance is checked against the notes that really reached the cash box: 0 lost,
+0 credited twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
+from hardware.id003.codes import Command, Status
+from hardware.id003.device import SimulatedDevice
+from hardware.id003.frames import Frame
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.crashpoints import POINTS
+from tests.kiosk_process import KioskProcess, write_config
+from tests.support import FAST_TIMING, wait_until
+from tests.wallet_support import ROOT, Sandbox
+
+pytestmark = pytest.mark.slow
+CRASH_TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
+
+
+@dataclass
+class Rig:
+    sim: AcceptorSimulator
+    wallet: Sandbox
+    card: CardEmulator
+    kiosk: KioskProcess
+
+    def member(self, balances: dict[str, int | None] | None = None) -> tuple[str, str]:
+        user = self.wallet.member(balances or {})
+        return user, self.wallet.card_of(user)
+
+    def touch(self, card_id: str) -> None:
+        # over udp a poll waits up to 1 s for an answer: hold the card long enough for two
+        self.card.touch(EmulatedCard(card_id), hold=3.0)
+
+    def start_session(self, card_id: str) -> None:
+        """Touch the card and wait until the acceptor takes notes."""
+        self.kiosk.wait_ready()
+        assert self.sim.wait_for(lambda d: not d.busy and d.inhibited, 15), self.sim.status
+        self.touch(card_id)
+        assert self.sim.wait_for(lambda d: not d.inhibited, 15), "\n".join(self.kiosk.output[-20:])
+
+    def feed(self, value: int) -> None:
+        assert self.sim.wait_for(lambda d: not d.busy, 15), self.sim.status
+        assert self.sim.insert(value), self.sim.status
+
+    def kill_on(self, code: int) -> None:
+        """SIGKILL the kiosk the moment it sends this command (before the unit reacts)."""
+
+        def hook(frame: Frame) -> None:
+            if frame.code == code:
+                self.sim.on_receive = None
+                self.kiosk.kill()
+
+        self.sim.on_receive = hook
+
+    def wait_output(self, starts: tuple[str, ...], count: int, timeout: float = 40.0) -> None:
+        """Wait until ``count`` console lines (after the time stamp) start with ``starts``."""
+
+        def seen() -> int:
+            return sum(
+                1 for line in list(self.kiosk.output) if line.partition("] ")[2].startswith(starts)
+            )
+
+        wait_until(lambda: seen() >= count, timeout, f"{count}x {starts}")
+
+    def restart_and_settle(self) -> None:
+        self.wallet.clear_faults()
+        self.kiosk.kill()
+        self.kiosk.start()
+        self.kiosk.wait_settled(timeout=40)
+        assert self.sim.wait_for(lambda d: not d.busy, 15)
+
+
+@pytest.fixture
+def rig(tmp_path: Path, wallet: Sandbox) -> Iterator[Rig]:
+    sim = AcceptorSimulator(SimulatedDevice(timing=CRASH_TIMING), link=str(tmp_path / "acc"))
+    sim.start()
+    card = CardEmulator(free_udp_port())
+    kiosk = KioskProcess(write_config(tmp_path, wallet, sim.path, card.device_path))
+    yield Rig(sim, wallet, card, kiosk)
+    sim.on_receive = None
+    kiosk.stop()
+    card.close()
+    sim.stop()
+
+
+def _exactly_once(rig: Rig, user: str, before: int) -> None:
+    in_box = sum(rig.sim.stacked)
+    assert rig.wallet.balance(user, "base") == before + in_box, rig.kiosk.output[-30:]
+    journal = rig.kiosk.journal()
+    try:
+        assert journal.cashbox.matches_notes()
+        assert journal.notes.stacked_values() == rig.sim.stacked
+        assert journal.cases.list() == []
+    finally:
+        journal.close()
+
+
+def test_every_checkpoint_is_in_the_code_once() -> None:
+    source = "\n".join(p.read_text() for p in (ROOT / "kiosk").rglob("*.py"))
+    for point in POINTS:
+        assert source.count(f'checkpoint("{point}")') == 1, point
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_killed_at_a_checkpoint(rig: Rig, point: str) -> None:
+    user, card = rig.member({"base": 500})
+    rig.kiosk.start(freeze_at=point)
+    rig.start_session(card)
+    rig.feed(1000)
+    if not point.startswith("credit"):
+        rig.kiosk.wait_frozen()
+    else:
+        assert rig.sim.wait_for(lambda d: not d.busy, 10)
+        rig.feed(5000)
+        rig.kiosk.wait_frozen()
+    rig.restart_and_settle()
+    if point == "escrow_recorded":  # STACK-2 never went out: the unit handed the note back
+        assert rig.sim.stacked == [] and rig.sim.device.counters.returned == 1
+    else:
+        assert rig.sim.stacked, "no note reached the cash box"
+    _exactly_once(rig, user, 500)
+
+
+@pytest.mark.parametrize("command", [Command.STACK_2, Command.ACK], ids=["stack-sent", "acked"])
+def test_killed_as_a_command_goes_out(rig: Rig, command: int) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.feed(2000)
+    assert rig.sim.wait_for(lambda d: not d.busy, 10)
+    rig.kill_on(command)
+    rig.feed(10000)
+    wait_until(
+        lambda: rig.kiosk.process is not None and rig.kiosk.process.poll() is not None,
+        15,
+        "the kill",
+    )
+    rig.restart_and_settle()
+    assert rig.sim.stacked == [2000, 10000]
+    _exactly_once(rig, user, 0)
+
+
+@pytest.mark.parametrize(
+    "fault", ["latency_ms", "hold_after_commit_ms"], ids=["topup-in-flight", "committed-no-answer"]
+)
+def test_killed_while_the_topup_is_out(rig: Rig, fault: str) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.faults(**{fault: 20_000})
+    rig.feed(5000)
+    if fault == "latency_ms":  # the request is at the server, not yet carried out
+        wait_until(lambda: _credit_state(rig) == "sent", 20, "credit sent")
+    else:  # carried out, the answer not yet sent
+        wait_until(lambda: rig.wallet.balance(user, "base") == 5000, 20, "commit")
+    rig.kiosk.kill()
+    rig.restart_and_settle()
+    _exactly_once(rig, user, 0)
+
+
+def test_acceptor_power_cut_during_a_note(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.sim.device.timing.stack_2 = 1.0
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.feed(1000)
+    assert rig.sim.wait_for(lambda d: d.status.code == Status.STACKING, 10)
+    rig.sim.power_cut()
+    wait_until(
+        lambda: any("out of service" in line for line in rig.kiosk.output), 15, "out of service"
+    )
+    rig.sim.power_on()
+    rig.kiosk.wait_settled(timeout=40)
+    assert rig.sim.stacked == [1000]
+    _exactly_once(rig, user, 0)
+
+
+def test_wallet_down_for_a_whole_session_then_back(rig: Rig) -> None:
+    user, card = rig.member({"base": 100})
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.faults(refuse=True)
+    rig.feed(1000)
+    wait_until(
+        lambda: any("being credited" in line for line in rig.kiosk.output), 30, "being credited"
+    )
+    assert rig.wallet.balance(user, "base") == 100
+    rig.wallet.faults(refuse=False)
+    rig.kiosk.wait_settled(timeout=60)
+    _exactly_once(rig, user, 100)
+
+
+def test_suspended_between_touch_and_credit_becomes_a_staff_case(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.store.set_user_status(user, "suspended")
+    rig.feed(2000)
+    wait_until(
+        lambda: any("reference T01-" in line for line in rig.kiosk.output), 30, "the reference"
+    )
+    rig.kiosk.wait_settled()
+    journal = rig.kiosk.journal()
+    try:
+        [case] = journal.cases.list()
+        assert (case.kind, case.amount) == ("refused_credit", 2000)
+    finally:
+        journal.close()
+    assert rig.wallet.balance(user, "base") == 0 and rig.sim.stacked == [2000]
+
+
+def test_503_storms_and_dropped_answers_over_many_sessions(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    for session in range(6):
+        rig.wallet.clear_faults()  # the member's lookup gets through…
+        rig.start_session(card)
+        # …then the storm: half the calls answer 503, every other session loses an answer
+        rig.wallet.faults(rate_503=0.5, drop_after_commit=session % 2)
+        rig.feed([1000, 2000, 5000][session % 3])
+        rig.wait_output(("done:", "¥"), count=session + 1)  # confirmed or being credited
+    rig.wallet.clear_faults()
+    rig.kiosk.wait_settled(timeout=60)
+    assert len(rig.sim.stacked) == 6
+    _exactly_once(rig, user, 0)
+
+
+def _credit_state(rig: Rig) -> str | None:
+    journal = rig.kiosk.journal()
+    try:
+        row = journal.db.one("SELECT state FROM credits ORDER BY id DESC LIMIT 1")
+        return row["state"] if row else None
+    finally:
+        journal.close()
