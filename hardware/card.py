@@ -1,0 +1,99 @@
+"""The card reader as the engine sees it: touch and reader-status events, and the touch filter.
+
+Protocol-neutral: the nfcpy FeliCa reader implements it; a PC/SC reader could too. Card ids
+are personal data: log them only through :func:`mask_card_id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class CardEventKind(StrEnum):
+    TOUCHED = "touched"  # card_id: the id to look the member up with (one event per touch)
+    UNREADABLE = "unreadable"  # a FeliCa card whose configured id block could not be read
+    ONLINE = "online"  # the reader is open and polling (after start-up or after being offline)
+    OFFLINE = "offline"  # detail: why; the reader is reopened with backoff
+
+
+def mask_card_id(card_id: str) -> str:
+    """A card id fit for logs: ``0123456789ABCDEF`` → ``0123…EF`` (never more than 6 chars)."""
+    if not card_id:
+        return ""
+    head, tail = min(4, len(card_id) // 4), min(2, len(card_id) // 8)
+    return card_id[:head] + "…" + (card_id[-tail:] if tail else "")
+
+
+@dataclass(frozen=True, repr=False)
+class CardEvent:
+    kind: CardEventKind
+    at: float  # time.monotonic() when the event was made
+    card_id: str = ""  # TOUCHED: IDm as 16 upper-case hex chars, or the number read from a block
+    idm: str = ""  # TOUCHED/UNREADABLE: the IDm (16 upper-case hex chars)
+    pmm: str = ""
+    system_code: int | None = None
+    detail: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.kind.value]
+        if self.card_id:
+            parts.append(f"card={mask_card_id(self.card_id)}")
+        if self.idm and self.idm != self.card_id:
+            parts.append(f"idm={mask_card_id(self.idm)}")
+        if self.system_code is not None:
+            parts.append(f"sys={self.system_code:04X}")
+        if self.detail:
+            parts.append(self.detail)
+        return " ".join(parts)
+
+    __repr__ = __str__  # a stray %r in a log line must not leak the id either
+
+
+class CardListener(Protocol):
+    def __call__(self, event: CardEvent) -> None: ...
+
+
+class CardReader(Protocol):
+    """Engine-facing surface of a card reader driver. Listeners run on the reader's thread:
+    they must return quickly; an asyncio engine hands events over with
+    ``loop.call_soon_threadsafe``."""
+
+    def add_listener(self, listener: CardListener) -> None: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    @property
+    def online(self) -> bool: ...
+
+
+class TouchFilter:
+    """One touch = one event (pure; time is passed in).
+
+    The reader reports each arrival of a card in its field; a card that stays does not arrive
+    again. A card that left and comes back within ``min_interval`` seconds counts as the same
+    touch (a card at the edge of the field flickers in and out); later, it is a new touch.
+    """
+
+    def __init__(self, min_interval: float) -> None:
+        self.min_interval = min_interval
+        self._last_key: str | None = None
+        self._left_at: float | None = None
+
+    def arrived(self, key: str, now: float) -> bool:
+        """A card (``key``: its IDm) entered the field. True if this is a new touch."""
+        bounce = (
+            key == self._last_key
+            and self._left_at is not None
+            and now - self._left_at < self.min_interval
+        )
+        self._last_key, self._left_at = key, None
+        return not bounce
+
+    def left(self, now: float) -> None:
+        """The card in the field went away (or the reader lost it)."""
+        if self._last_key is not None and self._left_at is None:
+            self._left_at = now

@@ -1,0 +1,301 @@
+"""FeliCa reader: one nfcpy ``ContactlessFrontend`` polled by a background thread.
+
+The device path is configuration (``usb``, ``usb:054c:06c3``, ``tty:...``, ``udp:HOST:PORT``).
+One frontend stays open and ``connect()`` is called in a loop, one card per call (reopening per
+read is unreliable, nfcpy#54). A reader that cannot be opened, or whose ``connect()`` gives up
+(nfcpy returns False on an I/O error, e.g. the USB reader was unplugged), is reported offline,
+closed and reopened with backoff. Listeners run on the reader thread: an asyncio engine must hand
+events over with ``loop.call_soon_threadsafe``.
+
+nfcpy logs full IDms at DEBUG: :meth:`FelicaReader.start` raises the ``nfc`` logger to INFO
+unless the application set a level for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import string
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import nfc
+import nfc.tag
+from nfc.tag.tt3 import BlockCode, ServiceCode, Type3Tag
+
+from hardware.card import CardEvent, CardEventKind, CardListener, TouchFilter, mask_card_id
+
+log = logging.getLogger("paykiosk.card")
+
+FELICA_TARGETS = ("212F", "424F")
+_DEVICE_PATH = re.compile(r"^(usb(:[0-9a-fA-F]{4}(:[0-9a-fA-F]{4})?)?|tty:.+|com:.+|udp(:.*)?)$")
+
+
+@dataclass(frozen=True)
+class ServiceBlock:
+    """Where a member/student number sits on the card: bytes ``start:end`` of one block of a
+    service readable without a key. ``encoding`` "ascii" keeps the printable text (trimmed),
+    "hex" gives the bytes as upper-case hex."""
+
+    service_code: int  # 16-bit FeliCa service code, e.g. 0x1A8B
+    block: int = 0
+    start: int = 0
+    end: int = 16
+    encoding: str = "ascii"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.service_code <= 0xFFFF:
+            raise ValueError(f"service_code 0x{self.service_code:X} is not a 16-bit code")
+        if not self.service_code & 1:
+            raise ValueError(
+                f"service_code 0x{self.service_code:04X} needs a key (attribute bit 0 is 0); "
+                "only services readable without a key can be used"
+            )
+        if not 0 <= self.block <= 0xFFFF:
+            raise ValueError(f"block {self.block} is out of range")
+        if not 0 <= self.start < self.end <= 16:
+            raise ValueError(f"byte range {self.start}:{self.end} is not inside a 16-byte block")
+        if self.encoding not in ("ascii", "hex"):
+            raise ValueError(f"encoding {self.encoding!r} is not 'ascii' or 'hex'")
+
+    def decode(self, block: bytes) -> str:
+        """The number in a block read from the card ("" when there is none)."""
+        raw = block[self.start : self.end]
+        if self.encoding == "hex":
+            return raw.hex().upper()
+        text = raw.decode("ascii", errors="replace").strip(" \0")
+        return text if text and all(c in string.printable and c.strip() for c in text) else ""
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    device: str = "usb"  # usb, usb:054c:06c3, tty:USB0:pn532, udp:127.0.0.1:PORT (no usb:BUS:DEV)
+    targets: tuple[str, ...] = FELICA_TARGETS
+    system_code: int = 0xFFFF  # poll one system (multi-system cards have an IDm per system)
+    min_interval: float = 1.0  # the same card back within this many seconds is the same touch
+    service_block: ServiceBlock | None = None  # read the card id from here instead of the IDm
+    poll_interval: float = 0.1  # seconds between polls (a udp poll itself waits up to 1 s)
+    reconnect_min: float = 0.5
+    reconnect_max: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not _DEVICE_PATH.match(self.device):
+            raise ValueError(f"device {self.device!r} is not an nfcpy path (usb/tty/com/udp)")
+        if not self.targets or not set(self.targets) <= set(FELICA_TARGETS):
+            raise ValueError(f"targets {self.targets!r} must be some of {FELICA_TARGETS}")
+        if not 0 <= self.system_code <= 0xFFFF:
+            raise ValueError(f"system_code 0x{self.system_code:X} is not a 16-bit code")
+        if self.min_interval < 0 or self.poll_interval < 0:
+            raise ValueError("min_interval and poll_interval must not be negative")
+        if not 0 < self.reconnect_min <= self.reconnect_max:
+            raise ValueError("need 0 < reconnect_min <= reconnect_max")
+
+
+class Frontend(Protocol):
+    """What the reader uses of ``nfc.ContactlessFrontend``."""
+
+    def connect(self, **options: Any) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+FrontendOpener = Callable[[str], Frontend | None]
+
+
+def open_nfcpy(path: str) -> Frontend | None:
+    """Open a real nfcpy frontend; None when no reader is found at ``path``."""
+    clf = nfc.ContactlessFrontend()
+    return clf if clf.open(path) else None
+
+
+class FelicaReader:
+    """A FeliCa reader on nfcpy (a :class:`~hardware.card.CardReader`).
+
+    ``open_frontend`` is the seam to the device: the default opens ``config.device`` with nfcpy.
+    """
+
+    def __init__(self, config: ReaderConfig, open_frontend: FrontendOpener = open_nfcpy) -> None:
+        self.config = config
+        self._open = open_frontend
+        self._listeners: list[CardListener] = []
+        self._filter = TouchFilter(config.min_interval)
+        self._stop = threading.Event()
+        self._online = threading.Event()
+        self._status: bool | None = None  # last reported: None before the first report
+        self._holding = False  # a card is in the field (between on-connect and on-release)
+        self._last_poll = 0.0
+        self.polls = 0  # polls started (diagnostics)
+        self._thread: threading.Thread | None = None
+
+    # ---- engine API ------------------------------------------------------------------
+    def add_listener(self, listener: CardListener) -> None:
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        nfc_log = logging.getLogger("nfc")
+        if nfc_log.level == logging.NOTSET:
+            nfc_log.setLevel(logging.INFO)  # its DEBUG lines carry full IDms
+        if self._thread is None:
+            self._stop.clear()
+            self._status = None  # report the state afresh
+            self._thread = threading.Thread(target=self._run, name="felica", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop polling and close the reader (returns after the current poll, about 1 s max)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("card reader thread did not stop within %.1f s", timeout)
+            self._thread = None
+
+    @property
+    def online(self) -> bool:
+        return self._online.is_set()
+
+    @property
+    def card_present(self) -> bool:
+        """A card is on the reader right now."""
+        return self._holding
+
+    def wait_online(self, timeout: float) -> bool:
+        return self._online.wait(timeout)
+
+    # ---- reader thread ---------------------------------------------------------------
+    def _run(self) -> None:
+        config = self.config
+        backoff = config.reconnect_min
+        while not self._stop.is_set():
+            try:
+                clf = self._open(config.device)
+                reason = f"no reader at {config.device}"
+            except Exception as error:  # nfcpy raises OSError, ValueError, ... on bad devices
+                clf, reason = None, f"cannot open {config.device}: {error}"
+            if clf is not None:
+                opened = time.monotonic()
+                self._report(True)
+                try:
+                    failure = self._serve(clf)
+                finally:
+                    self._card_gone()
+                    with contextlib.suppress(Exception):
+                        clf.close()
+                if failure is None:
+                    break  # stopped
+                reason = failure
+                if time.monotonic() - opened > config.reconnect_max:
+                    backoff = config.reconnect_min  # it had been working: retry soon
+            self._report(False, reason)
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, config.reconnect_max)
+        self._online.clear()
+
+    def _serve(self, clf: Frontend) -> str | None:
+        """Poll until stopped (returns None) or the device fails (returns why)."""
+        options = {
+            "targets": list(self.config.targets),
+            "on-startup": self._on_startup,
+            "on-connect": self._on_connect,
+            "on-release": self._on_release,
+            "iterations": 1,
+            "beep-on-connect": False,
+        }
+        while not self._stop.is_set():
+            try:
+                result = clf.connect(rdwr=options, terminate=self._terminate)
+            except Exception as error:
+                log.exception("card reader: connect() failed")
+                return f"reader error: {error!r}"
+            if result is False:  # nfcpy logged the I/O error and gave up on this device
+                return "reader stopped answering"
+        return None
+
+    def _terminate(self) -> bool:
+        """nfcpy's terminate hook, called before each poll: also paces the polls."""
+        if not self._holding:
+            wait = self._last_poll + self.config.poll_interval - time.monotonic()
+            if wait > 0 and self._stop.wait(wait):
+                return True
+            self._last_poll = time.monotonic()
+            self.polls += 1
+        return self._stop.is_set()
+
+    def _on_startup(self, targets: list[Any]) -> list[Any]:
+        if self.config.system_code != 0xFFFF:
+            request = bytes([0x00]) + self.config.system_code.to_bytes(2, "big") + b"\x01\x00"
+            for target in targets:
+                target.sensf_req = bytearray(request)
+        return targets
+
+    def _on_connect(self, tag: nfc.tag.Tag) -> bool:
+        self._holding = True
+        try:
+            if not isinstance(tag, Type3Tag):
+                log.debug("ignoring a card that is not FeliCa: %s", type(tag).__name__)
+                return True  # wait for it to leave
+            idm = bytes(tag.idm).hex().upper()
+            if not self._filter.arrived(idm, time.monotonic()):
+                log.debug("card %s is back: same touch", mask_card_id(idm))
+                return True
+            self._emit(self._identify(tag, idm))
+        except OSError:
+            raise  # the reader failed: connect() returns False and the thread reopens it
+        except Exception:
+            log.exception("card reader: reading the card failed")
+        return True  # nfcpy now checks presence until the card leaves, then calls on-release
+
+    def _on_release(self, tag: nfc.tag.Tag) -> bool:
+        self._card_gone()
+        return True  # makes connect() return: one card per call
+
+    def _card_gone(self) -> None:
+        if self._holding:
+            self._holding = False
+            self._filter.left(time.monotonic())
+
+    def _identify(self, tag: Type3Tag, idm: str) -> CardEvent:
+        card = {"idm": idm, "pmm": bytes(tag.pmm).hex().upper(), "system_code": tag.sys}
+        where = self.config.service_block
+        if where is None:
+            return CardEvent(CardEventKind.TOUCHED, time.monotonic(), card_id=idm, **card)
+        service = ServiceCode(where.service_code >> 6, where.service_code & 0x3F)
+        place = f"service {where.service_code:04X} block {where.block}"
+        try:
+            data = tag.read_without_encryption([service], [BlockCode(where.block)])
+        except nfc.tag.TagCommandError as error:
+            detail = f"{place}: {error}"
+            return CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail, **card)
+        number = where.decode(bytes(data))
+        if not number:
+            detail = f"{place}: no number in bytes {where.start}:{where.end}"
+            return CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail, **card)
+        return CardEvent(CardEventKind.TOUCHED, time.monotonic(), card_id=number, **card)
+
+    def _report(self, online: bool, detail: str = "") -> None:
+        if online:
+            self._online.set()
+        else:
+            self._online.clear()
+        if online is self._status:
+            return
+        self._status = online
+        if online:
+            log.info("card reader online at %s", self.config.device)
+        else:
+            log.warning("card reader offline: %s", detail)
+        kind = CardEventKind.ONLINE if online else CardEventKind.OFFLINE
+        self._emit(CardEvent(kind, time.monotonic(), detail=detail))
+
+    def _emit(self, event: CardEvent) -> None:
+        if event.kind in (CardEventKind.TOUCHED, CardEventKind.UNREADABLE):
+            log.info("card event: %s", event)
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("card event listener failed on %s", event)
