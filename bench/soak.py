@@ -33,7 +33,7 @@ def rss_kb(pid: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1000)
-    parser.add_argument("--members", type=int, default=20)
+    parser.add_argument("--members", type=int, default=100)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -43,7 +43,14 @@ def main() -> None:
         ).start()
         card = CardEmulator(free_udp_port())
         kiosk = KioskProcess(
-            write_config(tmp, sandbox, sim.path, card.device_path, idle_finish_s=1.0)
+            write_config(
+                tmp,
+                sandbox,
+                sim.path,
+                card.device_path,
+                idle_finish_s=1.0,
+                no_ui_money="textbook",
+            )
         )
         members = [sandbox.member({}) for _ in range(args.members)]
         cards = [sandbox.card_of(m) for m in members]
@@ -71,7 +78,7 @@ def main() -> None:
                 "SELECT created_at, updated_at FROM credits WHERE state = 'confirmed'"
             )
             confirmed = [r["updated_at"] - r["created_at"] for r in rows]
-            total = sum(sandbox.balance(m, "base") for m in members)
+            total = sum(sandbox.balance(m, "textbook") for m in members)
             matches = journal.cashbox.matches_notes()
             journal.close()
         finally:

@@ -20,6 +20,7 @@ def write_config(
     acceptor_port: str,
     card_device: str,
     idle_finish_s: float = 1.5,
+    no_ui_money: str = "base",
 ) -> Path:
     info = sandbox.info
     secret = directory / "client_secret"
@@ -59,7 +60,7 @@ idle_finish_s = {idle_finish_s}
 screen_timeout_s = 10
 
 [no_ui]
-money = "base"
+money = "{no_ui_money}"
 """)
     return path
 

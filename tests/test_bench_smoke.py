@@ -33,3 +33,27 @@ def test_wallet_latency_bench_prints_figures() -> None:
     )
     assert "top-up:          n=5 p50=" in result.stdout
     assert "card → wallets:  n=5 p50=" in result.stdout
+
+
+def test_replay_bench_prints_figures() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.replay", "--credits", "30", "--members", "5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "drained in" in result.stdout and "'confirmed': 30" in result.stdout
+
+
+def test_soak_bench_prints_figures() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.soak", "--sessions", "2", "--members", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
+    )
+    assert "soak: 2 sessions in" in result.stdout and "ledger matches: True" in result.stdout
