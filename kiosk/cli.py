@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("pending", "journal") or args.config:
         return _with_config(args)
     if args.demo:
-        from kiosk.console_demo import run
+        from kiosk.demo import run
 
         return run(args.data_dir)
     build_parser().print_help()

@@ -123,6 +123,11 @@ class Engine:
     def acceptor_event(self, event: AcceptorEvent) -> None:
         self._post_threadsafe(event)
 
+    def call_threadsafe(self, callback: Callable[..., None], *args: Any) -> None:
+        """Run ``callback(*args)`` on the engine's loop (for member intents from other threads)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(callback, *args)
+
     def _post_threadsafe(self, item: Any) -> None:
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, item)

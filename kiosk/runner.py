@@ -69,7 +69,11 @@ def start_card_reader(config: Config, on_card: Callable[[str], None]) -> Any:
     return reader
 
 
-async def run(config: Config, no_ui: bool = True) -> int:
+async def run(
+    config: Config, no_ui: bool = True, attach: Callable[[Engine], None] | None = None
+) -> int:
+    """Run the kiosk until SIGTERM/SIGINT. ``attach`` gets the engine once it exists (the demo
+    drives it from the keyboard); without ``no_ui`` the member picks the money."""
     notifier = SystemdNotifier()
     journal = Journal(config.journal_path, config.kiosk.id)
     acceptor = Id003Acceptor(
@@ -82,6 +86,8 @@ async def run(config: Config, no_ui: bool = True) -> int:
         engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
         engine.listeners.append(ConsoleView())
         acceptor.add_listener(_print_acceptor_status)
+        if attach is not None:
+            attach(engine)
         reader = start_card_reader(config, engine.card_touched)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from kiosk.journal import Journal
+from kiosk.sandbox_config import write_sandbox_config
 from tests.wallet_support import ROOT, Sandbox
 
 
@@ -22,47 +23,14 @@ def write_config(
     idle_finish_s: float = 1.5,
     no_ui_money: str = "base",
 ) -> Path:
-    info = sandbox.info
-    secret = directory / "client_secret"
-    secret.write_text(info["client_secret"] + "\n")
-    secret.chmod(0o600)
-    moneys = info["moneys"]
-    path = directory / "paykiosk.toml"
-    path.write_text(f"""
-[kiosk]
-id = "T01"
-data_dir = "{directory / "data"}"
-
-[wallet]
-base_url = "{info["base_url"]}"
-client_id = "{info["client_id"]}"
-client_secret_file = "{secret}"
-client_cert = "{info["client_cert"]}"
-client_key = "{info["client_key"]}"
-ca_file = "{info["ca_file"]}"
-shop_id = "{info["shop_id"]}"
-timeout_s = 3
-
-[moneys]
-base = "{moneys["base"]}"
-cafeteria = "{moneys["cafeteria"]}"
-textbook = "{moneys["textbook"]}"
-
-[card]
-device = "{card_device}"
-
-[acceptor]
-port = "{acceptor_port}"
-poll_ms = 100
-
-[charge]
-idle_finish_s = {idle_finish_s}
-screen_timeout_s = 10
-
-[no_ui]
-money = "{no_ui_money}"
-""")
-    return path
+    return write_sandbox_config(
+        directory,
+        sandbox.info,
+        acceptor_port,
+        card_device,
+        idle_finish_s=idle_finish_s,
+        no_ui_money=no_ui_money,
+    )
 
 
 class KioskProcess:

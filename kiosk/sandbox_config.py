@@ -1,0 +1,61 @@
+"""A kiosk configuration pointing at a local wallet sandbox (demo, tests, benchmarks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def write_sandbox_config(
+    directory: Path,
+    sandbox_info: dict[str, Any],
+    acceptor_port: str,
+    card_device: str,
+    *,
+    kiosk_id: str = "T01",
+    idle_finish_s: float = 1.5,
+    screen_timeout_s: float = 10.0,
+    no_ui_money: str = "base",
+) -> Path:
+    """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``."""
+    info = sandbox_info
+    secret = directory / "client_secret"
+    secret.write_text(info["client_secret"] + "\n")
+    secret.chmod(0o600)
+    moneys = info["moneys"]
+    path = directory / "paykiosk.toml"
+    path.write_text(f"""\
+[kiosk]
+id = "{kiosk_id}"
+data_dir = "{directory / "data"}"
+
+[wallet]
+base_url = "{info["base_url"]}"
+client_id = "{info["client_id"]}"
+client_secret_file = "{secret}"
+client_cert = "{info["client_cert"]}"
+client_key = "{info["client_key"]}"
+ca_file = "{info["ca_file"]}"
+shop_id = "{info["shop_id"]}"
+timeout_s = 3
+
+[moneys]
+base = "{moneys["base"]}"
+cafeteria = "{moneys["cafeteria"]}"
+textbook = "{moneys["textbook"]}"
+
+[card]
+device = "{card_device}"
+
+[acceptor]
+port = "{acceptor_port}"
+poll_ms = 100
+
+[charge]
+idle_finish_s = {idle_finish_s}
+screen_timeout_s = {screen_timeout_s}
+
+[no_ui]
+money = "{no_ui_money}"
+""")
+    return path
