@@ -61,6 +61,19 @@ class NoUiSection:
     money: str = "base"
 
 
+PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
+
+
+@dataclass(frozen=True)
+class GpioSection:
+    """Front panel pins (BCM numbers or gpiozero pin names); off unless ``enabled``."""
+
+    enabled: bool = False
+    pins: dict[str, int | str] = field(default_factory=dict)
+    door_closed_when_pressed: bool = True
+    pin_factory: str | None = None
+
+
 @dataclass(frozen=True)
 class Config:
     kiosk: KioskSection
@@ -70,6 +83,7 @@ class Config:
     acceptor: AcceptorSection
     charge: ChargeSection = field(default_factory=ChargeSection)
     no_ui: NoUiSection = field(default_factory=NoUiSection)
+    gpio: GpioSection = field(default_factory=GpioSection)
     source: Path | None = None
 
     @property
@@ -145,7 +159,7 @@ def load(path: str | Path) -> Config:
 
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
-    known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui"}
+    known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio"}
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
@@ -181,6 +195,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     no_ui_section = NoUiSection(no_ui.get("money", str, "base"))
     _check_bucket("no_ui", "money", no_ui_section.money)
     no_ui.finish()
+    gpio = _parse_gpio(_Section("gpio", raw.get("gpio", {}), base))
     return Config(
         kiosk_section,
         wallet,
@@ -189,8 +204,30 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         acceptor_section,
         charge_section,
         no_ui_section,
+        gpio,
         source,
     )
+
+
+def _parse_gpio(section: _Section) -> GpioSection:
+    pins: dict[str, int | str] = {}
+    for key in PIN_KEYS:
+        if key in section.data:
+            value = section.data[key]
+            section.used.add(key)
+            if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+                raise ConfigError(f"[gpio] {key}: must be a pin number or name, got {value!r}")
+            pins[key] = value
+    if len(set(pins.values())) < len(pins):
+        raise ConfigError("[gpio]: two devices on the same pin")
+    result = GpioSection(
+        enabled=section.get("enabled", bool, False),
+        pins=pins,
+        door_closed_when_pressed=section.get("door_closed_when_pressed", bool, True),
+        pin_factory=section.get("pin_factory", str, None),
+    )
+    section.finish()
+    return result
 
 
 def _parse_wallet(section: _Section) -> WalletSection:

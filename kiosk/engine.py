@@ -67,6 +67,12 @@ class _TimerFired:
     generation: int
 
 
+@dataclass(frozen=True)
+class _DeviceFault:
+    source: str
+    detail: str | None
+
+
 class Acceptor(Protocol):
     def add_listener(self, listener: Callable[[AcceptorEvent], None]) -> None: ...
     def start(self) -> None: ...
@@ -115,6 +121,7 @@ class Engine:
         self._card: str = ""
         self._credited = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._faults: dict[str, str] = {}  # source (acceptor, door, service…) → what is wrong
 
     # ---- thread-safe entry points ------------------------------------------------------
     def card_touched(self, card_id: str) -> None:
@@ -122,6 +129,11 @@ class Engine:
 
     def acceptor_event(self, event: AcceptorEvent) -> None:
         self._post_threadsafe(event)
+
+    def device_fault(self, source: str, detail: str | None) -> None:
+        """Thread-safe: a device outside the acceptor is at fault (``detail``) or fine (None),
+        e.g. the cash-box door open, the service key turned."""
+        self._post_threadsafe(_DeviceFault(source, detail))
 
     def call_threadsafe(self, callback: Callable[..., None], *args: Any) -> None:
         """Run ``callback(*args)`` on the engine's loop (for member intents from other threads)."""
@@ -176,8 +188,10 @@ class Engine:
             item = Timeout()
         if isinstance(item, AcceptorEvent):
             item = self._from_acceptor(item)
-            if item is None:
-                return
+        elif isinstance(item, _DeviceFault):
+            item = self._fault_change(item.source, item.detail)
+        if item is None:
+            return
         try:
             effects = self.session.handle(item)
         except SessionError as error:
@@ -190,7 +204,7 @@ class Engine:
             log.critical("journal unwritable: %s", error)
             self.healthy = False
             self.acceptor.inhibit()
-            self._queue.put_nowait(AcceptorFault("journal unwritable"))
+            self._queue.put_nowait(_DeviceFault("journal", "unwritable"))
         self._schedule_timeout()
         self._publish()
         if self.settings.auto_money and self.session.state is State.ACCOUNT:
@@ -213,17 +227,29 @@ class Engine:
         elif kind in _ACTIVITY:
             self._schedule_timeout()
         elif kind in _FAULTS:
-            self.acceptor.inhibit()
-            return AcceptorFault(f"{kind.value} {event.detail}".strip())
+            return self._fault_change("acceptor", f"{kind.value} {event.detail}".strip())
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
             if state is State.ACCEPTING:
                 self._enable_what_fits()  # the denominations are known (again)
-            return AcceptorRecovered()
+            return self._fault_change("acceptor", None)
         elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
             kind_name = kind.value
             reference = self.journal.cases.open(kind_name, amount=event.value, detail=event.detail)
             log.error("acceptor %s: staff case %s", kind_name, reference)
         return None
+
+    def _fault_change(self, source: str, detail: str | None) -> Any:
+        """Out of service while any source is at fault; back when the last one clears."""
+        if detail is not None:
+            self._faults[source] = detail
+            self.acceptor.inhibit()
+            self._journal_log("fault", f"{source}: {detail}")
+            return AcceptorFault(f"{source}: {detail}" if source != "acceptor" else detail)
+        if self._faults.pop(source, None) is not None:
+            self._journal_log("fault", f"{source}: cleared")
+        if self._faults:
+            return None
+        return AcceptorRecovered()
 
     async def _do(self, effect: Any) -> None:
         if isinstance(effect, LookUp):
@@ -259,7 +285,7 @@ class Engine:
                 self.settings.moneys[effect.bucket],
             )
         except JournalUnwritable as error:
-            self._queue.put_nowait(AcceptorFault(f"journal unwritable: {error}"))
+            self._queue.put_nowait(_DeviceFault("journal", f"unwritable: {error}"))
             return
         self._credited = 0
         self.journal.gate.open(self._session_id, effect.headroom)

@@ -69,6 +69,27 @@ def start_card_reader(config: Config, on_card: Callable[[str], None]) -> Any:
     return reader
 
 
+def start_panel(config: Config, engine: Engine) -> Any:
+    """LEDs, buzzer and switches on GPIO, if ``[gpio] enabled``."""
+    if not config.gpio.enabled:
+        return None
+    from hardware.gpio import GpioConfig, KioskGpio
+    from kiosk.panel import Panel
+
+    section = config.gpio
+    gpio = KioskGpio(
+        GpioConfig(
+            enabled=True,
+            pin_factory=section.pin_factory,
+            door_closed_when_pressed=section.door_closed_when_pressed,
+            **section.pins,  # type: ignore[arg-type]
+        )
+    )
+    Panel(gpio, engine)
+    gpio.start()
+    return gpio
+
+
 async def run(
     config: Config, no_ui: bool = True, attach: Callable[[Engine], None] | None = None
 ) -> int:
@@ -89,6 +110,7 @@ async def run(
         if attach is not None:
             attach(engine)
         reader = start_card_reader(config, engine.card_touched)
+        gpio = start_panel(config, engine)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -102,6 +124,8 @@ async def run(
             notifier.stopping()
             watchdog.cancel()
             reader.stop()
+            if gpio is not None:
+                gpio.close()
             journal.close()
     return 0
 

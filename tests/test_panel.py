@@ -1,0 +1,65 @@
+"""The front panel wired to the real engine: the door and the service key take the kiosk out
+of service; the LEDs follow. GPIO on gpiozero's mock pins (the one part that cannot be real)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gpiozero.pins.mock import MockFactory
+
+from hardware.gpio import GpioConfig, KioskGpio, Status
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.panel import Panel
+from kiosk.session import State
+from tests.engine_support import EngineHarness
+from tests.support import wait_until
+from tests.wallet_support import Sandbox
+
+
+@pytest.fixture
+def panel(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> Iterator[tuple[EngineHarness, KioskGpio, MockFactory]]:
+    factory = MockFactory()
+    harness = EngineHarness(tmp_path, sim, wallet)
+    gpio = KioskGpio(
+        GpioConfig(
+            led_ready=17, led_fault=27, buzzer=22, service_key=5, door_switch=6, bounce_time=None
+        ),
+        factory,
+    )
+    assert harness.engine is not None
+    Panel(gpio, harness.engine)
+    gpio.start()
+    factory.pin(6).drive_low()  # the door is shut
+    harness.wait_state(State.IDLE)
+    wait_until(lambda: gpio.status is Status.READY, 5, "ready LED")
+    yield harness, gpio, factory
+    harness.stop()  # no more LED changes from the engine's thread…
+    gpio.close()  # …before the pins are released
+
+
+def test_door_open_takes_the_kiosk_out_of_service_and_back(panel) -> None:  # type: ignore[no-untyped-def]
+    harness, gpio, factory = panel
+    factory.pin(6).drive_high()  # door opened
+    view = harness.wait_state(State.OUT_OF_SERVICE)
+    assert "door open" in (view.fault or "")
+    assert gpio.status is Status.FAULT and harness.sim.device.inhibited
+    factory.pin(5).drive_low()  # and staff turn the service key
+    factory.pin(6).drive_low()  # door shut: still out of service while the key is on
+    harness.wait_view(lambda v: "staff" in (v.fault or "") or v.state is State.OUT_OF_SERVICE)
+    assert harness.views[-1].state is State.OUT_OF_SERVICE
+    factory.pin(5).drive_high()  # key off: back in service
+    harness.wait_state(State.IDLE)
+    wait_until(lambda: gpio.status is Status.READY, 5, "ready LED again")
+
+
+def test_a_member_sees_busy_and_hears_the_touch(panel, wallet: Sandbox) -> None:  # type: ignore[no-untyped-def]
+    harness, gpio, factory = panel
+    user = wallet.member({})
+    harness.touch(wallet.card_of(user))
+    harness.wait_state(State.ACCOUNT)
+    assert gpio.status is Status.BUSY
+    assert any(s.state for s in factory.pin(22).states)  # the buzzer sounded
