@@ -95,6 +95,15 @@ class EngineHarness:
     def wait_state(self, state: State, timeout: float = 10.0) -> SessionView:
         return self.wait_view(lambda v: v.state is state, timeout, state.value)
 
+    def start_charging(self, card_id: str, bucket: str = "base") -> SessionView:
+        """Touch, pick the money, and wait until the acceptor takes notes."""
+        self.touch(card_id)
+        self.wait_state(State.ACCOUNT)
+        self.call(lambda e: e.choose_money(bucket))
+        view = self.wait_state(State.ACCEPTING)
+        assert self.sim.wait_for(lambda d: not d.inhibited, 3), "acceptor still inhibited"
+        return view
+
     def feed(self, value: int) -> None:
         assert self.sim.wait_for(lambda d: not d.busy, 5), self.sim.status
         assert self.sim.insert(value), self.sim.status

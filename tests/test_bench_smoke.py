@@ -1,4 +1,4 @@
-"""The benchmarks still run and print their figures (a tiny run; no timing is asserted)."""
+"""The benchmarks still run and print their figures (tiny runs; no timing is asserted)."""
 
 from __future__ import annotations
 
@@ -6,54 +6,41 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
+BENCHES = {
+    "acceptor_latency": (
+        ["--notes", "4"],
+        ["ESCROW → STACK-2 on the wire:  n=4 p50=", "VEND VALID → ACK on the wire:  n=4 p50="],
+    ),
+    "wallet_latency": (
+        ["--calls", "5"],
+        ["top-up:          n=5 p50=", "card → wallets:  n=5 p50="],
+    ),
+    "card_latency": (
+        ["--touches", "3", "--service-block"],
+        ["touch → event:   n=3 p50=", "answer → event:  n=3 p50="],
+    ),
+    "replay": (["--credits", "30", "--members", "5"], ["drained in", "'confirmed': 30"]),
+    "soak": (
+        ["--sessions", "2", "--members", "2"],
+        ["soak: 2 sessions in", "ledger matches: True"],
+    ),
+}
 
-def test_acceptor_latency_bench_prints_figures() -> None:
+
+@pytest.mark.parametrize("bench", BENCHES)
+def test_bench_prints_its_figures(bench: str) -> None:
+    args, expected = BENCHES[bench]
     result = subprocess.run(
-        [sys.executable, "-m", "bench.acceptor_latency", "--notes", "4"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "ESCROW → STACK-2 on the wire:  n=4 p50=" in result.stdout
-    assert "VEND VALID → ACK on the wire:  n=4 p50=" in result.stdout
-
-
-def test_wallet_latency_bench_prints_figures() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.wallet_latency", "--calls", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "top-up:          n=5 p50=" in result.stdout
-    assert "card → wallets:  n=5 p50=" in result.stdout
-
-
-def test_replay_bench_prints_figures() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.replay", "--credits", "30", "--members", "5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    assert "drained in" in result.stdout and "'confirmed': 30" in result.stdout
-
-
-def test_soak_bench_prints_figures() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.soak", "--sessions", "2", "--members", "2"],
+        [sys.executable, "-m", f"bench.{bench}", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=180,
         check=True,
     )
-    assert "soak: 2 sessions in" in result.stdout and "ledger matches: True" in result.stdout
+    for text in expected:
+        assert text in result.stdout, result.stdout

@@ -57,11 +57,7 @@ def test_charge_two_notes_and_finish(kiosk: EngineHarness, wallet: Sandbox) -> N
 
 def test_inactivity_finishes_and_credits(kiosk: EngineHarness, wallet: Sandbox) -> None:
     user, card = _card(wallet, {})
-    kiosk.touch(card)
-    kiosk.wait_state(State.ACCOUNT)
-    kiosk.call(lambda e: e.choose_money("base"))
-    kiosk.wait_state(State.ACCEPTING)
-    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.start_charging(card)
     kiosk.feed(2000)
     done = kiosk.wait_state(State.DONE, timeout=15)
     assert done.outcome == "confirmed" and wallet.balance(user, "base") == 2000
@@ -69,11 +65,7 @@ def test_inactivity_finishes_and_credits(kiosk: EngineHarness, wallet: Sandbox) 
 
 def test_only_notes_under_the_cap_are_taken(kiosk: EngineHarness, wallet: Sandbox) -> None:
     user, card = _card(wallet, {"base": 48_500})
-    kiosk.touch(card)
-    kiosk.wait_state(State.ACCOUNT)
-    kiosk.call(lambda e: e.choose_money("base"))
-    assert kiosk.wait_state(State.ACCEPTING).largest_note == 1000
-    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    assert kiosk.start_charging(card).largest_note == 1000
     kiosk.feed(5000)  # refused by the unit: only ¥1,000 is enabled
     kiosk.wait_view(lambda v: v.notice.startswith("note_returned"), what="handed back")
     kiosk.feed(1000)
@@ -116,11 +108,7 @@ def test_wallet_down_at_credit_is_delivered_later_and_shown_as_being_credited(
 
 def _wallet_down_at_credit(kiosk: EngineHarness, wallet: Sandbox) -> None:
     user, card = _card(wallet, {"base": 100})
-    kiosk.touch(card)
-    kiosk.wait_state(State.ACCOUNT)
-    kiosk.call(lambda e: e.choose_money("base"))
-    kiosk.wait_state(State.ACCEPTING)
-    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.start_charging(card)
     kiosk.feed(10000)
     kiosk.wait_view(lambda v: v.inserted == 10000, what="10,000 in")
     wallet.faults(rate_503=1.0)
@@ -140,11 +128,7 @@ def test_account_suspended_between_touch_and_credit_opens_a_case(
     kiosk: EngineHarness, wallet: Sandbox
 ) -> None:
     user, card = _card(wallet, {})
-    kiosk.touch(card)
-    kiosk.wait_state(State.ACCOUNT)
-    kiosk.call(lambda e: e.choose_money("base"))
-    kiosk.wait_state(State.ACCEPTING)
-    assert kiosk.sim.wait_for(lambda d: not d.inhibited, 3)
+    kiosk.start_charging(card)
     kiosk.feed(2000)
     kiosk.wait_view(lambda v: v.inserted == 2000, what="2,000 in")
     wallet.store.set_user_status(user, "suspended")
