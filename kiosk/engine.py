@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hardware.acceptor import AcceptorEvent, EventKind
+from hardware.card import mask_card_id
 from kiosk.delivery import Delivery
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.lookup import look_up_member
 from kiosk.money import notes_that_fit
-from kiosk.privacy import card_tag
 from kiosk.session import (
     AcceptorFault,
     AcceptorRecovered,
@@ -278,7 +278,7 @@ class Engine:
         assert member is not None
         try:
             self._session_id = self.journal.sessions.open(
-                card_tag(self._card),
+                mask_card_id(self._card),
                 member.user_id,
                 member.name,
                 effect.bucket,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from hardware.card import mask_card_id
 from kiosk.journal import Journal
-from kiosk.privacy import card_tag
 from kiosk.session import Member, MemberFound, MemberSuspended, MemberUnknown, WalletDown
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
@@ -27,14 +27,14 @@ async def look_up_member(
     try:
         account = await wallet.find_account_by_card(moneys[lookup_bucket], card_id)
         if account is None:
-            log.info("card %s: no member", card_tag(card_id))
+            log.info("card %s: no member", mask_card_id(card_id))
             return MemberUnknown()
         if not account.active:
-            log.info("card %s: account %s", card_tag(card_id), account.status)
+            log.info("card %s: account %s", mask_card_id(card_id), account.status)
             return MemberSuspended(account.user.name)
         accounts = await wallet.user_accounts(account.user.id)
     except WalletError as error:
-        log.warning("card %s: lookup failed: %s", card_tag(card_id), type(error).__name__)
+        log.warning("card %s: lookup failed: %s", mask_card_id(card_id), type(error).__name__)
         return WalletDown(type(error).__name__)
     buckets = {money_id: bucket for bucket, money_id in moneys.items()}
     wallets = {buckets[a.private_money.id]: a for a in accounts if a.private_money.id in buckets}

@@ -122,3 +122,19 @@ def test_unwritable_journal_raises(tmp_path: Path, journal: Journal) -> None:
     journal.db._db.execute("PRAGMA query_only = ON")
     with pytest.raises(JournalUnwritable):
         journal.sessions.open("t", "u", "n", "base", "m")
+
+
+def test_a_version_1_journal_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    raw.execute("INSERT INTO events (at, kind, detail) VALUES (1, 'old', 'kept')")
+    raw.commit()
+    raw.close()
+    journal = Journal(path, "K01")
+    assert journal.db.version == len(MIGRATIONS) >= 2
+    assert journal.db.one("SELECT detail FROM events")["detail"] == "kept"  # type: ignore[index]
+    assert (
+        journal.db.one("SELECT name FROM sqlite_master WHERE name = 'credits_by_member'")
+        is not None
+    )

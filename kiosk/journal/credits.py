@@ -23,11 +23,15 @@ class Credits:
         return Credit.from_row(row)
 
     def due(self, now: float, limit: int = 100) -> list[Credit]:
-        """Open credits whose next attempt is due, oldest first."""
+        """Open credits whose next attempt is due, oldest first. A member's credit is held back
+        while an earlier one of theirs waits: an unknown outcome is resolved before anything
+        else is sent for that member."""
         rows = self.db.query(
-            "SELECT * FROM credits WHERE state IN ('pending', 'sent') AND next_attempt_at <= ?"
+            "SELECT * FROM credits c WHERE state IN ('pending', 'sent') AND next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM credits e WHERE e.user_id = c.user_id"
+            "   AND e.id < c.id AND e.state IN ('pending', 'sent') AND e.next_attempt_at > ?)"
             " ORDER BY id LIMIT ?",
-            (now, limit),
+            (now, now, limit),
         )
         return [Credit.from_row(r) for r in rows]
 

@@ -45,6 +45,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE events (
         id INTEGER PRIMARY KEY, at REAL NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL);
     """,
+    # 2: a member's earlier open credits are looked up for every due credit
+    """
+    CREATE INDEX credits_by_member ON credits (user_id, state, id);
+    """,
 ]
 
 

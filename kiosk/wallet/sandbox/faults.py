@@ -18,6 +18,7 @@ class Faults:
     hold_after_commit_ms: int = 0  # carried out, then the answer waits this long
     corrupt_responses: int = 0  # the next N responses carry undecryptable data
     refuse: bool = False  # stop listening (connections refused) and drop open ones
+    unavailable_for: str = ""  # a user id whose top-ups answer 503 (one member's trouble)
 
 
 def load(store: SandboxStore) -> Faults:

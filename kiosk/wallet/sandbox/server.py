@@ -141,7 +141,12 @@ class SandboxServer:
                 "type": "partner_request_already_done",
                 "message": "partner_call_id was used before",
             }
-        if fault_settings.take(self.store, "next_503") or random.random() < faults.rate_503:
+        one_member = faults.unavailable_for and params.get("customer_id") == faults.unavailable_for
+        if (
+            one_member
+            or fault_settings.take(self.store, "next_503")
+            or random.random() < faults.rate_503
+        ):
             return 503, {"type": "temporarily_unavailable", "message": "try again later"}
         try:
             result = dispatch(self.store, method, path, params)
