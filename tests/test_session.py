@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -220,3 +222,9 @@ class SessionMachine(RuleBasedStateMachine):
 
 
 TestSessionMachine = SessionMachine.TestCase
+
+
+def test_the_readme_shows_the_current_diagram() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- session-diagram -->\n```mermaid\n", 1)[1].split("\n```", 1)[0]
+    assert block == diagram(), "run `paykiosk diagram` and paste it into the README"
