@@ -234,6 +234,9 @@ def test_503_storms_and_dropped_answers_over_many_sessions(rig: Rig) -> None:
     rig.wallet.clear_faults()
     rig.kiosk.wait_settled(timeout=60)
     assert len(rig.sim.stacked) == 6
+    output = "\n".join(rig.kiosk.output)  # stdout + stderr of every session, warnings included
+    for secret in [card for _, card in members] + [rig.wallet.info["client_secret"]]:
+        assert secret not in output
     credited = [rig.wallet.balance(user, "base") for user, _ in members]
     assert credited == [[1000, 2000, 5000][i % 3] for i in range(6)] == rig.sim.stacked
 

@@ -29,7 +29,10 @@ def _card(
     return user, wallet.card_of(user)
 
 
-def test_charge_two_notes_and_finish(kiosk: EngineHarness, wallet: Sandbox) -> None:
+def test_charge_two_notes_and_finish(
+    kiosk: EngineHarness, wallet: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
     user, card = _card(wallet, {"base": 1000, "cafeteria": 200})
     kiosk.touch(card)
     account = kiosk.wait_state(State.ACCOUNT)
@@ -53,6 +56,8 @@ def test_charge_two_notes_and_finish(kiosk: EngineHarness, wallet: Sandbox) -> N
     assert kiosk.sim.stacked == [5000, 1000] == kiosk.journal.notes.stacked_values()
     kiosk.call(lambda e: e.acknowledge())
     kiosk.wait_state(State.IDLE)
+    assert "wallet POST /transactions/topup" in caplog.text  # debug logging was on
+    assert card not in caplog.text and wallet.info["client_secret"] not in caplog.text
 
 
 def test_inactivity_finishes_and_credits(kiosk: EngineHarness, wallet: Sandbox) -> None:
