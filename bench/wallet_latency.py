@@ -58,7 +58,7 @@ def main() -> None:
             stop_sandbox(sandbox)
     print(
         f"wallet latency: {args.calls} rounds in {elapsed:.1f} s (HTTPS mutual TLS + AES "
-        "envelope, sandbox SQLite synchronous=FULL, loopback)"
+        "envelope, sandbox SQLite WAL synchronous=NORMAL, loopback)"
     )
     print(f"  top-up:          {describe_ms(topups)}  (goal p50 < 60 ms)")
     print(f"  card → wallets:  {describe_ms(lookups)}  (goal p50 < 150 ms)")
