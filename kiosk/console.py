@@ -56,6 +56,8 @@ def describe(view: SessionView) -> str:
             )
         return f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"
     if state is State.UNKNOWN_CARD:
+        if view.notice == "card_unreadable":
+            return "this card could not be read: touch it again, or ask at the co-op store"
         return "this card is not linked to a member: ask at the co-op store"
     if state is State.ACCOUNT_SUSPENDED:
         return "this account is stopped: ask at the co-op store"

@@ -25,6 +25,7 @@ from kiosk.session import (
     Acknowledged,
     CancelPressed,
     CardTouched,
+    CardUnreadable,
     ChargeRequested,
     CreditSettled,
     EndWithoutMoney,
@@ -126,6 +127,10 @@ class Engine:
     # ---- thread-safe entry points ------------------------------------------------------
     def card_touched(self, card_id: str) -> None:
         self._post_threadsafe(CardTouched(card_id))
+
+    def card_unreadable(self) -> None:
+        """A card was touched but its member number could not be read."""
+        self._post_threadsafe(CardUnreadable())
 
     def acceptor_event(self, event: AcceptorEvent) -> None:
         self._post_threadsafe(event)

@@ -51,8 +51,8 @@ def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
     )
 
 
-def start_card_reader(config: Config, on_card: Callable[[str], None]) -> Any:
-    """The FeliCa reader on the configured nfcpy path; touches go to ``on_card``."""
+def start_card_reader(config: Config, engine: Engine) -> Any:
+    """The FeliCa reader on the configured nfcpy path; touches go to the engine."""
     from hardware.card import CardEventKind
     from hardware.felica.reader import FelicaReader, ReaderConfig
 
@@ -60,7 +60,9 @@ def start_card_reader(config: Config, on_card: Callable[[str], None]) -> Any:
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
-            on_card(event.card_id)
+            engine.card_touched(event.card_id)
+        elif event.kind is CardEventKind.UNREADABLE:
+            engine.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
             print(f"card reader {event.kind.value} {event.detail}".rstrip(), flush=True)
 
@@ -109,7 +111,7 @@ async def run(
         acceptor.add_listener(_print_acceptor_status)
         if attach is not None:
             attach(engine)
-        reader = start_card_reader(config, engine.card_touched)
+        reader = start_card_reader(config, engine)
         gpio = start_panel(config, engine)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()

@@ -47,6 +47,11 @@ class CardTouched:
 
 
 @dataclass(frozen=True)
+class CardUnreadable:
+    """A FeliCa card whose member number block could not be read."""
+
+
+@dataclass(frozen=True)
 class MemberFound:
     member: Member
 
@@ -174,6 +179,7 @@ _BROWSING = (State.ACCOUNT, State.CHOOSE_MONEY)
 # (state, event) → handler name. The handler picks the next state (and may refuse).
 TRANSITIONS: dict[tuple[State, type], str] = {
     (State.IDLE, CardTouched): "look_up",
+    (State.IDLE, CardUnreadable): "unreadable",
     (State.LOOKING_UP, MemberFound): "show_account",
     (State.LOOKING_UP, MemberUnknown): "unknown_card",
     (State.LOOKING_UP, MemberSuspended): "suspended",
@@ -205,6 +211,8 @@ for _state in (State.ACCOUNT, State.CHOOSE_MONEY):
     TRANSITIONS[(_state, CancelPressed)] = "to_idle"
     TRANSITIONS[(_state, Timeout)] = "to_idle"
     TRANSITIONS[(_state, CardTouched)] = "look_up"
+for _state in (*_ERRORS, State.DONE, *_BROWSING):
+    TRANSITIONS[(_state, CardUnreadable)] = "unreadable"
 for _state in _ERRORS:
     TRANSITIONS[(_state, Acknowledged)] = "to_idle"
     TRANSITIONS[(_state, Timeout)] = "to_idle"
@@ -221,6 +229,7 @@ HANDLER_TARGETS: dict[str, tuple[State, ...]] = {
     "look_up": (State.LOOKING_UP, State.OUT_OF_SERVICE),
     "show_account": (State.ACCOUNT,),
     "unknown_card": (State.UNKNOWN_CARD,),
+    "unreadable": (State.UNKNOWN_CARD, State.OUT_OF_SERVICE),
     "suspended": (State.ACCOUNT_SUSPENDED,),
     "wallet_down": (State.WALLET_UNAVAILABLE,),
     "choose_money": (State.CHOOSE_MONEY,),
@@ -279,6 +288,13 @@ class Session:
 
     def _unknown_card(self, event: MemberUnknown) -> None:
         self.state = State.UNKNOWN_CARD
+
+    def _unreadable(self, event: CardUnreadable) -> None:
+        fault = self.fault
+        self._reset()
+        self.fault = fault
+        self.notice = "card_unreadable"
+        self.state = State.OUT_OF_SERVICE if fault else State.UNKNOWN_CARD
 
     def _suspended(self, event: MemberSuspended) -> None:
         self.state = State.ACCOUNT_SUSPENDED

@@ -15,6 +15,7 @@ from kiosk.session import (
     Acknowledged,
     CancelPressed,
     CardTouched,
+    CardUnreadable,
     ChargeRequested,
     CreditSettled,
     EndWithoutMoney,
@@ -146,6 +147,14 @@ def test_acceptor_fault_while_accepting_credits_what_went_in_then_out_of_service
     assert session.state is State.OUT_OF_SERVICE
     assert session.handle(CardTouched("2")) == []
     session.handle(AcceptorRecovered())
+    assert session.state is State.IDLE
+
+
+def test_unreadable_card_is_told_to_the_member_without_a_lookup() -> None:
+    session = Session()
+    assert session.handle(CardUnreadable()) == []
+    assert (session.state, session.notice) == (State.UNKNOWN_CARD, "card_unreadable")
+    session.handle(Timeout())
     assert session.state is State.IDLE
 
 
