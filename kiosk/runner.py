@@ -19,6 +19,7 @@ from kiosk.engine import Engine, EngineSettings
 from kiosk.journal import Journal
 from kiosk.notify import SystemdNotifier
 from kiosk.wallet.client import WalletClient
+from kiosk.wallet.errors import WalletError
 from kiosk.wallet.settings import WalletSettings
 
 log = logging.getLogger("paykiosk")
@@ -105,6 +106,7 @@ async def run(
         DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
     )
     async with WalletClient(wallet_settings(config)) as wallet:
+        await _check_wallet(wallet)
         delivery = Delivery(journal, wallet, describe=lambda c: f"Pay Spot {config.kiosk.id}")
         engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
         engine.listeners.append(ConsoleView())
@@ -130,6 +132,17 @@ async def run(
                 gpio.close()
             journal.close()
     return 0
+
+
+async def _check_wallet(wallet: WalletClient) -> None:
+    """Reach the wallet once at start: the operator sees at once whether it answers, and the
+    TLS connection and its modules are set up before the first member arrives."""
+    try:
+        reachable = await asyncio.wait_for(wallet.ping(), timeout=5)
+    except (WalletError, TimeoutError) as error:
+        reachable = False
+        log.warning("wallet not reachable at start: %s", type(error).__name__)
+    print(f"wallet {'reachable' if reachable else 'NOT reachable (credits will wait)'}", flush=True)
 
 
 def _print_acceptor_status(event: AcceptorEvent) -> None:
