@@ -24,6 +24,8 @@ from gpiozero.exc import BadPinFactory
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory
 
+from hardware.listeners import notify
+
 log = logging.getLogger("paykiosk.gpio")
 
 Pin = int | str
@@ -240,11 +242,7 @@ class KioskGpio:
     def _emit(self, kind: GpioEventKind) -> None:
         event = GpioEvent(kind, time.monotonic())
         log.info("gpio event: %s", event)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("gpio event listener failed on %s", event)
+        notify(self._listeners, event, log)
 
 
 def _show(led: LED | None, how: bool | Blink) -> None:

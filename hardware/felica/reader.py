@@ -28,6 +28,7 @@ import nfc.tag
 from nfc.tag.tt3 import BlockCode, ServiceCode, Type3Tag
 
 from hardware.card import CardEvent, CardEventKind, CardListener, TouchFilter, mask_card_id
+from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.card")
 
@@ -294,8 +295,4 @@ class FelicaReader:
     def _emit(self, event: CardEvent) -> None:
         if event.kind in (CardEventKind.TOUCHED, CardEventKind.UNREADABLE):
             log.info("card event: %s", event)
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("card event listener failed on %s", event)
+        notify(self._listeners, event, log)

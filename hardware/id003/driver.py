@@ -20,6 +20,7 @@ import serial
 from hardware.acceptor import AcceptorEvent, EventKind, NoteLedger
 from hardware.id003.frames import FrameParser
 from hardware.id003.protocol import HostProtocol, ProtocolConfig
+from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.acceptor")
 
@@ -179,8 +180,4 @@ class Id003Acceptor:
             elif event.kind is EventKind.OFFLINE:
                 self._online.clear()
             log.info("acceptor event: %s", event)
-            for listener in list(self._listeners):
-                try:
-                    listener(event)
-                except Exception:
-                    log.exception("acceptor event listener failed on %s", event)
+            notify(self._listeners, event, log)
