@@ -39,7 +39,7 @@ def banner(members: list[dict[str, Any]]) -> str:
     )
     return f"""\
 Pay Spot demo — every outside part is simulated; the engine and journal are the real ones.
-Touch a card (held 3 s):
+Touch a card (held 5 s):
 {cards}
   tx  a card linked to nobody
 Then: b / c / k  charge base / cafeteria / textbook money
@@ -145,7 +145,7 @@ def _command(
         else:
             return f"no member {line[1:]}"
         threading.Thread(
-            target=card.touch, args=(EmulatedCard(card_id),), kwargs={"hold": 3.0}, daemon=True
+            target=card.touch, args=(EmulatedCard(card_id),), kwargs={"hold": 5.0}, daemon=True
         ).start()
         return "card on the reader"
     if line in NOTES or line == "x":

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import queue
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,23 +21,30 @@ def test_demo_charges_a_note_end_to_end(tmp_path: Path) -> None:
         text=True,
     )
     assert demo.stdin is not None and demo.stdout is not None
-    lines: list[str] = []
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in demo.stdout],  # type: ignore[union-attr]
+        daemon=True,
+    ).start()
 
-    def until(text: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = demo.stdout.readline()  # type: ignore[union-attr]
-            lines.append(line)
-            if text in line:
-                return
-        raise AssertionError(f"no {text!r} in:\n{''.join(lines)}")
+    def until(*texts: str, timeout: float = 40.0) -> None:
+        """Read output until every one of ``texts`` has appeared (in any order)."""
+        missing = set(texts)
+        while missing:
+            try:
+                line = lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no {missing} in:\n{''.join(seen)}") from None
+            seen.append(line)
+            missing = {text for text in missing if text not in line}
 
     def say(command: str) -> None:
         demo.stdin.write(command + "\n")  # type: ignore[union-attr]
         demo.stdin.flush()  # type: ignore[union-attr]
 
     try:
-        until("bill acceptor online")
+        until("bill acceptor online", "card reader online")
         say("t1")
         until("生協 太郎: base ¥1,070")
         say("k")
