@@ -6,6 +6,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,7 @@ def test_demo_charges_a_note_end_to_end(tmp_path: Path) -> None:
         until("生協 太郎: base ¥1,070")
         say("k")
         until("insert notes into textbook")
+        time.sleep(0.5)  # the enable reaches the acceptor on its next poll; a hand is slower
         say("5")
         until("in ¥5,000")
         say("f")
