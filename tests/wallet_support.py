@@ -32,11 +32,13 @@ class Sandbox:
 
     @property
     def info(self) -> dict[str, Any]:
-        return json.loads((self.data_dir / "sandbox.json").read_text())
+        info: dict[str, Any] = json.loads((self.data_dir / "sandbox.json").read_text())
+        return info
 
     @property
     def moneys(self) -> dict[str, str]:
-        return self.info["moneys"]
+        moneys: dict[str, str] = self.info["moneys"]
+        return moneys
 
     def settings(self, **overrides: object) -> WalletSettings:
         return WalletSettings.from_sandbox(self.data_dir, **overrides)

@@ -1,4 +1,4 @@
-"""Async client of the Pokepay Partner API subset the kiosk uses (see wallet-api.md).
+"""Async client of the Pokepay Partner API subset the kiosk uses (see docs/wallet-api.md).
 
 Every call travels in the AES envelope over mutual TLS, with a fresh ``partner_call_id`` and
 timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups, which always
@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from tenacity import (
@@ -30,7 +30,9 @@ from kiosk.wallet.errors import (
     NotFound,
     TemporarilyUnavailable,
     TopupMismatch,
+    WalletError,
     WalletUnreachable,
+    elide_ids,
     error_from_response,
 )
 from kiosk.wallet.models import Account, HistoryPage, Transaction
@@ -39,6 +41,7 @@ from kiosk.wallet.settings import RetryPolicy, WalletSettings
 log = logging.getLogger("paykiosk.wallet")
 
 RETRYABLE = (WalletUnreachable, TemporarilyUnavailable)
+T = TypeVar("T")
 
 
 def tls_context(settings: WalletSettings) -> ssl.SSLContext:
@@ -57,7 +60,11 @@ def _new_call_id() -> str:
 
 
 class WalletClient:
-    """One kiosk's connection to the wallet. Use as ``async with WalletClient(...) as w``."""
+    """One kiosk's connection to the wallet. Use as ``async with WalletClient(...) as w``.
+
+    ``transport`` (an ``httpx.AsyncBaseTransport``, e.g. ``httpx.MockTransport(handler)``)
+    replaces the network, as with httpx itself: the TLS files are then not read.
+    """
 
     def __init__(
         self,
@@ -66,17 +73,21 @@ class WalletClient:
         *,
         clock: Callable[[], datetime] = _now,
         new_call_id: Callable[[], str] = _new_call_id,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.retry = retry or RetryPolicy()
         self._key = key_from_secret(settings.client_secret)
         self._clock = clock
         self._new_call_id = new_call_id
+        connection: dict[str, Any] = (
+            {"verify": tls_context(settings)} if transport is None else {"transport": transport}
+        )
         self._http = httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
-            verify=tls_context(settings),
             timeout=settings.timeout_s,
             headers={"Accept-Language": settings.language, "Accept": "application/json"},
+            **connection,
         )
 
     async def __aenter__(self) -> WalletClient:
@@ -98,25 +109,30 @@ class WalletClient:
 
     async def find_account_by_card(self, private_money_id: str, card_id: str) -> Account | None:
         """The member account whose ``external_id`` in the lookup money is this card's id."""
-        data = await self._call(
+        rows = await self._call(
             "GET",
             "/accounts/customers",
             {"private_money_id": private_money_id, "external_id": card_id, "per_page": 2},
+            lambda data: [Account.parse(row) for row in _rows(data)[:1]],
         )
-        rows = _rows(data)
-        return Account.parse(rows[0]) if rows else None
+        return rows[0] if rows else None
 
     async def user_accounts(self, user_id: str) -> list[Account]:
         """All wallets of a member, one per money, with balances and caps."""
         accounts: list[Account] = []
         page = 1
         while True:
-            data = await self._call(
-                "GET", f"/users/{_path_id(user_id)}/accounts", {"page": page, "per_page": 50}
+            rows, has_next = await self._call(
+                "GET",
+                f"/users/{_path_id(user_id)}/accounts",
+                {"page": page, "per_page": 50},
+                lambda data: (
+                    [Account.parse(row) for row in _rows(data)],
+                    bool((data.get("pagination") or {}).get("has_next")),
+                ),
             )
-            accounts += [Account.parse(row) for row in _rows(data)]
-            pagination = data.get("pagination") or {}
-            if not pagination.get("has_next"):
+            accounts += rows
+            if not has_next:
                 return accounts
             page += 1
 
@@ -141,22 +157,25 @@ class WalletClient:
             "metadata": json.dumps(metadata or {}, ensure_ascii=False),
             "request_id": str(uuid.UUID(request_id)),
         }
-        transaction = Transaction.parse(await self._call("POST", "/transactions/topup", params))
-        check_topup(transaction, customer_id, private_money_id, money_amount)
-        return transaction
+
+        def checked(data: dict[str, Any]) -> Transaction:
+            transaction = Transaction.parse(data)
+            check_topup(transaction, customer_id, private_money_id, money_amount)
+            return transaction
+
+        return await self._call("POST", "/transactions/topup", params, checked)
 
     async def transaction_by_request_id(self, request_id: str) -> Transaction | None:
         """The transaction a ``request_id`` created, or None if none was created."""
+        path = f"/transactions/requests/{uuid.UUID(request_id)}"
         try:
-            data = await self._call("GET", f"/transactions/requests/{uuid.UUID(request_id)}", {})
+            return await self._call("GET", path, {}, Transaction.parse)
         except NotFound:  # 404 notfound or 422 transaction_not_found
             return None
-        return Transaction.parse(data)
 
     async def transaction(self, transaction_id: str) -> Transaction:
-        return Transaction.parse(
-            await self._call("GET", f"/transactions/{_path_id(transaction_id)}", {})
-        )
+        path = f"/transactions/{_path_id(transaction_id)}"
+        return await self._call("GET", path, {}, Transaction.parse)
 
     async def history(
         self,
@@ -177,7 +196,7 @@ class WalletClient:
             params["next_page_cursor_id"] = cursor
         if types:
             params["types"] = types
-        return HistoryPage.parse(await self._call("GET", "/transactions-v2", params))
+        return await self._call("GET", "/transactions-v2", params, HistoryPage.parse)
 
     # ---- transport -------------------------------------------------------------------
     def _retrying(self, idempotent: bool) -> AsyncRetrying:
@@ -191,11 +210,23 @@ class WalletClient:
             reraise=True,
         )
 
-    async def _call(self, method: str, path: str, params: dict[str, Any]) -> Any:
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any],
+        parse: Callable[[dict[str, Any]], T],
+    ) -> T:
+        """Send, decode and ``parse`` the answer; any :class:`WalletError` names the request
+        (method and path, ids elided)."""
         # Every call the kiosk makes is idempotent: GETs, and top-ups carry a request_id.
-        async for attempt in self._retrying(idempotent=True):
-            with attempt:
-                return self._decode(await self._send(method, path, params))
+        try:
+            async for attempt in self._retrying(idempotent=True):
+                with attempt:
+                    return parse(self._decode(await self._send(method, path, params)))
+        except WalletError as error:
+            error.at(method, path)
+            raise
         raise AssertionError("unreachable")
 
     async def _send(self, method: str, path: str, params: dict[str, Any] | None) -> httpx.Response:
@@ -214,10 +245,14 @@ class WalletClient:
             response = await self._http.request(method, path, json=body)
         except httpx.TimeoutException as error:
             log.warning("wallet %s %s timed out", method, _loggable(path))
-            raise WalletUnreachable(f"timed out: {type(error).__name__}") from error
+            raise WalletUnreachable(
+                f"timed out: {type(error).__name__}", method=method, path=path
+            ) from error
         except httpx.TransportError as error:
             log.warning("wallet %s %s failed: %s", method, _loggable(path), type(error).__name__)
-            raise WalletUnreachable(f"{type(error).__name__}: {error}") from error
+            raise WalletUnreachable(
+                f"{type(error).__name__}: {error}", method=method, path=path
+            ) from error
         log.debug(
             "wallet %s %s -> %s in %.0f ms",
             method,
@@ -282,5 +317,5 @@ def _path_id(value: str) -> str:
 
 
 def _loggable(path: str) -> str:
-    """Paths without ids, for logs."""
-    return "/".join("…" if len(part) >= 32 else part for part in path.split("/"))
+    """Paths without ids, for logs (errors carry the same)."""
+    return elide_ids(path)

@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Self
+
+
+def elide_ids(path: str) -> str:
+    """A URL path with its ids (UUIDs, 32+ characters) replaced by "…": for logs and errors."""
+    return "/".join("…" if len(part) >= 32 else part for part in path.split("/"))
+
 
 class WalletError(Exception):
-    """Any failure of a wallet call. ``status`` is the HTTP status (0 when none arrived)."""
+    """Any failure of a wallet call. ``status`` is the HTTP status (0 when none arrived);
+    ``method`` and ``path`` name the request (ids elided; empty when not from a request)."""
 
-    def __init__(self, message: str, *, type: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message: str, *, type: str = "", status: int = 0, method: str = "", path: str = ""
+    ) -> None:
         super().__init__(message)
         self.type = type
         self.status = status
         self.message = message
+        self.method = method
+        self.path = elide_ids(path)
+
+    def at(self, method: str, path: str) -> Self:
+        """Name the request this error came from, unless it already names one."""
+        if not self.method:
+            self.method, self.path = method, elide_ids(path)
+        return self
 
     def __str__(self) -> str:
         head = f"{self.type} ({self.status})" if self.type else f"HTTP {self.status}"
+        if self.method:
+            head = f"{self.method} {self.path}: {head}"
         return f"{head}: {self.message}" if self.message else head
 
 
@@ -121,7 +141,9 @@ _BY_TYPE: dict[str, type[WalletError]] = {
 }
 
 
-def error_from_response(status: int, body: object) -> WalletError:
+def error_from_response(
+    status: int, body: object, *, method: str = "", path: str = ""
+) -> WalletError:
     """The typed error for an error status and its (decrypted or plain) body."""
     data = body if isinstance(body, dict) else {}
     kind = str(data.get("type") or "")
@@ -136,4 +158,4 @@ def error_from_response(status: int, body: object) -> WalletError:
             cls = InvalidRequest
         else:
             cls = WalletError
-    return cls(message or f"HTTP {status}", type=kind, status=status)
+    return cls(message or f"HTTP {status}", type=kind, status=status, method=method, path=path)
