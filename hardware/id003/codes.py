@@ -40,14 +40,34 @@ class Command(IntEnum):
 
 
 SETTING_COMMANDS = frozenset(c for c in Command if 0xC0 <= c <= 0xC7)
+# Data bytes of each setting (C0..C7), and so of its read-back (80..87).
+SETTING_SIZES: dict[int, int] = {
+    Command.SET_DENOMINATION: 2,
+    Command.SET_SECURITY: 2,
+    Command.SET_COMMUNICATION_MODE: 1,
+    Command.SET_INHIBIT: 1,
+    Command.SET_DIRECTION: 1,
+    Command.SET_OPTIONAL_FUNCTION: 2,
+    Command.SET_BARCODE_FUNCTION: 2,
+    Command.SET_BAR_INHIBIT: 1,
+}
 OPERATION_COMMANDS = frozenset(
     {Command.RESET, Command.STACK_1, Command.STACK_2, Command.RETURN, Command.HOLD, Command.WAIT}
 )
 
 
+class CommunicationMode(IntEnum):
+    """Data of SET_COMMUNICATION_MODE (C2). In both interrupt modes the acceptor sends ENQ."""
+
+    POLLING = 0x00
+    INTERRUPT_1 = 0x01
+    INTERRUPT_2 = 0x02
+
+
 class Status(IntEnum):
     """Acceptor → host."""
 
+    ENQ = 0x05  # interrupt modes only: "my status changed, ask me"
     IDLING = 0x11
     ACCEPTING = 0x12
     ESCROW = 0x13

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hardware.id003.codes import (
+    SETTING_SIZES,
     Command,
+    CommunicationMode,
     CurrencyTable,
     RejectReason,
     Status,
@@ -30,6 +32,18 @@ _NOTE_IN_ACCEPTOR = {
 }
 _INHIBITED = bytes((RejectReason.INHIBITED,))
 _NOTE_IN_STACKER = {Status.STACKING, Status.VEND_VALID}
+# Every setting has a value from power-on, of the setting's size, so 80..87 read back whole.
+POWER_ON_SETTINGS: dict[int, bytes] = {
+    Command.SET_DENOMINATION: b"\x00\x00",  # every note enabled
+    Command.SET_SECURITY: b"\x00\x00",  # normal security for every note
+    Command.SET_COMMUNICATION_MODE: bytes((CommunicationMode.POLLING,)),
+    Command.SET_INHIBIT: b"\x01",  # refuses notes until the host enables it
+    Command.SET_DIRECTION: b"\x00",  # every insertion direction taken
+    Command.SET_OPTIONAL_FUNCTION: b"\x00\x00",
+    Command.SET_BARCODE_FUNCTION: b"\x00\x00",  # no barcode tickets
+    Command.SET_BAR_INHIBIT: b"\xfc",  # bits 0/1 clear: notes and tickets not refused
+}
+_MODES = {mode.value for mode in CommunicationMode}
 
 
 @dataclass
@@ -75,7 +89,7 @@ class SimulatedDevice:
         self.failure_code: int | None = None
         self.jam_next: str | None = None  # "before_vend" | "after_vend": for the next note
         self.cheat_next = False
-        self.settings: dict[int, bytes] = {Command.SET_INHIBIT: b"\x01"}
+        self.settings: dict[int, bytes] = dict(POWER_ON_SETTINGS)
         self._state = Status.POWER_UP
         self._data = b""
         self._until: float | None = None
@@ -116,11 +130,13 @@ class SimulatedDevice:
         if code == Command.ACK:
             self._on_ack(now)
             return None
-        if 0xC0 <= code <= 0xC7:
+        if code in SETTING_SIZES:
+            if not _valid_setting(code, frame.data):
+                return Frame(Status.INVALID_COMMAND)
             self.settings[code] = frame.data
             return frame
-        if 0x80 <= code <= 0x87:
-            return Frame(code, self.settings.get(code + 0x40, b"\x00"))
+        if code + 0x40 in SETTING_SIZES:  # 80..87 read C0..C7 back
+            return Frame(code, self.settings[code + 0x40])
         if code == Command.VERSION_REQUEST:
             return Frame(code, self.version.encode("ascii"))
         if code == Command.BOOT_VERSION_REQUEST:
@@ -190,7 +206,7 @@ class SimulatedDevice:
 
     def power_on(self) -> None:
         self.powered = True
-        self.settings = {Command.SET_INHIBIT: b"\x01"}
+        self.settings = dict(POWER_ON_SETTINGS)
 
     def collect(self) -> list[int]:
         """Staff empty the cash box."""
@@ -270,3 +286,10 @@ class SimulatedDevice:
     def _idle(self) -> None:
         self._note, self._counted = None, False
         self._go(Status.IDLING, None)
+
+
+def _valid_setting(code: int, data: bytes) -> bool:
+    """A setting of the wrong size, or an unknown communication mode, is refused (4B)."""
+    if len(data) != SETTING_SIZES[code]:
+        return False
+    return code != Command.SET_COMMUNICATION_MODE or data[0] in _MODES
