@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hardware.id003.codes import Command, CurrencyTable, Status
 from hardware.id003.frames import Frame, FrameParser, crc16_kermit, decode_frame, encode_frame
 
-# shared/ sits beside the checkout (here and in CI)
-VECTORS_FILE = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "id003-frames.json"
+# Made without the project's code; see tests/vectors/README.md.
+VECTORS_FILE = Path(__file__).parent / "vectors" / "id003-frames.json"
 VECTORS = json.loads(VECTORS_FILE.read_text())
 
 # Vector name → what our direction-aware tables call that code.
@@ -89,7 +89,7 @@ def test_vector_round_trip(vector: dict[str, str]) -> None:
 
 
 def test_reference_table_frames() -> None:
-    # Rows of reference/id003.md §1 not in the JSON vectors.
+    # Rows of the frame table in docs/id003.md that are not in the JSON vectors.
     for text in (
         "FC 05 45 86 42",
         "FC 05 4A 71 BA",

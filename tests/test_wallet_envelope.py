@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,9 +21,23 @@ from kiosk.wallet.envelope import (
     seal,
 )
 
-VECTORS = json.loads(
-    (Path(__file__).resolve().parents[2] / "shared" / "vectors" / "envelope.json").read_text()
-)["vectors"]
+# Made with the openssl command line, not with our code; see tests/vectors/README.md.
+VECTORS_DIR = Path(__file__).parent / "vectors"
+VECTORS = json.loads((VECTORS_DIR / "envelope.json").read_text())["vectors"]
+MAKE_VECTORS = VECTORS_DIR / "make_envelope_vectors.sh"
+needs_openssl = pytest.mark.skipif(
+    shutil.which("openssl") is None or shutil.which("bash") is None,
+    reason="the openssl command line (and bash) is needed to make envelope vectors",
+)
+
+
+def _make_vectors(*args: str) -> list[dict[str, str]]:
+    """Run the vector script; the vectors of the JSON it prints."""
+    done = subprocess.run(
+        ["bash", str(MAKE_VECTORS), *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)["vectors"]
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["client_secret"][:8])
@@ -29,6 +45,36 @@ def test_openssl_vectors_decrypt(vector: dict[str, str]) -> None:
     key = key_from_secret(vector["client_secret"])
     assert decrypt(key, vector["data"]).decode() == vector["plaintext"]
     assert decrypt(key, vector["data_padded"]).decode() == vector["plaintext"]
+
+
+@needs_openssl
+@pytest.mark.parametrize("vector", VECTORS, ids=lambda v: v["client_secret"][:8])
+def test_vector_script_reproduces_each_vector(vector: dict[str, str]) -> None:
+    """The script, given a stored vector's key, IV and plaintext, makes exactly its data."""
+    (made,) = _make_vectors(
+        "--secret",
+        vector["client_secret"],
+        "--iv",
+        vector["iv_used_by_sender_not_transmitted"],
+        vector["plaintext"],
+    )
+    assert made["data"] == vector["data"]
+    assert made["data_padded"] == vector["data_padded"]
+    assert made == vector
+
+
+@needs_openssl
+def test_vector_script_with_a_fresh_key_makes_envelopes_we_open() -> None:
+    # quotes, a backslash and non-ASCII text must survive the script's JSON output
+    plaintexts = [r'{"request_data":{"note":"¥1,000 \\ \"q\""},"partner_call_id":"x"}', "{}"]
+    assert json.loads(plaintexts[0])["request_data"]["note"] == '¥1,000 \\ "q"'
+    made = _make_vectors(*plaintexts)
+    assert [v["plaintext"] for v in made] == plaintexts
+    for vector in made:
+        key = key_from_secret(vector["client_secret"])
+        assert decrypt(key, vector["data"]).decode() == vector["plaintext"]
+        assert decrypt(key, vector["data_padded"]).decode() == vector["plaintext"]
+    assert made[0]["client_secret"] != made[1]["client_secret"]
 
 
 def test_wrong_key_or_tampering_is_an_error() -> None:

@@ -19,7 +19,7 @@ from hardware.id003.codes import (
 from hardware.id003.frames import Frame
 
 # ASSUMED: no public source gives a JPY unit's 0x8A reply. By analogy with the USD/EUR tables
-# (reference/id003.md §3): 0x61 ¥1000, 0x62 ¥2000, 0x63 ¥5000, 0x64 ¥10000, country 0x0A.
+# (docs/id003.md, escrow codes): 0x61 ¥1000, 0x62 ¥2000, 0x63 ¥5000, 0x64 ¥10000, country 0x0A.
 YEN_CURRENCY_TABLE = bytes.fromhex("610A0103620A0203630A0503640A0104")
 DEFAULT_VERSION = "i(JPN)100-SS ID003-05V000-00 01JAN26 SIM "
 
