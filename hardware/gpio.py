@@ -1,8 +1,10 @@
 """Kiosk GPIO on gpiozero: status LEDs, buzzer, service key and door switches, acceptor power.
 
 Pins come from :class:`GpioConfig` (gpiozero pin names: ``17``, ``"GPIO17"``, ``"BOARD11"``).
-The pin factory is the seam: gpiozero's default on a Pi (lgpio, or ``GPIOZERO_PIN_FACTORY``),
-its mock pins anywhere else (chosen automatically, with a warning), or the factory passed in.
+The pin factory is the seam: the one named by ``GpioConfig.pin_factory`` (else by
+``GPIOZERO_PIN_FACTORY``; ``"mock"`` for gpiozero's mock pins), else on a Raspberry Pi the first
+of lgpio, rpigpio, pigpio that loads (none loading is an error saying what to install), else,
+off a Pi, mock pins with a warning; or the factory passed in.
 Switch listeners run on gpiozero's thread (with mock pins: the thread that drives the pin), so
 an asyncio engine hands events over with ``loop.call_soon_threadsafe``.
 """
@@ -11,18 +13,20 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
-from gpiozero import LED, Button, Buzzer, Device, DigitalOutputDevice
-from gpiozero.exc import BadPinFactory
-from gpiozero.pins import Factory
-from gpiozero.pins.mock import MockFactory
+from gpiozero import LED, Button, Buzzer, DigitalOutputDevice  # type: ignore[import-untyped]
+from gpiozero.exc import BadPinFactory  # type: ignore[import-untyped]
+from gpiozero.pins import Factory  # type: ignore[import-untyped]
+from gpiozero.pins.mock import MockFactory  # type: ignore[import-untyped]
 
 from hardware.listeners import notify
 
@@ -82,7 +86,7 @@ _PIN_FIELDS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch",
 @dataclass(frozen=True)
 class GpioConfig:
     enabled: bool = True
-    pin_factory: str | None = None  # None: gpiozero's default on a Pi, mock pins elsewhere
+    pin_factory: str | None = None  # None: lgpio/rpigpio/pigpio on a Pi, else mock; or "mock"
     led_ready: Pin | None = None  # green status LED
     led_fault: Pin | None = None  # red status LED
     buzzer: Pin | None = None  # active buzzer
@@ -105,29 +109,104 @@ class GpioConfig:
             used[key] = name
 
 
-def make_pin_factory(name: str | None = None) -> Factory:
-    """The named gpiozero pin factory, or the default one (mock pins when not on a Pi)."""
-    if name:
-        for entry in importlib.metadata.entry_points(group="gpiozero_pin_factories"):
-            if entry.name == name.lower():
-                return entry.load()()
-        raise ValueError(f"gpio.pin_factory {name!r} is not a gpiozero pin factory")
+DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
+MOCK = "mock"
+# Tried in gpiozero's order on a Pi when none is named. gpiozero's last resort, its experimental
+# "native" factory, is used only when named: a kiosk should not run on it by accident.
+PI_FACTORIES = ("lgpio", "rpigpio", "pigpio")
+INSTALL_HINT = (
+    "install lgpio in the kiosk's venv (apt-get install swig liblgpio-dev, then "
+    "pip install lgpio), or make the venv with --system-site-packages and "
+    'apt-get install python3-lgpio; to run without GPIO set [gpio] pin_factory = "mock"'
+)
+
+
+def raspberry_pi_model(model_file: Path = DEVICE_TREE_MODEL) -> str | None:
+    """The board's model from the device tree if it is a Raspberry Pi, else None."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # one warning per factory it tries
-            Device.ensure_pin_factory()  # honours GPIOZERO_PIN_FACTORY
-    except BadPinFactory:
-        log.warning("no GPIO on this machine: using gpiozero's mock pins")
+        model = model_file.read_bytes().decode(errors="replace").strip("\x00 \n")
+    except OSError:
+        return None
+    return model if "Raspberry Pi" in model else None
+
+
+def make_pin_factory(
+    name: str | None = None,
+    *,
+    model_file: Path = DEVICE_TREE_MODEL,
+    environ: Mapping[str, str] | None = None,
+) -> Factory:
+    """The gpiozero pin factory for the kiosk.
+
+    ``name`` (``[gpio] pin_factory``), else ``GPIOZERO_PIN_FACTORY`` in ``environ``: that
+    factory (``"mock"``: gpiozero's mock pins), and :class:`BadPinFactory` if it cannot load.
+    Neither set: on a Raspberry Pi (``model_file``) the first of :data:`PI_FACTORIES` that loads,
+    and :class:`BadPinFactory` saying what to install if none does; off a Pi, mock pins with a
+    warning.
+    """
+    environ = os.environ if environ is None else environ
+    source = "[gpio] pin_factory" if name else "GPIOZERO_PIN_FACTORY"
+    chosen = name or environ.get("GPIOZERO_PIN_FACTORY") or None
+    if chosen:
+        if chosen.lower() == MOCK:
+            log.warning("GPIO on gpiozero's mock pins (%s): no real pin is driven", source)
+            return MockFactory()
+        entry = _factory_entry(chosen, source)
+        try:
+            return _load(entry)
+        except Exception as error:
+            raise BadPinFactory(
+                f"{source} = {chosen!r}: the pin factory cannot load "
+                f"({type(error).__name__}: {error}); {INSTALL_HINT}"
+            ) from error
+    model = raspberry_pi_model(model_file)
+    if model is None:
+        log.warning("no GPIO on this machine (not a Raspberry Pi): using gpiozero's mock pins")
         return MockFactory()
-    return Device.pin_factory
+    failures: list[str] = []
+    for candidate in PI_FACTORIES:
+        try:
+            return _load(_factory_entry(candidate, "gpiozero"))
+        except Exception as error:
+            failures.append(f"{candidate}: {type(error).__name__}: {error}")
+    raise BadPinFactory(
+        f"{model}: no GPIO pin factory could be loaded ({'; '.join(failures)}); {INSTALL_HINT}"
+    )
+
+
+def _factory_entry(name: str, source: str) -> importlib.metadata.EntryPoint:
+    """The named gpiozero pin factory's entry point (names are case-insensitive, as in
+    gpiozero)."""
+    entries = importlib.metadata.entry_points(group="gpiozero_pin_factories")
+    for entry in entries:
+        if entry.name == name.lower():
+            return entry
+    known = ", ".join(sorted(entry.name for entry in entries))
+    raise ValueError(f"{source} {name!r} is not a gpiozero pin factory (one of {known})")
+
+
+def _load(entry: importlib.metadata.EntryPoint) -> Factory:
+    """Import and make the factory: raises whatever its library raises when it cannot."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # gpiozero's own fallback warnings
+        return entry.load()()
 
 
 class KioskGpio:
     """The kiosk's GPIO devices. With ``enabled=False`` (or no pins) every call is a no-op."""
 
-    def __init__(self, config: GpioConfig, factory: Factory | None = None) -> None:
+    def __init__(
+        self,
+        config: GpioConfig,
+        factory: Factory | None = None,
+        *,
+        model_file: Path = DEVICE_TREE_MODEL,
+    ) -> None:
+        """``factory``: the pin factory to use, else chosen at :meth:`start` (see
+        :func:`make_pin_factory`; ``model_file`` is where a Pi's model is read)."""
         self.config = config
         self.factory = factory
+        self.model_file = model_file
         self._listeners: list[GpioListener] = []
         self._lock = threading.Lock()
         self._status = Status.OFF
@@ -148,7 +227,7 @@ class KioskGpio:
             log.info("GPIO disabled by configuration")
             return
         if self.factory is None:
-            self.factory = make_pin_factory(config.pin_factory)
+            self.factory = make_pin_factory(config.pin_factory, model_file=self.model_file)
         factory = self.factory
         if config.led_ready is not None:
             self._ready = LED(config.led_ready, pin_factory=factory)

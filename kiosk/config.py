@@ -62,6 +62,8 @@ class NoUiSection:
 
 
 PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
+# gpiozero's own pin factories (plugins add theirs as entry points); "mock": no real pins.
+PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class GpioSection:
     enabled: bool = False
     pins: dict[str, int | str] = field(default_factory=dict)
     door_closed_when_pressed: bool = True
-    pin_factory: str | None = None
+    pin_factory: str | None = None  # None: a real one on a Pi (an error if none loads), else mock
 
 
 @dataclass(frozen=True)
@@ -224,10 +226,26 @@ def _parse_gpio(section: _Section) -> GpioSection:
         enabled=section.get("enabled", bool, False),
         pins=pins,
         door_closed_when_pressed=section.get("door_closed_when_pressed", bool, True),
-        pin_factory=section.get("pin_factory", str, None),
+        pin_factory=_pin_factory(section),
     )
     section.finish()
     return result
+
+
+def _pin_factory(section: _Section) -> str | None:
+    import importlib.metadata  # here: the rest of the config has no use for it
+
+    value = section.get("pin_factory", str, None)
+    if value is None:
+        return None
+    plugins = importlib.metadata.entry_points(group="gpiozero_pin_factories")
+    known = sorted(set(PIN_FACTORIES) | {entry.name for entry in plugins})
+    if value.lower() not in known:
+        raise ConfigError(
+            f"[gpio] pin_factory: must be one of {', '.join(known)} (or unset: a real one on a "
+            f"Raspberry Pi, mock pins elsewhere), got {value!r}"
+        )
+    return str(value.lower())
 
 
 def _parse_wallet(section: _Section) -> WalletSection:

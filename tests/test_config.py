@@ -65,12 +65,28 @@ def test_example_config_loads(config_dir: Path) -> None:
         ("money", 'money = ""', "[no_ui] money: must not be empty"),
         ("language", 'language = "fr"', "[kiosk] language: must be ja or en"),
         ("port", 'port = "/dev/x"\ncolour = "red"', "[acceptor] colour: unknown key"),
+        (
+            "enabled",
+            'enabled = false\npin_factory = "lgpoi"',
+            "[gpio] pin_factory: must be one of lgpio, mock, native, pigpio, rpigpio",
+        ),
+        ("enabled", "enabled = false\npin_factory = 1", "[gpio] pin_factory: must be str"),
+        ("enabled", 'enabled = false\npin_factory = ""', "[gpio] pin_factory: must not be empty"),
     ],
 )
 def test_each_bad_key_is_named(config_dir: Path, key: str, line: str | None, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load(_write(config_dir, _replace(EXAMPLE, key, line)))
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "factory"),
+    [(None, None), ('pin_factory = "mock"', "mock"), ('pin_factory = "LGPIO"', "lgpio")],
+)
+def test_gpio_pin_factory(config_dir: Path, line: str | None, factory: str | None) -> None:
+    text = EXAMPLE if line is None else EXAMPLE.replace('# pin_factory = "mock"', line)
+    assert load(_write(config_dir, text)).gpio.pin_factory == factory
 
 
 def test_secret_file_readable_by_others_is_refused(config_dir: Path) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory, MockPin
 
+import hardware.gpio
 from hardware.gpio import GpioConfig, GpioEventKind, KioskGpio, Sound, Status
 from tests.support import EventLog, wait_until
 
@@ -180,18 +183,127 @@ def test_disabled_gpio_claims_no_pins_and_does_nothing(factory: MockFactory) -> 
     gpio.close()
 
 
-def test_mock_pins_are_used_off_the_pi() -> None:
-    model = Path("/proc/device-tree/model")
-    if model.exists() and "Raspberry Pi" in model.read_text(errors="replace"):
-        pytest.skip("on a Pi the real pin factory is used")
-    gpio = KioskGpio(GpioConfig(led_ready=17))
+# ---- the pin factory -----------------------------------------------------------------
+PI_4 = b"Raspberry Pi 4 Model B Rev 1.4\x00"  # as /proc/device-tree/model reads on a Pi 4
+
+
+@pytest.fixture
+def no_factory_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+
+
+def model_file(tmp_path: Path, model: bytes | None) -> Path:
+    """A stand-in for /proc/device-tree/model (None: absent, as on a PC)."""
+    path = tmp_path / "model"
+    if model is not None:
+        path.write_bytes(model)
+    return path
+
+
+def needs_no_real_gpio_library() -> None:
+    if any(importlib.util.find_spec(name) for name in ("lgpio", "RPi", "pigpio")):
+        pytest.skip("a real GPIO library is installed here: a real factory might load")
+
+
+def start_on(model: Path, config: GpioConfig) -> KioskGpio:
+    gpio = KioskGpio(config, model_file=model)
     gpio.start()
+    return gpio
+
+
+@pytest.mark.usefixtures("no_factory_in_env")
+@pytest.mark.parametrize("model", [None, b"Hardkernel ODROID-C4\x00"], ids=["pc", "other-board"])
+def test_mock_pins_are_used_off_the_pi(
+    tmp_path: Path, model: bytes | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    gpio = start_on(model_file(tmp_path, model), GpioConfig(led_ready=17))
     try:
         assert isinstance(gpio.factory, MockFactory)
+        assert "(not a Raspberry Pi): using gpiozero's mock pins" in caplog.text
         gpio.set_status(Status.READY)
         assert gpio.factory.pin(17).state
     finally:
         gpio.close()
+
+
+@pytest.mark.usefixtures("no_factory_in_env")
+def test_on_a_pi_no_real_pin_factory_is_an_error_not_mock_pins(tmp_path: Path) -> None:
+    needs_no_real_gpio_library()
+    gpio = KioskGpio(GpioConfig(led_ready=17), model_file=model_file(tmp_path, PI_4))
+    with pytest.raises(BadPinFactory) as caught:
+        gpio.start()
+    message = str(caught.value)
+    assert message.startswith("Raspberry Pi 4 Model B Rev 1.4: no GPIO pin factory")
+    for hint in ("lgpio:", "pip install lgpio", "swig liblgpio-dev", "python3-lgpio"):
+        assert hint in message
+    assert "--system-site-packages" in message and 'pin_factory = "mock"' in message
+    assert gpio.factory is None and gpio.status is Status.OFF
+    gpio.close()
+
+
+@pytest.mark.usefixtures("no_factory_in_env")
+def test_on_a_pi_mock_pins_when_the_config_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = GpioConfig(led_ready=17, pin_factory="mock")
+    gpio = start_on(model_file(tmp_path, PI_4), config)
+    try:
+        assert isinstance(gpio.factory, MockFactory)
+        assert "mock pins ([gpio] pin_factory)" in caplog.text
+        gpio.set_status(Status.READY)
+        assert gpio.factory.pin(17).state
+    finally:
+        gpio.close()
+
+
+def test_on_a_pi_mock_pins_when_the_environment_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")
+    gpio = start_on(model_file(tmp_path, PI_4), GpioConfig(led_ready=17))
+    try:
+        assert isinstance(gpio.factory, MockFactory)
+        assert "mock pins (GPIOZERO_PIN_FACTORY)" in caplog.text
+    finally:
+        gpio.close()
+
+
+@pytest.mark.usefixtures("no_factory_in_env")
+def test_on_a_pi_the_first_factory_that_loads_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needs_no_real_gpio_library()
+    # "mock" stands in for a real factory that loads, after lgpio that cannot.
+    monkeypatch.setattr(hardware.gpio, "PI_FACTORIES", ("lgpio", "mock"))
+    gpio = start_on(model_file(tmp_path, PI_4), GpioConfig(led_ready=17))
+    try:
+        assert isinstance(gpio.factory, MockFactory)
+    finally:
+        gpio.close()
+
+
+@pytest.mark.usefixtures("no_factory_in_env")
+@pytest.mark.parametrize("model", [None, PI_4], ids=["pc", "pi"])
+def test_a_named_factory_that_cannot_load_is_an_error_anywhere(
+    tmp_path: Path, model: bytes | None
+) -> None:
+    needs_no_real_gpio_library()
+    gpio = KioskGpio(
+        GpioConfig(led_ready=17, pin_factory="lgpio"), model_file=model_file(tmp_path, model)
+    )
+    with pytest.raises(
+        BadPinFactory, match=r"\[gpio\] pin_factory = 'lgpio': .* swig liblgpio-dev"
+    ):
+        gpio.start()
+
+
+def test_an_unknown_factory_name_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "lgpoi")
+    gpio = KioskGpio(GpioConfig(led_ready=17), model_file=model_file(tmp_path, PI_4))
+    with pytest.raises(ValueError, match=r"GPIOZERO_PIN_FACTORY 'lgpoi' is not a gpiozero pin"):
+        gpio.start()
 
 
 def test_config_rejects_a_pin_used_twice() -> None:
