@@ -92,7 +92,11 @@ class EventListener(Protocol):
 
 
 class BillAcceptor(Protocol):
-    """Engine-facing control surface of an acceptor driver."""
+    """Engine-facing control surface of an acceptor driver: the one interface the engine
+    types against (the ID-003 driver implements it)."""
+
+    def add_listener(self, listener: EventListener) -> None:
+        """Call ``listener`` with every :class:`AcceptorEvent` (on the driver's thread)."""
 
     def start(self) -> None: ...
 

@@ -1,4 +1,9 @@
-"""Command line: ``paykiosk --demo``, ``acceptor-sim``, ``sandbox``, ``sandbox-admin``."""
+"""Command line: ``paykiosk --config F`` (the kiosk), ``--demo`` and the simulators' commands.
+
+The production path (``--config``) loads only what the kiosk runs: the sandbox, the simulators
+and the demo are imported by their own commands alone (and what only they need, such as
+``trustme``, is the ``[demo]`` extra).
+"""
 
 from __future__ import annotations
 
@@ -23,15 +28,19 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the local wallet sandbox server")
     sandbox.add_argument("--data-dir", required=True, help="certificates, database, sandbox.json")
     sandbox.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any)")
-    admin = commands.add_parser("sandbox-admin", help="members, cards and faults of a sandbox")
-    from kiosk.wallet.sandbox.admin import add_arguments
-
-    add_arguments(admin)
+    # Its own parser (in the sandbox package) takes the rest of the line, so that building
+    # this parser imports no sandbox code.
+    commands.add_parser(
+        "sandbox-admin", help="members, cards and faults of a sandbox (see --help)", add_help=False
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command != "sandbox-admin":
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -45,9 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_sandbox(args.data_dir, args.port)
     if args.command == "sandbox-admin":
-        from kiosk.wallet.sandbox.admin import run as run_admin
+        from kiosk.wallet.sandbox.admin import main as admin_main
 
-        return run_admin(args)
+        return admin_main(rest)
     if args.command == "diagram":
         from kiosk.session import diagram
 
@@ -59,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.demo import run
 
         return run(args.data_dir)
-    build_parser().print_help()
+    parser.print_help()
     return 2
 
 

@@ -6,6 +6,7 @@ import sys
 import time
 from typing import TextIO
 
+from kiosk.events import CreditOutcome, Notice
 from kiosk.money import yen
 from kiosk.session import State
 from kiosk.view import SessionView
@@ -33,12 +34,32 @@ def describe(view: SessionView) -> str:
     if state is State.LOOKING_UP:
         return "looking up the card…"
     if state in (State.ACCOUNT, State.CHOOSE_MONEY):
-        balances = ", ".join(f"{b.bucket} {yen(b.balance)}" for b in view.buckets)
+        balances = ", ".join(
+            f"{b.bucket} {yen(b.balance)}{'' if b.chargeable else ' (full)'}" for b in view.buckets
+        )
         pending = f" (being credited: {yen(view.being_credited)})" if view.being_credited else ""
-        return f"{view.member_name}: {balances}{pending}"
+        refused = (
+            " — that money cannot take a note now"
+            if view.notice is Notice.MONEY_NOT_CHARGEABLE
+            else ""
+        )
+        return f"{view.member_name}: {balances}, points {view.points}{pending}{refused}"
+    if state is State.HISTORY:
+        history = view.history
+        if history is None or (history.loading and not history.entries):
+            return "loading the history…"
+        if view.notice is Notice.HISTORY_UNAVAILABLE:
+            return f"history of {history.bucket}: could not be loaded now"
+        lines = [f"  {e.done_at[:16]} {e.kind} {yen(e.amount)}" for e in history.entries]
+        more = " (more: m)" if history.next_cursor else ""
+        return "\n".join([f"history of {history.bucket}{more}:", *lines])
     if state is State.ACCEPTING:
         largest = yen(view.largest_note) if view.largest_note else "none"
-        notice = f" — {view.notice}" if view.notice else ""
+        notice = ""
+        if view.notice in (Notice.NOTE_RETURNED, Notice.NOTE_REJECTED):
+            what = yen(view.notice_amount) if view.notice_amount else "a"
+            why = "not accepted" if view.notice is Notice.NOTE_REJECTED else "handed back"
+            notice = f" — {what} note {why}"
         return (
             f"insert notes into {view.bucket}: in {yen(view.inserted)}, "
             f"largest note taken {largest}{notice}"
@@ -46,17 +67,17 @@ def describe(view: SessionView) -> str:
     if state is State.CREDITING:
         return f"crediting {yen(view.inserted)} to {view.bucket}…"
     if state is State.DONE:
-        if view.outcome == "confirmed":
+        if view.outcome is CreditOutcome.CONFIRMED:
             balance = f", new balance {yen(view.new_balance)}" if view.new_balance else ""
             return f"done: {yen(view.credited)} credited to {view.bucket}{balance}"
-        if view.outcome == "refused":
+        if view.outcome is CreditOutcome.REFUSED:
             return (
                 f"{yen(view.credited)} taken but the wallet refused it: staff will settle it,"
                 f" reference {view.reference}"
             )
         return f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"
     if state is State.UNKNOWN_CARD:
-        if view.notice == "card_unreadable":
+        if view.notice is Notice.CARD_UNREADABLE:
             return "this card could not be read: touch it again, or ask at the co-op store"
         return "this card is not linked to a member: ask at the co-op store"
     if state is State.ACCOUNT_SUSPENDED:

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from kiosk.crashpoints import checkpoint
 from kiosk.journal import Journal
@@ -33,9 +34,17 @@ class DeliveryPolicy:
     batch: int = 200
 
 
+class Delivered(StrEnum):
+    """What one delivery attempt came to."""
+
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"  # for good: a staff case
+    RETRY = "retry"  # not now: tried again later with the same request_id
+
+
 @dataclass(frozen=True)
 class Outcome:
-    state: str  # confirmed | refused | retry
+    state: Delivered
     transaction_id: str | None = None
     reference: str | None = None
     error: str | None = None
@@ -86,7 +95,7 @@ class Delivery:
                 done = 0
                 for credit in credits:  # in order; stop at the first that must wait
                     outcome = await self.deliver(credit)
-                    if outcome.state == "retry":
+                    if outcome.state is Delivered.RETRY:
                         break
                     done += 1
                 return done
@@ -101,13 +110,13 @@ class Delivery:
         except RefusedForGood as refusal:
             reference = self.journal.credits.refuse(credit.id, refusal.type, refusal.message)
             log.warning("credit %s refused (%s): case %s", credit.id, refusal.type, reference)
-            outcome = Outcome("refused", reference=reference, error=refusal.type)
+            outcome = Outcome(Delivered.REFUSED, reference=reference, error=refusal.type)
         except TopupMismatch as mismatch:
             reference = self.journal.credits.refuse(credit.id, "mismatch", str(mismatch))
             log.error(
                 "credit %s: wallet returned another transaction: case %s", credit.id, reference
             )
-            outcome = Outcome("refused", reference=reference, error="mismatch")
+            outcome = Outcome(Delivered.REFUSED, reference=reference, error="mismatch")
         except WalletError as error:
             delay = self._backoff(credit.attempts)
             self.journal.credits.retry_later(credit.id, str(error), time.time() + delay)
@@ -117,8 +126,8 @@ class Delivery:
                 type(error).__name__,
                 delay,
             )
-            outcome = Outcome("retry", error=str(error))
-        if outcome.state != "retry":
+            outcome = Outcome(Delivered.RETRY, error=str(error))
+        if outcome.state is not Delivered.RETRY:
             self.delivered += 1
             async with self._settled:
                 self._settled.notify_all()
@@ -130,7 +139,7 @@ class Delivery:
             if found is not None:
                 check_topup(found, credit.user_id, credit.money_id, credit.amount)
                 self.journal.credits.confirm(credit.id, found.id)
-                return Outcome("confirmed", transaction_id=found.id)
+                return Outcome(Delivered.CONFIRMED, transaction_id=found.id)
             self.journal.credits.not_created(credit.id)
         checkpoint("credit_before_send")
         self.journal.credits.mark_sent(credit.id)  # durable before the attempt goes out
@@ -144,7 +153,7 @@ class Delivery:
         )
         checkpoint("credit_after_response")
         self.journal.credits.confirm(credit.id, transaction.id)
-        return Outcome("confirmed", transaction_id=transaction.id)
+        return Outcome(Delivered.CONFIRMED, transaction_id=transaction.id)
 
     async def settle(self, credit_id: int, wait_s: float) -> Credit:
         """Ask for delivery now and wait up to ``wait_s`` for the credit to settle."""
@@ -154,7 +163,7 @@ class Delivery:
             while True:
                 credit = self.journal.credits.get(credit_id)
                 left = deadline - time.monotonic()
-                if credit.state in ("confirmed", "refused") or left <= 0:
+                if credit.state.settled or left <= 0:
                     return credit
                 try:
                     await asyncio.wait_for(self._settled.wait(), timeout=left)

@@ -129,13 +129,16 @@ def _command(
         "b": ("choose_money", "base"),
         "c": ("choose_money", "cafeteria"),
         "k": ("choose_money", "textbook"),
+        "h": ("show_history",),
+        "m": ("more_history",),
+        "back": ("back",),
         "f": ("finish",),
         "n": ("cancel",),
         "ok": ("acknowledge",),
     }
     if line in intents:
         name, *args = intents[line]
-        engine.call_threadsafe(getattr(engine, name), *args)
+        getattr(engine, name)(*args)  # intents are safe to call from this thread
         return ""
     if line.startswith("t") and (line[1:].isdigit() or line == "tx"):
         if line == "tx":

@@ -8,39 +8,48 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from hardware.acceptor import AcceptorEvent, EventKind
+from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
 from hardware.card import mask_card_id
 from kiosk.delivery import Delivery
-from kiosk.journal import Journal, JournalUnwritable
-from kiosk.lookup import look_up_member
-from kiosk.money import notes_that_fit
-from kiosk.session import (
+from kiosk.events import (
     AcceptorFault,
     AcceptorRecovered,
     Acknowledged,
+    BackPressed,
     CancelPressed,
     CardTouched,
     CardUnreadable,
     ChargeRequested,
+    CreditOutcome,
     CreditSettled,
+    Effect,
     EndWithoutMoney,
+    Event,
     FinishAndCredit,
     FinishPressed,
+    HandBack,
+    HistoryRequested,
+    LoadHistory,
     LookUp,
     MoneyChosen,
+    MoreHistoryRequested,
     NoteHandedBack,
     NoteStacked,
-    Session,
-    SessionError,
     StartAccepting,
-    State,
     Timeout,
 )
+from kiosk.history import load_history
+from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.records import CreditState
+from kiosk.lookup import look_up_member
+from kiosk.money import notes_that_fit
+from kiosk.session import Session, SessionError, State
 from kiosk.view import SessionView, snapshot
 from kiosk.wallet.client import WalletClient
 
@@ -56,11 +65,13 @@ _FAULTS = {
 _ACTIVITY = {EventKind.ACCEPTING, EventKind.ESCROW}
 _SCREEN_STATES = {
     State.ACCOUNT,
+    State.HISTORY,
     State.CHOOSE_MONEY,
     State.UNKNOWN_CARD,
     State.ACCOUNT_SUSPENDED,
     State.WALLET_UNAVAILABLE,
 }
+STARTING = "starting"  # the acceptor's fault until it first reports online
 
 
 @dataclass(frozen=True)
@@ -74,14 +85,9 @@ class _DeviceFault:
     detail: str | None
 
 
-class Acceptor(Protocol):
-    def add_listener(self, listener: Callable[[AcceptorEvent], None]) -> None: ...
-    def start(self) -> None: ...
-    def stop(self) -> None: ...
-    def enable(self, values: set[int] | None = None) -> None: ...
-    def inhibit(self) -> None: ...
-    @property
-    def denominations(self) -> list[int]: ...
+@dataclass(frozen=True)
+class _Activity:
+    """The member touched the screen: the screen's time-out starts again."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +104,14 @@ class EngineSettings:
 
 
 class Engine:
+    """Owns the session. Every public method is safe to call from any thread, before or after
+    :meth:`run` has started: what arrives before the loop runs is queued, never dropped."""
+
     def __init__(
         self,
         settings: EngineSettings,
         journal: Journal,
-        acceptor: Acceptor,
+        acceptor: BillAcceptor,
         wallet: WalletClient,
         delivery: Delivery,
     ) -> None:
@@ -111,64 +120,91 @@ class Engine:
         self.acceptor = acceptor
         self.wallet = wallet
         self.delivery = delivery
-        self.session = Session()
+        # Out of service until the acceptor has reported online (its notes are known then).
+        self.session = Session(state=State.OUT_OF_SERVICE, fault=f"acceptor {STARTING}")
         self.listeners: list[Callable[[SessionView], None]] = []
         self.healthy = True
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._early: list[Any] = []  # posted before run() set the loop, in order
+        self._post_lock = threading.Lock()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_generation = 0
+        self._deadline: float | None = None
         self._session_id: int | None = None
         self._card: str = ""
         self._credited = 0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._faults: dict[str, str] = {}  # source (acceptor, door, service…) → what is wrong
+        self._faults: dict[str, str] = {"acceptor": STARTING}  # source → what is wrong
 
-    # ---- thread-safe entry points ------------------------------------------------------
+    # ---- devices (any thread) ----------------------------------------------------------
     def card_touched(self, card_id: str) -> None:
-        self._post_threadsafe(CardTouched(card_id))
+        self._post(CardTouched(card_id))
 
     def card_unreadable(self) -> None:
         """A card was touched but its member number could not be read."""
-        self._post_threadsafe(CardUnreadable())
+        self._post(CardUnreadable())
 
     def acceptor_event(self, event: AcceptorEvent) -> None:
-        self._post_threadsafe(event)
+        self._post(event)
 
     def device_fault(self, source: str, detail: str | None) -> None:
-        """Thread-safe: a device outside the acceptor is at fault (``detail``) or fine (None),
-        e.g. the cash-box door open, the service key turned."""
-        self._post_threadsafe(_DeviceFault(source, detail))
+        """A device outside the acceptor is at fault (``detail``) or fine (None), e.g. the
+        cash-box door open, the service key turned."""
+        self._post(_DeviceFault(source, detail))
 
-    def call_threadsafe(self, callback: Callable[..., None], *args: Any) -> None:
-        """Run ``callback(*args)`` on the engine's loop (for member intents from other threads)."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(callback, *args)
-
-    def _post_threadsafe(self, item: Any) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-
-    # ---- member intents (loop thread) ----------------------------------------------------
+    # ---- member intents (any thread: the screens call them from their callbacks) --------
     def charge(self) -> None:
-        self._queue.put_nowait(ChargeRequested())
+        self._post(ChargeRequested())
 
     def choose_money(self, bucket: str) -> None:
-        self._queue.put_nowait(MoneyChosen(bucket))
+        self._post(MoneyChosen(bucket))
+
+    def show_history(self, bucket: str | None = None) -> None:
+        """The history of one money (None: the member's first money), newest first."""
+        self._post(HistoryRequested(bucket))
+
+    def more_history(self) -> None:
+        """The next (older) page of the history on screen."""
+        self._post(MoreHistoryRequested())
+
+    def back(self) -> None:
+        """From the history or the money choice back to the account."""
+        self._post(BackPressed())
 
     def finish(self) -> None:
-        self._queue.put_nowait(FinishPressed())
+        self._post(FinishPressed())
 
     def cancel(self) -> None:
-        self._queue.put_nowait(CancelPressed())
+        self._post(CancelPressed())
 
     def acknowledge(self) -> None:
-        self._queue.put_nowait(Acknowledged())
+        self._post(Acknowledged())
+
+    def activity(self) -> None:
+        """The member touched the screen (e.g. switched the language): restart its time-out.
+        The language itself is presentation only; the engine does not hold it."""
+        self._post(_Activity())
+
+    def _post(self, item: Any) -> None:
+        with self._post_lock:
+            loop = self._loop
+            if loop is None:
+                self._early.append(item)
+                return
+        try:
+            loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the loop has closed: the kiosk is stopping
+            log.info("engine stopped; dropped %s", type(item).__name__)
 
     # ---- running -----------------------------------------------------------------------
-    async def run(self, ready: Callable[[], None] = lambda: None) -> None:
-        """Recover, start the devices and delivery, then handle events until cancelled."""
-        self._loop = asyncio.get_running_loop()
+    async def run(self, ready: Callable[[], object] = lambda: None) -> None:
+        """Recover, start the acceptor and delivery, then handle events until cancelled."""
+        with self._post_lock:
+            self._loop = asyncio.get_running_loop()
+            for item in self._early:
+                self._queue.put_nowait(item)
+            self._early.clear()
         recovered = self.journal.sessions.close_open()
         for credit in recovered:
             log.info("restart: session %s closed into credit %s", credit.session_id, credit.id)
@@ -186,19 +222,29 @@ class Engine:
                 task.cancel()
             self.acceptor.stop()
 
-    async def _apply(self, item: Any) -> None:
+    async def _apply(
+        self, item: Event | _TimerFired | _Activity | AcceptorEvent | _DeviceFault
+    ) -> None:
+        event: Event | None
         if isinstance(item, _TimerFired):
             if item.generation != self._timer_generation:
                 return  # the state moved on before this timer's event was handled
-            item = Timeout()
-        if isinstance(item, AcceptorEvent):
-            item = self._from_acceptor(item)
+            event = Timeout()
+        elif isinstance(item, _Activity):
+            if self._timer is not None:
+                self._schedule_timeout()
+                self._publish()  # the new deadline
+            return
+        elif isinstance(item, AcceptorEvent):
+            event = self._from_acceptor(item)
         elif isinstance(item, _DeviceFault):
-            item = self._fault_change(item.source, item.detail)
-        if item is None:
+            event = self._fault_change(item.source, item.detail)
+        else:
+            event = item
+        if event is None:
             return
         try:
-            effects = self.session.handle(item)
+            effects = self.session.handle(event)
         except SessionError as error:
             log.info("ignored: %s", error)
             return
@@ -215,7 +261,7 @@ class Engine:
         if self.settings.auto_money and self.session.state is State.ACCOUNT:
             self._queue.put_nowait(MoneyChosen(self.settings.auto_money))
 
-    def _from_acceptor(self, event: AcceptorEvent) -> Any:
+    def _from_acceptor(self, event: AcceptorEvent) -> Event | None:
         """Acceptor events → session events (or bookkeeping only)."""
         self._journal_log("acceptor", str(event))
         kind, state = event.kind, self.session.state
@@ -228,12 +274,13 @@ class Engine:
         elif kind in (EventKind.RETURNED, EventKind.REJECTED):
             if state is State.ACCEPTING:
                 self._enable_what_fits()
-                return NoteHandedBack(event.value, kind.value)
+                return NoteHandedBack(event.value, HandBack(kind.value))
         elif kind in _ACTIVITY:
             self._schedule_timeout()
         elif kind in _FAULTS:
             return self._fault_change("acceptor", f"{kind.value} {event.detail}".strip())
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
+            self.session.denominations = tuple(self.acceptor.denominations)
             if state is State.ACCEPTING:
                 self._enable_what_fits()  # the denominations are known (again)
             return self._fault_change("acceptor", None)
@@ -243,7 +290,7 @@ class Engine:
             log.error("acceptor %s: staff case %s", kind_name, reference)
         return None
 
-    def _fault_change(self, source: str, detail: str | None) -> Any:
+    def _fault_change(self, source: str, detail: str | None) -> Event | None:
         """Out of service while any source is at fault; back when the last one clears."""
         if detail is not None:
             self._faults[source] = detail
@@ -256,10 +303,12 @@ class Engine:
             return None
         return AcceptorRecovered()
 
-    async def _do(self, effect: Any) -> None:
+    async def _do(self, effect: Effect) -> None:
         if isinstance(effect, LookUp):
             self._card = effect.card_id
             self._spawn(self._look_up(effect.card_id))
+        elif isinstance(effect, LoadHistory):
+            self._spawn(self._load_history(effect))
         elif isinstance(effect, StartAccepting):
             self._start_accepting(effect)
         elif isinstance(effect, FinishAndCredit):
@@ -277,6 +326,9 @@ class Engine:
             self.wallet, self.journal, settings.moneys, settings.lookup_bucket, card_id
         )
         await self._queue.put(result)
+
+    async def _load_history(self, load: LoadHistory) -> None:
+        await self._queue.put(await load_history(self.wallet, self.settings.moneys, load))
 
     def _start_accepting(self, effect: StartAccepting) -> None:
         member = self.session.member
@@ -320,19 +372,21 @@ class Engine:
             await asyncio.sleep(0.05)
         credit = self.journal.sessions.finish(session_id, "finished")
         if credit is None:
-            await self._queue.put(CreditSettled("confirmed", new_balance=None))
+            await self._queue.put(CreditSettled(CreditOutcome.CONFIRMED, new_balance=None))
             return
         self._credited = credit.amount
         settled = await self.delivery.settle(credit.id, self.settings.settle_wait_s)
         member = self.session.member
         wallet = member.wallets.get(credit.bucket) if member else None
-        if settled.state == "confirmed":
+        if settled.state is CreditState.CONFIRMED:
             balance = wallet.money_balance + credit.amount if wallet else None
-            await self._queue.put(CreditSettled("confirmed", new_balance=balance))
-        elif settled.state == "refused":
-            await self._queue.put(CreditSettled("refused", reference=settled.reference))
+            await self._queue.put(CreditSettled(CreditOutcome.CONFIRMED, new_balance=balance))
+        elif settled.state is CreditState.REFUSED:
+            await self._queue.put(
+                CreditSettled(CreditOutcome.REFUSED, reference=settled.reference)
+            )
         else:
-            await self._queue.put(CreditSettled("being_credited"))
+            await self._queue.put(CreditSettled(CreditOutcome.BEING_CREDITED))
 
     # ---- timers, views -----------------------------------------------------------------
     def _schedule_timeout(self) -> None:
@@ -340,6 +394,7 @@ class Engine:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._deadline = None
         state, settings = self.session.state, self.settings
         delay = {State.ACCEPTING: settings.idle_finish_s, State.DONE: settings.done_s}.get(
             state, settings.screen_timeout_s if state in _SCREEN_STATES else None
@@ -347,9 +402,10 @@ class Engine:
         if delay is not None and self._loop is not None:
             fired = _TimerFired(self._timer_generation)
             self._timer = self._loop.call_later(delay, self._queue.put_nowait, fired)
+            self._deadline = time.monotonic() + delay
 
     def _publish(self) -> None:
-        view = snapshot(self.session, self.acceptor.denominations, self._credited)
+        view = snapshot(self.session, self._credited, self._deadline)
         for listener in self.listeners:
             try:
                 listener(view)

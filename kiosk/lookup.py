@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 
 from hardware.card import mask_card_id
+from kiosk.events import Member, MemberFound, MemberSuspended, MemberUnknown, WalletDown
 from kiosk.journal import Journal
-from kiosk.session import Member, MemberFound, MemberSuspended, MemberUnknown, WalletDown
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 

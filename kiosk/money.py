@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+
+from kiosk.wallet.models import Account
 
 
 def yen(amount: int) -> str:
@@ -55,3 +58,14 @@ class AcceptanceGate:
 def notes_that_fit(denominations: list[int], remaining: int) -> set[int]:
     """The note values to enable: those not larger than what still fits."""
     return {value for value in denominations if value <= remaining}
+
+
+def chargeable(wallet: Account, denominations: Iterable[int]) -> bool:
+    """The one chargeability rule, for the screens and the session alike: an active wallet with
+    room for at least the smallest note the acceptor takes (nothing while the notes are not
+    known yet)."""
+    notes = list(denominations)
+    if not wallet.active or not notes:
+        return False
+    headroom = wallet.headroom
+    return headroom is None or headroom >= min(notes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hardware.gpio import GpioEvent, GpioEventKind, KioskGpio, Sound, Status
 from kiosk.engine import Engine
+from kiosk.events import CreditOutcome
 from kiosk.session import State
 from kiosk.view import SessionView
 
@@ -37,7 +38,7 @@ class Panel:
         elif (
             view.state in _ERRORS
             or view.state is State.OUT_OF_SERVICE
-            or (view.state is State.DONE and view.outcome == "refused")
+            or (view.state is State.DONE and view.outcome is CreditOutcome.REFUSED)
         ):
             self.gpio.beep(Sound.ERROR)
 

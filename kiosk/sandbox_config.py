@@ -16,8 +16,10 @@ def write_sandbox_config(
     idle_finish_s: float = 1.5,
     screen_timeout_s: float = 10.0,
     no_ui_money: str = "base",
+    extra: str = "",
 ) -> Path:
-    """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``."""
+    """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
+    ``extra`` is appended (more sections, e.g. ``[gpio]``)."""
     info = sandbox_info
     secret = directory / "client_secret"
     secret.write_text(info["client_secret"] + "\n")
@@ -57,5 +59,5 @@ screen_timeout_s = {screen_timeout_s}
 
 [no_ui]
 money = "{no_ui_money}"
-""")
+{extra}""")
     return path

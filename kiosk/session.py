@@ -1,23 +1,62 @@
 """The charge session as a pure state machine: events in, state and effects out, no I/O.
 
-Every allowed (state, event) pair is in :data:`TRANSITIONS`; anything else raises
-:class:`SessionError`, so a surprise is loud, never a silent no-op. The state diagram in the
-README is generated from that table (``paykiosk diagram``).
+Every allowed (state, event) pair is in :data:`TRANSITIONS` with its handler **and** the states
+it may lead to. Anything else raises :class:`SessionError` (a surprise is loud, never a silent
+no-op); a handler that lands outside its entry's targets raises :class:`TransitionError` (a bug).
+The state diagram in the README is generated from that table (``paykiosk diagram``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
-from kiosk.wallet.models import Account
+from kiosk.events import (
+    EVENT_TYPES,
+    AcceptorFault,
+    AcceptorRecovered,
+    Acknowledged,
+    BackPressed,
+    CancelPressed,
+    CardTouched,
+    CardUnreadable,
+    ChargeRequested,
+    CreditSettled,
+    Effect,
+    EndWithoutMoney,
+    Event,
+    FinishAndCredit,
+    FinishPressed,
+    HandBack,
+    HistoryFailed,
+    HistoryLoaded,
+    HistoryRequested,
+    HistoryView,
+    LoadHistory,
+    LookUp,
+    Member,
+    MemberFound,
+    MemberSuspended,
+    MemberUnknown,
+    MoneyChosen,
+    MoreHistoryRequested,
+    NoteHandedBack,
+    NoteStacked,
+    Notice,
+    StartAccepting,
+    Timeout,
+    WalletDown,
+)
+from kiosk.money import chargeable
 
 
 class State(StrEnum):
     IDLE = "idle"
     LOOKING_UP = "looking_up"
     ACCOUNT = "account"
+    HISTORY = "history"
     CHOOSE_MONEY = "choose_money"
     ACCEPTING = "accepting"
     CREDITING = "crediting"
@@ -29,220 +68,80 @@ class State(StrEnum):
 
 
 class SessionError(RuntimeError):
-    """An event the current state does not allow."""
+    """An event the current state does not allow (or refuses): the state is unchanged."""
 
 
-# ---- events -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Member:
-    user_id: str
-    name: str
-    wallets: dict[str, Account]  # bucket → wallet
-    being_credited: int = 0  # cash already taken, credit not yet confirmed
+class TransitionError(AssertionError):
+    """A handler landed in a state its table entry does not name: a bug, never ignored."""
 
 
 @dataclass(frozen=True)
-class CardTouched:
-    card_id: str
+class Transition:
+    handler: str
+    targets: frozenset[State]
 
 
-@dataclass(frozen=True)
-class CardUnreadable:
-    """A FeliCa card whose member number block could not be read."""
+TRANSITIONS: dict[tuple[State, type[Event]], Transition] = {}
 
 
-@dataclass(frozen=True)
-class MemberFound:
-    member: Member
+def _on(
+    states: Iterable[State],
+    events: Iterable[type[Event]],
+    handler: str,
+    targets: Iterable[State] | None = None,
+) -> None:
+    """Allow ``events`` in ``states``; ``targets`` None: the state does not change."""
+    for state in states:
+        for event in events:
+            to = frozenset(targets) if targets is not None else frozenset((state,))
+            TRANSITIONS[(state, event)] = Transition(handler, to)
 
 
-@dataclass(frozen=True)
-class MemberUnknown:
-    pass
+_S = State
+_ERRORS = (_S.UNKNOWN_CARD, _S.ACCOUNT_SUSPENDED, _S.WALLET_UNAVAILABLE)
+_BROWSING = (_S.ACCOUNT, _S.HISTORY, _S.CHOOSE_MONEY)  # a member on screen, no cash yet
+_LOOKUP_RESULTS = (MemberFound, MemberUnknown, MemberSuspended, WalletDown)
+_HISTORY_RESULTS = (HistoryLoaded, HistoryFailed)
 
-
-@dataclass(frozen=True)
-class MemberSuspended:
-    name: str
-
-
-@dataclass(frozen=True)
-class WalletDown:
-    reason: str
-
-
-@dataclass(frozen=True)
-class ChargeRequested:
-    pass
-
-
-@dataclass(frozen=True)
-class MoneyChosen:
-    bucket: str
-
-
-@dataclass(frozen=True)
-class NoteStacked:
-    value: int
-
-
-@dataclass(frozen=True)
-class NoteHandedBack:
-    value: int | None
-    reason: str
-
-
-@dataclass(frozen=True)
-class FinishPressed:
-    pass
-
-
-@dataclass(frozen=True)
-class CancelPressed:
-    pass
-
-
-@dataclass(frozen=True)
-class Timeout:
-    pass
-
-
-@dataclass(frozen=True)
-class CreditSettled:
-    outcome: str  # confirmed | being_credited | refused
-    new_balance: int | None = None
-    reference: str | None = None
-
-
-@dataclass(frozen=True)
-class Acknowledged:
-    pass
-
-
-@dataclass(frozen=True)
-class AcceptorFault:
-    detail: str
-
-
-@dataclass(frozen=True)
-class AcceptorRecovered:
-    pass
-
-
-Event = (
-    CardTouched
-    | MemberFound
-    | MemberUnknown
-    | MemberSuspended
-    | WalletDown
-    | ChargeRequested
-    | MoneyChosen
-    | NoteStacked
-    | NoteHandedBack
-    | FinishPressed
-    | CancelPressed
-    | Timeout
-    | CreditSettled
-    | Acknowledged
-    | AcceptorFault
-    | AcceptorRecovered
-)
-
-
-# ---- effects (what the engine must do) ----------------------------------------------------
-@dataclass(frozen=True)
-class LookUp:
-    card_id: str
-
-
-@dataclass(frozen=True)
-class StartAccepting:
-    bucket: str
-    headroom: int
-
-
-@dataclass(frozen=True)
-class FinishAndCredit:
-    """Stop the acceptor, let a note in flight settle, close the session, credit it."""
-
-
-@dataclass(frozen=True)
-class EndWithoutMoney:
-    """Stop the acceptor and close the session: nothing was inserted."""
-
-
-Effect = LookUp | StartAccepting | FinishAndCredit | EndWithoutMoney
-
-_ERRORS = (State.UNKNOWN_CARD, State.ACCOUNT_SUSPENDED, State.WALLET_UNAVAILABLE)
-_BROWSING = (State.ACCOUNT, State.CHOOSE_MONEY)
-
-# (state, event) → handler name. The handler picks the next state (and may refuse).
-TRANSITIONS: dict[tuple[State, type], str] = {
-    (State.IDLE, CardTouched): "look_up",
-    (State.IDLE, CardUnreadable): "unreadable",
-    (State.LOOKING_UP, MemberFound): "show_account",
-    (State.LOOKING_UP, MemberUnknown): "unknown_card",
-    (State.LOOKING_UP, MemberSuspended): "suspended",
-    (State.LOOKING_UP, WalletDown): "wallet_down",
-    (State.ACCOUNT, ChargeRequested): "choose_money",
-    (State.CHOOSE_MONEY, Acknowledged): "back_to_account",
-    (State.ACCEPTING, NoteStacked): "note_in",
-    (State.ACCEPTING, NoteHandedBack): "note_back",
-    (State.ACCEPTING, FinishPressed): "finish",
-    (State.ACCEPTING, Timeout): "finish",
-    (State.ACCEPTING, CancelPressed): "cancel_accepting",
-    (State.ACCEPTING, CardTouched): "stay",
-    (State.ACCEPTING, AcceptorFault): "fault_while_accepting",
-    (State.CREDITING, CreditSettled): "settled",
-    (State.CREDITING, CardTouched): "stay",
-    (State.CREDITING, AcceptorFault): "remember_fault",
-    (State.CREDITING, NoteStacked): "note_in",  # a note in flight landed while finishing
-    (State.CREDITING, NoteHandedBack): "stay",
-    (State.DONE, Acknowledged): "to_idle",
-    (State.DONE, Timeout): "to_idle",
-    (State.DONE, CardTouched): "look_up",
-    (State.DONE, AcceptorFault): "remember_fault",
-    (State.OUT_OF_SERVICE, AcceptorRecovered): "recovered",
-    (State.OUT_OF_SERVICE, AcceptorFault): "remember_fault",
-    (State.OUT_OF_SERVICE, CardTouched): "stay",
-}
-for _state in (State.ACCOUNT, State.CHOOSE_MONEY):
-    TRANSITIONS[(_state, MoneyChosen)] = "start_accepting"
-    TRANSITIONS[(_state, CancelPressed)] = "to_idle"
-    TRANSITIONS[(_state, Timeout)] = "to_idle"
-    TRANSITIONS[(_state, CardTouched)] = "look_up"
-for _state in (*_ERRORS, State.DONE, *_BROWSING):
-    TRANSITIONS[(_state, CardUnreadable)] = "unreadable"
-for _state in _ERRORS:
-    TRANSITIONS[(_state, Acknowledged)] = "to_idle"
-    TRANSITIONS[(_state, Timeout)] = "to_idle"
-    TRANSITIONS[(_state, CardTouched)] = "look_up"
-for _state in (State.IDLE, State.LOOKING_UP, *_BROWSING, *_ERRORS):
-    TRANSITIONS[(_state, AcceptorFault)] = "out_of_service"
-for _event in (MemberFound, MemberUnknown, MemberSuspended, WalletDown):
-    TRANSITIONS[(State.OUT_OF_SERVICE, _event)] = "stay"  # a lookup that finished too late
+_on([_S.IDLE, *_BROWSING, *_ERRORS], [CardTouched], "look_up", [_S.LOOKING_UP])
+_on([_S.IDLE, *_BROWSING, *_ERRORS], [CardUnreadable], "unreadable", [_S.UNKNOWN_CARD])
+_on([_S.LOOKING_UP], [MemberFound], "show_account", [_S.ACCOUNT])
+_on([_S.LOOKING_UP], [MemberUnknown], "unknown_card", [_S.UNKNOWN_CARD])
+_on([_S.LOOKING_UP], [MemberSuspended], "suspended", [_S.ACCOUNT_SUSPENDED])
+_on([_S.LOOKING_UP], [WalletDown], "wallet_down", [_S.WALLET_UNAVAILABLE])
+_on([_S.ACCOUNT, _S.HISTORY], [ChargeRequested], "choose_money", [_S.CHOOSE_MONEY])
+_on([_S.ACCOUNT, _S.HISTORY], [HistoryRequested], "show_history", [_S.HISTORY])
+_on([_S.HISTORY], [MoreHistoryRequested], "more_history")
+_on([_S.HISTORY], [HistoryLoaded], "history_loaded")
+_on([_S.HISTORY], [HistoryFailed], "history_failed")
+_on([_S.HISTORY, _S.CHOOSE_MONEY], [BackPressed], "back_to_account", [_S.ACCOUNT])
+# A money that cannot take the smallest note is refused with a notice on the money choice.
+_on([_S.ACCOUNT, _S.CHOOSE_MONEY], [MoneyChosen], "start_accepting",
+    [_S.ACCEPTING, _S.CHOOSE_MONEY])  # fmt: skip
+_on([*_BROWSING, *_ERRORS], [CancelPressed, Timeout], "to_idle", [_S.IDLE])
+_on(_ERRORS, [Acknowledged], "to_idle", [_S.IDLE])
+_on([_S.ACCEPTING, _S.CREDITING], [NoteStacked], "note_in")  # CREDITING: a note in flight
+_on([_S.ACCEPTING], [NoteHandedBack], "note_back")
+_on([_S.ACCEPTING], [FinishPressed, Timeout], "finish", [_S.CREDITING, _S.IDLE])
+_on([_S.ACCEPTING], [CancelPressed], "cancel_accepting", [_S.IDLE])
+_on([_S.ACCEPTING], [AcceptorFault], "fault_while_accepting", [_S.CREDITING, _S.OUT_OF_SERVICE])
+_on([_S.CREDITING], [CreditSettled], "settled", [_S.DONE])
+_on([_S.DONE], [Acknowledged, Timeout], "to_idle", [_S.IDLE, _S.OUT_OF_SERVICE])
+_on([_S.DONE], [CardTouched], "look_up", [_S.LOOKING_UP, _S.OUT_OF_SERVICE])
+_on([_S.DONE], [CardUnreadable], "unreadable", [_S.UNKNOWN_CARD, _S.OUT_OF_SERVICE])
+_on([_S.IDLE, _S.LOOKING_UP, *_BROWSING, *_ERRORS], [AcceptorFault], "out_of_service",
+    [_S.OUT_OF_SERVICE])  # fmt: skip
+_on([_S.CREDITING, _S.DONE, _S.OUT_OF_SERVICE], [AcceptorFault], "remember_fault")
+_on([_S.OUT_OF_SERVICE], [AcceptorRecovered], "recovered", [_S.IDLE])
+# Late or repeated things that change nothing where they arrive:
+_on([_S.ACCEPTING, _S.CREDITING, _S.OUT_OF_SERVICE], [CardTouched, CardUnreadable], "stay")
+_on([_S.CREDITING], [NoteHandedBack], "stay")
+_on([_S.OUT_OF_SERVICE], _LOOKUP_RESULTS, "stay")  # a lookup that finished too late
 for _state in State:
-    TRANSITIONS.setdefault((_state, AcceptorRecovered), "recovered_elsewhere")
-
-# Next states a handler may lead to (for the generated diagram).
-HANDLER_TARGETS: dict[str, tuple[State, ...]] = {
-    "look_up": (State.LOOKING_UP, State.OUT_OF_SERVICE),
-    "show_account": (State.ACCOUNT,),
-    "unknown_card": (State.UNKNOWN_CARD,),
-    "unreadable": (State.UNKNOWN_CARD, State.OUT_OF_SERVICE),
-    "suspended": (State.ACCOUNT_SUSPENDED,),
-    "wallet_down": (State.WALLET_UNAVAILABLE,),
-    "choose_money": (State.CHOOSE_MONEY,),
-    "back_to_account": (State.ACCOUNT,),
-    "start_accepting": (State.ACCEPTING,),
-    "finish": (State.CREDITING, State.IDLE),
-    "cancel_accepting": (State.IDLE,),
-    "fault_while_accepting": (State.CREDITING, State.OUT_OF_SERVICE),
-    "settled": (State.DONE,),
-    "to_idle": (State.IDLE, State.OUT_OF_SERVICE),
-    "out_of_service": (State.OUT_OF_SERVICE,),
-    "recovered": (State.IDLE,),
-}
+    if _state is not _S.HISTORY:
+        _on([_state], _HISTORY_RESULTS, "stay")  # a history load that finished too late
+    if _state is not _S.OUT_OF_SERVICE:
+        _on([_state], [AcceptorRecovered], "recovered_elsewhere")
 
 
 @dataclass
@@ -254,23 +153,39 @@ class Session:
     bucket: str | None = None
     headroom: int = 0  # what fitted when accepting started
     inserted: int = 0  # stacked notes of this session
-    notice: str = ""  # last thing to tell the member (a note handed back, a refused money…)
+    notice: Notice | None = None  # the last thing to tell the member
+    notice_amount: int | None = None  # the note a notice is about, if any
+    detail: str = ""  # small print for staff (why the wallet could not be reached…)
+    history_view: HistoryView | None = None
     settled: CreditSettled | None = None
     fault: str | None = None
-    history: list[tuple[State, str, State]] = field(default_factory=list)
+    denominations: tuple[int, ...] = ()  # the notes the acceptor takes (set when it is online)
+    trail: list[tuple[State, str, State]] = field(default_factory=list)
+    _history_token: int = 0
 
     @property
     def remaining(self) -> int:
         return max(0, self.headroom - self.inserted)
 
-    def handle(self, event: Any) -> list[Effect]:
-        name = TRANSITIONS.get((self.state, type(event)))
-        if name is None:
+    def chargeable(self, bucket: str) -> bool:
+        """The one rule, for the screens and for :class:`MoneyChosen`: see ``money.chargeable``."""
+        wallet = self.member.wallets.get(bucket) if self.member else None
+        return wallet is not None and chargeable(wallet, self.denominations)
+
+    def handle(self, event: Event) -> list[Effect]:
+        transition = TRANSITIONS.get((self.state, type(event)))
+        if transition is None:
             raise SessionError(f"{type(event).__name__} is not expected in {self.state}")
         before = self.state
-        effects: list[Effect] = getattr(self, f"_{name}")(event) or []
-        self.history.append((before, type(event).__name__, self.state))
-        del self.history[:-50]
+        handler: Callable[[Any], list[Effect] | None] = getattr(self, f"_{transition.handler}")
+        effects = handler(event) or []
+        if self.state not in transition.targets:
+            raise TransitionError(
+                f"{transition.handler} led {before} --{type(event).__name__}--> {self.state},"
+                f" not one of {sorted(transition.targets)}"
+            )
+        self.trail.append((before, type(event).__name__, self.state))
+        del self.trail[:-50]
         return effects
 
     # ---- handlers ----------------------------------------------------------------------
@@ -293,44 +208,87 @@ class Session:
         fault = self.fault
         self._reset()
         self.fault = fault
-        self.notice = "card_unreadable"
+        self.notice = Notice.CARD_UNREADABLE
         self.state = State.OUT_OF_SERVICE if fault else State.UNKNOWN_CARD
 
     def _suspended(self, event: MemberSuspended) -> None:
         self.state = State.ACCOUNT_SUSPENDED
 
     def _wallet_down(self, event: WalletDown) -> None:
-        self.notice, self.state = event.reason, State.WALLET_UNAVAILABLE
+        self.detail, self.state = event.reason, State.WALLET_UNAVAILABLE
 
     def _choose_money(self, event: ChargeRequested) -> None:
-        self.state = State.CHOOSE_MONEY
+        self.notice, self.history_view, self.state = None, None, State.CHOOSE_MONEY
 
-    def _back_to_account(self, event: Acknowledged) -> None:
-        self.state = State.ACCOUNT
+    def _back_to_account(self, event: BackPressed) -> None:
+        self.notice, self.history_view, self.state = None, None, State.ACCOUNT
+
+    def _show_history(self, event: HistoryRequested) -> list[Effect]:
+        assert self.member is not None
+        bucket = event.bucket or next(iter(self.member.wallets), None)
+        if bucket is None or bucket not in self.member.wallets:
+            raise SessionError(f"no {event.bucket} wallet: the screen must not offer it")
+        self.notice, self.state = None, State.HISTORY
+        self.history_view = HistoryView(bucket)
+        return [self._load_history(bucket, None)]
+
+    def _more_history(self, event: MoreHistoryRequested) -> list[Effect]:
+        view = self.history_view
+        assert view is not None
+        if view.loading or view.next_cursor is None:
+            return []  # nothing more, or already on its way
+        self.notice = None
+        self.history_view = replace(view, loading=True)
+        return [self._load_history(view.bucket, view.next_cursor)]
+
+    def _load_history(self, bucket: str, cursor: str | None) -> LoadHistory:
+        assert self.member is not None
+        self._history_token += 1
+        return LoadHistory(self._history_token, self.member.user_id, bucket, cursor)
+
+    def _history_loaded(self, event: HistoryLoaded) -> None:
+        view = self.history_view
+        if view is None or event.token != self._history_token:
+            return  # an answer to a load that was superseded
+        self.history_view = replace(
+            view,
+            entries=view.entries + event.entries,
+            next_cursor=event.next_cursor,
+            loading=False,
+            pages=view.pages + 1,
+        )
+
+    def _history_failed(self, event: HistoryFailed) -> None:
+        view = self.history_view
+        if view is None or event.token != self._history_token:
+            return
+        self.history_view = replace(view, loading=False)
+        self.notice, self.detail = Notice.HISTORY_UNAVAILABLE, event.reason
 
     def _start_accepting(self, event: MoneyChosen) -> list[Effect]:
         assert self.member is not None
         wallet = self.member.wallets.get(event.bucket)
         if wallet is None:
             raise SessionError(f"no {event.bucket} wallet: the screen must not offer it")
-        headroom = wallet.headroom
-        if not wallet.active or (headroom is not None and headroom <= 0):
-            self.notice = "money_not_chargeable"
-            self.state = State.CHOOSE_MONEY
+        if not self.chargeable(event.bucket):
+            self.notice, self.state = Notice.MONEY_NOT_CHARGEABLE, State.CHOOSE_MONEY
             return []
-        self.bucket, self.inserted = event.bucket, 0
+        headroom = wallet.headroom
+        self.bucket, self.inserted, self.notice = event.bucket, 0, None
         self.headroom = headroom if headroom is not None else 10**9
         self.state = State.ACCEPTING
         return [StartAccepting(event.bucket, self.headroom)]
 
     def _note_in(self, event: NoteStacked) -> None:
         self.inserted += event.value
-        self.notice = ""
+        self.notice, self.notice_amount = None, None
 
     def _note_back(self, event: NoteHandedBack) -> None:
-        self.notice = f"note_returned:{event.reason}"
+        rejected = event.reason is HandBack.REJECTED
+        self.notice = Notice.NOTE_REJECTED if rejected else Notice.NOTE_RETURNED
+        self.notice_amount = event.value
 
-    def _finish(self, event: Any) -> list[Effect]:
+    def _finish(self, event: FinishPressed | Timeout) -> list[Effect]:
         if self.inserted:
             self.state = State.CREDITING
             return [FinishAndCredit()]
@@ -378,25 +336,20 @@ class Session:
 
     def _reset(self) -> None:
         self.member, self.bucket, self.headroom, self.inserted = None, None, 0, 0
-        self.notice, self.settled, self.fault = "", None, None
+        self.notice, self.notice_amount, self.detail = None, None, ""
+        self.settled, self.fault, self.history_view = None, None, None
 
 
 def diagram() -> str:
-    """Mermaid state diagram generated from :data:`TRANSITIONS`."""
+    """Mermaid state diagram of :data:`TRANSITIONS`: every (state → state) edge the table
+    allows, self-loops included, with the events that take it."""
+    states = list(State)
+    edges: dict[tuple[State, State], set[type[Event]]] = {}
+    for (state, event), transition in TRANSITIONS.items():
+        for target in transition.targets:
+            edges.setdefault((state, target), set()).add(event)
     lines = ["stateDiagram-v2", "    [*] --> idle"]
-    seen = set()
-    for (state, event), handler in TRANSITIONS.items():
-        for target in HANDLER_TARGETS.get(handler, (state,)):
-            if target == state and handler in (
-                "stay",
-                "remember_fault",
-                "recovered_elsewhere",
-                "note_in",
-                "note_back",
-            ):
-                continue
-            edge = (state.value, target.value, event.__name__)
-            if edge not in seen:
-                seen.add(edge)
-                lines.append(f"    {state.value} --> {target.value}: {event.__name__}")
+    for state, target in sorted(edges, key=lambda e: (states.index(e[0]), states.index(e[1]))):
+        names = ", ".join(e.__name__ for e in EVENT_TYPES if e in edges[(state, target)])
+        lines.append(f"    {state.value} --> {target.value}: {names}")
     return "\n".join(lines)

@@ -1,9 +1,14 @@
-"""A read-only snapshot of the session for whatever shows it (Kivy screens, the console)."""
+"""A read-only snapshot of the session for whatever shows it (Kivy screens, the console).
+
+Screens render only this: every amount, limit and yes/no a member sees is decided here from
+the session, so no money rule lives in a screen.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kiosk.events import CreditOutcome, HistoryView, Notice
 from kiosk.money import notes_that_fit
 from kiosk.session import Session, State
 
@@ -11,9 +16,11 @@ from kiosk.session import Session, State
 @dataclass(frozen=True)
 class BucketView:
     bucket: str
-    balance: int
+    balance: int  # money balance (paid value)
+    points: int  # point balance (free value)
     max_balance: int | None
-    chargeable: bool
+    room: int | None  # how much more cash fits (None: no limit)
+    chargeable: bool  # can take at least the smallest note now
 
 
 @dataclass(frozen=True)
@@ -26,29 +33,38 @@ class SessionView:
     inserted: int = 0
     remaining: int = 0
     largest_note: int | None = None  # the largest note still accepted
-    notice: str = ""
+    notice: Notice | None = None
+    notice_amount: int | None = None
+    detail: str = ""  # small print for staff
+    history: HistoryView | None = None
     credited: int = 0
     new_balance: int | None = None
-    outcome: str | None = None  # confirmed | being_credited | refused
+    outcome: CreditOutcome | None = None
     reference: str | None = None
     fault: str | None = None
+    deadline: float | None = None  # time.monotonic() when this screen times out
+
+    @property
+    def points(self) -> int:
+        return sum(b.points for b in self.buckets)
 
 
-def snapshot(session: Session, denominations: list[int], credited: int = 0) -> SessionView:
+def snapshot(session: Session, credited: int = 0, deadline: float | None = None) -> SessionView:
     member = session.member
     buckets = []
     if member is not None:
         for name, wallet in member.wallets.items():
-            headroom = wallet.headroom
             buckets.append(
                 BucketView(
                     name,
                     wallet.money_balance,
+                    wallet.point_balance,
                     wallet.private_money.max_balance,
-                    wallet.active and (headroom is None or headroom >= min(denominations or [0])),
+                    wallet.headroom,
+                    session.chargeable(name),
                 )
             )
-    fitting = notes_that_fit(denominations, session.remaining)
+    fitting = notes_that_fit(list(session.denominations), session.remaining)
     settled = session.settled
     return SessionView(
         state=session.state,
@@ -60,9 +76,13 @@ def snapshot(session: Session, denominations: list[int], credited: int = 0) -> S
         remaining=session.remaining,
         largest_note=max(fitting) if fitting and session.state is State.ACCEPTING else None,
         notice=session.notice,
+        notice_amount=session.notice_amount,
+        detail=session.detail,
+        history=session.history_view,
         credited=credited,
         new_balance=settled.new_balance if settled else None,
         outcome=settled.outcome if settled else None,
         reference=settled.reference if settled else None,
         fault=session.fault,
+        deadline=deadline,
     )

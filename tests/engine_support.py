@@ -49,6 +49,7 @@ class EngineHarness:
         self._thread.start()
         assert self._ready.wait(15), "engine did not start"
         assert self.acceptor.wait_online(10), "acceptor did not come online"
+        self.wait_state(State.IDLE)  # out of service until the engine heard the acceptor
 
     async def _main(self) -> None:
         self.loop = asyncio.get_running_loop()
@@ -71,8 +72,9 @@ class EngineHarness:
             self._cond.notify_all()
 
     def call(self, action: Callable[[Engine], None]) -> None:
-        assert self.loop is not None and self.engine is not None
-        self.loop.call_soon_threadsafe(action, self.engine)
+        """A member intent, called from the test's thread (intents are thread-safe)."""
+        assert self.engine is not None
+        action(self.engine)
 
     def touch(self, card_id: str) -> None:
         assert self.engine is not None

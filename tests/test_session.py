@@ -1,53 +1,67 @@
-"""The charge session state machine (pure): flows, refusals, and a stateful property test."""
+"""The charge session state machine (pure): flows, refusals, the table's truth, and a stateful
+property test over every event type."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from kiosk.session import (
-    TRANSITIONS,
+from kiosk.events import (
+    EVENT_TYPES,
     AcceptorFault,
     AcceptorRecovered,
     Acknowledged,
+    BackPressed,
     CancelPressed,
     CardTouched,
     CardUnreadable,
     ChargeRequested,
+    CreditOutcome,
     CreditSettled,
     EndWithoutMoney,
     FinishAndCredit,
     FinishPressed,
+    HandBack,
+    HistoryEntry,
+    HistoryFailed,
+    HistoryLoaded,
+    HistoryRequested,
+    LoadHistory,
     LookUp,
     Member,
     MemberFound,
     MemberSuspended,
     MemberUnknown,
     MoneyChosen,
+    MoreHistoryRequested,
     NoteHandedBack,
     NoteStacked,
-    Session,
-    SessionError,
+    Notice,
     StartAccepting,
-    State,
     Timeout,
     WalletDown,
-    diagram,
 )
+from kiosk.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
+from kiosk.view import snapshot
 from kiosk.wallet.models import Account, PrivateMoney, User
 
+NOTES = (1000, 2000, 5000, 10000)
 
-def wallet(bucket: str, balance: int, cap: int | None = 50_000, status: str = "active") -> Account:
+
+def wallet(
+    bucket: str, balance: int, cap: int | None = 50_000, status: str = "active", points: int = 0
+) -> Account:
     money = PrivateMoney(f"money-{bucket}", bucket, cap, None, 30_000)
     return Account(
         f"acct-{bucket}",
         status,
         status == "suspended",
         balance,
-        0,
+        points,
         None,
         User("user-1", "生協 太郎"),
         money,
@@ -55,14 +69,26 @@ def wallet(bucket: str, balance: int, cap: int | None = 50_000, status: str = "a
 
 
 MEMBER = Member(
-    "user-1", "生協 太郎", {"base": wallet("base", 48_500), "cafeteria": wallet("cafeteria", 0)}
+    "user-1",
+    "生協 太郎",
+    {"base": wallet("base", 48_500, points=120), "cafeteria": wallet("cafeteria", 0)},
 )
 
 
-def accepting(bucket: str = "base") -> Session:
-    session = Session()
+def new_session() -> Session:
+    """A session whose acceptor is online with the yen notes."""
+    return Session(denominations=NOTES)
+
+
+def at_account(member: Member = MEMBER) -> Session:
+    session = new_session()
     assert session.handle(CardTouched("0123")) == [LookUp("0123")]
-    session.handle(MemberFound(MEMBER))
+    session.handle(MemberFound(member))
+    return session
+
+
+def accepting(bucket: str = "base") -> Session:
+    session = at_account()
     session.handle(ChargeRequested())
     effects = session.handle(MoneyChosen(bucket))
     assert session.state is State.ACCEPTING
@@ -77,7 +103,7 @@ def test_happy_path_to_done_and_back_to_idle() -> None:
     assert session.remaining == 500
     assert session.handle(FinishPressed()) == [FinishAndCredit()]
     assert session.state is State.CREDITING
-    session.handle(CreditSettled("confirmed", new_balance=49_500))
+    session.handle(CreditSettled(CreditOutcome.CONFIRMED, new_balance=49_500))
     assert session.state is State.DONE and session.settled is not None
     session.handle(Acknowledged())
     assert session.state is State.IDLE and session.member is None
@@ -105,6 +131,16 @@ def test_cancel_only_while_nothing_is_inserted() -> None:
     assert accepting().handle(CancelPressed()) == [EndWithoutMoney()]
 
 
+def test_a_note_handed_back_is_told_with_its_value_and_why() -> None:
+    session = accepting()
+    session.handle(NoteHandedBack(5000, HandBack.RETURNED))
+    assert (session.notice, session.notice_amount) == (Notice.NOTE_RETURNED, 5000)
+    session.handle(NoteHandedBack(None, HandBack.REJECTED))
+    assert session.notice is Notice.NOTE_REJECTED
+    session.handle(NoteStacked(1000))
+    assert session.notice is None
+
+
 @pytest.mark.parametrize(
     ("result", "state"),
     [
@@ -113,8 +149,10 @@ def test_cancel_only_while_nothing_is_inserted() -> None:
         (WalletDown("timed out"), State.WALLET_UNAVAILABLE),
     ],
 )
-def test_lookup_failures_take_no_cash(result: object, state: State) -> None:
-    session = Session()
+def test_lookup_failures_take_no_cash(
+    result: MemberUnknown | MemberSuspended | WalletDown, state: State
+) -> None:
+    session = new_session()
     session.handle(CardTouched("0123"))
     assert session.handle(result) == []
     assert session.state is state
@@ -124,25 +162,61 @@ def test_lookup_failures_take_no_cash(result: object, state: State) -> None:
     assert session.state is State.IDLE
 
 
-def test_full_or_suspended_money_is_not_offered_for_accepting() -> None:
+def test_wallet_down_reason_is_small_print_not_a_notice() -> None:
+    session = new_session()
+    session.handle(CardTouched("0123"))
+    session.handle(WalletDown("ConnectError"))
+    assert (session.notice, session.detail) == (None, "ConnectError")
+
+
+def test_full_or_suspended_money_is_refused_on_the_money_choice() -> None:
     member = Member(
         "u",
         "n",
         {"base": wallet("base", 50_000), "textbook": wallet("textbook", 0, status="suspended")},
     )
-    session = Session()
-    session.handle(CardTouched("1"))
-    session.handle(MemberFound(member))
+    session = at_account(member)
     for bucket in ("base", "textbook"):
         assert session.handle(MoneyChosen(bucket)) == []
-        assert session.state is State.CHOOSE_MONEY and session.notice == "money_not_chargeable"
+        assert session.state is State.CHOOSE_MONEY
+        assert session.notice is Notice.MONEY_NOT_CHARGEABLE
+
+
+def test_no_money_is_chargeable_while_the_notes_are_unknown() -> None:
+    session = Session()  # the acceptor has not reported its notes yet
+    session.handle(CardTouched("1"))
+    session.handle(MemberFound(MEMBER))
+    assert not session.chargeable("cafeteria")
+    assert session.handle(MoneyChosen("cafeteria")) == []
+    assert session.state is State.CHOOSE_MONEY
+
+
+@given(
+    balance=st.integers(0, 60_000),
+    cap=st.none() | st.integers(0, 60_000),
+    status=st.sampled_from(["active", "suspended", "closed"]),
+    notes=st.sets(st.sampled_from(NOTES)).map(lambda s: tuple(sorted(s))),
+)
+def test_one_chargeability_rule_for_the_screen_and_the_session(
+    balance: int, cap: int | None, status: str, notes: tuple[int, ...]
+) -> None:
+    member = Member("u", "n", {"base": wallet("base", balance, cap, status)})
+    session = Session(denominations=notes)
+    session.handle(CardTouched("1"))
+    session.handle(MemberFound(member))
+    shown = snapshot(session).buckets[0]
+    session.handle(MoneyChosen("base"))
+    assert shown.chargeable == (session.state is State.ACCEPTING)
+    if shown.chargeable:  # the smallest note fits whenever the money is offered
+        assert session.remaining >= min(notes)
+        assert snapshot(session).largest_note is not None
 
 
 def test_acceptor_fault_while_accepting_credits_what_went_in_then_out_of_service() -> None:
     session = accepting()
     session.handle(NoteStacked(1000))
     assert session.handle(AcceptorFault("stacker jam")) == [FinishAndCredit()]
-    session.handle(CreditSettled("being_credited"))
+    session.handle(CreditSettled(CreditOutcome.BEING_CREDITED))
     session.handle(Acknowledged())
     assert session.state is State.OUT_OF_SERVICE
     assert session.handle(CardTouched("2")) == []
@@ -151,73 +225,148 @@ def test_acceptor_fault_while_accepting_credits_what_went_in_then_out_of_service
 
 
 def test_unreadable_card_is_told_to_the_member_without_a_lookup() -> None:
-    session = Session()
+    session = new_session()
     assert session.handle(CardUnreadable()) == []
-    assert (session.state, session.notice) == (State.UNKNOWN_CARD, "card_unreadable")
+    assert (session.state, session.notice) == (State.UNKNOWN_CARD, Notice.CARD_UNREADABLE)
     session.handle(Timeout())
     assert session.state is State.IDLE
 
 
+def entries(*amounts: int) -> tuple[HistoryEntry, ...]:
+    return tuple(HistoryEntry("2026-11-30T12:00:00+09:00", "payment", "base", -a) for a in amounts)
+
+
+def test_history_pages_and_back() -> None:
+    session = at_account()
+    [load] = session.handle(HistoryRequested("base"))
+    assert isinstance(load, LoadHistory) and (load.bucket, load.cursor) == ("base", None)
+    assert session.state is State.HISTORY and session.history_view is not None
+    assert session.history_view.loading
+    assert session.handle(MoreHistoryRequested()) == []  # still loading: nothing twice
+    session.handle(HistoryLoaded(load.token, entries(500, 300), "cursor-2"))
+    assert session.history_view.entries == entries(500, 300)
+    [more] = session.handle(MoreHistoryRequested())
+    assert isinstance(more, LoadHistory) and more.cursor == "cursor-2"
+    session.handle(HistoryLoaded(load.token, entries(999), None))  # a stale answer
+    session.handle(HistoryLoaded(more.token, entries(100), None))
+    view = session.history_view
+    assert view.entries == entries(500, 300, 100) and view.pages == 2 and not view.loading
+    assert session.handle(MoreHistoryRequested()) == []  # no more pages
+    session.handle(BackPressed())
+    assert session.state is State.ACCOUNT and session.history_view is None
+
+
+def test_a_failed_history_load_says_so_and_keeps_the_session() -> None:
+    session = at_account()
+    [load] = session.handle(HistoryRequested())
+    assert isinstance(load, LoadHistory) and load.bucket == "base"  # the first money
+    session.handle(HistoryFailed(load.token, "WalletDown"))
+    assert session.state is State.HISTORY and session.notice is Notice.HISTORY_UNAVAILABLE
+    assert session.member is MEMBER
+    session.handle(ChargeRequested())  # and the member can still charge
+    assert session.state is State.CHOOSE_MONEY and session.notice is None
+
+
 def test_unexpected_events_are_errors_not_silent() -> None:
     with pytest.raises(SessionError):
-        Session().handle(NoteStacked(1000))  # money with no session: the engine must know
+        new_session().handle(NoteStacked(1000))  # money with no session: the engine must know
     with pytest.raises(SessionError):
-        Session().handle(CreditSettled("confirmed"))
+        new_session().handle(CreditSettled(CreditOutcome.CONFIRMED))
 
 
-def test_the_diagram_comes_from_the_table() -> None:
-    text = diagram()
-    assert "accepting --> crediting: Timeout" in text
-    assert "idle --> looking_up: CardTouched" in text
-    # every state appears
-    for state in State:
-        assert f" {state.value}" in text
+def test_a_handler_that_leaves_its_table_entry_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def astray(self: Session, event: object) -> None:
+        self.state = State.DONE
+
+    monkeypatch.setattr(Session, "_choose_money", astray)
+    session = at_account()
+    with pytest.raises(TransitionError, match="choose_money led account"):
+        session.handle(ChargeRequested())
+
+
+def test_the_table_covers_every_event_and_names_real_handlers() -> None:
+    assert {event for _, event in TRANSITIONS} == set(EVENT_TYPES)
+    for transition in TRANSITIONS.values():
+        assert callable(getattr(Session, f"_{transition.handler}"))
+        assert transition.targets
+
+
+def test_the_diagram_is_the_table() -> None:
+    edges = {}
+    for line in diagram().splitlines()[2:]:
+        arrow, events = line.strip().split(": ")
+        edges[arrow] = events.split(", ")
+    expected: dict[str, list[str]] = {}
+    for (state, event), transition in TRANSITIONS.items():
+        for target in transition.targets:
+            expected.setdefault(f"{state.value} --> {target.value}", []).append(event.__name__)
+    assert {k: sorted(v) for k, v in edges.items()} == {k: sorted(v) for k, v in expected.items()}
+    assert edges["account --> choose_money"] == ["ChargeRequested", "MoneyChosen"]
+
+
+# One strategy per event type (notes come from their own rule, which keeps them to the headroom).
+EVENT_STRATEGIES: dict[type, st.SearchStrategy[object]] = {
+    CardTouched: st.builds(CardTouched, st.sampled_from(["c1", "c2"])),
+    CardUnreadable: st.just(CardUnreadable()),
+    MemberFound: st.just(MemberFound(MEMBER)),
+    MemberUnknown: st.just(MemberUnknown()),
+    MemberSuspended: st.just(MemberSuspended("x")),
+    WalletDown: st.just(WalletDown("ConnectError")),
+    ChargeRequested: st.just(ChargeRequested()),
+    MoneyChosen: st.builds(MoneyChosen, st.sampled_from(["base", "cafeteria"])),
+    HistoryRequested: st.builds(HistoryRequested, st.sampled_from([None, "base", "cafeteria"])),
+    MoreHistoryRequested: st.just(MoreHistoryRequested()),
+    HistoryLoaded: st.builds(
+        HistoryLoaded, st.integers(0, 3), st.just(entries(100)), st.sampled_from([None, "c"])
+    ),
+    HistoryFailed: st.builds(HistoryFailed, st.integers(0, 3), st.just("WalletDown")),
+    BackPressed: st.just(BackPressed()),
+    NoteHandedBack: st.builds(
+        NoteHandedBack, st.sampled_from([1000, None]), st.sampled_from(list(HandBack))
+    ),
+    FinishPressed: st.just(FinishPressed()),
+    CancelPressed: st.just(CancelPressed()),
+    Timeout: st.just(Timeout()),
+    CreditSettled: st.builds(CreditSettled, st.sampled_from(list(CreditOutcome))),
+    Acknowledged: st.just(Acknowledged()),
+    AcceptorFault: st.just(AcceptorFault("jam")),
+    AcceptorRecovered: st.just(AcceptorRecovered()),
+}
+EVENTS = st.one_of(*EVENT_STRATEGIES.values())
+
+
+def test_the_property_test_draws_every_event_type() -> None:
+    assert set(EVENT_STRATEGIES) | {NoteStacked} == set(EVENT_TYPES)
 
 
 class SessionMachine(RuleBasedStateMachine):
-    """Random event sequences: every stacked yen is either still in the open session or was
-    handed over for crediting when the session settled; nothing inserted is ever cancelled."""
+    """Random event sequences of every type: every stacked yen is either still in the open
+    session or was handed over for crediting when the session settled; nothing inserted is
+    ever cancelled; no handler leaves its table entry (that raises TransitionError)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.session = Session()
+        self.session = new_session()
         self.stacked = 0
         self.credited = 0
 
-    @rule(
-        event=st.sampled_from(
-            [
-                CardTouched("c"),
-                MemberFound(MEMBER),
-                MemberUnknown(),
-                ChargeRequested(),
-                MoneyChosen("base"),
-                MoneyChosen("cafeteria"),
-                FinishPressed(),
-                CancelPressed(),
-                Timeout(),
-                Acknowledged(),
-                AcceptorFault("jam"),
-                AcceptorRecovered(),
-                CreditSettled("confirmed"),
-                NoteHandedBack(1000, "rejected"),
-            ]
-        )
-    )
+    @rule(event=EVENTS)
     def send(self, event: object) -> None:
         before, inserted = self.session.state, self.session.inserted
         try:
-            effects = self.session.handle(event)
+            effects = self.session.handle(event)  # type: ignore[arg-type]
         except SessionError:
+            assert self.session.state is before and self.session.inserted == inserted
             allowed = (before, type(event)) in TRANSITIONS
-            assert not allowed or (isinstance(event, CancelPressed) and inserted)
+            refusals = (CancelPressed, MoneyChosen, HistoryRequested)
+            assert not allowed or isinstance(event, refusals)
             return
         if any(isinstance(e, EndWithoutMoney) for e in effects):
             assert inserted == 0
         if before is State.CREDITING and isinstance(event, CreditSettled):
             self.credited += inserted
 
-    @rule(value=st.sampled_from([1000, 2000, 5000, 10000]))
+    @rule(value=st.sampled_from(NOTES))
     def note(self, value: int) -> None:
         live = self.session.state in (State.ACCEPTING, State.CREDITING)
         if live and value <= self.session.remaining:
@@ -228,6 +377,11 @@ class SessionMachine(RuleBasedStateMachine):
     def money_is_accounted_for(self) -> None:
         live = self.session.state in (State.ACCEPTING, State.CREDITING)
         assert self.stacked == self.credited + (self.session.inserted if live else 0)
+
+    @invariant()
+    def the_acceptor_takes_notes_only_for_a_member_and_a_money(self) -> None:
+        if self.session.state is State.ACCEPTING:
+            assert self.session.member is not None and self.session.bucket is not None
 
 
 TestSessionMachine = SessionMachine.TestCase

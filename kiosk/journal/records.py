@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from typing import Any, Self
+
+
+class CreditState(StrEnum):
+    """Where a credit is on its way to the wallet (stored as its value)."""
+
+    PENDING = "pending"  # journaled, not sent yet (or known not to have been created)
+    SENT = "sent"  # an attempt went out; its outcome is unknown until answered or looked up
+    CONFIRMED = "confirmed"  # the wallet has the top-up
+    REFUSED = "refused"  # refused for good: a staff case
+
+    @property
+    def settled(self) -> bool:
+        return self in (CreditState.CONFIRMED, CreditState.REFUSED)
 
 
 class _Row:
@@ -36,7 +50,7 @@ class Credit(_Row):
     money_id: str
     bucket: str
     amount: int
-    state: str  # pending | sent | confirmed | refused
+    state: CreditState
     attempts: int
     next_attempt_at: float
     transaction_id: str | None
@@ -44,10 +58,13 @@ class Credit(_Row):
     reference: str | None
     created_at: float
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", CreditState(self.state))
+
     @property
     def outcome_unknown(self) -> bool:
         """An attempt went out and its answer never arrived (or was not recorded)."""
-        return self.state == "sent"
+        return self.state is CreditState.SENT
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--clear", action="store_true", help="remove every fault")
 
 
+def main(argv: list[str]) -> int:
+    """``paykiosk sandbox-admin ARGS``."""
+    parser = argparse.ArgumentParser(prog="paykiosk sandbox-admin")
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,246 @@
+"""What the charge session hears (events), what it asks the engine to do (effects), and the
+closed vocabularies a screen can ``match`` on (notices, credit outcomes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import get_args
+
+from kiosk.wallet.models import Account
+
+
+class Notice(StrEnum):
+    """The last thing to tell the member, beside the screen itself."""
+
+    CARD_UNREADABLE = "card_unreadable"  # a card was touched but its number could not be read
+    MONEY_NOT_CHARGEABLE = "money_not_chargeable"  # the chosen money cannot take a note now
+    NOTE_RETURNED = "note_returned"  # a note was handed back (it did not fit, or not now)
+    NOTE_REJECTED = "note_rejected"  # the acceptor did not recognise a note
+    HISTORY_UNAVAILABLE = "history_unavailable"  # the wallet did not give the history
+
+
+class CreditOutcome(StrEnum):
+    """How the cash of a finished session stands when the member is told."""
+
+    CONFIRMED = "confirmed"  # the wallet confirmed the credit
+    BEING_CREDITED = "being_credited"  # taken and journaled; delivery goes on in the background
+    REFUSED = "refused"  # refused for good: a staff case with a reference
+
+
+class HandBack(StrEnum):
+    """Why a note came back out of the acceptor."""
+
+    RETURNED = "returned"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Member:
+    user_id: str
+    name: str
+    wallets: dict[str, Account]  # bucket → wallet
+    being_credited: int = 0  # cash already taken, credit not yet confirmed
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of the member's history, as a screen shows it."""
+
+    done_at: str  # ISO-8601, as the wallet gives it
+    kind: str  # topup | payment | exchange_outflow | exchange_inflow | cashback | expire
+    bucket: str
+    amount: int  # signed: money in is positive, money out negative
+    points: int = 0
+
+
+# ---- events -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CardTouched:
+    card_id: str
+
+
+@dataclass(frozen=True)
+class CardUnreadable:
+    """A card was touched but its member number could not be read."""
+
+
+@dataclass(frozen=True)
+class MemberFound:
+    member: Member
+
+
+@dataclass(frozen=True)
+class MemberUnknown:
+    pass
+
+
+@dataclass(frozen=True)
+class MemberSuspended:
+    name: str
+
+
+@dataclass(frozen=True)
+class WalletDown:
+    reason: str  # for staff (small print, logs), not for members
+
+
+@dataclass(frozen=True)
+class ChargeRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class MoneyChosen:
+    bucket: str
+
+
+@dataclass(frozen=True)
+class HistoryRequested:
+    """Show the history of one money (``None``: the first of the member's moneys)."""
+
+    bucket: str | None = None
+
+
+@dataclass(frozen=True)
+class MoreHistoryRequested:
+    """The next (older) page of the history on screen."""
+
+
+@dataclass(frozen=True)
+class HistoryLoaded:
+    token: int  # the load it answers; a stale answer is ignored
+    entries: tuple[HistoryEntry, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class HistoryFailed:
+    token: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class BackPressed:
+    pass
+
+
+@dataclass(frozen=True)
+class NoteStacked:
+    value: int
+
+
+@dataclass(frozen=True)
+class NoteHandedBack:
+    value: int | None
+    reason: HandBack
+
+
+@dataclass(frozen=True)
+class FinishPressed:
+    pass
+
+
+@dataclass(frozen=True)
+class CancelPressed:
+    pass
+
+
+@dataclass(frozen=True)
+class Timeout:
+    pass
+
+
+@dataclass(frozen=True)
+class CreditSettled:
+    outcome: CreditOutcome
+    new_balance: int | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    pass
+
+
+@dataclass(frozen=True)
+class AcceptorFault:
+    """Out of service: the acceptor, the door, the service key, the journal… (``detail``)."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class AcceptorRecovered:
+    """The last fault cleared: back in service."""
+
+
+Event = (
+    CardTouched
+    | CardUnreadable
+    | MemberFound
+    | MemberUnknown
+    | MemberSuspended
+    | WalletDown
+    | ChargeRequested
+    | MoneyChosen
+    | HistoryRequested
+    | MoreHistoryRequested
+    | HistoryLoaded
+    | HistoryFailed
+    | BackPressed
+    | NoteStacked
+    | NoteHandedBack
+    | FinishPressed
+    | CancelPressed
+    | Timeout
+    | CreditSettled
+    | Acknowledged
+    | AcceptorFault
+    | AcceptorRecovered
+)
+EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
+
+
+# ---- effects (what the engine must do) ----------------------------------------------------
+@dataclass(frozen=True)
+class LookUp:
+    card_id: str
+
+
+@dataclass(frozen=True)
+class LoadHistory:
+    token: int
+    user_id: str
+    bucket: str
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class StartAccepting:
+    bucket: str
+    headroom: int
+
+
+@dataclass(frozen=True)
+class FinishAndCredit:
+    """Stop the acceptor, let a note in flight settle, close the session, credit it."""
+
+
+@dataclass(frozen=True)
+class EndWithoutMoney:
+    """Stop the acceptor and close the session: nothing was inserted."""
+
+
+Effect = LookUp | LoadHistory | StartAccepting | FinishAndCredit | EndWithoutMoney
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """The history on screen: which money, what is loaded, whether more can be asked for."""
+
+    bucket: str
+    entries: tuple[HistoryEntry, ...] = ()
+    next_cursor: str | None = None
+    loading: bool = True
+    pages: int = 0  # pages loaded so far
