@@ -96,6 +96,7 @@ class SimulatedDevice:
         self._note: int | None = None  # escrow code of the note inside
         self._counted = False  # the note inside is already in counters.stacked
         self._jam_after_ack = False
+        self._told: Frame | None = None  # the status the host last heard of (reply or ENQ)
 
     # ---- what the host sees ----------------------------------------------------------
     @property
@@ -116,6 +117,26 @@ class SimulatedDevice:
         return self.settings.get(Command.SET_INHIBIT, b"\x01") != b"\x00"
 
     @property
+    def interrupt_mode(self) -> bool:
+        """C2 01 / C2 02: the unit sends ENQ when its status changes (the host still may poll)."""
+        return self.settings[Command.SET_COMMUNICATION_MODE] != b"\x00"
+
+    def unsolicited(self, now: float) -> Frame | None:
+        """ENQ, in an interrupt mode, if the status changed since the host last heard of it.
+
+        One ENQ per change: the host answers with STATUS REQUEST, whose reply brings it up to
+        date; a later change gets its own ENQ. Nothing is repeated for a host that ignores it.
+        """
+        self.advance(now)
+        if not self.powered or not self.interrupt_mode:
+            return None
+        status = self.status
+        if status == self._told:
+            return None
+        self._told = status
+        return Frame(Status.ENQ)
+
+    @property
     def busy(self) -> bool:
         return self._state not in (Status.IDLING, Status.DISABLED)
 
@@ -126,7 +147,8 @@ class SimulatedDevice:
             return None
         code = frame.code
         if code == Command.STATUS_REQUEST:
-            return self.status
+            self._told = self.status
+            return self._told
         if code == Command.ACK:
             self._on_ack(now)
             return None

@@ -175,8 +175,8 @@ class HostProtocol:
         """A frame from the acceptor. Anything but the reply to the outstanding request is
         ignored; a wrong reply is left to time out and be retried."""
         request = self._outstanding
-        if request is None:
-            return
+        if request is None or frame.code == Status.ENQ:
+            return  # ENQ: a unit left in interrupt mode by another host; we poll anyway
         sent = request.frame
         if sent.code == Command.STATUS_REQUEST:
             if frame.code in (Status.INVALID_COMMAND, Status.ACK):

@@ -1,7 +1,8 @@
 """The ID-003 device simulator on a pseudo-terminal: the driver opens its path like a real port.
 
 Wire faults (delay, dropped replies, garbage, bad CRC, silence) are injected here; device faults
-(jam, stacker, power) live in :class:`~hardware.id003.device.SimulatedDevice`. Every control
+(jam, stacker, power) live in :class:`~hardware.id003.device.SimulatedDevice`. When a host
+sets an interrupt mode (C2 01 / C2 02), the unit's ENQ frames go out here too. Every control
 method is thread-safe.
 """
 
@@ -23,6 +24,8 @@ from hardware.id003.device import SimulatedDevice
 from hardware.id003.frames import Frame, FrameParser
 
 T = TypeVar("T")
+
+ENQ_GAP = 0.02  # quiet line before an ENQ (a 5-byte frame takes ~6 ms at 9600 8E1)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class AcceptorSimulator:
         self._thread: threading.Thread | None = None
         self._port: _Port | None = None
         self._outbox: list[tuple[float, bytes]] = []
+        self._last_due = 0.0  # when the last queued frame goes out
         self._host_present = False
         self._parser = FrameParser()
         self._plug()
@@ -230,9 +234,14 @@ class AcceptorSimulator:
                 reply = self.device.handle(frame, now)
                 if reply is not None:
                     self._queue_reply(reply, now)
-        self._flush(port, time.monotonic())
+        now = time.monotonic()
+        enq = self.device.unsolicited(now)  # interrupt mode: status changed since last heard
+        if enq is not None:
+            self._queue_reply(enq, now, not_before=self._last_due + ENQ_GAP)
+        self._flush(port, now)
 
-    def _queue_reply(self, reply: Frame, now: float) -> None:
+    def _queue_reply(self, reply: Frame, now: float, not_before: float = 0.0) -> None:
+        """Queue a frame to the host; ENQ comes here too, so wire faults apply to it."""
         faults = self.faults
         if faults.silent:
             return
@@ -247,7 +256,8 @@ class AcceptorSimulator:
             wire, faults.mangle = faults.mangle(wire), None
         if faults.garbage:
             wire, faults.garbage = faults.garbage + wire, b""
-        self._outbox.append((now + faults.reply_delay, wire))
+        self._last_due = max(now + faults.reply_delay, not_before)
+        self._outbox.append((self._last_due, wire))
         self._record("tx", reply, now)
 
     def _flush(self, port: _Port, now: float) -> None:
