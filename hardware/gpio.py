@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gpiozero import LED, Button, Buzzer, DigitalOutputDevice  # type: ignore[import-untyped]
+from gpiozero import LED, Button, Buzzer, Device, DigitalOutputDevice  # type: ignore[import-untyped]
 from gpiozero.exc import BadPinFactory  # type: ignore[import-untyped]
 from gpiozero.pins import Factory  # type: ignore[import-untyped]
 from gpiozero.pins.mock import MockFactory  # type: ignore[import-untyped]
@@ -140,7 +140,8 @@ def make_pin_factory(
 
     ``name`` (``[gpio] pin_factory``), else ``GPIOZERO_PIN_FACTORY`` in ``environ``: that
     factory (``"mock"``: gpiozero's mock pins), and :class:`BadPinFactory` if it cannot load.
-    Neither set: on a Raspberry Pi (``model_file``) the first of :data:`PI_FACTORIES` that loads,
+    Neither set: the factory already set on gpiozero's ``Device`` for the whole process, if
+    any; else on a Raspberry Pi (``model_file``) the first of :data:`PI_FACTORIES` that loads,
     and :class:`BadPinFactory` saying what to install if none does; off a Pi, mock pins with a
     warning.
     """
@@ -159,6 +160,8 @@ def make_pin_factory(
                 f"{source} = {chosen!r}: the pin factory cannot load "
                 f"({type(error).__name__}: {error}); {INSTALL_HINT}"
             ) from error
+    if Device.pin_factory is not None:  # chosen for the whole process (gpiozero's own seam)
+        return Device.pin_factory
     model = raspberry_pi_model(model_file)
     if model is None:
         log.warning("no GPIO on this machine (not a Raspberry Pi): using gpiozero's mock pins")

@@ -291,16 +291,18 @@ class Engine:
         return None
 
     def _fault_change(self, source: str, detail: str | None) -> Event | None:
-        """Out of service while any source is at fault; back when the last one clears."""
+        """Out of service while any source is at fault (the member sees the latest one that
+        still holds); back in service when the last one clears."""
         if detail is not None:
             self._faults[source] = detail
             self.acceptor.inhibit()
             self._journal_log("fault", f"{source}: {detail}")
-            return AcceptorFault(f"{source}: {detail}" if source != "acceptor" else detail)
+            return AcceptorFault(_fault_text(source, detail))
         if self._faults.pop(source, None) is not None:
             self._journal_log("fault", f"{source}: cleared")
         if self._faults:
-            return None
+            latest = next(reversed(self._faults))
+            return AcceptorFault(_fault_text(latest, self._faults[latest]))
         return AcceptorRecovered()
 
     async def _do(self, effect: Effect) -> None:
@@ -428,3 +430,7 @@ class Engine:
             self.journal.log(kind, detail)
         except JournalUnwritable:
             self.healthy = False
+
+
+def _fault_text(source: str, detail: str) -> str:
+    return detail if source == "acceptor" else f"{source}: {detail}"

@@ -146,3 +146,53 @@ def test_account_suspended_between_touch_and_credit_opens_a_case(
     [case] = kiosk.journal.cases.list()
     assert (case.reference, case.amount, case.kind) == (done.reference, 2000, "refused_credit")
     assert wallet.balance(user, "base") == 0 and kiosk.sim.stacked == [2000]
+
+
+def test_history_newest_first_and_back(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    _, card = _card(wallet, {})
+    for value in (1000, 2000):  # two charges make two top-ups in the member's history
+        kiosk.start_charging(card)
+        kiosk.feed(value)
+        kiosk.wait_view(lambda v, value=value: v.inserted == value, what=f"{value} in")
+        kiosk.call(lambda e: e.finish())
+        kiosk.wait_state(State.DONE)
+        kiosk.call(lambda e: e.acknowledge())
+        kiosk.wait_state(State.IDLE)
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    kiosk.call(lambda e: e.show_history("base"))
+    view = kiosk.wait_view(
+        lambda v: v.history is not None and not v.history.loading, what="history loaded"
+    )
+    assert view.state is State.HISTORY and view.history is not None
+    assert [(e.kind, e.amount) for e in view.history.entries][:2] == [
+        ("topup", 2000),
+        ("topup", 1000),
+    ]
+    kiosk.call(lambda e: e.back())
+    assert kiosk.wait_state(State.ACCOUNT).member_name == "テスト 会員"
+
+
+def test_a_history_the_wallet_cannot_give_keeps_the_session(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    _, card = _card(wallet, {"base": 500})
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    wallet.faults(refuse=True)
+    kiosk.call(lambda e: e.show_history())
+    view = kiosk.wait_view(lambda v: v.notice is Notice.HISTORY_UNAVAILABLE, 20, "load failed")
+    assert view.state is State.HISTORY and view.member_name == "テスト 会員"
+    wallet.faults(refuse=False)
+    kiosk.call(lambda e: e.charge())  # the member goes on to charge
+    kiosk.wait_state(State.CHOOSE_MONEY)
+
+
+def test_a_touch_on_the_screen_restarts_its_time_out(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    _, card = _card(wallet, {})
+    kiosk.touch(card)
+    first = kiosk.wait_state(State.ACCOUNT).deadline
+    assert first is not None
+    kiosk.call(lambda e: e.activity())  # e.g. the member switched the language
+    later = kiosk.wait_view(lambda v: (v.deadline or 0) > first, what="a later deadline")
+    assert later.state is State.ACCOUNT

@@ -47,9 +47,24 @@ def test_door_open_takes_the_kiosk_out_of_service_and_back(panel) -> None:  # ty
     view = harness.wait_state(State.OUT_OF_SERVICE)
     assert "door open" in (view.fault or "")
     assert gpio.status is Status.FAULT and harness.sim.device.inhibited
-    factory.pin(5).drive_low()  # and staff turn the service key
-    factory.pin(6).drive_low()  # door shut: still out of service while the key is on
-    harness.wait_view(lambda v: "staff" in (v.fault or "") or v.state is State.OUT_OF_SERVICE)
+    factory.pin(6).drive_low()  # door shut
+    harness.wait_state(State.IDLE)
+    wait_until(lambda: gpio.status is Status.READY, 5, "ready LED again")
+
+
+def test_the_service_key_holds_the_kiosk_out_of_service(panel, wallet: Sandbox) -> None:  # type: ignore[no-untyped-def]
+    harness, gpio, factory = panel
+    factory.pin(5).drive_low()  # staff turn the service key
+    harness.wait_view(lambda v: v.fault == "service: staff service", what="staff service")
+    factory.pin(6).drive_high()  # and open the cash-box door
+    harness.wait_view(lambda v: "door open" in (v.fault or ""), what="door open")
+    factory.pin(6).drive_low()  # door shut: the key still holds the kiosk out of service
+    view = harness.wait_view(lambda v: v.fault == "service: staff service", what="key holds")
+    assert view.state is State.OUT_OF_SERVICE and gpio.status is Status.FAULT
+    harness.touch(wallet.card_of(wallet.member({})))  # a member touches: no session
+    harness.sim.insert(1000)  # and feeds a note: handed back, not taken
+    assert harness.sim.wait_for(lambda d: not d.busy, 5)
+    assert harness.sim.stacked == [] and harness.sim.device.inhibited
     assert harness.views[-1].state is State.OUT_OF_SERVICE
     factory.pin(5).drive_high()  # key off: back in service
     harness.wait_state(State.IDLE)

@@ -1,0 +1,138 @@
+"""The real start path (``kiosk.runner.run`` from a config file): the devices' first reports
+reach the engine, so a kiosk that boots with the cash-box door open or the service key on comes
+up out of service and takes no note until the switch is back. GPIO on gpiozero's mock pins (the
+one part that cannot be real here); everything else as in production."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory, MockPin
+
+from hardware.felica.emulator import free_udp_port
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk import runner
+from kiosk.config import load
+from kiosk.engine import Engine
+from kiosk.sandbox_config import write_sandbox_config
+from kiosk.session import State
+from kiosk.view import SessionView
+from tests.wallet_support import Sandbox
+
+DOOR, KEY = 6, 5
+GPIO = f"""
+[gpio]
+enabled = true
+led_ready = 17
+led_fault = 27
+service_key = {KEY}
+door_switch = {DOOR}
+"""
+
+
+class SwitchPin(MockPin):  # type: ignore[misc]
+    """A pin wired to a switch to ground: a closed switch wins over the internal pull-up
+    (gpiozero's mock pin goes high when the pull-up is set, whatever was driven before)."""
+
+    closed = False
+
+    def _set_pull(self, value: str) -> None:
+        super()._set_pull(value)
+        if self.closed:
+            self.drive_low()
+
+    def close_switch(self) -> None:
+        self.closed = True
+        self.drive_low()
+
+    def open_switch(self) -> None:
+        self.closed = False
+        self.drive_high()
+
+
+@pytest.fixture
+def pins(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockFactory]:
+    """The pin factory the kiosk finds off a Pi, set up before it boots."""
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    factory = MockFactory(pin_class=SwitchPin)
+    Device.pin_factory = factory
+    yield factory
+    factory.reset()
+    Device.pin_factory = None
+
+
+class Boot:
+    """``runner.run`` on this thread's loop, with the test's steps as a second task."""
+
+    def __init__(self, tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> None:
+        path = write_sandbox_config(
+            tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}", extra=GPIO
+        )
+        self.config = load(path)
+        self.sim, self.views, self.engine = sim, list[SessionView](), None
+
+    def attach(self, engine: Engine) -> None:
+        self.engine = engine
+        engine.listeners.append(self.views.append)
+
+    async def until(self, predicate: Callable[[SessionView], bool], what: str) -> SessionView:
+        for _ in range(400):
+            if self.views and predicate(self.views[-1]):
+                return self.views[-1]
+            await asyncio.sleep(0.025)
+        raise AssertionError(f"waited for {what}; last view {self.views[-1:]}")
+
+    async def sim_until(self, predicate: Callable[..., bool], what: str) -> None:
+        assert await asyncio.to_thread(self.sim.wait_for, predicate, 5), what
+
+    def run(self, steps: Callable[[Boot], object]) -> None:
+        async def main() -> None:
+            kiosk = asyncio.create_task(runner.run(self.config, attach=self.attach))
+            try:
+                await steps(self)  # type: ignore[misc]
+            finally:
+                kiosk.cancel()
+                assert await kiosk == 0
+
+        asyncio.run(main())
+
+
+async def _refuses_notes_until(boot: Boot, fault: str, release: Callable[[], None]) -> None:
+    view = await boot.until(lambda v: v.fault is not None and fault in v.fault, fault)
+    assert view.state is State.OUT_OF_SERVICE
+    await boot.sim_until(lambda d: d.status.code != 0x1B, "acceptor initialised")  # not INITIALIZE
+    await asyncio.sleep(0.5)  # the acceptor came online meanwhile: still out of service
+    assert boot.views[-1].state is State.OUT_OF_SERVICE
+    assert boot.sim.insert(1000)  # a member feeds a note anyway
+    await boot.sim_until(lambda d: not d.busy, "the note is handed back")
+    assert boot.sim.stacked == [] and boot.sim.device.inhibited
+    release()
+    await boot.until(lambda v: v.state is State.IDLE, "in service")
+
+
+def test_booting_with_the_door_open_is_out_of_service_until_it_closes(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, pins: MockFactory
+) -> None:
+    pins.pin(DOOR).open_switch()  # the door is open
+    pins.pin(KEY).open_switch()  # key off
+
+    async def steps(boot: Boot) -> None:
+        await _refuses_notes_until(boot, "door open", pins.pin(DOOR).close_switch)
+
+    Boot(tmp_path, sim, wallet).run(steps)
+
+
+def test_booting_with_the_service_key_on_is_out_of_service_until_it_is_off(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, pins: MockFactory
+) -> None:
+    pins.pin(DOOR).close_switch()  # door shut
+    pins.pin(KEY).close_switch()  # key on
+
+    async def steps(boot: Boot) -> None:
+        await _refuses_notes_until(boot, "staff service", pins.pin(KEY).open_switch)
+
+    Boot(tmp_path, sim, wallet).run(steps)
