@@ -23,10 +23,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from gpiozero import LED, Button, Buzzer, Device, DigitalOutputDevice  # type: ignore[import-untyped]
-from gpiozero.exc import BadPinFactory  # type: ignore[import-untyped]
-from gpiozero.pins import Factory  # type: ignore[import-untyped]
-from gpiozero.pins.mock import MockFactory  # type: ignore[import-untyped]
+from gpiozero import LED, Button, Buzzer, Device, DigitalOutputDevice
+from gpiozero.exc import BadPinFactory
+from gpiozero.pins import Factory
+from gpiozero.pins.mock import MockFactory
 
 from hardware.listeners import notify
 

@@ -99,7 +99,8 @@ class _Section:
     def __init__(self, name: str, data: Any, base: Path) -> None:
         if not isinstance(data, dict):
             raise ConfigError(f"[{name}]: missing or not a table")
-        self.name, self.data, self.base, self.used = name, data, base, set()
+        self.name, self.data, self.base = name, data, base
+        self.used: set[str] = set()
 
     def _fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"[{self.name}] {key}: {problem}")

@@ -172,7 +172,7 @@ class Delivery:
 
     def _backoff(self, attempts: int) -> float:
         base = min(self.policy.max_retry_s, self.policy.first_retry_s * 2 ** max(0, attempts - 1))
-        return base * (0.75 + random.random() / 2)
+        return float(base * (0.75 + random.random() / 2))
 
     def _next_due(self) -> float:
         row = self.journal.db.one(
@@ -180,4 +180,4 @@ class Delivery:
         )
         if row is None or row["at"] is None:
             return 60.0
-        return min(60.0, max(0.0, row["at"] - time.time()))
+        return min(60.0, max(0.0, float(row["at"]) - time.time()))

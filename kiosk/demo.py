@@ -88,7 +88,8 @@ def run(data_dir: str | None = None) -> int:
 
 
 def sandbox_info(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / "sandbox" / "sandbox.json").read_text())
+    info: dict[str, Any] = json.loads((directory / "sandbox" / "sandbox.json").read_text())
+    return info
 
 
 def _keyboard(
@@ -154,11 +155,12 @@ def _command(
     if line in NOTES or line == "x":
         return run_command(sim, f"insert {NOTES.get(line, 'unknown')}")
     if line.startswith("w "):
-        change = {
+        changes: dict[str, dict[str, object]] = {
             "down": {"refuse": True},
             "up": {"refuse": False, "latency_ms": 0},
             "slow": {"latency_ms": 4000},
-        }.get(line[2:])
+        }
+        change = changes.get(line[2:])
         if change is None:
             return "w down | w up | w slow"
         faults.update(sandbox.store, **change)

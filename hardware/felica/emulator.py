@@ -76,10 +76,11 @@ def free_udp_port() -> int:
     """A UDP port nothing is bound to right now (for one emulator)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("0.0.0.0", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
-class _CardSideUdp(nfc.clf.udp.Device):
+class _CardSideUdp(nfc.clf.udp.Device):  # type: ignore[misc]  # nfcpy is untyped
     """nfcpy's udp driver for the card side; any wait ends once the card is taken away, and a
     card taken away answers nothing."""
 
@@ -249,7 +250,7 @@ class UdpReaderPlug:
         return clf
 
 
-class _PluggedUdp(nfc.clf.udp.Device):
+class _PluggedUdp(nfc.clf.udp.Device):  # type: ignore[misc]  # nfcpy is untyped
     def __init__(self, host: str, port: int, plugged: Callable[[], bool]) -> None:
         super().__init__(host, port)
         self._plugged = plugged

@@ -60,4 +60,4 @@ class Cashbox:
             "   WHERE n.state = 'stacked' AND n.value = c.value) AS matched"
         )
         assert row is not None
-        return row["stacked"] == row["boxed"] == row["matched"]
+        return bool(row["stacked"] == row["boxed"] == row["matched"])
