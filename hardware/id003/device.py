@@ -31,7 +31,7 @@ _NOTE_IN_ACCEPTOR = {
     Status.REJECTING,
 }
 _INHIBITED = bytes((RejectReason.INHIBITED,))
-_NOTE_IN_STACKER = {Status.STACKING, Status.VEND_VALID}
+_NOTE_IN_STACKER = {Status.STACKING, Status.PAUSE, Status.VEND_VALID}
 # Every setting has a value from power-on, of the setting's size, so 80..87 read back whole.
 POWER_ON_SETTINGS: dict[int, bytes] = {
     Command.SET_DENOMINATION: b"\x00\x00",  # every note enabled
@@ -58,6 +58,7 @@ class Timing:
     rejecting: float = 0.4
     initialize: float = 0.4
     cheated: float = 1.0
+    pause: float = 1.0  # PAUSE, by default, before the second note is pulled back
     escrow_timeout: float = 10.0  # undecided escrow is rejected (0x79) after this
 
 
@@ -89,6 +90,7 @@ class SimulatedDevice:
         self.failure_code: int | None = None
         self.jam_next: str | None = None  # "before_vend" | "after_vend": for the next note
         self.cheat_next = False
+        self.pause_next: float | None = None  # seconds of PAUSE while the next note stacks
         self.settings: dict[int, bytes] = dict(POWER_ON_SETTINGS)
         self._state = Status.POWER_UP
         self._data = b""
@@ -96,6 +98,7 @@ class SimulatedDevice:
         self._note: int | None = None  # escrow code of the note inside
         self._counted = False  # the note inside is already in counters.stacked
         self._jam_after_ack = False
+        self._stack_left = 0.0  # stacking still to do when a PAUSE ends
         self._told: Frame | None = None  # the status the host last heard of (reply or ENQ)
 
     # ---- what the host sees ----------------------------------------------------------
@@ -173,7 +176,8 @@ class SimulatedDevice:
             Status.HOLDING,
         ):
             stack_time = self.timing.stack_1 if code == Command.STACK_1 else self.timing.stack_2
-            self._go(Status.STACKING, now + stack_time)
+            self._stack_left = stack_time / 2 if self.pause_next is not None else 0.0
+            self._go(Status.STACKING, now + stack_time - self._stack_left)
             return Frame(Status.ACK)
         if code == Command.RETURN and self._state in (Status.ESCROW, Status.HOLDING):
             self._go(Status.RETURNING, now + self.timing.returning)
@@ -200,6 +204,17 @@ class SimulatedDevice:
             self._go(Status.REJECTING, now + self.timing.rejecting, _INHIBITED)
         else:
             self._go(Status.ACCEPTING, now + self.timing.accepting)
+        return True
+
+    def pause(self, now: float, seconds: float | None = None) -> bool:
+        """A second note is pushed in while one is stacking: PAUSE for ``seconds`` (default
+        ``timing.pause``), then stacking resumes and goes on to VEND VALID. False (nothing
+        happens) unless a note is stacking now; ``pause_next`` arms it for the next note."""
+        self.advance(now)
+        if not self.powered or self._state != Status.STACKING or self._until is None:
+            return False
+        self._stack_left = max(self._until - now, 0.0)
+        self._go(Status.PAUSE, now + (self.timing.pause if seconds is None else seconds))
         return True
 
     def code_of(self, value: int) -> int:
@@ -247,6 +262,11 @@ class SimulatedDevice:
             self._after_validation(at)
         elif state in (Status.ESCROW, Status.HOLDING):
             self._go(Status.REJECTING, at + timing.rejecting, _INHIBITED)
+        elif state == Status.STACKING and self.pause_next is not None:
+            seconds, self.pause_next = self.pause_next, None
+            self._go(Status.PAUSE, at + seconds)  # half the stacking is left (see STACK)
+        elif state == Status.PAUSE:
+            self._go(Status.STACKING, at + self._stack_left)  # the second note was pulled back
         elif state == Status.STACKING:
             if self.jam_next == "before_vend":
                 self.jam_next = None

@@ -130,6 +130,8 @@ class NoteTracker:
             code = frame.data[0] if frame.data else None
             name = enum_name(FailureCode, code) if code is not None else enum_name(Status, status)
             self._emit(now, kind, code=code, detail=name)
+        elif kind is EventKind.PAUSED:  # the note keeps stacking once the second one is out
+            self._emit(now, kind, value=note.value if note else None)
         else:
             self._emit(now, kind)
 

@@ -15,6 +15,8 @@ full                            make the cash box full (capacity = notes inside)
 collect                         empty the cash box
 fail CODE                       hardware failure (hex code, e.g. A2); cleared by RESET
 cheat                           the next note is a cheat attempt
+pause [SECONDS]                 a second note pushed in while stacking: PAUSE (default 1 s),
+                                now if a note is stacking, else during the next note's stacking
 power-cut [SECONDS]             cut the unit's power (default 1 s) and restore it
 unplug [SECONDS]                pull the USB serial adapter (default 2 s) and plug it back
 delay SECONDS                   delay every reply
@@ -57,6 +59,12 @@ def run_command(sim: AcceptorSimulator, line: str) -> str:
     if verb == "cheat":
         sim.control(lambda d, now: setattr(d, "cheat_next", True))
         return "the next note is a cheat attempt"
+    if verb == "pause":
+        seconds = float(arg) if arg else None
+        shown = f"{sim.device.timing.pause if seconds is None else seconds:g} s"
+        if sim.pause(seconds):
+            return f"PAUSE for {shown}"
+        return f"the next note pauses {shown} while stacking"
     if verb == "power-cut":
         sim.power_cut()
         time.sleep(float(arg or 1))

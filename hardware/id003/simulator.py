@@ -111,6 +111,18 @@ class AcceptorSimulator:
             lambda d, now: d.insert(None if value is None else d.code_of(value), now)
         )
 
+    def pause(self, seconds: float | None = None) -> bool:
+        """PAUSE (a second note pushed in while one is stacking) for ``seconds``: now if a note
+        is stacking (True), else while the next note stacks (False)."""
+
+        def act(device: SimulatedDevice, now: float) -> bool:
+            if device.pause(now, seconds):
+                return True
+            device.pause_next = device.timing.pause if seconds is None else seconds
+            return False
+
+        return self.control(act)
+
     def power_cut(self) -> None:
         self.control(lambda d, now: d.power_cut())
 
