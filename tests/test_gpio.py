@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from gpiozero import Device
 from gpiozero.exc import BadPinFactory
 from gpiozero.pins.mock import MockFactory, MockPin
 
@@ -189,7 +190,9 @@ PI_4 = b"Raspberry Pi 4 Model B Rev 1.4\x00"  # as /proc/device-tree/model reads
 
 @pytest.fixture
 def no_factory_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither GPIOZERO_PIN_FACTORY nor a process-wide factory: the kiosk must choose."""
     monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    monkeypatch.setattr(Device, "pin_factory", None)
 
 
 def model_file(tmp_path: Path, model: bytes | None) -> Path:
@@ -256,6 +259,7 @@ def test_on_a_pi_mock_pins_when_the_config_says_so(
         gpio.close()
 
 
+@pytest.mark.usefixtures("no_factory_in_env")
 def test_on_a_pi_mock_pins_when_the_environment_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
