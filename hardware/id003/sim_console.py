@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import time
 
+from hardware.id003.codes import Status, enum_name
 from hardware.id003.simulator import AcceptorSimulator
 
-HELP = """\
-insert VALUE | insert unknown   feed a note
+# One-key notes, shared with the demo's console: key → value of the note fed.
+NOTE_KEYS: dict[str, int] = {"1": 1000, "2": 2000, "5": 5000, "0": 10000}
+UNREADABLE_KEY = "x"  # a note the unit cannot recognise
+
+_KEYS = " ".join(NOTE_KEYS).ljust(32)
+_VALUES = " / ".join(f"¥{value:,}" for value in NOTE_KEYS.values())
+
+HELP = f"""\
+insert 1000                     feed a ¥1,000 note (insert VALUE: any note the unit knows)
+{_KEYS}feed a {_VALUES} note
+insert unknown | {UNREADABLE_KEY}              feed a note the unit cannot read
 jam before|after                jam the next note before/after VEND VALID
 clear                           staff clear a jam
 stacker open|close              remove / put back the cash box
@@ -23,7 +33,8 @@ delay SECONDS                   delay every reply
 drop N | corrupt N              drop / break the CRC of the next N replies
 garbage                         send junk bytes before the next reply
 silent on|off                   the unit stops / resumes answering
-status                          show the unit's state and cash box"""
+status                          show the unit's state and cash box
+help                            this list"""
 
 
 def run_command(sim: AcceptorSimulator, line: str) -> str:
@@ -34,9 +45,17 @@ def run_command(sim: AcceptorSimulator, line: str) -> str:
     verb, args = words[0].lower(), words[1:]
     arg = args[0].lower() if args else ""
     faults = sim.faults
+    if verb in NOTE_KEYS and not args:
+        verb, arg = "insert", str(NOTE_KEYS[verb])
+    elif verb == UNREADABLE_KEY and not args:
+        verb, arg = "insert", "unknown"
     if verb == "insert":
-        value = None if arg in ("unknown", "x", "") else int(arg)
-        return "note fed" if sim.insert(value) else "unit busy: note not taken"
+        value = None if arg in ("unknown", UNREADABLE_KEY, "") else int(arg)
+        if sim.insert(value):
+            return "note fed"
+        return f"unit busy ({enum_name(Status, sim.status.code)}): note not taken"
+    if verb in ("help", "?"):
+        return HELP
     if verb == "jam" and arg in ("before", "after"):
         sim.control(lambda d, now: setattr(d, "jam_next", f"{arg}_vend"))
         return f"the next note jams {arg} VEND VALID"
