@@ -97,7 +97,11 @@ def _with_config(args: argparse.Namespace) -> int:
 
     # The Kivy UI arrives in a later step; until then both modes run the engine with the
     # console view.
-    return run_blocking(config, no_ui=True)
+    try:
+        return run_blocking(config, no_ui=True)
+    except ConfigError as error:  # found while starting the devices (e.g. no GPIO library)
+        print(f"paykiosk: configuration error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

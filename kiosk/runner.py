@@ -12,7 +12,7 @@ from typing import Any
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
-from kiosk.config import Config
+from kiosk.config import Config, ConfigError
 from kiosk.console import ConsoleView
 from kiosk.delivery import Delivery
 from kiosk.engine import Engine, EngineSettings
@@ -76,6 +76,8 @@ def start_panel(config: Config, engine: Engine) -> Any:
     """LEDs, buzzer and switches on GPIO, if ``[gpio] enabled``."""
     if not config.gpio.enabled:
         return None
+    from gpiozero.exc import BadPinFactory
+
     from hardware.gpio import GpioConfig, KioskGpio
     from kiosk.panel import Panel
 
@@ -89,7 +91,10 @@ def start_panel(config: Config, engine: Engine) -> Any:
         )
     )
     Panel(gpio, engine)
-    gpio.start()
+    try:
+        gpio.start()
+    except BadPinFactory as error:
+        raise ConfigError(f"[gpio]: {error}") from error
     return gpio
 
 
@@ -113,8 +118,8 @@ async def run(
         acceptor.add_listener(_print_acceptor_status)
         if attach is not None:
             attach(engine)
+        gpio = start_panel(config, engine)  # first: a set-up error stops before any thread
         reader = start_card_reader(config, engine)
-        gpio = start_panel(config, engine)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -16,6 +16,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 from hardware.felica.emulator import free_udp_port
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk import runner
+from kiosk.cli import main
 from kiosk.config import load
 from kiosk.engine import Engine
 from kiosk.sandbox_config import write_sandbox_config
@@ -136,3 +137,19 @@ def test_booting_with_the_service_key_on_is_out_of_service_until_it_is_off(
         await _refuses_notes_until(boot, "staff service", pins.pin(KEY).open_switch)
 
     Boot(tmp_path, sim, wallet).run(steps)
+
+
+def test_a_pin_factory_that_cannot_load_is_a_clear_error_not_a_traceback(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_sandbox_config(
+        tmp_path,
+        wallet.info,
+        sim.path,
+        f"udp:127.0.0.1:{free_udp_port()}",
+        extra=GPIO + 'pin_factory = "pigpio"\n',  # its library is not installed here
+    )
+    assert main(["--config", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "configuration error: [gpio]" in error and "pigpio" in error
+    assert "Traceback" not in error

@@ -319,6 +319,7 @@ def test_logs_hold_no_secret_and_no_card_id(
     caplog.set_level("DEBUG")
     with_client(wallet.settings(), lambda c: c.find_account_by_card(wallet.moneys["base"], card))
     with_client(wallet.settings(), _topup(wallet, user, 1000))
+    with_client(wallet.settings(), lambda c: c.user_accounts(user))  # the user id is in its path
     text = caplog.text
     assert "wallet GET" in text and "wallet POST" in text
     for secret in (card, wallet.info["client_secret"], wallet.info["client_id"], user):

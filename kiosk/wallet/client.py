@@ -39,6 +39,10 @@ from kiosk.wallet.models import Account, HistoryPage, Transaction
 from kiosk.wallet.settings import RetryPolicy, WalletSettings
 
 log = logging.getLogger("paykiosk.wallet")
+# httpx logs every request's full URL at INFO, member and transaction ids included; this client
+# logs each call itself with the ids elided, so theirs stay quiet below WARNING.
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 RETRYABLE = (WalletUnreachable, TemporarilyUnavailable)
 T = TypeVar("T")
