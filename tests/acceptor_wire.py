@@ -37,6 +37,7 @@ class RawHost:
     def __init__(self, path: str) -> None:
         self.port = serial.Serial(path, 9600, bytesize=8, parity="E", stopbits=1, timeout=0)
         self._buffer = bytearray()
+        self.skipped_enqs = 0  # ENQs that came while :meth:`ask` waited for a reply
 
     def __enter__(self) -> RawHost:
         return self
@@ -76,6 +77,7 @@ class RawHost:
         while (frame := self.read(max(deadline - time.monotonic(), 0.0))) is not None:
             if frame != wire(0x05):
                 return frame
+            self.skipped_enqs += 1
         return None
 
     def drain(self, quiet: float = 0.1) -> list[bytes]:

@@ -6,6 +6,7 @@ able to take a note through to the cash box; polling keeps working alongside.
 
 from __future__ import annotations
 
+import select
 import time
 
 import pytest
@@ -16,7 +17,7 @@ from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.frames import Frame
 from hardware.id003.protocol import HostProtocol, Phase
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.simulator import BYTE_TIME, AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
 from tests.acceptor_wire import RawHost, wire
 from tests.support import FAST_DRIVER, EventLog
@@ -30,7 +31,7 @@ def test_enq_frame_bytes() -> None:
 
 
 @pytest.mark.parametrize("mode", [1, 2])
-def test_model_announces_each_change_once(mode: int) -> None:
+def test_model_sends_one_enq_until_the_host_asks(mode: int) -> None:
     device = SimulatedDevice(timing=Timing(initialize=0.5, accepting=0.3))
     assert device.handle(STATUS, 0.0) == Frame(Status.POWER_UP)
     assert device.unsolicited(0.0) is None  # polling mode: never
@@ -42,13 +43,27 @@ def test_model_announces_each_change_once(mode: int) -> None:
     assert device.unsolicited(0.1) == Frame(Status.ENQ)
     assert device.unsolicited(0.2) is None  # one ENQ per change
     device.handle(Frame(Command.SET_INHIBIT, b"\x00"), 0.2)
-    assert device.unsolicited(0.7) == Frame(Status.ENQ)  # INITIALIZE → IDLING
-    assert device.handle(STATUS, 0.7) == Frame(Status.IDLING)
+    assert device.unsolicited(0.7) is None  # → IDLING, but the first ENQ is unanswered
+    assert device.handle(STATUS, 0.7) == Frame(Status.IDLING)  # the host catches up
+    assert device.unsolicited(0.7) is None
     assert device.insert(0x61, 0.8)
-    # The host asks at once after the ENQ: the reply brings it up to date, no second ENQ.
-    assert device.unsolicited(0.8) == Frame(Status.ENQ)
-    assert device.handle(STATUS, 1.2) == Frame(Status.ESCROW, b"\x61")  # ACCEPTING is over
+    assert device.unsolicited(0.8) == Frame(Status.ENQ)  # → ACCEPTING
+    assert device.unsolicited(1.1) is None  # → ESCROW, still one ENQ
+    assert device.handle(STATUS, 1.2) == Frame(Status.ESCROW, b"\x61")
     assert device.unsolicited(1.2) is None
+    assert device.handle(Frame(Command.STACK_1), 1.2) == Frame(Status.ACK)
+    assert device.unsolicited(1.2) == Frame(Status.ENQ)  # → STACKING
+
+
+def test_polling_in_interrupt_mode_answers_without_enq() -> None:
+    device = SimulatedDevice(timing=Timing(initialize=0.5))
+    device.handle(Frame(Command.SET_COMMUNICATION_MODE, b"\x01"), 0.0)
+    device.handle(Frame(Command.RESET), 0.0)
+    for now in (0.0, 0.2, 0.4):  # the host polls before the unit could announce anything
+        assert device.handle(STATUS, now) == Frame(Status.INITIALIZE)
+        assert device.unsolicited(now) is None
+    assert device.handle(STATUS, 0.6) == Frame(Status.DISABLED)
+    assert device.unsolicited(0.6) is None
 
 
 def test_model_changes_back_to_polling_and_loses_the_mode_with_power() -> None:
@@ -98,9 +113,9 @@ def test_interrupt_host_on_the_pty_hears_enq_and_stacks_a_note(
             Command.SET_COMMUNICATION_MODE, bytes((mode,))
         )
         assert host.ask(Command.SET_INHIBIT, b"\x00") == wire(Command.SET_INHIBIT, b"\x00")
-        # The unit left POWER UP for INITIALIZE, then IDLING: ENQs, and nothing else.
+        # The unit left POWER UP for INITIALIZE, then IDLING: one ENQ, unanswered so far.
         enqs = host.drain(0.3)
-        assert enqs and set(enqs) == {ENQ}
+        assert set(enqs) <= {ENQ} and len(enqs) + host.skipped_enqs == 1
         assert host.ask(Command.STATUS_REQUEST) == wire(Status.IDLING)  # polling still works
         assert host.drain(0.2) == []  # no change, no ENQ
         assert host.ask(Command.GET_COMMUNICATION_MODE) == wire(0x82, bytes((mode,)))
@@ -114,6 +129,65 @@ def test_interrupt_host_on_the_pty_hears_enq_and_stacks_a_note(
         assert sim.stacked == [1000]
         assert host.ask(Command.STATUS_REQUEST) == wire(Status.IDLING)
         assert host.drain(0.2) == []
+
+
+def test_replies_go_out_at_line_speed(sim: AcceptorSimulator) -> None:
+    """Two requests written at once: the replies come one after the other, ≥ 5 ms apart."""
+    with RawHost(sim.path) as host:
+        host.port.write(wire(Command.STATUS_REQUEST) + wire(Command.STATUS_REQUEST))
+        arrivals: list[tuple[float, bytes]] = []
+        deadline = time.monotonic() + 2
+        while sum(len(c) for _, c in arrivals) < 10 and time.monotonic() < deadline:
+            select.select([host.port.fileno()], [], [], 0.1)
+            if chunk := host.port.read(64):
+                arrivals.append((time.monotonic(), chunk))
+        assert [c for _, c in arrivals] == [wire(Status.POWER_UP)] * 2
+        assert arrivals[1][0] - arrivals[0][0] >= 5 * BYTE_TIME
+
+
+def test_host_decoding_one_frame_per_read_in_interrupt_mode(sim: AcceptorSimulator) -> None:
+    """A fragile interrupt-mode host: it decodes at most one frame per read, keeps polling
+    until the C2 echo (so commands overlap polls) and then speaks only after an ENQ."""
+    with RawHost(sim.path) as host:
+        port, backlog = host.port, b""
+        polling, last_poll, last_status, fed, stacked = True, 0.0, -1, 0, 0
+        steps = {
+            Status.POWER_UP: (Command.RESET, b""),
+            Status.INITIALIZE: (Command.SET_COMMUNICATION_MODE, b"\x01"),
+            Status.DISABLED: (Command.SET_INHIBIT, b"\x00"),
+            Status.ESCROW: (Command.STACK_1, b""),
+            Status.VEND_VALID: (Command.ACK, b""),
+        }
+        deadline = time.monotonic() + 10
+        while stacked < 3:
+            assert time.monotonic() < deadline, f"host went deaf; stacked {stacked}"
+            if polling and time.monotonic() - last_poll > 0.05:
+                port.write(wire(Command.STATUS_REQUEST))
+                last_poll = time.monotonic()
+            if not select.select([port.fileno()], [], [], 0.01)[0]:
+                continue
+            backlog += port.read(256)
+            start = backlog.find(b"\xfc")
+            if start < 0 or len(backlog) < start + 2 or len(backlog) < start + backlog[start + 1]:
+                continue
+            frame = backlog[start : start + backlog[start + 1]]
+            backlog = backlog[start + len(frame) :]  # only this one frame; the rest waits
+            code = frame[2]
+            if code == Status.ENQ:
+                port.write(wire(Command.STATUS_REQUEST))
+            elif code == Command.SET_COMMUNICATION_MODE:
+                polling = False
+            elif code in (*steps, Status.IDLING, Status.STACKED) and code != last_status:
+                last_status = code  # statuses act on a change only
+                if code == Status.INITIALIZE:  # the mode goes out together with a poll
+                    port.write(wire(*steps[code]) + wire(Command.STATUS_REQUEST))
+                elif code in steps:
+                    port.write(wire(*steps[code]))
+                if code == Status.STACKED:
+                    stacked += 1
+                if code == Status.IDLING and not polling and fed == stacked:
+                    fed += sim.insert(1000)
+        assert not polling and sim.stacked == [1000] * 3
 
 
 def test_driver_copes_with_a_unit_left_in_interrupt_mode(

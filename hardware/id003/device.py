@@ -99,7 +99,8 @@ class SimulatedDevice:
         self._counted = False  # the note inside is already in counters.stacked
         self._jam_after_ack = False
         self._stack_left = 0.0  # stacking still to do when a PAUSE ends
-        self._told: Frame | None = None  # the status the host last heard of (reply or ENQ)
+        self._told: Frame | None = None  # the status in the last STATUS REQUEST reply
+        self._enq_unanswered = False  # an ENQ went out; no STATUS REQUEST since
 
     # ---- what the host sees ----------------------------------------------------------
     @property
@@ -125,18 +126,18 @@ class SimulatedDevice:
         return self.settings[Command.SET_COMMUNICATION_MODE] != b"\x00"
 
     def unsolicited(self, now: float) -> Frame | None:
-        """ENQ, in an interrupt mode, if the status changed since the host last heard of it.
+        """ENQ, in an interrupt mode, if the status differs from the last one the host asked for.
 
-        One ENQ per change: the host answers with STATUS REQUEST, whose reply brings it up to
-        date; a later change gets its own ENQ. Nothing is repeated for a host that ignores it.
+        One ENQ, then none until the host sends STATUS REQUEST: its reply brings the host up
+        to date, whatever changed meanwhile; a change after that reply gets the next ENQ. An
+        ENQ the host ignores is not repeated.
         """
         self.advance(now)
-        if not self.powered or not self.interrupt_mode:
+        if not self.powered or not self.interrupt_mode or self._enq_unanswered:
             return None
-        status = self.status
-        if status == self._told:
+        if self.status == self._told:
             return None
-        self._told = status
+        self._enq_unanswered = True
         return Frame(Status.ENQ)
 
     @property
@@ -150,7 +151,7 @@ class SimulatedDevice:
             return None
         code = frame.code
         if code == Command.STATUS_REQUEST:
-            self._told = self.status
+            self._told, self._enq_unanswered = self.status, False
             return self._told
         if code == Command.ACK:
             self._on_ack(now)
@@ -159,6 +160,8 @@ class SimulatedDevice:
             if not _valid_setting(code, frame.data):
                 return Frame(Status.INVALID_COMMAND)
             self.settings[code] = frame.data
+            if code == Command.SET_COMMUNICATION_MODE:
+                self._enq_unanswered = False
             return frame
         if code + 0x40 in SETTING_SIZES:  # 80..87 read C0..C7 back
             return Frame(code, self.settings[code + 0x40])

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 import serial
 
 from hardware.acceptor import AcceptorEvent, EventKind, NoteLedger
-from hardware.id003.frames import FrameParser
+from hardware.id003.codes import Command
+from hardware.id003.frames import Frame, FrameParser
 from hardware.id003.protocol import HostProtocol, ProtocolConfig
 from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.acceptor")
 
 Listener = Callable[[AcceptorEvent], None]
+_INHIBIT = Frame(Command.SET_INHIBIT, b"\x01").encode()
 
 
 @dataclass(frozen=True)
@@ -162,10 +164,26 @@ class Id003Acceptor:
                 now = time.monotonic()
                 for frame in parser.feed(data):
                     protocol.receive(frame, now)
-        protocol.inhibit()  # best effort on a clean stop: leave the unit refusing notes
-        out = protocol.tick(time.monotonic())
-        if out:
-            port.write(out)
+        self._inhibit_on_stop(port, parser)
+
+    def _inhibit_on_stop(self, port: serial.Serial, parser: FrameParser) -> None:
+        """Best effort on a clean stop: leave the unit refusing notes. Still one request at a
+        time: a reply in flight (a few ms at 9600 baud) is waited for, a time-out at most."""
+        protocol = self._protocol
+        protocol.inhibit()
+        fd = port.fileno()
+        deadline = time.monotonic() + protocol.config.start_response_timeout
+        while protocol.settings_pending and time.monotonic() < deadline:
+            out = protocol.tick(time.monotonic())
+            if out:
+                port.write(out)
+                if out == _INHIBIT:
+                    return  # its echo is not waited for
+            wait = min(protocol.next_deadline(), deadline) - time.monotonic()
+            if select.select([fd], [], [], max(wait, 0.0))[0]:
+                data = port.read(port.in_waiting or 1)
+                for frame in parser.feed(data):
+                    protocol.receive(frame, time.monotonic())
 
     def _run_requests(self) -> None:
         with self._lock:

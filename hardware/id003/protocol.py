@@ -103,6 +103,11 @@ class HostProtocol:
     def online(self) -> bool:
         return self.phase is Phase.READY
 
+    @property
+    def settings_pending(self) -> bool:
+        """A setting (e.g. the inhibit of a clean stop) waits to go out."""
+        return any(r.frame.code in SETTING_COMMANDS for r in self._queue)
+
     # ---- engine requests ---------------------------------------------------------------
     def enable(self, values: set[int] | None = None) -> None:
         self._want_accept = True
@@ -124,7 +129,13 @@ class HostProtocol:
         queued = [r for r in self._queue if r.frame.code == command]
         if queued:
             queued[-1].frame = Frame(command, data)
-        elif self._applied.get(command) != data:
+            return
+        sent = self._outstanding.frame if self._outstanding is not None else None
+        if sent is not None and sent.code == command:
+            current: bytes | None = sent.data  # waiting for its echo: what the unit will have
+        else:
+            current = self._applied.get(command)
+        if current != data:
             self._queue.append(_Request(Frame(command, data)))
 
     # ---- I/O side ----------------------------------------------------------------------

@@ -25,7 +25,8 @@ from hardware.id003.frames import Frame, FrameParser
 
 T = TypeVar("T")
 
-ENQ_GAP = 0.02  # quiet line before an ENQ (a 5-byte frame takes ~6 ms at 9600 8E1)
+BYTE_TIME = 11 / 9600  # start, 8 data, parity and stop bit at 9600 baud: a 5-byte frame ~6 ms
+ENQ_GAP = 0.02  # quiet line before an ENQ
 
 
 @dataclass
@@ -68,7 +69,7 @@ class AcceptorSimulator:
         self._thread: threading.Thread | None = None
         self._port: _Port | None = None
         self._outbox: list[tuple[float, bytes]] = []
-        self._last_due = 0.0  # when the last queued frame goes out
+        self._line_free = 0.0  # when the last queued frame has left at line speed
         self._host_present = False
         self._parser = FrameParser()
         self._plug()
@@ -249,7 +250,7 @@ class AcceptorSimulator:
         now = time.monotonic()
         enq = self.device.unsolicited(now)  # interrupt mode: status changed since last heard
         if enq is not None:
-            self._queue_reply(enq, now, not_before=self._last_due + ENQ_GAP)
+            self._queue_reply(enq, now, not_before=self._line_free + ENQ_GAP)
         self._flush(port, now)
 
     def _queue_reply(self, reply: Frame, now: float, not_before: float = 0.0) -> None:
@@ -268,12 +269,15 @@ class AcceptorSimulator:
             wire, faults.mangle = faults.mangle(wire), None
         if faults.garbage:
             wire, faults.garbage = faults.garbage + wire, b""
-        self._last_due = max(now + faults.reply_delay, not_before)
-        self._outbox.append((self._last_due, wire))
+        # A frame starts once the previous one has gone at 9600 baud, as on a real line: a
+        # host never gets two replies in one read just because they were queued together.
+        due = max(now + faults.reply_delay, not_before, self._line_free)
+        self._line_free = due + len(wire) * BYTE_TIME
+        self._outbox.append((due, wire))
         self._record("tx", reply, now)
 
     def _flush(self, port: _Port, now: float) -> None:
-        while self._outbox and self._outbox[0][0] <= now:
+        if self._outbox and self._outbox[0][0] <= now:  # one frame per pass: never two at once
             _, wire = self._outbox.pop(0)
             with contextlib.suppress(OSError):
                 os.write(port.master, wire)
