@@ -29,8 +29,6 @@ from kiosk.sandbox_config import write_sandbox_config
 from kiosk.wallet.sandbox import faults
 from kiosk.wallet.sandbox.server import SandboxServer
 
-NOTES = {"1": 1000, "2": 2000, "5": 5000, "0": 10000}
-
 
 def banner(members: list[dict[str, Any]]) -> str:
     cards = "\n".join(
@@ -152,8 +150,6 @@ def _command(
             target=card.touch, args=(EmulatedCard(card_id),), kwargs={"hold": 5.0}, daemon=True
         ).start()
         return "card on the reader"
-    if line in NOTES or line == "x":
-        return run_command(sim, f"insert {NOTES.get(line, 'unknown')}")
     if line.startswith("w "):
         changes: dict[str, dict[str, object]] = {
             "down": {"refuse": True},
