@@ -4,6 +4,11 @@ Exactly once: a credit's ``request_id`` is journaled before its first attempt an
 every retry; an attempt whose answer was lost (state ``sent``) is first looked up by
 ``request_id``. Refused for good → a staff case, never dropped and never retried blindly.
 Each member's credits go in order; one member's backlog never holds up another's.
+
+Waits and backoff run on the monotonic clock, kept in memory: a step of the wall clock (NTP
+setting a wrong clock right) neither holds a credit back nor sends it early. The journal's
+``next_attempt_at`` is wall-clock information for staff; nothing waits on it. A restarted kiosk
+has no waits: every open credit is tried at once.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ class Delivery:
         self.describe = describe
         self._wake = asyncio.Event()
         self._settled = asyncio.Condition()
+        self._retry_at: dict[int, float] = {}  # credit id → its next attempt, time.monotonic()
+        self._full_round = False  # the last round hit the batch size: more are due at once
         self.delivered = 0
 
     def wake(self) -> None:
@@ -75,16 +82,20 @@ class Delivery:
             self._wake.clear()  # before the round: a wake during the round is kept
             try:
                 await self.drain_once()
+                due = self._next_due()
             except Exception:
                 log.exception("delivery round failed")
-            due = self._next_due()
+                due = self.policy.first_retry_s  # e.g. the journal could not be written
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, due))
 
     async def drain_once(self) -> int:
         """One round: credits orphaned notes, then delivers what is due. Returns deliveries."""
         self.journal.sessions.credit_orphans()
-        due = self.journal.credits.due(time.time(), self.policy.batch)
+        now = time.monotonic()
+        self._retry_at = {cid: at for cid, at in self._retry_at.items() if at > now}
+        due = self.journal.credits.due(self._retry_at.keys(), self.policy.batch)
+        self._full_round = len(due) >= self.policy.batch
         by_member: dict[str, list[Credit]] = {}
         for credit in due:
             by_member.setdefault(credit.user_id, []).append(credit)
@@ -119,6 +130,8 @@ class Delivery:
             outcome = Outcome(Delivered.REFUSED, reference=reference, error="mismatch")
         except WalletError as error:
             delay = self._backoff(credit.attempts)
+            self._retry_at[credit.id] = time.monotonic() + delay
+            # wall clock for staff only (`paykiosk pending`): nothing waits on it
             self.journal.credits.retry_later(credit.id, str(error), time.time() + delay)
             log.info(
                 "credit %s not delivered (%s); retry in %.0f s",
@@ -128,6 +141,7 @@ class Delivery:
             )
             outcome = Outcome(Delivered.RETRY, error=str(error))
         if outcome.state is not Delivered.RETRY:
+            self._retry_at.pop(credit.id, None)
             self.delivered += 1
             async with self._settled:
                 self._settled.notify_all()
@@ -175,9 +189,10 @@ class Delivery:
         return float(base * (0.75 + random.random() / 2))
 
     def _next_due(self) -> float:
-        row = self.journal.db.one(
-            "SELECT MIN(next_attempt_at) AS at FROM credits WHERE state IN ('pending', 'sent')"
-        )
-        if row is None or row["at"] is None:
+        """Seconds until the next round: at once after a full batch, else until the earliest
+        retry (60 s at most; a new credit wakes the worker)."""
+        if self._full_round:
+            return 0.0
+        if not self._retry_at:
             return 60.0
-        return min(60.0, max(0.0, float(row["at"]) - time.time()))
+        return min(60.0, max(0.0, min(self._retry_at.values()) - time.monotonic()))

@@ -1,12 +1,16 @@
-"""Credit delivery against the sandbox: one member's trouble never holds up another's."""
+"""Credit delivery against the sandbox: one member's trouble never holds up another's; a step
+of the wall clock neither holds a retry back nor hurries it."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
-from kiosk.delivery import Delivery
+import pytest
+
+from kiosk.delivery import Delivery, DeliveryPolicy
 from kiosk.journal import Journal
 from kiosk.journal.records import Credit
 from kiosk.wallet.client import WalletClient
@@ -55,4 +59,64 @@ def test_one_members_backlog_does_not_block_others(tmp_path: Path, wallet: Sandb
         wallet.store.one("SELECT seq FROM transactions WHERE id = ?", (t,))["seq"] for t in done
     ]
     assert order == sorted(order)  # the stuck member's credits went in order
+    journal.close()
+
+
+@pytest.mark.parametrize("step_s", [-400.0, 400.0])
+def test_a_wall_clock_step_neither_holds_back_nor_hurries_a_retry(
+    tmp_path: Path, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch, step_s: float
+) -> None:
+    """A credit waits for its retry (1.5–2.5 s); meanwhile the wall clock is set back (or
+    forward) by 400 s, as NTP does to a clock that was wrong. Only ``time.time`` moves, for the
+    whole process; the monotonic clock and the wallet's timestamps are untouched."""
+    journal = Journal(tmp_path / "journal.sqlite3", "K01")
+    member = wallet.member()
+    credit = _credit(journal, wallet, member, 1000)
+    wallet.faults(unavailable_for=member)
+    policy = DeliveryPolicy(first_retry_s=2.0, max_retry_s=2.0)
+    wall_clock = time.time
+
+    async def go() -> float:
+        async with WalletClient(wallet.settings(), FAST_RETRY) as client:
+            delivery = Delivery(journal, client, policy)
+            await delivery.drain_once()  # 503s: retry in 1.5–2.5 s
+            failed_at = time.monotonic()
+            assert journal.credits.get(credit.id).state == "sent"
+            monkeypatch.setattr(time, "time", lambda: wall_clock() + step_s)
+            wallet.faults(unavailable_for="")
+            worker = asyncio.create_task(delivery.run())
+            try:
+                while journal.credits.get(credit.id).state != "confirmed":
+                    assert time.monotonic() - failed_at < 10, "the retry is held back"
+                    await asyncio.sleep(0.02)
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            return time.monotonic() - failed_at
+
+    waited = asyncio.run(go())
+    monkeypatch.undo()
+    assert 1.4 <= waited < 5, f"retried after {waited:.2f} s, its backoff was 1.5–2.5 s"
+    assert wallet.balance(member, "base") == 1000
+    journal.close()
+
+
+def test_a_restarted_worker_tries_every_open_credit_at_once(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    """The journal's next_attempt_at is information only: a credit it puts an hour ahead (say,
+    written while the clock was an hour fast) is delivered by the next worker's first round."""
+    journal = Journal(tmp_path / "journal.sqlite3", "K01")
+    member = wallet.member()
+    credit = _credit(journal, wallet, member, 2000)
+    journal.credits.retry_later(credit.id, "earlier trouble", time.time() + 3600)
+
+    async def go() -> int:
+        async with WalletClient(wallet.settings(), FAST_RETRY) as client:
+            return await Delivery(journal, client, FAST_DELIVERY).drain_once()
+
+    assert asyncio.run(go()) == 1
+    assert journal.credits.get(credit.id).state == "confirmed"
+    assert wallet.balance(member, "base") == 2000
     journal.close()

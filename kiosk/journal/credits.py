@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Container
 
 from kiosk.journal.cases import Cases
 from kiosk.journal.db import Database
@@ -22,18 +23,24 @@ class Credits:
             raise KeyError(credit_id)
         return Credit.from_row(row)
 
-    def due(self, now: float, limit: int = 100) -> list[Credit]:
-        """Open credits whose next attempt is due, oldest first. A member's credit is held back
-        while an earlier one of theirs waits: an unknown outcome is resolved before anything
-        else is sent for that member."""
-        rows = self.db.query(
-            "SELECT * FROM credits c WHERE state IN ('pending', 'sent') AND next_attempt_at <= ?"
-            " AND NOT EXISTS (SELECT 1 FROM credits e WHERE e.user_id = c.user_id"
-            "   AND e.id < c.id AND e.state IN ('pending', 'sent') AND e.next_attempt_at > ?)"
-            " ORDER BY id LIMIT ?",
-            (now, now, limit),
-        )
-        return [Credit.from_row(r) for r in rows]
+    def due(self, waiting: Container[int] = (), limit: int = 100) -> list[Credit]:
+        """Open credits to attempt now, oldest first: all but those in ``waiting`` (ids whose
+        retry time has not come: the delivery worker keeps those times on the monotonic clock,
+        never on ``next_attempt_at``). A member's credit is held back while an earlier one of
+        theirs waits: an unknown outcome is resolved before anything else is sent for that
+        member, and one member's backlog holds up nobody else's."""
+        held: set[str] = set()
+        due: list[Credit] = []
+        for credit in self.open_credits():
+            if credit.user_id in held:
+                continue
+            if credit.id in waiting:
+                held.add(credit.user_id)
+                continue
+            due.append(credit)
+            if len(due) >= limit:
+                break
+        return due
 
     def open_credits(self, user_id: str | None = None) -> list[Credit]:
         sql = "SELECT * FROM credits WHERE state IN ('pending', 'sent')"
@@ -69,6 +76,8 @@ class Credits:
             )
 
     def retry_later(self, credit_id: int, error: str, next_attempt_at: float) -> None:
+        """The attempt failed; ``next_attempt_at`` (wall clock) is information for staff only:
+        nothing waits on it (a clock step must not hold a credit back)."""
         with self.db.write() as tx:
             tx.execute(
                 "UPDATE credits SET last_error = ?, next_attempt_at = ?, updated_at = ?"
