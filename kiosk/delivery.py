@@ -26,7 +26,7 @@ from kiosk.crashpoints import checkpoint
 from kiosk.journal import Journal
 from kiosk.journal.records import Credit
 from kiosk.wallet.client import WalletClient, check_topup
-from kiosk.wallet.errors import RefusedForGood, TopupMismatch, WalletError
+from kiosk.wallet.errors import RefusedForGood, RequestExpired, TopupMismatch, WalletError
 
 log = logging.getLogger("paykiosk.delivery")
 
@@ -133,12 +133,15 @@ class Delivery:
             self._retry_at[credit.id] = time.monotonic() + delay
             # wall clock for staff only (`paykiosk pending`): nothing waits on it
             self.journal.credits.retry_later(credit.id, str(error), time.time() + delay)
-            log.info(
-                "credit %s not delivered (%s); retry in %.0f s",
-                credit.id,
-                type(error).__name__,
-                delay,
-            )
+            if isinstance(error, RequestExpired):  # says how far off our clock is
+                log.error("credit %s not delivered: %s; retry in %.0f s", credit.id, error, delay)
+            else:
+                log.info(
+                    "credit %s not delivered (%s); retry in %.0f s",
+                    credit.id,
+                    type(error).__name__,
+                    delay,
+                )
             outcome = Outcome(Delivered.RETRY, error=str(error))
         if outcome.state is not Delivered.RETRY:
             self._retry_at.pop(credit.id, None)

@@ -8,7 +8,7 @@ from hardware.card import mask_card_id
 from kiosk.events import Member, MemberFound, MemberSuspended, MemberUnknown, WalletDown
 from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient
-from kiosk.wallet.errors import WalletError
+from kiosk.wallet.errors import RequestExpired, WalletError
 
 log = logging.getLogger("paykiosk.lookup")
 
@@ -33,6 +33,9 @@ async def look_up_member(
             log.info("card %s: account %s", mask_card_id(card_id), account.status)
             return MemberSuspended(account.user.name)
         accounts = await wallet.user_accounts(account.user.id)
+    except RequestExpired as expired:  # the wallet is there: our clock is wrong
+        log.error("card %s: lookup refused: %s", mask_card_id(card_id), expired)
+        return WalletDown(expired.clock_note)
     except WalletError as error:
         log.warning("card %s: lookup failed: %s", mask_card_id(card_id), type(error).__name__)
         return WalletDown(type(error).__name__)

@@ -3,17 +3,21 @@
 Every call travels in the AES envelope over mutual TLS, with a fresh ``partner_call_id`` and
 timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups, which always
 carry a ``request_id``), only on time-outs, connection errors and 503.
+
+The wallet's ``Date`` header on every answer (``/ping`` too) tells how far this machine's clock
+is from the wallet's (``clock_offset_s``); a request refused as expired says by how much.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
 import ssl
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -28,10 +32,13 @@ from kiosk.wallet.envelope import EnvelopeError, key_from_secret, open_sealed, s
 from kiosk.wallet.errors import (
     BadResponse,
     NotFound,
+    RequestExpired,
     TemporarilyUnavailable,
     TopupMismatch,
     WalletError,
     WalletUnreachable,
+    clock_behind_or_ahead,
+    clock_wrong,
     elide_ids,
     error_from_response,
 )
@@ -84,6 +91,8 @@ class WalletClient:
         self._key = key_from_secret(settings.client_secret)
         self._clock = clock
         self._new_call_id = new_call_id
+        # the wallet's time minus ours, from the last answer's Date header (None: none yet)
+        self.clock_offset_s: float | None = None
         connection: dict[str, Any] = (
             {"verify": tls_context(settings)} if transport is None else {"transport": transport}
         )
@@ -102,6 +111,15 @@ class WalletClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    @property
+    def clock_problem(self) -> str | None:
+        """``"this machine's clock is 600 s behind the wallet's"`` while the last measured
+        offset is beyond ``CLOCK_TOLERANCE_S``; None while it is within (or not known)."""
+        offset = self.clock_offset_s
+        if offset is None or not clock_wrong(offset):
+            return None
+        return f"this machine's clock is {clock_behind_or_ahead(offset)}"
 
     # ---- operations ------------------------------------------------------------------
     async def ping(self) -> bool:
@@ -264,7 +282,28 @@ class WalletClient:
             response.status_code,
             (time.monotonic() - started) * 1000,
         )
+        self._measure_clock(response)
         return response
+
+    def _measure_clock(self, response: httpx.Response) -> None:
+        """Keep the wallet's time minus ours from the answer's ``Date`` header. Whole seconds,
+        cut down: the wallet's time was within the second after it, hence the half second."""
+        header = response.headers.get("Date")
+        if not header:
+            return
+        try:
+            wallet_time = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError, IndexError):
+            return
+        if wallet_time.tzinfo is None:
+            wallet_time = wallet_time.replace(tzinfo=UTC)
+        offset = (wallet_time + timedelta(seconds=0.5) - self._clock()).total_seconds()
+        was_wrong = self.clock_offset_s is not None and clock_wrong(self.clock_offset_s)
+        self.clock_offset_s = offset
+        if clock_wrong(offset) and not was_wrong:
+            log.warning("%s (check NTP)", self.clock_problem)
+        elif was_wrong and not clock_wrong(offset):
+            log.info("this machine's clock agrees with the wallet's again")
 
     def _decode(self, response: httpx.Response) -> Any:
         try:
@@ -282,7 +321,10 @@ class WalletClient:
                     f"undecryptable response: {error}", status=response.status_code
                 ) from None
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, data)
+            refused = error_from_response(response.status_code, data)
+            if isinstance(refused, RequestExpired):
+                refused.with_clock(self.clock_offset_s)  # measured on this very answer
+            raise refused
         if not isinstance(data, dict):
             raise BadResponse("response is not a JSON object", status=response.status_code)
         return data

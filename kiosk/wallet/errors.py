@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from typing import Self
 
+# How far this machine's clock may be from the wallet's before the kiosk calls it wrong. The
+# wallet refuses a request whose timestamp is outside its window (the sandbox: ±120 s; Pokepay
+# does not publish its own), so warn well inside it.
+CLOCK_TOLERANCE_S = 60.0
+
+
+def clock_wrong(offset_s: float) -> bool:
+    """Is a measured offset (wallet time minus ours) beyond :data:`CLOCK_TOLERANCE_S`?"""
+    return abs(offset_s) > CLOCK_TOLERANCE_S
+
+
+def clock_behind_or_ahead(offset_s: float) -> str:
+    """``"600 s behind the wallet's"`` for an offset of +600 s (wallet time minus ours)."""
+    return f"{abs(offset_s):.0f} s {'behind' if offset_s > 0 else 'ahead of'} the wallet's"
+
+
+def clock_off_by(offset_s: float) -> str:
+    """Small print for staff: ``"clock off by -600 s"`` when this machine is 600 s behind."""
+    return f"clock off by {-offset_s:+.0f} s"
+
 
 def elide_ids(path: str) -> str:
     """A URL path with its ids (UUIDs, 32+ characters) replaced by "…": for logs and errors."""
@@ -104,7 +124,29 @@ class EnvelopeRejected(WalletError):
 
 
 class RequestExpired(EnvelopeRejected):
-    """``partner_request_expired``: the kiosk's clock is off (keep it NTP-synced)."""
+    """``partner_request_expired``: the kiosk's clock is off (keep it NTP-synced).
+    ``clock_offset_s`` is the wallet's time minus ours, from the answer's ``Date`` header (None
+    when it had none); the text says how far off the clock is."""
+
+    clock_offset_s: float | None = None
+
+    def with_clock(self, offset_s: float | None) -> Self:
+        self.clock_offset_s = offset_s
+        return self
+
+    @property
+    def clock_note(self) -> str:
+        """Small print for staff: ``"clock off by -600 s"``."""
+        if self.clock_offset_s is None:
+            return "clock wrong (request expired)"
+        return clock_off_by(self.clock_offset_s)
+
+    def __str__(self) -> str:
+        if self.clock_offset_s is None:
+            clock = "this machine's clock is probably wrong"
+        else:
+            clock = f"this machine's clock is {clock_behind_or_ahead(self.clock_offset_s)}"
+        return f"{super().__str__()}; {clock}: set it (check NTP)"
 
 
 class BadResponse(WalletError):

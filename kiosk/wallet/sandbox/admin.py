@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--corrupt-responses", type=int)
     faults.add_argument("--hold-after-commit-ms", type=int)
     faults.add_argument("--refuse", choices=["on", "off"])
+    faults.add_argument(
+        "--clock-offset-s", type=float, help="run the sandbox's clock this far ahead (or -behind)"
+    )
     faults.add_argument("--clear", action="store_true", help="remove every fault")
 
 
@@ -94,6 +97,7 @@ def _faults(store: SandboxStore, args: argparse.Namespace) -> fault_settings.Fau
             "drop_after_commit",
             "corrupt_responses",
             "hold_after_commit_ms",
+            "clock_offset_s",
         )
         if (value := getattr(args, name)) is not None
     }

@@ -19,6 +19,7 @@ class Faults:
     corrupt_responses: int = 0  # the next N responses carry undecryptable data
     refuse: bool = False  # stop listening (connections refused) and drop open ones
     unavailable_for: str = ""  # a user id whose top-ups answer 503 (one member's trouble)
+    clock_offset_s: float = 0.0  # the sandbox's clock runs this far ahead (negative: behind)
 
 
 def load(store: SandboxStore) -> Faults:

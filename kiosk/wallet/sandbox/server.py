@@ -8,6 +8,7 @@ are a few lines on a plain socket server.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import logging
 import random
@@ -16,7 +17,7 @@ import socket
 import ssl
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,12 @@ class SandboxServer:
     def stop(self) -> None:
         self._stop.set()
 
+    def now(self, faults: fault_settings.Faults | None = None) -> datetime:
+        """The sandbox's clock: the machine's, moved by the ``clock_offset_s`` fault (a test
+        skews the wallet's clock against the kiosk's this way)."""
+        offset = (faults or fault_settings.load(self.store)).clock_offset_s
+        return datetime.now(UTC) + timedelta(seconds=offset)
+
     # ---- one call ----------------------------------------------------------------------
     def answer(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
         """Status and JSON body for one request. Raises :class:`_Drop` to hang up."""
@@ -118,7 +125,7 @@ class SandboxServer:
         status, result = self._checked_call(method, path, params, call_id, stamp, faults)
         document = {
             "response_data": seal(self.key, result),
-            "timestamp": _now_iso(),
+            "timestamp": _iso(self.now(faults)),
             "partner_call_id": call_id,
         }
         if fault_settings.take(self.store, "corrupt_responses"):
@@ -134,7 +141,7 @@ class SandboxServer:
         stamp: datetime,
         faults: fault_settings.Faults,
     ) -> tuple[int, Any]:
-        if abs((datetime.now(UTC) - stamp).total_seconds()) > self.window_s:
+        if abs((self.now(faults) - stamp).total_seconds()) > self.window_s:
             return 400, {"type": "partner_request_expired", "message": "timestamp out of window"}
         if not self.store.remember_call(call_id, self.window_s):
             return 400, {
@@ -172,8 +179,8 @@ def _unwrap(plain: Any) -> tuple[dict[str, Any], str, datetime]:
     return params, call_id, stamp
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -202,6 +209,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The standard ``Date`` header (sent with every answer, ``/ping`` too), on the
+        sandbox's clock: a client learns from it how far off its own clock is."""
+        if timestamp is None:
+            sandbox: SandboxServer = self.server.sandbox  # type: ignore[attr-defined]
+            timestamp = sandbox.now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def setup(self) -> None:
         super().setup()
