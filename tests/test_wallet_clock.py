@@ -21,6 +21,7 @@ from kiosk.wallet.client import WalletClient, tls_context
 from kiosk.wallet.errors import RequestExpired
 from tests.engine_support import FAST_DELIVERY
 from tests.test_delivery import _credit
+from tests.test_wallet_mock import SETTINGS
 from tests.wallet_support import FAST_RETRY, Sandbox, with_client
 
 TEN_MINUTES = 600.0
@@ -122,3 +123,20 @@ def test_a_credit_refused_for_the_clock_waits_and_says_why(
     assert journal.credits.get(credit.id).state == "sent"  # retried later, never dropped
     assert wallet.balance(member, "base") == 0
     journal.close()
+
+
+def _expired_without_date(request: httpx.Request) -> httpx.Response:
+    """A wallet that refuses as expired, in plain JSON, with no ``Date`` header."""
+    return httpx.Response(400, json={"type": "partner_request_expired", "message": "expired"})
+
+
+def test_a_refusal_without_a_date_header_still_names_the_clock() -> None:
+    async def go(client: WalletClient) -> tuple[float | None, RequestExpired]:
+        with pytest.raises(RequestExpired) as refused:
+            await client.transaction("6a0e6f2c-2f57-4c6b-9a38-0c6d7f0e8d11")
+        return client.clock_offset_s, refused.value
+
+    offset, error = with_client(SETTINGS, go, transport=httpx.MockTransport(_expired_without_date))
+    assert offset is None
+    assert "this machine's clock is probably wrong: set it (check NTP)" in str(error)
+    assert error.clock_note == "clock wrong (request expired)"
