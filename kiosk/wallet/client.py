@@ -323,7 +323,7 @@ class WalletClient:
         if response.status_code >= 400:
             refused = error_from_response(response.status_code, data)
             if isinstance(refused, RequestExpired):
-                refused.with_clock(self.clock_offset_s)  # measured on this very answer
+                refused.with_clock(self.clock_offset_s)  # from this answer's Date header
             raise refused
         if not isinstance(data, dict):
             raise BadResponse("response is not a JSON object", status=response.status_code)
