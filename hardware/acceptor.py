@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     STACKER_OPEN = "stacker_open"
     CHEATED = "cheated"
     FAILURE = "failure"  # code: failure code; detail: text
+    LEDGER_FAILED = "ledger_failed"  # value: the note; detail: why the ledger could not record
     PAUSED = "paused"  # a second note was pushed in while stacking
     CLEARED = "cleared"  # left an error state, back to normal
     POWER_UP = "power_up"  # detail: how a power-up with a note inside was resolved

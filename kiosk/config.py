@@ -11,6 +11,10 @@ from typing import Any
 
 BUCKETS = ("base", "cafeteria", "textbook")
 
+# sysexits.h EX_CONFIG: the kiosk cannot start as configured (a file or key is wrong). The
+# systemd unit lists it in RestartPreventExitStatus: restarting would only fail the same way.
+EXIT_CONFIG = 78
+
 
 class ConfigError(ValueError):
     """A configuration problem, worded for the operator: ``[section] key: what is wrong``."""
@@ -21,6 +25,7 @@ class KioskSection:
     id: str
     data_dir: Path
     language: str = "ja"
+    min_free_mb: float = 32.0  # below this free space on the data dir no session starts
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,7 @@ class AcceptorSection:
 class ChargeSection:
     idle_finish_s: float = 30.0  # accepting: no note for this long finishes and credits
     screen_timeout_s: float = 60.0  # any other screen: back to idle
+    lookup_timeout_s: float = 12.0  # no member found by then: the wallet is unreachable
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         id=kiosk.get("id", str),
         data_dir=kiosk.path("data_dir", must_exist=False),  # type: ignore[arg-type]
         language=kiosk.get("language", str, "ja"),
+        min_free_mb=kiosk.number("min_free_mb", float, 32.0, 0.0, 1_000_000.0),
     )
     if kiosk_section.language not in ("ja", "en"):
         raise ConfigError(f"[kiosk] language: must be ja or en, got {kiosk_section.language!r}")
@@ -192,6 +199,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     charge_section = ChargeSection(
         idle_finish_s=charge.number("idle_finish_s", float, 30.0, 1.0, 600.0),
         screen_timeout_s=charge.number("screen_timeout_s", float, 60.0, 5.0, 3600.0),
+        lookup_timeout_s=charge.number("lookup_timeout_s", float, 12.0, 2.0, 300.0),
     )
     charge.finish()
     no_ui = _Section("no_ui", raw.get("no_ui", {}), base)

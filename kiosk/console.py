@@ -65,11 +65,15 @@ def describe(view: SessionView) -> str:
             f"largest note taken {largest}{notice}"
         )
     if state is State.CREDITING:
+        if not view.inserted:
+            return "finishing: waiting for the note in the acceptor…"
         return f"crediting {yen(view.inserted)} to {view.bucket}…"
     if state is State.DONE:
         if view.outcome is CreditOutcome.CONFIRMED:
             balance = f", new balance {yen(view.new_balance)}" if view.new_balance else ""
             return f"done: {yen(view.credited)} credited to {view.bucket}{balance}"
+        if view.outcome is CreditOutcome.NOTHING_TAKEN:
+            return "no money was taken: the note came back"
         if view.outcome is CreditOutcome.REFUSED:
             return (
                 f"{yen(view.credited)} taken but the wallet refused it: staff will settle it,"
@@ -83,5 +87,6 @@ def describe(view: SessionView) -> str:
     if state is State.ACCOUNT_SUSPENDED:
         return "this account is stopped: ask at the co-op store"
     if state is State.WALLET_UNAVAILABLE:
-        return "the e-money service cannot be reached: no cash was taken; try again later"
+        why = f" ({view.detail})" if view.detail else ""
+        return f"the e-money service cannot be reached: no cash was taken; try again later{why}"
     return f"out of service ({view.fault})"

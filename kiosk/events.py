@@ -26,6 +26,7 @@ class CreditOutcome(StrEnum):
     CONFIRMED = "confirmed"  # the wallet confirmed the credit
     BEING_CREDITED = "being_credited"  # taken and journaled; delivery goes on in the background
     REFUSED = "refused"  # refused for good: a staff case with a reference
+    NOTHING_TAKEN = "nothing_taken"  # the note in flight came back: no money was taken
 
 
 class HandBack(StrEnum):
@@ -126,6 +127,13 @@ class BackPressed:
 
 
 @dataclass(frozen=True)
+class NoteEscrowed:
+    """A note is on its way in (held in escrow, then stacking): the session is not idle."""
+
+    value: int
+
+
+@dataclass(frozen=True)
 class NoteStacked:
     value: int
 
@@ -189,6 +197,7 @@ Event = (
     | HistoryLoaded
     | HistoryFailed
     | BackPressed
+    | NoteEscrowed
     | NoteStacked
     | NoteHandedBack
     | FinishPressed

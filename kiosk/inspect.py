@@ -13,8 +13,28 @@ def _when(at: float | None) -> str:
 
 
 def pending(journal: Journal) -> str:
-    """Credits not yet confirmed and open staff cases."""
-    lines = ["credits not yet confirmed:"]
+    """Cash in the box not yet in a confirmed credit, credits not yet confirmed, open staff
+    cases."""
+    lines = ["cash in the box not yet in a confirmed credit:"]
+    rows = journal.db.query(
+        "SELECT n.session_id, s.state AS session_state, c.state AS credit_state,"
+        " COUNT(*) AS notes, SUM(n.value) AS amount"
+        " FROM notes n LEFT JOIN sessions s ON s.id = n.session_id"
+        " LEFT JOIN credits c ON c.id = n.credit_id"
+        " WHERE n.state = 'stacked' AND (c.id IS NULL OR c.state != 'confirmed')"
+        " GROUP BY n.session_id, s.state, c.state ORDER BY n.session_id"
+    )
+    for row in rows:
+        held = f"credit {row['credit_state']}" if row["credit_state"] else "no credit yet"
+        lines.append(
+            f"  session #{row['session_id']} ({row['session_state'] or '-'}): {row['notes']}"
+            f" notes, {yen(int(row['amount']))} — {held}"
+        )
+    if rows:
+        lines.append(f"  total {yen(sum(int(r['amount']) for r in rows))}")
+    else:
+        lines.append("  none")
+    lines.append("credits not yet confirmed:")
     open_credits = journal.credits.open_credits()
     for c in open_credits:
         lines.append(

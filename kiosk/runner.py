@@ -15,7 +15,7 @@ from hardware.id003.protocol import ProtocolConfig
 from kiosk.config import Config, ConfigError
 from kiosk.console import ConsoleView
 from kiosk.delivery import Delivery
-from kiosk.engine import Engine, EngineSettings
+from kiosk.engine import Engine, EngineFailed, EngineSettings
 from kiosk.journal import Journal
 from kiosk.notify import SystemdNotifier
 from kiosk.wallet.client import WalletClient
@@ -47,6 +47,8 @@ def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
         lookup_bucket=config.card.lookup_money,
         idle_finish_s=config.charge.idle_finish_s,
         screen_timeout_s=config.charge.screen_timeout_s,
+        lookup_timeout_s=config.charge.lookup_timeout_s,
+        min_free_bytes=int(config.kiosk.min_free_mb * 1_000_000),
         done_s=2.0 if no_ui else 15.0,
         auto_money=config.no_ui.money if no_ui else None,
     )
@@ -102,7 +104,11 @@ async def run(
     config: Config, no_ui: bool = True, attach: Callable[[Engine], None] | None = None
 ) -> int:
     """Run the kiosk until SIGTERM/SIGINT. ``attach`` gets the engine once it exists (the demo
-    drives it from the keyboard); without ``no_ui`` the member picks the money."""
+    drives it from the keyboard); without ``no_ui`` the member picks the money.
+
+    The first SIGTERM/SIGINT stops taking notes, closes an accepting session into its credit
+    (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
+    once. An engine task that died ends the run with 1, for systemd to restart the kiosk."""
     notifier = SystemdNotifier()
     journal = Journal(config.journal_path, config.kiosk.id)
     acceptor = Id003Acceptor(
@@ -122,13 +128,27 @@ async def run(
         reader = start_card_reader(config, engine)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()
+        signals = 0
+
+        def on_signal() -> None:
+            nonlocal signals
+            signals += 1
+            if signals == 1:
+                engine.stop()
+            elif main is not None:
+                main.cancel()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, lambda: main.cancel() if main else None)
-        watchdog = loop.create_task(_watchdog(engine, notifier))
+            loop.add_signal_handler(signum, on_signal)
+        watchdog = loop.create_task(_watchdog(notifier))
         try:
             await engine.run(ready=lambda: notifier.ready(f"kiosk {config.kiosk.id} ready"))
+            log.info("stopped")
         except asyncio.CancelledError:
-            log.info("stopping")
+            log.info("stopped at once")
+        except EngineFailed:
+            log.critical("the engine failed; exiting for a restart", exc_info=True)
+            return 1
         finally:
             notifier.stopping()
             watchdog.cancel()
@@ -147,6 +167,15 @@ async def _check_wallet(wallet: WalletClient) -> None:
     except (WalletError, TimeoutError) as error:
         reachable = False
         log.warning("wallet not reachable at start: %s", type(error).__name__)
+    clock = wallet.clock_problem  # from the ping's Date header
+    if reachable and clock is not None:
+        line = (
+            f"wallet reachable, but {clock}:"
+            " every request will be refused until the clock is set (check NTP)"
+        )
+        log.error("%s", line)
+        print(line, flush=True)
+        return
     print(f"wallet {'reachable' if reachable else 'NOT reachable (credits will wait)'}", flush=True)
 
 
@@ -155,14 +184,14 @@ def _print_acceptor_status(event: AcceptorEvent) -> None:
         print(f"bill acceptor {event.kind.value}", flush=True)
 
 
-async def _watchdog(engine: Engine, notifier: SystemdNotifier) -> None:
-    """Pings the systemd watchdog from the engine's loop, only while the engine is healthy."""
+async def _watchdog(notifier: SystemdNotifier) -> None:
+    """Pings the systemd watchdog from the engine's loop: it stops only if the loop is stuck
+    (a kiosk out of service for a full disk is alive and must not be killed)."""
     interval = notifier.watchdog_interval
     if interval is None:
         return
     while True:
-        if engine.healthy:
-            notifier.watchdog()
+        notifier.watchdog()
         await asyncio.sleep(interval)
 
 

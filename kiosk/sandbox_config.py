@@ -16,6 +16,9 @@ def write_sandbox_config(
     idle_finish_s: float = 1.5,
     screen_timeout_s: float = 10.0,
     no_ui_money: str = "base",
+    min_free_mb: float = 32.0,
+    lookup_timeout_s: float = 12.0,
+    wallet_timeout_s: float = 3.0,
     extra: str = "",
 ) -> Path:
     """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
@@ -30,6 +33,7 @@ def write_sandbox_config(
 [kiosk]
 id = "{kiosk_id}"
 data_dir = "{directory / "data"}"
+min_free_mb = {min_free_mb}
 
 [wallet]
 base_url = "{info["base_url"]}"
@@ -39,7 +43,7 @@ client_cert = "{info["client_cert"]}"
 client_key = "{info["client_key"]}"
 ca_file = "{info["ca_file"]}"
 shop_id = "{info["shop_id"]}"
-timeout_s = 3
+timeout_s = {wallet_timeout_s}
 
 [moneys]
 base = "{moneys["base"]}"
@@ -56,6 +60,7 @@ poll_ms = 100
 [charge]
 idle_finish_s = {idle_finish_s}
 screen_timeout_s = {screen_timeout_s}
+lookup_timeout_s = {lookup_timeout_s}
 
 [no_ui]
 money = "{no_ui_money}"

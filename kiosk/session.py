@@ -42,6 +42,7 @@ from kiosk.events import (
     MemberUnknown,
     MoneyChosen,
     MoreHistoryRequested,
+    NoteEscrowed,
     NoteHandedBack,
     NoteStacked,
     Notice,
@@ -109,6 +110,7 @@ _on([_S.LOOKING_UP], [MemberFound], "show_account", [_S.ACCOUNT])
 _on([_S.LOOKING_UP], [MemberUnknown], "unknown_card", [_S.UNKNOWN_CARD])
 _on([_S.LOOKING_UP], [MemberSuspended], "suspended", [_S.ACCOUNT_SUSPENDED])
 _on([_S.LOOKING_UP], [WalletDown], "wallet_down", [_S.WALLET_UNAVAILABLE])
+_on([_S.LOOKING_UP], [Timeout], "lookup_timed_out", [_S.WALLET_UNAVAILABLE])
 _on([_S.ACCOUNT, _S.HISTORY], [ChargeRequested], "choose_money", [_S.CHOOSE_MONEY])
 _on([_S.ACCOUNT, _S.HISTORY], [HistoryRequested], "show_history", [_S.HISTORY])
 _on([_S.HISTORY], [MoreHistoryRequested], "more_history")
@@ -121,8 +123,11 @@ _on([_S.ACCOUNT, _S.CHOOSE_MONEY], [MoneyChosen], "start_accepting",
 _on([*_BROWSING, *_ERRORS], [CancelPressed, Timeout], "to_idle", [_S.IDLE])
 _on(_ERRORS, [Acknowledged], "to_idle", [_S.IDLE])
 _on([_S.ACCEPTING, _S.CREDITING], [NoteStacked], "note_in")  # CREDITING: a note in flight
+_on([_S.ACCEPTING], [NoteEscrowed], "note_escrowed")
 _on([_S.ACCEPTING], [NoteHandedBack], "note_back")
-_on([_S.ACCEPTING], [FinishPressed, Timeout], "finish", [_S.CREDITING, _S.IDLE])
+_on([_S.ACCEPTING], [FinishPressed], "finish", [_S.CREDITING, _S.IDLE])
+# Idle only when no note is on its way in: a note still stacking keeps the session open.
+_on([_S.ACCEPTING], [Timeout], "idle_finish", [_S.CREDITING, _S.IDLE, _S.ACCEPTING])
 _on([_S.ACCEPTING], [CancelPressed], "cancel_accepting", [_S.IDLE])
 _on([_S.ACCEPTING], [AcceptorFault], "fault_while_accepting", [_S.CREDITING, _S.OUT_OF_SERVICE])
 _on([_S.CREDITING], [CreditSettled], "settled", [_S.DONE])
@@ -135,7 +140,7 @@ _on([_S.CREDITING, _S.DONE, _S.OUT_OF_SERVICE], [AcceptorFault], "remember_fault
 _on([_S.OUT_OF_SERVICE], [AcceptorRecovered], "recovered", [_S.IDLE])
 # Late or repeated things that change nothing where they arrive:
 _on([_S.ACCEPTING, _S.CREDITING, _S.OUT_OF_SERVICE], [CardTouched, CardUnreadable], "stay")
-_on([_S.CREDITING], [NoteHandedBack], "stay")
+_on([_S.CREDITING], [NoteEscrowed, NoteHandedBack], "stay")
 _on([_S.OUT_OF_SERVICE], _LOOKUP_RESULTS, "stay")  # a lookup that finished too late
 for _state in State:
     if _state is not _S.HISTORY:
@@ -153,6 +158,7 @@ class Session:
     bucket: str | None = None
     headroom: int = 0  # what fitted when accepting started
     inserted: int = 0  # stacked notes of this session
+    in_flight: int | None = None  # a note on its way in (escrow → stacked or handed back)
     notice: Notice | None = None  # the last thing to tell the member
     notice_amount: int | None = None  # the note a notice is about, if any
     detail: str = ""  # small print for staff (why the wallet could not be reached…)
@@ -217,6 +223,9 @@ class Session:
     def _wallet_down(self, event: WalletDown) -> None:
         self.detail, self.state = event.reason, State.WALLET_UNAVAILABLE
 
+    def _lookup_timed_out(self, event: Timeout) -> None:
+        self.detail, self.state = "no answer in time", State.WALLET_UNAVAILABLE
+
     def _choose_money(self, event: ChargeRequested) -> None:
         self.notice, self.history_view, self.state = None, None, State.CHOOSE_MONEY
 
@@ -279,31 +288,40 @@ class Session:
         self.state = State.ACCEPTING
         return [StartAccepting(event.bucket, self.headroom)]
 
+    def _note_escrowed(self, event: NoteEscrowed) -> None:
+        self.in_flight = event.value
+
     def _note_in(self, event: NoteStacked) -> None:
         self.inserted += event.value
-        self.notice, self.notice_amount = None, None
+        self.in_flight, self.notice, self.notice_amount = None, None, None
 
     def _note_back(self, event: NoteHandedBack) -> None:
+        self.in_flight = None
         rejected = event.reason is HandBack.REJECTED
         self.notice = Notice.NOTE_REJECTED if rejected else Notice.NOTE_RETURNED
         self.notice_amount = event.value
 
+    def _idle_finish(self, event: Timeout) -> list[Effect]:
+        if self.in_flight is not None:
+            return []  # not idle: the time-out starts again when the note has settled
+        return self._finish(event)
+
     def _finish(self, event: FinishPressed | Timeout) -> list[Effect]:
-        if self.inserted:
+        if self.inserted or self.in_flight is not None:
             self.state = State.CREDITING
             return [FinishAndCredit()]
         self.state = State.IDLE
         return [EndWithoutMoney()]
 
     def _cancel_accepting(self, event: CancelPressed) -> list[Effect]:
-        if self.inserted:
+        if self.inserted or self.in_flight is not None:
             raise SessionError("cancel is possible only while nothing is inserted")
         self.state = State.IDLE
         return [EndWithoutMoney()]
 
     def _fault_while_accepting(self, event: AcceptorFault) -> list[Effect]:
         self.fault = event.detail
-        if self.inserted:
+        if self.inserted or self.in_flight is not None:
             self.state = State.CREDITING
             return [FinishAndCredit()]
         self.state = State.OUT_OF_SERVICE
@@ -336,6 +354,7 @@ class Session:
 
     def _reset(self) -> None:
         self.member, self.bucket, self.headroom, self.inserted = None, None, 0, 0
+        self.in_flight = None
         self.notice, self.notice_amount, self.detail = None, None, ""
         self.settled, self.fault, self.history_view = None, None, None
 

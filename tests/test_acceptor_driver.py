@@ -315,13 +315,13 @@ def test_failed_ledger_write_withholds_the_ack_until_it_succeeds(
 
     ledger.stacked = flaky_stacked  # type: ignore[method-assign]
     feed(sim, 5000)
-    assert "disk full" in events.wait(EventKind.FAILURE)[0].detail
+    assert "disk full" in events.wait(EventKind.LEDGER_FAILED)[0].detail
     assert events.wait(EventKind.STACKED)[0].value == 5000
     _idle(sim)
     # Each ACK is written only after a successful write: one ACK for three failed writes.
     assert _sent(sim, Command.ACK) == 1
     assert ledger.stacked_values() == [5000] == sim.stacked
-    assert len(events.of(EventKind.FAILURE)) == 1
+    assert len(events.of(EventKind.LEDGER_FAILED)) == 1
 
 
 def test_decision_slower_than_the_escrow_timeout_hands_the_note_back(

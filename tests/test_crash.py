@@ -9,90 +9,23 @@ sandbox balance is checked against the notes that really reached the cash box: 0
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice
-from hardware.id003.frames import Frame
-from hardware.id003.simulator import AcceptorSimulator
 from kiosk.crashpoints import POINTS
-from tests.kiosk_process import KioskProcess, write_config
-from tests.support import FAST_TIMING, wait_until
+from tests.rig import CRASH_TIMING, Rig, make_rig
+from tests.support import wait_until
 from tests.wallet_support import ROOT, Sandbox
 
 pytestmark = pytest.mark.slow
-CRASH_TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
-
-
-@dataclass
-class Rig:
-    sim: AcceptorSimulator
-    wallet: Sandbox
-    card: CardEmulator
-    kiosk: KioskProcess
-
-    def member(self, balances: dict[str, int | None] | None = None) -> tuple[str, str]:
-        user = self.wallet.member(balances or {})
-        return user, self.wallet.card_of(user)
-
-    def touch(self, card_id: str) -> None:
-        # over udp a poll waits up to 1 s for an answer: hold the card long enough for two
-        self.card.touch(EmulatedCard(card_id), hold=3.0)
-
-    def start_session(self, card_id: str) -> None:
-        """Touch the card and wait until the acceptor takes notes."""
-        self.kiosk.wait_ready()
-        assert self.sim.wait_for(lambda d: not d.busy and d.inhibited, 15), self.sim.status
-        self.touch(card_id)
-        assert self.sim.wait_for(lambda d: not d.inhibited, 15), "\n".join(self.kiosk.output[-20:])
-
-    def feed(self, value: int) -> None:
-        assert self.sim.wait_for(lambda d: not d.busy, 15), self.sim.status
-        assert self.sim.insert(value), self.sim.status
-
-    def kill_on(self, code: int) -> None:
-        """SIGKILL the kiosk the moment it sends this command (before the unit reacts)."""
-
-        def hook(frame: Frame) -> None:
-            if frame.code == code:
-                self.sim.on_receive = None
-                self.kiosk.kill()
-
-        self.sim.on_receive = hook
-
-    def wait_output(self, starts: tuple[str, ...], count: int, timeout: float = 40.0) -> None:
-        """Wait until ``count`` console lines (after the time stamp) start with ``starts``."""
-
-        def seen() -> int:
-            return sum(
-                1 for line in list(self.kiosk.output) if line.partition("] ")[2].startswith(starts)
-            )
-
-        wait_until(lambda: seen() >= count, timeout, f"{count}x {starts}")
-
-    def restart_and_settle(self) -> None:
-        self.wallet.clear_faults()
-        self.kiosk.kill()
-        self.kiosk.start()
-        self.kiosk.wait_settled(timeout=40)
-        assert self.sim.wait_for(lambda d: not d.busy, 15)
 
 
 @pytest.fixture
 def rig(tmp_path: Path, wallet: Sandbox) -> Iterator[Rig]:
-    sim = AcceptorSimulator(SimulatedDevice(timing=CRASH_TIMING), link=str(tmp_path / "acc"))
-    sim.start()
-    card = CardEmulator(free_udp_port())
-    kiosk = KioskProcess(write_config(tmp_path, wallet, sim.path, card.device_path))
-    yield Rig(sim, wallet, card, kiosk)
-    sim.on_receive = None
-    kiosk.stop()
-    card.close()
-    sim.stop()
+    with make_rig(tmp_path, wallet, CRASH_TIMING) as running:
+        yield running
 
 
 def _exactly_once(rig: Rig, user: str, before: int) -> None:

@@ -38,6 +38,7 @@ from kiosk.events import (
     MemberUnknown,
     MoneyChosen,
     MoreHistoryRequested,
+    NoteEscrowed,
     NoteHandedBack,
     NoteStacked,
     Notice,
@@ -120,6 +121,40 @@ def test_inactivity_with_nothing_inserted_ends_without_money() -> None:
     session = accepting()
     assert session.handle(Timeout()) == [EndWithoutMoney()]
     assert session.state is State.IDLE
+
+
+def test_a_note_still_stacking_keeps_the_session_from_idling() -> None:
+    session = accepting()
+    session.handle(NoteEscrowed(1000))
+    assert session.handle(Timeout()) == []  # stacking takes longer than the idle time
+    assert session.state is State.ACCEPTING
+    with pytest.raises(SessionError):
+        session.handle(CancelPressed())  # nor can it be cancelled now
+    session.handle(NoteStacked(1000))
+    assert session.handle(Timeout()) == [FinishAndCredit()]
+    assert session.state is State.CREDITING
+
+
+def test_finishing_with_a_note_in_flight_waits_for_it() -> None:
+    session = accepting()
+    session.handle(NoteEscrowed(1000))
+    assert session.handle(FinishPressed()) == [FinishAndCredit()]  # not "nothing inserted"
+    session.handle(NoteStacked(1000))  # it lands while the session closes
+    assert session.inserted == 1000
+
+
+def test_a_note_handed_back_is_no_longer_in_flight() -> None:
+    session = accepting()
+    session.handle(NoteEscrowed(5000))
+    session.handle(NoteHandedBack(5000, HandBack.RETURNED))
+    assert session.handle(Timeout()) == [EndWithoutMoney()]
+
+
+def test_a_lookup_without_an_answer_in_time_says_the_wallet_is_unreachable() -> None:
+    session = new_session()
+    session.handle(CardTouched("0123"))
+    assert session.handle(Timeout()) == []
+    assert (session.state, session.detail) == (State.WALLET_UNAVAILABLE, "no answer in time")
 
 
 def test_cancel_only_while_nothing_is_inserted() -> None:
@@ -321,6 +356,7 @@ EVENT_STRATEGIES: dict[type, st.SearchStrategy[object]] = {
     ),
     HistoryFailed: st.builds(HistoryFailed, st.integers(0, 3), st.just("WalletDown")),
     BackPressed: st.just(BackPressed()),
+    NoteEscrowed: st.builds(NoteEscrowed, st.sampled_from([1000, 5000])),
     NoteHandedBack: st.builds(
         NoteHandedBack, st.sampled_from([1000, None]), st.sampled_from(list(HandBack))
     ),

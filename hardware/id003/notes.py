@@ -73,7 +73,7 @@ class NoteTracker:
             try:
                 record = self.ledger.escrow(code, value)
             except Exception as error:
-                self._emit(now, EventKind.FAILURE, value=value, detail=f"ledger: {error}")
+                self._emit(now, EventKind.LEDGER_FAILED, value=value, detail=str(error))
         if record is None:
             return False
         self.note = record
@@ -185,7 +185,7 @@ class NoteTracker:
             self.ledger.stacked(note.id)
         except Exception as error:
             if not self._ledger_failed:
-                self._emit(now, EventKind.FAILURE, value=note.value, detail=f"ledger: {error}")
+                self._emit(now, EventKind.LEDGER_FAILED, value=note.value, detail=str(error))
             self._ledger_failed = True
             return False
         self._ledger_failed = False
@@ -197,7 +197,7 @@ class NoteTracker:
         try:
             self.ledger.closed(note.id, state)
         except Exception as error:
-            self._emit(now, EventKind.FAILURE, value=note.value, detail=f"ledger: {error}")
+            self._emit(now, EventKind.LEDGER_FAILED, value=note.value, detail=str(error))
         if state is NoteState.UNRESOLVED:
             self._emit(now, EventKind.UNRESOLVED_NOTE, value=note.value, detail=why)
         self.note = None

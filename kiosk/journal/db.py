@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("paykiosk.journal")
 
 # Each entry moves the schema one version up (PRAGMA user_version); never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -97,16 +100,25 @@ class Database:
             try:
                 yield self._db
             except sqlite3.Error as error:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise JournalUnwritable(str(error)) from error
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             try:
                 self._db.execute("COMMIT")
             except sqlite3.Error as error:
-                self._db.execute("ROLLBACK")
+                self._rollback()  # a failed COMMIT (disk full) may have rolled back already
                 raise JournalUnwritable(str(error)) from error
+
+    def _rollback(self) -> None:
+        """Undo what is left of the transaction; SQLite may have undone it already."""
+        if not self._db.in_transaction:
+            return
+        try:
+            self._db.execute("ROLLBACK")
+        except sqlite3.Error as error:  # the original failure is what the caller hears of
+            log.error("journal rollback failed: %s", error)
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -1,0 +1,66 @@
+"""Closing an accepting session into its credit and telling the member where the money is.
+
+The note in flight settles first (bounded), then the session's stacked notes become one credit
+in the same transaction that closes it, and delivery is asked to settle it while the member
+waits a few seconds. If the journal cannot be written at that moment, the notes are already
+durably stacked: the member is told the money is being credited, and the session is closed
+once the journal can be written again (or by the replay at the next start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from hardware.acceptor import NoteState
+from kiosk.delivery import Delivery
+from kiosk.events import CreditOutcome, CreditSettled, Member
+from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.records import CreditState
+
+log = logging.getLogger("paykiosk.closing")
+
+
+@dataclass(frozen=True)
+class Closed:
+    settled: CreditSettled  # what the member is told
+    taken: int  # cash of the session in the box
+    journal_error: str | None = None  # the session stays open: close it when the journal is back
+
+
+async def close_session(
+    journal: Journal,
+    delivery: Delivery,
+    session_id: int,
+    member: Member | None,
+    note_settle_s: float,
+    settle_wait_s: float,
+) -> Closed:
+    deadline = time.monotonic() + note_settle_s
+    while any(n.state.is_open for n in journal.notes.of_session(session_id)):
+        if time.monotonic() > deadline:
+            log.error("session %s: a note did not settle; crediting what is counted", session_id)
+            break
+        await asyncio.sleep(0.05)
+    try:
+        credit = journal.sessions.finish(session_id, "finished")
+    except JournalUnwritable as error:
+        taken = sum(
+            n.value for n in journal.notes.of_session(session_id) if n.state is NoteState.STACKED
+        )
+        log.error("session %s: cannot be closed now; closed when the journal is back", session_id)
+        outcome = CreditOutcome.BEING_CREDITED if taken else CreditOutcome.NOTHING_TAKEN
+        return Closed(CreditSettled(outcome), taken, str(error))
+    if credit is None:
+        return Closed(CreditSettled(CreditOutcome.NOTHING_TAKEN), 0)
+    settled = await delivery.settle(credit.id, settle_wait_s)
+    wallet = member.wallets.get(credit.bucket) if member else None
+    if settled.state is CreditState.CONFIRMED:
+        balance = wallet.money_balance + credit.amount if wallet else None
+        return Closed(CreditSettled(CreditOutcome.CONFIRMED, new_balance=balance), credit.amount)
+    if settled.state is CreditState.REFUSED:
+        refused = CreditSettled(CreditOutcome.REFUSED, reference=settled.reference)
+        return Closed(refused, credit.amount)
+    return Closed(CreditSettled(CreditOutcome.BEING_CREDITED), credit.amount)

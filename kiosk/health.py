@@ -1,0 +1,77 @@
+"""The kiosk's own machine, watched from the engine's loop: free disk space for the journal,
+and whether a journal that failed to write can be written again.
+
+A kiosk whose journal cannot record a note must not take one: below the free-space reserve no
+new session starts (the kiosk is out of service with the reason), and after a failed write the
+journal is probed until a durable write succeeds again; then the kiosk comes back by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from kiosk.journal import Journal, JournalUnwritable
+
+log = logging.getLogger("paykiosk.health")
+
+DISK = "disk"
+JOURNAL = "journal"
+
+
+def free_bytes(path: Path) -> int:
+    """Bytes an unprivileged process may still write on the file system holding ``path``."""
+    stat = os.statvfs(path)
+    return stat.f_bavail * stat.f_frsize
+
+
+class Health:
+    """Checks every ``interval_s``; reports ``(source, detail or None)`` through ``report``."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        reserve_bytes: int,
+        report: Callable[[str, str | None], None],
+        interval_s: float = 2.0,
+    ) -> None:
+        self.journal = journal
+        self.reserve_bytes = reserve_bytes
+        self.report = report
+        self.interval_s = interval_s
+        self.journal_failed = False  # set by the engine after a failed write
+        self._disk_low = False
+
+    def check_disk(self) -> None:
+        try:
+            free = free_bytes(self.journal.db.path.parent)
+        except OSError as error:
+            free, why = 0, f"cannot be checked ({error.strerror})"
+        else:
+            why = f"{free / 1e6:.1f} MB free, {self.reserve_bytes / 1e6:.1f} MB needed"
+        low = free < self.reserve_bytes
+        if low != self._disk_low:
+            self._disk_low = low
+            log.log(logging.ERROR if low else logging.WARNING, "disk space: %s", why)
+            self.report(DISK, f"nearly full ({why})" if low else None)
+
+    def probe_journal(self) -> None:
+        """After a failed write: one durable write; back in service if it lands."""
+        try:
+            self.journal.log(JOURNAL, "writable again")
+        except JournalUnwritable as error:
+            log.debug("journal still unwritable: %s", error)
+            return
+        log.warning("journal writable again")
+        self.journal_failed = False
+        self.report(JOURNAL, None)
+
+    async def run(self) -> None:
+        while True:
+            self.check_disk()
+            if self.journal_failed:
+                self.probe_journal()
+            await asyncio.sleep(self.interval_s)

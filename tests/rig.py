@@ -1,0 +1,108 @@
+"""The real ``paykiosk --no-ui`` process on its rig: the acceptor simulator (pty), the card
+emulator (nfcpy udp) and the wallet sandbox (HTTPS), for crash and fault tests."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
+from hardware.id003.device import SimulatedDevice, Timing
+from hardware.id003.frames import Frame
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.sandbox_config import write_sandbox_config
+from tests.kiosk_process import KioskProcess
+from tests.support import FAST_TIMING, wait_until
+from tests.wallet_support import ROOT, Sandbox
+
+CRASH_TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
+
+
+@dataclass
+class Rig:
+    sim: AcceptorSimulator
+    wallet: Sandbox
+    card: CardEmulator
+    kiosk: KioskProcess
+
+    def member(self, balances: dict[str, int | None] | None = None) -> tuple[str, str]:
+        user = self.wallet.member(balances or {})
+        return user, self.wallet.card_of(user)
+
+    def touch(self, card_id: str) -> None:
+        # over udp a poll waits up to 1 s for an answer: hold the card long enough for two
+        self.card.touch(EmulatedCard(card_id), hold=3.0)
+
+    def start_session(self, card_id: str) -> None:
+        """Touch the card and wait until the acceptor takes notes."""
+        self.kiosk.wait_ready()
+        assert self.sim.wait_for(lambda d: not d.busy and d.inhibited, 15), self.sim.status
+        self.touch(card_id)
+        assert self.sim.wait_for(lambda d: not d.inhibited, 15), "\n".join(self.kiosk.output[-20:])
+
+    def feed(self, value: int) -> None:
+        assert self.sim.wait_for(lambda d: not d.busy, 15), self.sim.status
+        assert self.sim.insert(value), self.sim.status
+
+    def kill_on(self, code: int) -> None:
+        """SIGKILL the kiosk the moment it sends this command (before the unit reacts)."""
+
+        def hook(frame: Frame) -> None:
+            if frame.code == code:
+                self.sim.on_receive = None
+                self.kiosk.kill()
+
+        self.sim.on_receive = hook
+
+    def wait_output(self, starts: tuple[str, ...], count: int, timeout: float = 40.0) -> None:
+        """Wait until ``count`` console lines (after the time stamp) start with ``starts``."""
+
+        def seen() -> int:
+            return sum(
+                1 for line in list(self.kiosk.output) if line.partition("] ")[2].startswith(starts)
+            )
+
+        wait_until(lambda: seen() >= count, timeout, f"{count}x {starts}")
+
+    def restart_and_settle(self) -> None:
+        self.wallet.clear_faults()
+        self.kiosk.kill()
+        self.kiosk.start()
+        self.kiosk.wait_settled(timeout=40)
+        assert self.sim.wait_for(lambda d: not d.busy, 15)
+
+    def pending(self) -> str:
+        """``paykiosk --config F pending``, as staff would run it."""
+        return subprocess.run(
+            [sys.executable, "-m", "kiosk", "--config", str(self.kiosk.config), "pending"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+
+
+@contextlib.contextmanager
+def make_rig(
+    tmp_path: Path, wallet: Sandbox, timing: Timing = CRASH_TIMING, **config: Any
+) -> Iterator[Rig]:
+    """``config``: keyword arguments of :func:`kiosk.sandbox_config.write_sandbox_config`."""
+    sim = AcceptorSimulator(SimulatedDevice(timing=timing), link=str(tmp_path / "acc"))
+    sim.start()
+    card = CardEmulator(free_udp_port())
+    config.setdefault("idle_finish_s", 1.5)
+    path = write_sandbox_config(tmp_path, wallet.info, sim.path, card.device_path, **config)
+    kiosk = KioskProcess(path)
+    try:
+        yield Rig(sim, wallet, card, kiosk)
+    finally:
+        sim.on_receive = None
+        kiosk.stop()
+        card.close()
+        sim.stop()
