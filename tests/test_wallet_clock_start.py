@@ -1,0 +1,69 @@
+"""The start line of a kiosk whose clock is off (``runner._check_wallet``, which pings): it
+says the clock is wrong and by how much, from the wallet's ``Date`` header."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import pytest
+
+from hardware.felica.emulator import EmulatedCard
+from kiosk import runner
+from kiosk.wallet.errors import CLOCK_TOLERANCE_S
+from tests.clock_support import clock_rig
+from tests.support import wait_until
+from tests.test_wallet_clock import TEN_MINUTES, _skewed
+from tests.wallet_support import Sandbox
+
+
+def test_the_start_line_says_the_clock_is_wrong(
+    wallet: Sandbox, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def go() -> None:
+        async with _skewed(wallet, -TEN_MINUTES) as client:
+            await runner._check_wallet(client)
+
+    with caplog.at_level(logging.WARNING, logger="paykiosk"):
+        asyncio.run(go())
+    line = (
+        "wallet reachable, but this machine's clock is 600 s behind the wallet's: every request"
+        " will be refused until the clock is set (check NTP)"
+    )
+    assert capsys.readouterr().out.strip() == line
+    assert ("paykiosk", logging.ERROR, line) in caplog.record_tuples
+
+
+@pytest.mark.parametrize("off_s", [0.0, CLOCK_TOLERANCE_S - 15])
+def test_the_start_line_within_the_tolerance_is_plain(
+    wallet: Sandbox, capsys: pytest.CaptureFixture[str], off_s: float
+) -> None:
+    async def go() -> None:
+        async with _skewed(wallet, off_s) as client:
+            await runner._check_wallet(client)
+
+    asyncio.run(go())
+    assert capsys.readouterr().out.strip() == "wallet reachable"
+
+
+@pytest.mark.slow
+def test_the_real_kiosk_says_its_clock_is_wrong_at_start_and_to_staff(
+    tmp_path: Path, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``paykiosk --no-ui`` whose clock is 600 s behind the wallet's (here the wallet's clock is
+    moved, so no libfaketime is needed): the start line says so, and a
+    member's touch shows the wallet unavailable with the clock in the small print."""
+    wallet.faults(clock_offset_s=TEN_MINUTES)
+    with clock_rig(tmp_path, wallet, monkeypatch, fake_clock=False) as rig:
+        rig.kiosk.start()
+        rig.kiosk.wait_ready()
+
+        def printed(text: str) -> bool:
+            return any(text in out for out in list(rig.kiosk.output))
+
+        line = "wallet reachable, but this machine's clock is 600 s behind the wallet's"
+        assert printed(line), "\n".join(rig.kiosk.output[-20:])
+        rig.card.touch(EmulatedCard(wallet.card_of(wallet.member())), hold=3.0)
+        wait_until(lambda: printed("(clock off by -600 s)"), 15, "the clock in the small print")
+        assert rig.sim.wait_for(lambda d: d.inhibited, 1)  # no cash was taken
