@@ -110,7 +110,7 @@ class Engine(Inbox):
         # Out of service until the acceptor has reported online (its notes are known then).
         self.session = Session(state=State.OUT_OF_SERVICE, fault=f"acceptor {STARTING}")
         self.faults = Faults(acceptor=STARTING)
-        self.health = Health(journal, settings.min_free_bytes, self.device_fault)
+        self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
         self.listeners: list[Callable[[SessionView], None]] = []
         super().__init__()
         self._timer: asyncio.TimerHandle | None = None
@@ -132,6 +132,7 @@ class Engine(Inbox):
         self._open_inbox()
         self._recover()
         self.health.check_disk()  # before the first member: below the reserve, no session
+        self.health.check_clock()  # a clock the wallet refuses: no session either
         self.acceptor.add_listener(self.acceptor_event)
         self.acceptor.inhibit()
         self.acceptor.start()

@@ -1,9 +1,12 @@
 """The kiosk's own machine, watched from the engine's loop: free disk space for the journal,
-and whether a journal that failed to write can be written again.
+whether a journal that failed to write can be written again, and whether the clock agrees with
+the wallet's.
 
 A kiosk whose journal cannot record a note must not take one: below the free-space reserve no
 new session starts (the kiosk is out of service with the reason), and after a failed write the
 journal is probed until a durable write succeeds again; then the kiosk comes back by itself.
+A clock the wallet refuses (every request would be refused as expired) is out of service too,
+with the offset in the reason; the wallet is pinged now and then until the clock is set.
 """
 
 from __future__ import annotations
@@ -15,11 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.journal import Journal, JournalUnwritable
+from kiosk.wallet.client import WalletClient
+from kiosk.wallet.errors import WalletError
 
 log = logging.getLogger("paykiosk.health")
 
 DISK = "disk"
 JOURNAL = "journal"
+CLOCK = "clock"
 
 
 def free_bytes(path: Path) -> int:
@@ -36,14 +42,20 @@ class Health:
         journal: Journal,
         reserve_bytes: int,
         report: Callable[[str, str | None], None],
+        wallet: WalletClient | None = None,
         interval_s: float = 2.0,
+        clock_ping_s: float = 10.0,
     ) -> None:
         self.journal = journal
         self.reserve_bytes = reserve_bytes
         self.report = report
+        self.wallet = wallet
         self.interval_s = interval_s
+        self.clock_ping_s = clock_ping_s
         self.journal_failed = False  # set by the engine after a failed write
         self._disk_low = False
+        self._clock: str | None = None
+        self._next_ping = 0.0
 
     def check_disk(self) -> None:
         try:
@@ -69,9 +81,28 @@ class Health:
         self.journal_failed = False
         self.report(JOURNAL, None)
 
+    def check_clock(self) -> None:
+        problem = self.wallet.clock_problem if self.wallet is not None else None
+        if problem != self._clock:
+            self._clock = problem
+            self.report(CLOCK, f"{problem} (check NTP)" if problem else None)
+
+    async def _ping_for_the_clock(self) -> None:
+        """While the clock is wrong nothing else asks the wallet: ask now and then."""
+        now = asyncio.get_running_loop().time()
+        if self.wallet is None or self._clock is None or now < self._next_ping:
+            return
+        self._next_ping = now + self.clock_ping_s
+        try:
+            await asyncio.wait_for(self.wallet.ping(), timeout=self.clock_ping_s)
+        except (WalletError, TimeoutError) as error:
+            log.info("clock check: the wallet did not answer (%s)", type(error).__name__)
+
     async def run(self) -> None:
         while True:
             self.check_disk()
             if self.journal_failed:
                 self.probe_journal()
+            await self._ping_for_the_clock()
+            self.check_clock()
             await asyncio.sleep(self.interval_s)
