@@ -15,7 +15,7 @@ from hardware.id003.protocol import ProtocolConfig
 from kiosk.config import Config, ConfigError
 from kiosk.console import ConsoleView
 from kiosk.delivery import Delivery
-from kiosk.engine import Engine, EngineFailed, EngineSettings
+from kiosk.engine import Engine, EngineSettings
 from kiosk.journal import Journal
 from kiosk.notify import SystemdNotifier
 from kiosk.wallet.client import WalletClient
@@ -146,7 +146,7 @@ async def run(
             log.info("stopped")
         except asyncio.CancelledError:
             log.info("stopped at once")
-        except EngineFailed:
+        except Exception:  # EngineFailed, or a journal that cannot even be read any more
             log.critical("the engine failed; exiting for a restart", exc_info=True)
             return 1
         finally:
