@@ -10,6 +10,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,35 +77,51 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _with_config(args: argparse.Namespace) -> int:
-    from kiosk.config import ConfigError, load
+    """The kiosk, or a report on its journal. A set-up the kiosk cannot start on is one line on
+    stderr and ``EXIT_CONFIG`` (78), never a traceback; the systemd unit does not restart on it."""
+    from kiosk.config import EXIT_CONFIG, ConfigError, load
+    from kiosk.datadir import prepare
+    from kiosk.journal.db import JournalUnusable
 
     if not args.config:
         print("paykiosk: --config FILE is required", file=sys.stderr)
         return 2
     try:
         config = load(args.config)
-    except ConfigError as error:
-        print(f"paykiosk: configuration error: {error}", file=sys.stderr)
-        return 2
-    if args.command in ("pending", "journal"):
-        from kiosk.inspect import journal_report, pending
-        from kiosk.journal import Journal
+        prepare(config.kiosk.data_dir)
+        if args.command in ("pending", "journal"):
+            return _report(config, args.command)
+        # The Kivy UI arrives in a later step; until then both modes run the engine with the
+        # console view.
+        return _run(config)
+    except ConfigError as error:  # also found while starting the devices (no GPIO library)
+        return _refuse(f"configuration error: {error}", EXIT_CONFIG)
+    except JournalUnusable as error:
+        return _refuse(str(error), EXIT_CONFIG)
 
-        journal = Journal(config.journal_path, config.kiosk.id)
-        try:
-            print(pending(journal) if args.command == "pending" else journal_report(journal))
-        finally:
-            journal.close()
-        return 0
+
+def _report(config: Config, command: str) -> int:
+    from kiosk.inspect import journal_report, pending
+    from kiosk.journal import Journal
+
+    journal = Journal(config.journal_path, config.kiosk.id)
+    try:
+        print(pending(journal) if command == "pending" else journal_report(journal))
+    finally:
+        journal.close()
+    return 0
+
+
+def _run(config: Config) -> int:
     from kiosk.runner import run_blocking
 
-    # The Kivy UI arrives in a later step; until then both modes run the engine with the
-    # console view.
-    try:
-        return run_blocking(config, no_ui=True)
-    except ConfigError as error:  # found while starting the devices (e.g. no GPIO library)
-        print(f"paykiosk: configuration error: {error}", file=sys.stderr)
-        return 2
+    return run_blocking(config, no_ui=True)
+
+
+def _refuse(reason: str, code: int) -> int:
+    """One line for the operator (and systemd's journal), whatever the reason's own text."""
+    print(f"paykiosk: {' '.join(reason.splitlines())}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import ssl
 import stat
 import tomllib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from hardware.felica.paths import check_device_path
 
 BUCKETS = ("base", "cafeteria", "textbook")
 
@@ -159,9 +163,15 @@ def load(path: str | Path) -> Config:
     """Read and validate a config file."""
     source = Path(path)
     try:
-        raw = tomllib.loads(source.read_text())
+        raw = tomllib.loads(source.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{source}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{source}: is a directory, not a config file") from None
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot read the config file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{source}: not valid TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from None
     return parse(raw, source.parent.resolve(), source)
@@ -181,6 +191,8 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     )
     if kiosk_section.language not in ("ja", "en"):
         raise ConfigError(f"[kiosk] language: must be ja or en, got {kiosk_section.language!r}")
+    if kiosk_section.data_dir.exists() and not kiosk_section.data_dir.is_dir():
+        raise ConfigError(f"[kiosk] data_dir: {kiosk_section.data_dir} is not a directory")
     kiosk.finish()
     wallet = _parse_wallet(_Section("wallet", raw.get("wallet"), base))
     moneys_section = _Section("moneys", raw.get("moneys"), base)
@@ -188,6 +200,10 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     moneys_section.finish()
     card = _Section("card", raw.get("card"), base)
     card_section = CardSection(card.get("device", str), card.get("lookup_money", str, "base"))
+    try:
+        check_device_path(card_section.device)  # the reader's own rule
+    except ValueError as error:
+        raise ConfigError(f"[card] device: {error}") from None
     _check_bucket("card", "lookup_money", card_section.lookup_money)
     card.finish()
     acceptor = _Section("acceptor", raw.get("acceptor"), base)
@@ -263,11 +279,7 @@ def _parse_wallet(section: _Section) -> WalletSection:
         raise ConfigError(f"[wallet] base_url: must be an https:// URL, got {base_url!r}")
     secret = section.path("client_secret_file")
     assert secret is not None
-    mode = secret.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"[wallet] client_secret_file: {secret} is readable by others; chmod 600 it"
-        )
+    _check_secret(secret)
     result = WalletSection(
         base_url=base_url,
         client_id=section.uuid("client_id"),
@@ -279,7 +291,68 @@ def _parse_wallet(section: _Section) -> WalletSection:
         timeout_s=section.number("timeout_s", float, 10.0, 0.5, 120.0),
     )
     section.finish()
+    check_tls_files(result)
     return result
+
+
+def _check_secret(secret: Path) -> None:
+    """Only the kiosk's user may read it, and it holds a base64url AES-256 key (never shown)."""
+    from kiosk.wallet.envelope import EnvelopeError, key_from_secret
+
+    name = "[wallet] client_secret_file"
+    if not secret.is_file():
+        raise ConfigError(f"{name}: {secret} is not a file")
+    if secret.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{name}: {secret} is readable by others; chmod 600 it")
+    try:
+        text = secret.read_text(encoding="ascii").strip()
+    except OSError as error:
+        raise ConfigError(f"{name}: cannot read {secret}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        text = "\0"  # not base64url: reported below
+    if not text:
+        raise ConfigError(f"{name}: {secret} is empty")
+    try:
+        key_from_secret(text)
+    except EnvelopeError as error:
+        raise ConfigError(f"{name}: {secret} is not the partner's client secret: {error}") from None
+
+
+def _no_passphrase() -> bytes:
+    # given instead of OpenSSL's prompt: an encrypted key fails to load (nobody is at a
+    # terminal to type its passphrase) instead of a kiosk waiting for it on the console
+    return b""
+
+
+def check_tls_files(wallet: WalletSection) -> None:
+    """Load the TLS files the way the wallet client will: the CA bundle, the client
+    certificate, and its key (unencrypted, the certificate's own)."""
+    name, cert, key = "[wallet] client_cert", wallet.client_cert, wallet.client_key
+    try:
+        pem = cert.read_text(encoding="ascii", errors="replace")
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"{name}: {cert} is not a PEM certificate: {_reason(error)}") from None
+    try:
+        context = ssl.create_default_context(
+            cafile=str(wallet.ca_file) if wallet.ca_file is not None else None
+        )
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(
+            f"[wallet] ca_file: {wallet.ca_file} is not a PEM CA bundle: {_reason(error)}"
+        ) from None
+    try:
+        context.load_cert_chain(cert, key, password=_no_passphrase)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(
+            f"[wallet] client_key: {key} is not the unencrypted PEM private key of {cert}: "
+            f"{_reason(error)}"
+        ) from None
+
+
+def _reason(error: OSError) -> str:
+    """OpenSSL's or the OS's words, without the source line of CPython's ``_ssl.c``."""
+    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(error.strerror or error))
 
 
 def _check_bucket(section: str, key: str, value: str) -> None:

@@ -7,6 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
+import trustme
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from kiosk.config import ConfigError, load
 
@@ -14,10 +17,22 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "systemd" / "paykiosk.toml.example").read_text()
 
 
+@pytest.fixture(scope="module")
+def tls_files() -> dict[str, bytes]:
+    """A client certificate, its key and a CA bundle, as real PEM files (the config loads them)."""
+    ca = trustme.CA()
+    client = ca.issue_cert("kiosk.example")
+    return {
+        "client.pem": client.cert_chain_pems[0].bytes(),
+        "client.key": client.private_key_pem.bytes(),
+        "ca.pem": ca.cert_pem.bytes(),
+    }
+
+
 @pytest.fixture
-def config_dir(tmp_path: Path) -> Path:
-    for name in ("client.pem", "client.key", "ca.pem"):
-        (tmp_path / name).write_text("x")
+def config_dir(tmp_path: Path, tls_files: dict[str, bytes]) -> Path:
+    for name, content in tls_files.items():
+        (tmp_path / name).write_bytes(content)
     secret = tmp_path / "client_secret"
     secret.write_text("Y9e-WZYQCH9s2YKvR-R2HyP3MgmSctLTo95boskE5FE\n")
     secret.chmod(0o600)
@@ -102,3 +117,93 @@ def test_unknown_section_and_broken_toml(config_dir: Path) -> None:
         load(_write(config_dir, EXAMPLE + "\n[kiosk\n"))
     with pytest.raises(ConfigError, match="no such config file"):
         load(config_dir / "absent.toml")
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("garbage::42", "[card] device: 'garbage::42' is not an nfcpy reader path"),
+        ("usb:001:002", "[card] device: 'usb:001:002' is a USB bus and device number"),
+        ("/dev/ttyUSB0", "[card] device: '/dev/ttyUSB0' is not an nfcpy reader path"),
+        ("udp:127.0.0.1:0", "[card] device: 'udp:127.0.0.1:0': the udp port must be between"),
+    ],
+)
+def test_a_card_reader_path_nfcpy_cannot_keep_is_refused(
+    config_dir: Path, device: str, message: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(_write(config_dir, _replace(EXAMPLE, "device", f'device = "{device}"')))
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("device", ["usb", "usb:054c:06c3", "tty:USB0:pn532", "udp:127.0.0.1:1"])
+def test_card_reader_paths(config_dir: Path, device: str) -> None:
+    config = load(_write(config_dir, _replace(EXAMPLE, "device", f'device = "{device}"')))
+    assert config.card.device == device
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "is empty"),
+        ("\n  \n", "is empty"),
+        ("c2hvcnQ\n", "must decode to 32 bytes, got 5"),
+        ("QUJD" * 16 + "\n", "must decode to 32 bytes, got 48"),
+    ],
+)
+def test_a_secret_file_without_a_key_is_refused(
+    config_dir: Path, content: str, message: str
+) -> None:
+    (config_dir / "client_secret").write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load(_write(config_dir, EXAMPLE))
+    assert str(caught.value).startswith("[wallet] client_secret_file: ")
+    assert message in str(caught.value)
+    assert content.strip() == "" or content.strip() not in str(caught.value)
+
+
+def _key_pem(password: bytes | None = None) -> bytes:
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("client.pem", b"x", "[wallet] client_cert: {dir}/client.pem is not a PEM certificate"),
+        ("client.key", b"x", "[wallet] client_key: {dir}/client.key is not the unencrypted PEM"),
+        ("client.key", _key_pem(), "[wallet] client_key: {dir}/client.key is not the unencrypted"),
+        ("client.key", _key_pem(b"pw"), "[wallet] client_key: {dir}/client.key"),
+        ("ca.pem", b"x", "[wallet] ca_file: {dir}/ca.pem is not a PEM CA bundle"),
+    ],
+    ids=["cert-not-pem", "key-not-pem", "someone-elses-key", "encrypted-key", "ca-not-pem"],
+)
+def test_tls_files_are_loaded_as_the_client_will(
+    config_dir: Path, name: str, content: bytes, message: str
+) -> None:
+    (config_dir / name).write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load(_write(config_dir, EXAMPLE))
+    assert message.format(dir=config_dir) in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_data_dir_that_is_a_file_is_refused(config_dir: Path) -> None:
+    (config_dir / "data").write_text("")
+    with pytest.raises(ConfigError, match=r"\[kiosk\] data_dir: .*/data is not a directory"):
+        load(_write(config_dir, EXAMPLE))
+
+
+def test_a_config_path_that_is_no_toml_file(config_dir: Path) -> None:
+    with pytest.raises(ConfigError, match="is a directory, not a config file"):
+        load(config_dir)
+    binary = config_dir / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match=r"binary\.toml: not valid TOML: not UTF-8 text"):
+        load(binary)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import string
 import threading
 import time
@@ -28,12 +27,12 @@ import nfc.tag
 from nfc.tag.tt3 import BlockCode, ServiceCode, Type3Tag
 
 from hardware.card import CardEvent, CardEventKind, CardListener, TouchFilter, mask_card_id
+from hardware.felica.paths import check_device_path
 from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.card")
 
 FELICA_TARGETS = ("212F", "424F")
-_DEVICE_PATH = re.compile(r"^(usb(:[0-9a-fA-F]{4}(:[0-9a-fA-F]{4})?)?|tty:.+|com:.+|udp(:.*)?)$")
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,7 @@ class ReaderConfig:
     reconnect_max: float = 10.0
 
     def __post_init__(self) -> None:
-        if not _DEVICE_PATH.match(self.device):
-            raise ValueError(f"device {self.device!r} is not an nfcpy path (usb/tty/com/udp)")
+        check_device_path(self.device)  # the same rule as the kiosk's configuration check
         if not self.targets or not set(self.targets) <= set(FELICA_TARGETS):
             raise ValueError(f"targets {self.targets!r} must be some of {FELICA_TARGETS}")
         if not 0 <= self.system_code <= 0xFFFF:

@@ -59,20 +59,84 @@ class JournalUnwritable(RuntimeError):
     """The journal could not be written: the kiosk must stop taking cash."""
 
 
+class JournalUnusable(RuntimeError):
+    """The journal file cannot be this kiosk's journal (not an SQLite database, written by a
+    newer version, no access): the kiosk must not start on it. The message names the file."""
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_header(path: Path) -> None:
+    """A journal file that is there and not empty starts as an SQLite database: on a file of a
+    few bytes SQLite itself would silently start a new, empty journal."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return  # a new journal
+    except OSError as error:
+        raise JournalUnusable(f"journal {path}: cannot read it: {error.strerror}") from None
+    if head and head != SQLITE_HEADER:
+        raise JournalUnusable(f"journal {path}: not an SQLite database")
+
+
 class Database:
     """One connection shared by the engine loop and the acceptor thread, under a lock."""
 
     def __init__(self, path: str | Path) -> None:
+        """Open (or create) the journal and bring it to the newest schema; ``JournalUnusable``
+        (naming the file) when it cannot be used (a newer journal is not written to at all)."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self.migrate()
+        self._db = self._open()
+        try:
+            self.migrate()
+        except JournalUnwritable as error:
+            self._db.close()
+            raise JournalUnusable(
+                f"journal {self.path}: cannot bring it to schema version {len(MIGRATIONS)}: "
+                f"{error}"
+            ) from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self) -> sqlite3.Connection:
+        _check_header(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) else error
+            raise JournalUnusable(f"journal {self.path}: cannot open it: {reason}") from None
+        try:
+            db.row_factory = sqlite3.Row
+            db.execute("PRAGMA busy_timeout=5000")
+            # read before anything is written: a newer journal is left exactly as it was
+            self._refuse_newer(int(db.execute("PRAGMA user_version").fetchone()[0]))
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as error:
+            db.close()
+            if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
+                raise JournalUnusable(f"journal {self.path}: not an SQLite database") from None
+            raise JournalUnusable(f"journal {self.path}: cannot open it: {error}") from None
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _refuse_newer(self, found: int) -> None:
+        """Code that does not know a journal's schema must not write to it (a downgrade)."""
+        known = len(MIGRATIONS)
+        if found > known:
+            raise JournalUnusable(
+                f"journal {self.path}: schema version {found} is newer than version {known}, "
+                "the newest this kiosk knows (was the kiosk downgraded?); run the version that "
+                "wrote it"
+            )
 
     @property
     def version(self) -> int:
@@ -80,6 +144,7 @@ class Database:
 
     def migrate(self) -> None:
         with self._lock:
+            self._refuse_newer(self.version)
             for version, script in enumerate(MIGRATIONS, start=1):
                 if self.version >= version:
                     continue
