@@ -78,9 +78,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _with_config(args: argparse.Namespace) -> int:
     """The kiosk, or a report on its journal. A set-up the kiosk cannot start on is one line on
-    stderr and ``EXIT_CONFIG`` (78), never a traceback; the systemd unit does not restart on it."""
+    stderr and ``EXIT_CONFIG`` (78), never a traceback; a data dir another kiosk process holds
+    is ``EXIT_LOCKED`` (75). The systemd unit restarts on neither."""
     from kiosk.config import EXIT_CONFIG, ConfigError, load
-    from kiosk.datadir import prepare
+    from kiosk.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock, prepare
     from kiosk.journal.db import JournalUnusable
 
     if not args.config:
@@ -90,14 +91,17 @@ def _with_config(args: argparse.Namespace) -> int:
         config = load(args.config)
         prepare(config.kiosk.data_dir)
         if args.command in ("pending", "journal"):
-            return _report(config, args.command)
+            return _report(config, args.command)  # beside a running kiosk: no lock
         # The Kivy UI arrives in a later step; until then both modes run the engine with the
         # console view.
-        return _run(config)
+        with DataDirLock(config.kiosk.data_dir):
+            return _run(config)
     except ConfigError as error:  # also found while starting the devices (no GPIO library)
         return _refuse(f"configuration error: {error}", EXIT_CONFIG)
     except JournalUnusable as error:
         return _refuse(str(error), EXIT_CONFIG)
+    except DataDirBusy as error:
+        return _refuse(str(error), EXIT_LOCKED)
 
 
 def _report(config: Config, command: str) -> int:
