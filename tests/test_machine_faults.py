@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -224,3 +225,26 @@ def test_a_wallet_too_slow_for_the_lookup_deadline_takes_no_cash(
         wallet.clear_faults()
         rig.touch(card)  # the next touch is served as usual
         _saw(rig, "テスト 会員: base ¥0")
+
+
+def test_a_journal_broken_while_running_is_out_of_service_not_a_hang(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    with make_rig(tmp_path, wallet) as rig:
+        user, card = rig.member()
+        rig.kiosk.start()
+        rig.start_session(card)
+        broken = sqlite3.connect(rig.kiosk.journal_path)  # e.g. a bad manual repair
+        broken.execute("DROP TABLE events")
+        broken.commit()
+        broken.close()
+        rig.feed(1000)
+        _saw(rig, "out of service (journal: unwritable (no such table: events))")
+        assert rig.sim.wait_for(lambda d: not d.busy and d.inhibited, 10)
+        # the note was handed back, or (if it was in escrow already) it is credited
+        wait_until(
+            lambda: rig.wallet.balance(user, "base") == sum(rig.sim.stacked), 30, "exactly once"
+        )
+        time.sleep(3)  # the probe keeps failing: still out of service, still alive
+        assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
+        assert "out of service (journal" in _lines(rig)[-1]
