@@ -149,7 +149,33 @@ def test_a_pin_factory_that_cannot_load_is_a_clear_error_not_a_traceback(
         f"udp:127.0.0.1:{free_udp_port()}",
         extra=GPIO + 'pin_factory = "pigpio"\n',  # its library is not installed here
     )
-    assert main(["--config", str(path)]) == 2
+    assert main(["--config", str(path)]) == 78  # kiosk.config.EXIT_CONFIG (EX_CONFIG)
     error = capsys.readouterr().err
     assert "configuration error: [gpio]" in error and "pigpio" in error
     assert "Traceback" not in error
+
+
+def test_an_engine_task_that_dies_ends_the_run_for_a_restart(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def a_bug(*args: object) -> None:
+        raise RuntimeError("a bug in the lookup")
+
+    monkeypatch.setattr("kiosk.engine.look_up_member", a_bug)
+    path = write_sandbox_config(tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}")
+    views: list[SessionView] = []
+
+    def attach(engine: Engine) -> None:
+        engine.listeners.append(views.append)
+        attach.engine = engine  # type: ignore[attr-defined]
+
+    async def main() -> int:
+        kiosk = asyncio.create_task(runner.run(load(path), attach=attach))
+        for _ in range(400):
+            if views and views[-1].state is State.IDLE:
+                break
+            await asyncio.sleep(0.025)
+        attach.engine.card_touched("0123456789ABCDEF")  # type: ignore[attr-defined]
+        return await asyncio.wait_for(kiosk, 15)  # not hung in "looking up" forever
+
+    assert asyncio.run(main()) == 1  # systemd (Restart=always) starts it again
