@@ -131,3 +131,14 @@ class KioskProcess:
         raise AssertionError(
             f"kiosk did not settle: {state}\noutput:\n" + "\n".join(self.output[-40:])
         )
+
+
+def run_kiosk(config: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    """``paykiosk --config F ARGS`` to its end (``pending``, or a start that must refuse)."""
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", "--config", str(config), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -4,8 +4,6 @@ emulator (nfcpy udp) and the wallet sandbox (HTTPS), for crash and fault tests."
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +14,9 @@ from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.frames import Frame
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.sandbox_config import write_sandbox_config
-from tests.kiosk_process import KioskProcess
+from tests.kiosk_process import KioskProcess, run_kiosk
 from tests.support import FAST_TIMING, wait_until
-from tests.wallet_support import ROOT, Sandbox
+from tests.wallet_support import Sandbox
 
 CRASH_TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
 
@@ -78,14 +76,9 @@ class Rig:
 
     def pending(self) -> str:
         """``paykiosk --config F pending``, as staff would run it."""
-        return subprocess.run(
-            [sys.executable, "-m", "kiosk", "--config", str(self.kiosk.config), "pending"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
-        ).stdout
+        result = run_kiosk(self.kiosk.config, "pending")
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
 
 @contextlib.contextmanager

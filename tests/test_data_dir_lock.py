@@ -17,27 +17,15 @@ from hardware.id003.device import SimulatedDevice
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock
 from kiosk.sandbox_config import write_sandbox_config
-from tests.kiosk_process import KioskProcess
-from tests.support import FAST_TIMING, wait_until
+from tests.kiosk_process import KioskProcess, run_kiosk
+from tests.rig import CRASH_TIMING
+from tests.support import wait_until
 from tests.wallet_support import ROOT, Sandbox
-
-# an undecided escrow is handed back after 2 s, as in the crash tests' rig
-TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
-
-
-def run_kiosk(config: Path, *args: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "--config", str(config), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture
 def acceptor(tmp_path: Path) -> Iterator[AcceptorSimulator]:
-    simulator = AcceptorSimulator(SimulatedDevice(timing=TIMING), link=str(tmp_path / "acc"))
+    simulator = AcceptorSimulator(SimulatedDevice(timing=CRASH_TIMING), link=str(tmp_path / "acc"))
     simulator.start()
     yield simulator
     simulator.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,19 +21,10 @@ from kiosk.config import EXIT_CONFIG
 from kiosk.journal import Journal
 from kiosk.journal.db import MIGRATIONS
 from kiosk.sandbox_config import write_sandbox_config
-from tests.wallet_support import ROOT, Sandbox
+from tests.kiosk_process import run_kiosk
+from tests.wallet_support import Sandbox
 
 NEWEST = len(MIGRATIONS)
-
-
-def run_kiosk(config: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", "--config", str(config), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
