@@ -26,7 +26,7 @@ log = logging.getLogger("paykiosk.closing")
 @dataclass(frozen=True)
 class Closed:
     settled: CreditSettled  # what the member is told
-    taken: int  # cash of the session in the box
+    taken: int  # cash of the session in the box (credited, or being credited)
     journal_error: str | None = None  # the session stays open: close it when the journal is back
 
 
@@ -39,11 +39,14 @@ async def close_session(
     settle_wait_s: float,
 ) -> Closed:
     deadline = time.monotonic() + note_settle_s
-    while any(n.state.is_open for n in journal.notes.of_session(session_id)):
+    while held := _held(journal, session_id):
         if time.monotonic() > deadline:
             log.error("session %s: a note did not settle; crediting what is counted", session_id)
             break
         await asyncio.sleep(0.05)
+    # A note still inside the unit (jammed, or its VEND VALID not yet recorded) is never
+    # "nothing taken": the member is told it is held, and staff settle it (a case follows
+    # when the jam is cleared; if it is stacked, it is credited then).
     try:
         credit = journal.sessions.finish(session_id, "finished")
     except JournalUnwritable as error:
@@ -51,16 +54,23 @@ async def close_session(
             n.value for n in journal.notes.of_session(session_id) if n.state is NoteState.STACKED
         )
         log.error("session %s: cannot be closed now; closed when the journal is back", session_id)
-        outcome = CreditOutcome.BEING_CREDITED if taken else CreditOutcome.NOTHING_TAKEN
-        return Closed(CreditSettled(outcome), taken, str(error))
+        outcome = CreditOutcome.BEING_CREDITED if taken or held else CreditOutcome.NOTHING_TAKEN
+        return Closed(CreditSettled(outcome, held=held), taken, str(error))
     if credit is None:
-        return Closed(CreditSettled(CreditOutcome.NOTHING_TAKEN), 0)
+        outcome = CreditOutcome.NOTE_HELD if held else CreditOutcome.NOTHING_TAKEN
+        return Closed(CreditSettled(outcome, held=held), 0)
     settled = await delivery.settle(credit.id, settle_wait_s)
     wallet = member.wallets.get(credit.bucket) if member else None
     if settled.state is CreditState.CONFIRMED:
         balance = wallet.money_balance + credit.amount if wallet else None
-        return Closed(CreditSettled(CreditOutcome.CONFIRMED, new_balance=balance), credit.amount)
+        confirmed = CreditSettled(CreditOutcome.CONFIRMED, new_balance=balance, held=held)
+        return Closed(confirmed, credit.amount)
     if settled.state is CreditState.REFUSED:
-        refused = CreditSettled(CreditOutcome.REFUSED, reference=settled.reference)
+        refused = CreditSettled(CreditOutcome.REFUSED, reference=settled.reference, held=held)
         return Closed(refused, credit.amount)
-    return Closed(CreditSettled(CreditOutcome.BEING_CREDITED), credit.amount)
+    return Closed(CreditSettled(CreditOutcome.BEING_CREDITED, held=held), credit.amount)
+
+
+def _held(journal: Journal, session_id: int) -> int:
+    """The value of the session's notes still on their way in."""
+    return sum(n.value for n in journal.notes.of_session(session_id) if n.state.is_open)

@@ -69,17 +69,12 @@ def describe(view: SessionView) -> str:
             return "finishing: waiting for the note in the acceptor…"
         return f"crediting {yen(view.inserted)} to {view.bucket}…"
     if state is State.DONE:
-        if view.outcome is CreditOutcome.CONFIRMED:
-            balance = f", new balance {yen(view.new_balance)}" if view.new_balance else ""
-            return f"done: {yen(view.credited)} credited to {view.bucket}{balance}"
-        if view.outcome is CreditOutcome.NOTHING_TAKEN:
-            return "no money was taken: the note came back"
-        if view.outcome is CreditOutcome.REFUSED:
-            return (
-                f"{yen(view.credited)} taken but the wallet refused it: staff will settle it,"
-                f" reference {view.reference}"
-            )
-        return f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"
+        held = (
+            f"; a {yen(view.held)} note is still inside the machine: ask staff, nothing is lost"
+            if view.held
+            else ""
+        )
+        return _outcome(view) + held
     if state is State.UNKNOWN_CARD:
         if view.notice is Notice.CARD_UNREADABLE:
             return "this card could not be read: touch it again, or ask at the co-op store"
@@ -90,3 +85,19 @@ def describe(view: SessionView) -> str:
         why = f" ({view.detail})" if view.detail else ""
         return f"the e-money service cannot be reached: no cash was taken; try again later{why}"
     return f"out of service ({view.fault})"
+
+
+def _outcome(view: SessionView) -> str:
+    if view.outcome is CreditOutcome.CONFIRMED:
+        balance = f", new balance {yen(view.new_balance)}" if view.new_balance else ""
+        return f"done: {yen(view.credited)} credited to {view.bucket}{balance}"
+    if view.outcome is CreditOutcome.NOTHING_TAKEN:
+        return "no money was taken: the note came back"
+    if view.outcome is CreditOutcome.NOTE_HELD:
+        return "nothing credited yet"
+    if view.outcome is CreditOutcome.REFUSED:
+        return (
+            f"{yen(view.credited)} taken but the wallet refused it: staff will settle it,"
+            f" reference {view.reference}"
+        )
+    return f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"

@@ -24,10 +24,13 @@ from hardware.card import mask_card_id
 from kiosk.closing import close_session
 from kiosk.delivery import Delivery
 from kiosk.events import (
+    AcceptorFault,
+    CancelPressed,
     Effect,
     EndWithoutMoney,
     Event,
     FinishAndCredit,
+    FinishPressed,
     HandBack,
     LoadHistory,
     LookUp,
@@ -43,6 +46,7 @@ from kiosk.health import JOURNAL, Health
 from kiosk.history import load_history
 from kiosk.inbox import Activity, Answer, DeviceFault, Fatal, Inbox, Item, Stop, TimerFired
 from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal_guard import JournalGuard
 from kiosk.lookup import look_up_member
 from kiosk.money import notes_that_fit
 from kiosk.session import Session, SessionError, State
@@ -90,7 +94,7 @@ class EngineSettings:
     auto_money: str | None = None  # --no-ui: charge this bucket without asking
 
 
-class Engine(Inbox):
+class Engine(JournalGuard, Inbox):
     """Owns the session. Its entry points (devices, member intents: see :class:`Inbox`) are
     safe to call from any thread, before or after :meth:`run` has started."""
 
@@ -124,6 +128,7 @@ class Engine(Inbox):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self._done = False
+        self._pending_cases: list[AcceptorEvent] = []  # staff cases not yet in the journal
 
     # ---- running -----------------------------------------------------------------------
     async def run(self, ready: Callable[[], object] = lambda: None) -> None:
@@ -148,21 +153,12 @@ class Engine(Inbox):
                 task.cancel()
             self.acceptor.stop()
 
-    def _recover(self) -> None:
-        """Close the sessions a crash (or a failed write) left open into their credits."""
-        try:
-            for credit in self.journal.sessions.close_open():
-                log.info("session %s closed into credit %s", credit.session_id, credit.id)
-        except JournalUnwritable as error:
-            self._journal_failed(error)  # again when the journal can be written
-        else:
-            self.delivery.wake()
-
     async def _apply(self, item: Item) -> None:
         try:
             event = self._event_of(item)
             if event is None:
                 return
+            self._note_from_the_gate(event)
             try:
                 effects = self.session.handle(event)
             except SessionError as error:
@@ -177,12 +173,25 @@ class Engine(Inbox):
         if self.settings.auto_money and self.session.state is State.ACCOUNT:
             self._queue.put_nowait(MoneyChosen(self.settings.auto_money))
 
+    def _note_from_the_gate(self, event: Event) -> None:
+        """A note the acceptor thread has reserved is in flight even before its ESCROW event
+        reaches the loop: tell the session first, so that Done, Cancel, a fault or the idle
+        time-out do not end the session under it."""
+        value = self.journal.gate.in_flight
+        if (
+            value is not None
+            and self.session.state is State.ACCEPTING
+            and self.session.in_flight is None
+            and isinstance(event, FinishPressed | CancelPressed | Timeout | AcceptorFault)
+        ):
+            self.session.handle(NoteEscrowed(value))
+
     def _event_of(self, item: Item) -> Event | None:
         """Engine bookkeeping; the session event an item stands for, if any."""
         if isinstance(item, TimerFired):
             return Timeout() if item.generation == self._timer_generation else None
         if isinstance(item, Activity):
-            if self._timer is not None:
+            if self._timer is not None and self.session.state is not State.LOOKING_UP:
                 self._schedule_timeout()
                 self._publish()  # the new deadline
             return None
@@ -230,9 +239,9 @@ class Engine(Inbox):
                 self._enable_what_fits()  # the denominations are known (again)
             return self._fault_change("acceptor", None)
         elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
-            kind_name = kind.value
-            reference = self.journal.cases.open(kind_name, amount=event.value, detail=event.detail)
-            log.error("acceptor %s: staff case %s", kind_name, reference)
+            log.error("acceptor %s: %s (a staff case)", kind.value, event)
+            self._pending_cases.append(event)  # opened now, or when the journal is back
+            self._open_cases()
         return None
 
     def _fault_change(self, source: str, detail: str | None) -> Event | None:
@@ -242,22 +251,17 @@ class Engine(Inbox):
             self.acceptor.inhibit()
             self._journal_log("fault", f"{source}: {detail}")
             return self.faults.set(source, detail)
-        if source == JOURNAL and self._closing is None and self._session_id is None:
-            self._recover()  # what could not be closed while the journal failed
+        if source == JOURNAL:
             if self.health.journal_failed:
-                return None
+                return None  # it failed again after the probe: the newer failure holds
+            if self._closing is None and self._session_id is None:
+                self._recover()  # what could not be closed while the journal failed
+                if self.health.journal_failed:
+                    return None
         event = self.faults.clear(source)
         if event is not None:
             self._journal_log("fault", f"{source}: cleared")
         return event
-
-    def _journal_failed(self, error: JournalUnwritable) -> None:
-        """Out of service until a probe write lands (see :class:`Health`)."""
-        self.acceptor.inhibit()
-        if not self.health.journal_failed:
-            log.critical("journal unwritable: %s", error)
-            self.health.journal_failed = True
-            self._queue.put_nowait(DeviceFault(JOURNAL, f"unwritable ({error})"))
 
     # ---- effects -----------------------------------------------------------------------
     async def _do(self, effect: Effect) -> None:
@@ -274,7 +278,10 @@ class Engine(Inbox):
             self._closing = self._spawn(self._close_session())
         elif isinstance(effect, EndWithoutMoney):
             self._stop_accepting()
-            if self._session_id is not None:
+            if self.journal.gate.in_flight is not None and self._session_id is not None:
+                log.warning("a note was reserved as the session ended: closing it into its credit")
+                self._closing = self._spawn(self._close_session())
+            elif self._session_id is not None:
                 session_id, self._session_id = self._session_id, None
                 self.journal.sessions.finish(session_id, "nothing_inserted")
 
@@ -304,7 +311,8 @@ class Engine(Inbox):
 
     def _enable_what_fits(self) -> None:
         fitting = notes_that_fit(self.acceptor.denominations, self.journal.gate.remaining)
-        if fitting and self.journal.gate.session_id is not None and not self.faults:
+        healthy = not self.faults and not self.health.journal_failed
+        if fitting and self.journal.gate.session_id is not None and healthy:
             self.acceptor.enable(fitting)
         else:
             self.acceptor.inhibit()
@@ -394,9 +402,3 @@ class Engine(Inbox):
         if not task.cancelled() and (error := task.exception()) is not None:
             log.critical("engine task failed", exc_info=error)
             self._queue.put_nowait(Fatal(error))
-
-    def _journal_log(self, kind: str, detail: str) -> None:
-        try:
-            self.journal.log(kind, detail)
-        except JournalUnwritable as error:
-            self._journal_failed(error)

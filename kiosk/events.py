@@ -27,6 +27,7 @@ class CreditOutcome(StrEnum):
     BEING_CREDITED = "being_credited"  # taken and journaled; delivery goes on in the background
     REFUSED = "refused"  # refused for good: a staff case with a reference
     NOTHING_TAKEN = "nothing_taken"  # the note in flight came back: no money was taken
+    NOTE_HELD = "note_held"  # nothing credited; a note is still inside the unit: staff settle it
 
 
 class HandBack(StrEnum):
@@ -164,6 +165,7 @@ class CreditSettled:
     outcome: CreditOutcome
     new_balance: int | None = None
     reference: str | None = None
+    held: int = 0  # a note still inside the unit (jammed): staff settle it
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ class Health:
     def probe_journal(self) -> None:
         """After a failed write: one durable write; back in service if it lands."""
         try:
-            self.journal.log(JOURNAL, "writable again")
+            self.journal.probe()
         except JournalUnwritable as error:
             log.debug("journal still unwritable: %s", error)
             return

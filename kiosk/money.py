@@ -17,12 +17,15 @@ class AcceptanceGate:
 
     The acceptor thread reserves a note's value at ESCROW; a note that is not stacked gives its
     value back. Thread-safe: the engine loop opens and closes it, the acceptor thread reserves.
+    From the reservation until the note is stacked or handed back the gate knows the note is in
+    flight — before the acceptor's ESCROW event reaches the engine's loop.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._session_id: int | None = None
         self._remaining = 0
+        self._in_flight: int | None = None  # a reserved note not yet stacked or handed back
 
     def open(self, session_id: int, headroom: int) -> None:
         with self._lock:
@@ -46,13 +49,25 @@ class AcceptanceGate:
             if self._session_id is None or value > self._remaining:
                 return None
             self._remaining -= value
+            self._in_flight = value
             return self._session_id
 
     def release(self, session_id: int | None, value: int) -> None:
         """A reserved note went back: its value fits again (if that session still accepts)."""
         with self._lock:
+            self._in_flight = None
             if session_id is not None and session_id == self._session_id:
                 self._remaining += value
+
+    def landed(self) -> None:
+        """The reserved note was stacked."""
+        with self._lock:
+            self._in_flight = None
+
+    @property
+    def in_flight(self) -> int | None:
+        """The value of a reserved note not yet stacked or handed back."""
+        return self._in_flight
 
 
 def notes_that_fit(denominations: list[int], remaining: int) -> set[int]:

@@ -41,6 +41,7 @@ class SessionView:
     new_balance: int | None = None
     outcome: CreditOutcome | None = None
     reference: str | None = None
+    held: int = 0  # a note of the session still inside the unit (jammed): staff settle it
     fault: str | None = None
     deadline: float | None = None  # time.monotonic() when this screen times out
 
@@ -83,6 +84,7 @@ def snapshot(session: Session, credited: int = 0, deadline: float | None = None)
         new_balance=settled.new_balance if settled else None,
         outcome=settled.outcome if settled else None,
         reference=settled.reference if settled else None,
+        held=settled.held if settled else 0,
         fault=session.fault,
         deadline=deadline,
     )

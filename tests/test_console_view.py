@@ -44,9 +44,16 @@ def test_every_outcome_is_a_sentence(outcome: CreditOutcome) -> None:
     )
     text = describe(view)
     assert "_" not in text
-    assert ("¥3,000" in text) is (outcome is not CreditOutcome.NOTHING_TAKEN)
+    no_credit = (CreditOutcome.NOTHING_TAKEN, CreditOutcome.NOTE_HELD)
+    assert ("¥3,000" in text) is (outcome not in no_credit)
     if outcome is CreditOutcome.REFUSED:
         assert "K01-1" in text  # the staff case reference to show at the store
+
+
+def test_a_note_still_inside_the_machine_is_told() -> None:
+    view = SessionView(State.DONE, bucket="base", outcome=CreditOutcome.NOTE_HELD, held=10000)
+    text = describe(view)
+    assert "¥10,000 note is still inside the machine" in text and "taken" not in text
 
 
 @pytest.mark.parametrize("state", list(State))

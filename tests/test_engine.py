@@ -9,7 +9,7 @@ import pytest
 
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.delivery import DeliveryPolicy
-from kiosk.events import Notice
+from kiosk.events import CreditOutcome, Notice
 from kiosk.session import State
 from tests.engine_support import EngineHarness
 from tests.support import wait_until
@@ -196,3 +196,37 @@ def test_a_touch_on_the_screen_restarts_its_time_out(kiosk: EngineHarness, walle
     kiosk.call(lambda e: e.activity())  # e.g. the member switched the language
     later = kiosk.wait_view(lambda v: (v.deadline or 0) > first, what="a later deadline")
     assert later.state is State.ACCOUNT
+
+
+def test_a_note_jammed_inside_is_never_told_as_nothing_taken(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    kiosk = EngineHarness(tmp_path, sim, wallet, idle_finish_s=30.0, note_settle_s=1.0)
+    try:
+        _, card = _card(wallet, {"base": 1000})
+        kiosk.start_charging(card)
+        sim.control(lambda d, now: setattr(d, "jam_next", "before_vend"))
+        kiosk.feed(10000)  # jams before VEND VALID: the fault ends the session, staff away
+        done = kiosk.wait_state(State.DONE, timeout=15)
+        assert [n.state.value for n in kiosk.journal.notes.all()] == ["stack_sent"]
+        assert (done.outcome, done.held, done.credited) == (CreditOutcome.NOTE_HELD, 10000, 0)
+    finally:
+        kiosk.stop()
+
+
+def test_a_note_reserved_before_its_escrow_event_keeps_the_session(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    kiosk = EngineHarness(tmp_path, sim, wallet, idle_finish_s=30.0, note_settle_s=1.0)
+    try:
+        _, card = _card(wallet, {})
+        kiosk.start_charging(card)
+        # What the acceptor thread does at ESCROW, before its event reaches the engine's loop:
+        assert kiosk.journal.notes.escrow(0x61, 1000) is not None
+        kiosk.call(lambda e: e.cancel())  # refused: a note is on its way in
+        kiosk.call(lambda e: e.finish())  # waits for it instead of "nothing inserted"
+        done = kiosk.wait_state(State.DONE, timeout=15)
+        assert (done.outcome, done.held) == (CreditOutcome.NOTE_HELD, 1000)
+        assert [s.outcome for s in kiosk.journal.sessions.recent()] != ["nothing_inserted"]
+    finally:
+        kiosk.stop()

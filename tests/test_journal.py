@@ -138,3 +138,14 @@ def test_a_version_1_journal_is_migrated_in_place(tmp_path: Path) -> None:
         journal.db.one("SELECT name FROM sqlite_master WHERE name = 'credits_by_member'")
         is not None
     )
+
+
+def test_the_probe_touches_every_table_money_goes_through(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3", "K01")
+    try:
+        journal.probe()  # a healthy journal
+        journal.db._db.execute("DROP TABLE cashbox")  # e.g. a bad manual repair
+        with pytest.raises(JournalUnwritable, match="cashbox"):
+            journal.probe()
+    finally:
+        journal.close()

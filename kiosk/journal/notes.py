@@ -56,6 +56,7 @@ class JournalNotes:
                     " SELECT id, value, ? FROM notes WHERE id = ?",
                     (now, note_id),
                 )
+        self.gate.landed()
         checkpoint("stacked_before_ack")
 
     def closed(self, note_id: int, state: NoteState) -> None:
@@ -70,6 +71,8 @@ class JournalNotes:
             )
         if row is not None:
             self.gate.release(row["session_id"], row["value"])
+        else:
+            self.gate.landed()  # nothing of this note is reserved any more
 
     def last_note(self) -> NoteRecord | None:
         row = self.db.one(

@@ -1,0 +1,60 @@
+"""The engine's side of journal failures: a write that fails takes the kiosk out of service
+(the acceptor inhibited at once); what could not be written — a session's close, a staff case —
+is done when the journal can be written again (see :class:`kiosk.health.Health`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hardware.acceptor import AcceptorEvent, BillAcceptor
+from kiosk.delivery import Delivery
+from kiosk.health import JOURNAL, Health
+from kiosk.inbox import DeviceFault, Item
+from kiosk.journal import Journal, JournalUnwritable
+
+log = logging.getLogger("paykiosk.engine")
+
+
+class JournalGuard:
+    journal: Journal
+    acceptor: BillAcceptor
+    delivery: Delivery
+    health: Health
+    _queue: asyncio.Queue[Item]
+    _pending_cases: list[AcceptorEvent]  # staff cases not yet in the journal
+
+    def _open_cases(self) -> None:
+        while self._pending_cases:
+            event = self._pending_cases[0]
+            reference = self.journal.cases.open(
+                event.kind.value, amount=event.value, detail=event.detail
+            )
+            self._pending_cases.pop(0)
+            log.error("acceptor %s: staff case %s", event.kind.value, reference)
+
+    def _recover(self) -> None:
+        """Close the sessions a crash (or a failed write) left open into their credits, and
+        open the staff cases a failed write held back."""
+        try:
+            self._open_cases()
+            for credit in self.journal.sessions.close_open():
+                log.info("session %s closed into credit %s", credit.session_id, credit.id)
+        except JournalUnwritable as error:
+            self._journal_failed(error)  # again when the journal can be written
+        else:
+            self.delivery.wake()
+
+    def _journal_failed(self, error: JournalUnwritable) -> None:
+        """Out of service until a probe write lands (see :class:`Health`)."""
+        self.acceptor.inhibit()
+        if not self.health.journal_failed:
+            log.critical("journal unwritable: %s", error)
+            self.health.journal_failed = True
+            self._queue.put_nowait(DeviceFault(JOURNAL, f"unwritable ({error})"))
+
+    def _journal_log(self, kind: str, detail: str) -> None:
+        try:
+            self.journal.log(kind, detail)
+        except JournalUnwritable as error:
+            self._journal_failed(error)
