@@ -31,7 +31,9 @@ def unit() -> float:
 
 
 def _fit_text(widget: Any, *_: Any) -> None:
-    widget.text_size = (max(0.0, widget.width - widget.padding_x_px), widget.height)
+    # Wrap at the box's width; leave the height free (a height would silently drop the lines
+    # that do not fit), so an overgrown text shows in ``texture_size`` and a test can see it.
+    widget.text_size = (max(0.0, widget.width - widget.padding_x_px), None)
 
 
 class Text(Label):
