@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +13,19 @@ from hardware.id003.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
 from tests.support import FAST_DRIVER, FAST_TIMING, EventLog, accepting_journal
 from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
+
+# Kivy reads these when first imported (tests/test_screens.py, collected after this file):
+# render offscreen with a real GL context and no X (DISPLAY is left alone, so an xvfb-run still
+# works), keep Kivy off the command line, the root logger and the user's ~/.kivy.
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_WINDOW", "sdl2")
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="paykiosk-kivy-"))
+# Open the window at the largest size a test uses: the offscreen driver's framebuffer does not
+# grow when the window is made larger later (the extra area renders as garbage).
+os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1280")
+os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "800")
 
 
 @pytest.fixture

@@ -1,0 +1,109 @@
+"""The member's touch UI: a Kivy App whose ScreenManager shows one screen per session state.
+
+The engine's listener calls :meth:`KioskApp.show` with each :class:`kiosk.view.SessionView`
+(on the loop both run on, see docs/platform.md); presses go back as the engine's member
+intents. The language is presentation only: the toggle re-renders the current view and counts
+as activity; an idle kiosk goes back to the first language for the next member.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kivy.app import App
+from kivy.core.window import Window
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.inbox import Inbox
+from kiosk.session import State
+from kiosk.view import SessionView
+from screens.account import AccountScreen
+from screens.attract import AttractScreen
+from screens.base import KioskScreen
+from screens.choose import ChooseMoneyScreen
+from screens.done import DoneScreen
+from screens.fonts import register_default_font
+from screens.history import HistoryScreen
+from screens.i18n import LANGUAGES, Texts
+from screens.insert import InsertNotesScreen
+from screens.message import MessageScreen
+
+SCREENS: tuple[type[KioskScreen], ...] = (
+    AttractScreen,
+    AccountScreen,
+    HistoryScreen,
+    ChooseMoneyScreen,
+    InsertNotesScreen,
+    DoneScreen,
+    MessageScreen,
+)
+
+SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
+    State.IDLE: AttractScreen,
+    State.LOOKING_UP: AttractScreen,
+    State.ACCOUNT: AccountScreen,
+    State.HISTORY: HistoryScreen,
+    State.CHOOSE_MONEY: ChooseMoneyScreen,
+    State.ACCEPTING: InsertNotesScreen,
+    State.CREDITING: DoneScreen,
+    State.DONE: DoneScreen,
+    State.UNKNOWN_CARD: MessageScreen,
+    State.ACCOUNT_SUSPENDED: MessageScreen,
+    State.WALLET_UNAVAILABLE: MessageScreen,
+    State.OUT_OF_SERVICE: MessageScreen,
+}
+
+FIRST_VIEW = SessionView(State.OUT_OF_SERVICE, fault="starting")
+
+
+class KioskApp(App):
+    title = "Pay Spot"
+
+    def __init__(self, intents: Inbox, lang: str = LANGUAGES[0], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.intents = intents
+        self.texts = Texts(lang)
+        self.view = FIRST_VIEW
+        self.manager: ScreenManager | None = None
+        self.screens: dict[str, KioskScreen] = {}
+
+    def build(self) -> ScreenManager:
+        register_default_font()
+        manager = ScreenManager(transition=NoTransition())
+        for screen_type in SCREENS:
+            screen = screen_type(self)
+            self.screens[screen.name] = screen
+            manager.add_widget(screen)
+        self.manager = manager
+        Window.bind(on_resize=self._resized)
+        self.show(self.view)
+        return manager
+
+    def on_stop(self) -> None:
+        Window.unbind(on_resize=self._resized)
+
+    def _resized(self, *_: object) -> None:
+        self.show(self.view)
+
+    # ---- what the engine calls ------------------------------------------------------------
+    def show(self, view: SessionView) -> None:
+        """Render the session's latest view (the engine's listener)."""
+        if view.state is State.IDLE and self.view.state is not State.IDLE:
+            self.texts.lang = LANGUAGES[0]  # the next member starts in the first language
+        self.view = view
+        if self.manager is None:  # not built yet: shown by build()
+            return
+        screen = self.screens[SCREEN_FOR_STATE[view.state].screen_name]
+        screen.show(view)
+        self.manager.current = screen.name
+
+    @property
+    def current_screen(self) -> KioskScreen:
+        assert self.manager is not None
+        return self.screens[self.manager.current]
+
+    # ---- what the screens call ------------------------------------------------------------
+    def toggle_language(self) -> None:
+        self.texts.lang = self.texts.other()
+        self.show(self.view)
+        self.intents.activity()

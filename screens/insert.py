@@ -1,0 +1,45 @@
+"""Taking notes: the total so far, the largest note still taken, a note handed back. Finish
+once something is in; cancel only while nothing is."""
+
+from __future__ import annotations
+
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.events import Notice
+from kiosk.money import yen
+from kiosk.view import SessionView
+from screens.base import KioskScreen
+from screens.widgets import ALERT, MUTED, NEUTRAL, KioskButton, Text
+
+
+class InsertNotesScreen(KioskScreen):
+    screen_name = "insert_notes"
+
+    def title(self, view: SessionView) -> str:
+        return self._("Charge {money}").format(money=self.money_name(view.bucket))
+
+    def fill(self, view: SessionView, body: BoxLayout, buttons: BoxLayout) -> None:
+        _ = self._
+        body.add_widget(Text(_("Insert your notes"), size=30, bold=True, height=50))
+        body.add_widget(Text(_("Inserted"), size=20, color=MUTED, height=30))
+        body.add_widget(Text(yen(view.inserted), size=56, bold=True))
+        if view.largest_note:
+            largest = _("Largest note taken now: {amount}").format(amount=yen(view.largest_note))
+        else:
+            largest = _("No more notes fit in this money.")
+        body.add_widget(Text(largest, size=20, height=34))
+        if view.notice in (Notice.NOTE_RETURNED, Notice.NOTE_REJECTED):
+            if view.notice is Notice.NOTE_REJECTED:
+                message = _("A note was not accepted: please take it back.")
+            elif view.notice_amount:
+                message = _("Your {amount} note was handed back: please take it.").format(
+                    amount=yen(view.notice_amount)
+                )
+            else:
+                message = _("A note was handed back: please take it.")
+            body.add_widget(Text(message, size=20, height=34, color=ALERT, bold=True))
+        intents = self.host.intents
+        if view.inserted:
+            buttons.add_widget(KioskButton(_("Done"), intents.finish))
+        else:
+            buttons.add_widget(KioskButton(_("Cancel"), intents.cancel, color=NEUTRAL))

@@ -1,0 +1,363 @@
+"""The member's screens, rendered offscreen from hand-made views (no engine): the texts on
+screen in both languages at 800×480 and 1280×800, no text outgrowing its box or the window,
+screenshots for a look, and a simulated touch reaching the engine's intents.
+
+Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk.events import CreditOutcome, HistoryEntry, HistoryView, Notice
+from kiosk.inbox import Activity, Inbox, Item
+from kiosk.session import State
+from kiosk.view import BucketView, SessionView
+from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
+
+SHOTS = Path(os.environ.get("PAYKIOSK_SCREENSHOTS", "/tmp/paykiosk-screens"))
+SIZES = [(800, 480), (1280, 800)]
+
+BUCKETS = [
+    BucketView("base", 12_340, 120, 50_000, 37_660, True),
+    BucketView("cafeteria", 3_000, 0, 30_000, 27_000, True),
+    BucketView("textbook", 49_500, 0, 50_000, 500, False),
+]
+ACCOUNT = SessionView(State.ACCOUNT, member_name="山田 花子", buckets=BUCKETS, being_credited=2_000)
+
+VIEWS: dict[str, SessionView] = {
+    "attract": SessionView(State.IDLE),
+    "looking_up": SessionView(State.LOOKING_UP),
+    "account": ACCOUNT,
+    "choose_money": SessionView(
+        State.CHOOSE_MONEY,
+        member_name="山田 花子",
+        buckets=BUCKETS,
+        notice=Notice.MONEY_NOT_CHARGEABLE,
+    ),
+    "insert_empty": SessionView(State.ACCEPTING, bucket="cafeteria", largest_note=10_000),
+    "insert_notes": SessionView(
+        State.ACCEPTING,
+        bucket="base",
+        inserted=3_000,
+        remaining=4_500,
+        largest_note=2_000,
+        notice=Notice.NOTE_RETURNED,
+        notice_amount=5_000,
+    ),
+    "crediting": SessionView(State.CREDITING, bucket="base", inserted=3_000),
+    "done": SessionView(
+        State.DONE,
+        bucket="base",
+        credited=3_000,
+        new_balance=15_340,
+        outcome=CreditOutcome.CONFIRMED,
+    ),
+    "done_refused": SessionView(
+        State.DONE,
+        bucket="base",
+        credited=3_000,
+        outcome=CreditOutcome.REFUSED,
+        reference="K01-20261123-0001",
+    ),
+    "done_note_held": SessionView(
+        State.DONE, bucket="base", outcome=CreditOutcome.NOTE_HELD, held=10_000
+    ),
+    "history": SessionView(
+        State.HISTORY,
+        member_name="山田 花子",
+        buckets=BUCKETS,
+        history=HistoryView(
+            "base",
+            (
+                HistoryEntry("2026-11-20T12:00:00+09:00", "topup", "base", 5_000),
+                HistoryEntry("2026-11-21T12:30:00+09:00", "payment", "base", -480),
+            ),
+            next_cursor="c2",
+            loading=False,
+            pages=1,
+        ),
+    ),
+    "unknown_card": SessionView(State.UNKNOWN_CARD, notice=Notice.CARD_UNREADABLE),
+    "out_of_service": SessionView(State.OUT_OF_SERVICE, fault="acceptor: stacker open"),
+}
+
+# What each view must show, per language (the shown texts must contain each of these).
+EXPECTED: dict[str, dict[str, list[str]]] = {
+    "attract": {"ja": ["カードをタッチしてください"], "en": ["Touch your card"]},
+    "looking_up": {"ja": ["カードを読み取っています…"], "en": ["Reading your card…"]},
+    "account": {
+        "ja": [
+            "山田 花子 さん",
+            "ベース",
+            "学食",
+            "教科書",
+            "¥12,340",
+            "¥3,000",
+            "¥49,500",
+            "ポイント 120",
+            "入金処理中 ¥2,000",
+            "チャージ",
+            "履歴",
+            "終了",
+        ],
+        "en": [
+            "山田 花子",
+            "Base",
+            "Cafeteria",
+            "Textbook",
+            "Points: 120",
+            "Being credited: ¥2,000",
+            "Charge",
+            "History",
+            "Finish",
+        ],
+    },
+    "choose_money": {
+        "ja": [
+            "ベース   残高 ¥12,340   (あと ¥37,660 まで)",
+            "学食   残高 ¥3,000   (あと ¥27,000 まで)",
+            "教科書   残高 ¥49,500   (今はチャージできません)",
+            "戻る",
+            "終了",
+        ],
+        "en": ["Textbook   Balance ¥49,500   (cannot be charged now)", "Back"],
+    },
+    "insert_empty": {
+        "ja": [
+            "学食にチャージ",
+            "お札を入れてください",
+            "¥0",
+            "今入れられる最大のお札: ¥10,000",
+            "キャンセル",
+        ],
+        "en": ["Charge Cafeteria", "Insert your notes", "Cancel"],
+    },
+    "insert_notes": {
+        "ja": [
+            "¥3,000",
+            "今入れられる最大のお札: ¥2,000",
+            "¥5,000札を返却しました。お取りください。",
+            "完了",
+        ],
+        "en": [
+            "Largest note taken now: ¥2,000",
+            "Your ¥5,000 note was handed back: please take it.",
+            "Done",
+        ],
+    },
+    "crediting": {
+        "ja": ["入金処理中です…しばらくお待ちください"],
+        "en": ["Crediting… please wait"],
+    },
+    "done": {
+        "ja": ["チャージしました", "ベース  ¥3,000", "チャージ後の残高: ¥15,340", "OK"],
+        "en": ["Charged", "Base  ¥3,000", "New balance: ¥15,340", "OK"],
+    },
+    "done_refused": {
+        "ja": ["受付番号: K01-20261123-0001"],
+        "en": ["Reference: K01-20261123-0001"],
+    },
+    "done_note_held": {
+        "ja": [
+            "まだ入金されていません。",
+            "¥10,000のお札が機械の中に残っています。係員にお申し付けください。",
+        ],
+        "en": ["A ¥10,000 note is still inside the machine: please ask the staff."],
+    },
+    "history": {"ja": ["履歴: ベース", "さらに表示", "戻る"], "en": ["History: Base", "More"]},
+    "unknown_card": {"ja": ["カードを読み取れませんでした"], "en": ["This card could not be read"]},
+    "out_of_service": {"ja": ["休止中", "acceptor: stacker open"], "en": ["Out of service"]},
+}
+# Buttons that must not be there.
+ABSENT: dict[str, list[str]] = {
+    "insert_empty": ["完了", "Done"],
+    "insert_notes": ["キャンセル", "Cancel"],
+    "out_of_service": ["OK"],
+    "crediting": ["OK"],
+}
+
+
+class RecordingInbox(Inbox):
+    """The engine's real inbox, recording what the screens post instead of queueing it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.posted: list[Item] = []
+
+    def _post(self, item: Item) -> None:
+        self.posted.append(item)
+
+
+def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], None]]) -> None:
+    """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw)."""
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+
+    from screens.app import KioskApp
+
+    Window.size = size
+    app = KioskApp(inbox)
+    errors: list[BaseException] = []
+    queue = list(steps)
+
+    def step(_dt: float) -> None:
+        try:
+            if not queue:
+                app.stop()
+                return
+            queue.pop(0)(app)
+        except BaseException as error:  # surfaced after run()
+            errors.append(error)
+            app.stop()
+            return
+        Clock.schedule_once(step, 0.1)
+
+    def give_up(_dt: float) -> None:
+        errors.append(TimeoutError("the app did not finish its steps"))
+        app.stop()
+
+    Clock.schedule_once(step, 0.1)
+    guard = Clock.schedule_once(give_up, 30)
+    app.run()
+    guard.cancel()
+    if errors:
+        raise errors[0]
+
+
+def shown(widget: Any) -> list[Any]:
+    """Every Label (Buttons included) with text in the widget's tree."""
+    from kivy.uix.label import Label
+
+    return [w for w in widget.walk(restrict=True) if isinstance(w, Label) and w.text]
+
+
+def overgrown(widget: Any, window: tuple[int, int]) -> list[str]:
+    """Texts that do not fit their box, and boxes outside the window."""
+    bad = []
+    for label in shown(widget):
+        tw, th = label.texture_size
+        if tw > label.width + 1 or th > label.height + 1:
+            bad.append(
+                f"{label.text!r}: text {tw}×{th} in a box {label.width:.0f}×{label.height:.0f}"
+            )
+        x, y = label.to_window(label.x, label.y)
+        if x < -1 or y < -1 or x + label.width > window[0] + 1 or y + label.height > window[1] + 1:
+            bad.append(f"{label.text!r}: box outside the window")
+    return bad
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob(f"*-{size[0]}x{size[1]}-*.png"):
+        old.unlink()
+    results: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
+    steps: list[Callable[[Any], None]] = []
+    for name, view in VIEWS.items():
+        for lang in LANGUAGES:
+
+            def show(app: Any, view: SessionView = view, lang: str = lang) -> None:
+                app.texts.lang = lang
+                app.show(view)
+
+            def look(app: Any, name: str = name, lang: str = lang) -> None:
+                from kivy.core.window import Window
+
+                assert tuple(Window.size) == size
+                screen = app.current_screen
+                texts = [label.text for label in shown(screen)]
+                png = Window.screenshot(name=str(SHOTS / f"{name}-{lang}-{size[0]}x{size[1]}-.png"))
+                results[name, lang] = (texts, overgrown(screen, size), png)
+
+            steps += [show, look]
+    run_app(RecordingInbox(), size, steps)
+
+    for (name, lang), (texts, bad, png) in results.items():
+        for text in EXPECTED[name][lang]:
+            assert text in texts, f"{name} ({lang}, {size}): {text!r} not in {texts}"
+        for text in ABSENT.get(name, []):
+            assert text not in texts, f"{name} ({lang}): {text!r} should not be shown"
+        other = "English" if lang == "ja" else "日本語"
+        assert other in texts, f"{name} ({lang}): no language toggle"
+        assert not bad, f"{name} ({lang}, {size}): {bad}"
+        assert_painted(png, size)
+
+
+def assert_painted(png: str, size: tuple[int, int]) -> None:
+    """The whole screenshot is the screen: header colour top left, background bottom right."""
+    from kivy.core.image import Image
+
+    from screens.widgets import BACKGROUND, HEADER
+
+    image = Image.load(png, keep_data=True)
+    assert tuple(image.size) == size
+    w, h = size
+    for (x, y), colour in (((4, 4), HEADER), ((w - 4, h - 4), BACKGROUND)):
+        pixel = image.read_pixel(x, y)  # y counts from the top
+        assert all(abs(a - b) < 0.02 for a, b in zip(pixel[:3], colour[:3], strict=True)), (
+            f"{png} at {x},{y}: {pixel} is not {colour}"
+        )
+
+
+def test_a_touch_on_a_money_calls_choose_money_and_a_disabled_one_nothing() -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    from kiosk.events import MoneyChosen
+
+    inbox = RecordingInbox()
+    seen: dict[str, Any] = {}
+
+    def button(app: Any, text: str) -> Any:
+        return next(w for w in shown(app.current_screen) if w.text.startswith(text))
+
+    def touch(widget: Any) -> None:
+        t = UnitTestTouch(*widget.to_window(*widget.center))
+        t.touch_down()
+        t.touch_up()
+
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show(VIEWS["choose_money"]),
+        lambda app: touch(button(app, "学食")),
+        lambda app: touch(button(app, "教科書")),  # not chargeable: shown, not pressable
+        lambda app: touch(button(app, "English")),
+        lambda app: seen.update(texts=[w.text for w in shown(app.current_screen)]),
+    ]
+    run_app(inbox, SIZES[0], steps)
+
+    assert inbox.posted == [MoneyChosen("cafeteria"), Activity()]
+    assert "Back" in seen["texts"]  # the toggle re-rendered the screen in English
+
+
+def test_the_catalogs_hold_every_text_the_screens_use() -> None:
+    source = "\n".join(p.read_text() for p in sorted(Path("screens").glob("*.py")))
+    used = set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"\s*\)', source))
+    from screens.base import MONEY_NAMES
+    from screens.history import KINDS
+
+    used |= {*MONEY_NAMES.values(), *KINDS.values()}
+    assert "Touch your card" in used and "Textbook" in used
+    for lang in LANGUAGES:
+        path = LOCALE_DIR / lang / "LC_MESSAGES" / "paykiosk.po"
+        catalog = parse_po(path.read_text(encoding="utf-8"), str(path))
+        assert not used - catalog.keys(), f"{lang}: missing {sorted(used - catalog.keys())}"
+        if lang == "ja":
+            assert all(catalog[m] for m in used), "ja: untranslated texts"
+    texts = Texts("ja")
+    assert texts("{name}").format(name="A") == "A さん"
+    texts.lang = "en"
+    assert texts("Touch your card") == "Touch your card"
+
+
+def test_a_missing_font_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from screens.fonts import FONT_ENV, FontMissing, font_path
+
+    monkeypatch.setenv(FONT_ENV, str(tmp_path / "none.ttc"))
+    with pytest.raises(FontMissing, match="fonts-noto-cjk"):
+        font_path()
