@@ -85,3 +85,15 @@ def test_the_install_requirements_carry_no_demo_only_package() -> None:
     assert "trustme" not in required
     assert "trustme" in setup["options.extras_require"]["demo"]
     assert "paykiosk[demo]" in setup["options.extras_require"]["test"]
+
+
+def test_the_engine_never_imports_kivy() -> None:
+    """The engine runs the same under the UI, with --no-ui and under tests: no Kivy in it."""
+    probe = (
+        "import sys, kiosk.engine, kiosk.runner, kiosk.cli, kiosk.view; "
+        "print(sorted(m for m in sys.modules if m == 'kivy' or m.startswith(('kivy.', 'screens'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
