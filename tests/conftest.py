@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.device import SimulatedDevice
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support import FAST_DRIVER, FAST_TIMING, EventLog, accepting_journal
+from tests.support import FAST_DRIVER, EventLog, accepting_journal, running_simulator
 from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
 
 # Kivy reads these when first imported (tests/test_screens.py, collected after this file):
@@ -30,10 +29,8 @@ os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "800")
 
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[AcceptorSimulator]:
-    simulator = AcceptorSimulator(SimulatedDevice(timing=FAST_TIMING), link=str(tmp_path / "acc"))
-    simulator.start()
-    yield simulator
-    simulator.stop()
+    with running_simulator(tmp_path) as simulator:
+        yield simulator
 
 
 @pytest.fixture

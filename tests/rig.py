@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
-from hardware.id003.device import SimulatedDevice, Timing
+from hardware.id003.device import Timing
 from hardware.id003.frames import Frame
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.sandbox_config import write_sandbox_config
 from tests.kiosk_process import KioskProcess, run_kiosk
-from tests.support import FAST_TIMING, wait_until
+from tests.support import FAST_TIMING, running_simulator, wait_until
 from tests.wallet_support import Sandbox
 
 CRASH_TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
@@ -86,16 +86,14 @@ def make_rig(
     tmp_path: Path, wallet: Sandbox, timing: Timing = CRASH_TIMING, **config: Any
 ) -> Iterator[Rig]:
     """``config``: keyword arguments of :func:`kiosk.sandbox_config.write_sandbox_config`."""
-    sim = AcceptorSimulator(SimulatedDevice(timing=timing), link=str(tmp_path / "acc"))
-    sim.start()
-    card = CardEmulator(free_udp_port())
-    config.setdefault("idle_finish_s", 1.5)
-    path = write_sandbox_config(tmp_path, wallet.info, sim.path, card.device_path, **config)
-    kiosk = KioskProcess(path)
-    try:
-        yield Rig(sim, wallet, card, kiosk)
-    finally:
-        sim.on_receive = None
-        kiosk.stop()
-        card.close()
-        sim.stop()
+    with running_simulator(tmp_path, timing) as sim:
+        card = CardEmulator(free_udp_port())
+        config.setdefault("idle_finish_s", 1.5)
+        path = write_sandbox_config(tmp_path, wallet.info, sim.path, card.device_path, **config)
+        kiosk = KioskProcess(path)
+        try:
+            yield Rig(sim, wallet, card, kiosk)
+        finally:
+            sim.on_receive = None
+            kiosk.stop()
+            card.close()

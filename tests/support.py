@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hardware.acceptor import AcceptorEvent, EventKind
-from hardware.id003.device import Timing
+from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import DriverConfig
 from hardware.id003.protocol import ProtocolConfig
+from hardware.id003.simulator import AcceptorSimulator
 from kiosk.journal import Journal
 
 FAST_TIMING = Timing(
@@ -79,3 +81,14 @@ def accepting_journal(path: Path, headroom: int = 10**9) -> Journal:
     session = journal.sessions.open("TEST…00", "user-test", "テスト", "base", "money-test")
     journal.gate.open(session, headroom)
     return journal
+
+
+@contextlib.contextmanager
+def running_simulator(tmp_path: Path, timing: Timing = FAST_TIMING) -> Iterator[AcceptorSimulator]:
+    """The ID-003 simulator on a pty, linked at ``tmp_path/acc``, for the test's length."""
+    simulator = AcceptorSimulator(SimulatedDevice(timing=timing), link=str(tmp_path / "acc"))
+    simulator.start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()

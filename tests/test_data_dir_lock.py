@@ -13,22 +13,19 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
-from hardware.id003.device import SimulatedDevice
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock
 from kiosk.sandbox_config import write_sandbox_config
 from tests.kiosk_process import KioskProcess, run_kiosk
 from tests.rig import CRASH_TIMING
-from tests.support import wait_until
+from tests.support import running_simulator, wait_until
 from tests.wallet_support import ROOT, Sandbox
 
 
 @pytest.fixture
 def acceptor(tmp_path: Path) -> Iterator[AcceptorSimulator]:
-    simulator = AcceptorSimulator(SimulatedDevice(timing=CRASH_TIMING), link=str(tmp_path / "acc"))
-    simulator.start()
-    yield simulator
-    simulator.stop()
+    with running_simulator(tmp_path, CRASH_TIMING) as simulator:
+        yield simulator
 
 
 @pytest.fixture
