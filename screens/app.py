@@ -8,6 +8,7 @@ as activity; an idle kiosk goes back to the first language for the next member.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
@@ -54,14 +55,28 @@ SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
 }
 
 FIRST_VIEW = SessionView(State.OUT_OF_SERVICE, fault="starting")
+DEFAULT_PORTAL = "https://www.univcoop.jp/"  # [kiosk] portal_url overrides it
+
+# Called with (previous view, new view) after each view is shown: sounds, benchmarks.
+ViewObserver = Callable[[SessionView, SessionView], None]
 
 
 class KioskApp(App):
     title = "Pay Spot"
 
-    def __init__(self, intents: Inbox, lang: str = LANGUAGES[0], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        intents: Inbox,
+        lang: str = LANGUAGES[0],
+        kiosk_id: str = "",
+        portal_url: str = DEFAULT_PORTAL,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.intents = intents
+        self.kiosk_id = kiosk_id
+        self.portal_url = portal_url
+        self.observers: list[ViewObserver] = []
         self.texts = Texts(lang)
         self.view = FIRST_VIEW
         self.manager: ScreenManager | None = None
@@ -90,12 +105,14 @@ class KioskApp(App):
         """Render the session's latest view (the engine's listener)."""
         if view.state is State.IDLE and self.view.state is not State.IDLE:
             self.texts.lang = LANGUAGES[0]  # the next member starts in the first language
-        self.view = view
+        previous, self.view = self.view, view
         if self.manager is None:  # not built yet: shown by build()
             return
         screen = self.screens[SCREEN_FOR_STATE[view.state].screen_name]
         screen.show(view)
         self.manager.current = screen.name
+        for observer in self.observers:
+            observer(previous, view)
 
     @property
     def current_screen(self) -> KioskScreen:

@@ -25,6 +25,8 @@ class Host(Protocol):
 
     texts: Texts
     intents: Inbox
+    kiosk_id: str
+    portal_url: str
 
     def toggle_language(self) -> None: ...
 
