@@ -92,10 +92,8 @@ def _with_config(args: argparse.Namespace) -> int:
         prepare(config.kiosk.data_dir)
         if args.command in ("pending", "journal"):
             return _report(config, args.command)  # beside a running kiosk: no lock
-        # The Kivy UI arrives in a later step; until then both modes run the engine with the
-        # console view.
         with DataDirLock(config.kiosk.data_dir):
-            return _run(config)
+            return _run(config, args.no_ui)
     except ConfigError as error:  # also found while starting the devices (no GPIO library)
         return _refuse(f"configuration error: {error}", EXIT_CONFIG)
     except JournalUnusable as error:
@@ -116,10 +114,10 @@ def _report(config: Config, command: str) -> int:
     return 0
 
 
-def _run(config: Config) -> int:
+def _run(config: Config, no_ui: bool) -> int:
     from kiosk.runner import run_blocking
 
-    return run_blocking(config, no_ui=True)
+    return run_blocking(config, no_ui)
 
 
 def _refuse(reason: str, code: int) -> int:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
@@ -18,11 +18,25 @@ from kiosk.delivery import Delivery
 from kiosk.engine import Engine, EngineSettings
 from kiosk.journal import Journal
 from kiosk.notify import SystemdNotifier
+from kiosk.view import SessionView
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 from kiosk.wallet.settings import WalletSettings
 
 log = logging.getLogger("paykiosk")
+
+
+class Front(Protocol):
+    """What members see and touch (the Kivy UI): shows the engine's views, runs until stopped."""
+
+    def show(self, view: SessionView) -> None: ...
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+FrontFactory = Callable[[Engine], Front]
 
 
 def wallet_settings(config: Config) -> WalletSettings:
@@ -101,10 +115,15 @@ def start_panel(config: Config, engine: Engine) -> Any:
 
 
 async def run(
-    config: Config, no_ui: bool = True, attach: Callable[[Engine], None] | None = None
+    config: Config,
+    no_ui: bool = True,
+    attach: Callable[[Engine], None] | None = None,
+    front: FrontFactory | None = None,
 ) -> int:
     """Run the kiosk until SIGTERM/SIGINT. ``attach`` gets the engine once it exists (the demo
-    drives it from the keyboard); without ``no_ui`` the member picks the money.
+    drives it from the keyboard); without ``no_ui`` the member picks the money; ``front`` makes
+    the screen members touch (it runs on this loop and ends with the kiosk, and the kiosk
+    stops when it ends).
 
     The first SIGTERM/SIGINT stops taking notes, closes an accepting session into its credit
     (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
@@ -125,9 +144,17 @@ async def run(
         if attach is not None:
             attach(engine)
         gpio = start_panel(config, engine)  # first: a set-up error stops before any thread
-        reader = start_card_reader(config, engine)
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()
+        screen: Front | None = None
+        try:
+            screen = front(engine) if front is not None else None
+        except BaseException:
+            if gpio is not None:
+                gpio.close()
+            journal.close()
+            raise
+        reader = start_card_reader(config, engine)
         signals = 0
 
         def on_signal() -> None:
@@ -141,6 +168,12 @@ async def run(
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, on_signal)
         watchdog = loop.create_task(_watchdog(notifier))
+        shown: asyncio.Task[None] | None = None
+        if screen is not None:
+            engine.listeners.append(screen.show)
+            shown = loop.create_task(screen.run())
+            shown.add_done_callback(lambda _: engine.stop())  # the window went: stop too
+        status = 0
         try:
             await engine.run(ready=lambda: notifier.ready(f"kiosk {config.kiosk.id} ready"))
             log.info("stopped")
@@ -148,15 +181,35 @@ async def run(
             log.info("stopped at once")
         except Exception:  # EngineFailed, or a journal that cannot even be read any more
             log.critical("the engine failed; exiting for a restart", exc_info=True)
-            return 1
+            status = 1
         finally:
             notifier.stopping()
             watchdog.cancel()
+            if screen is not None and shown is not None and not await _stop_front(screen, shown):
+                status = 1  # the screen failed: restart
             reader.stop()
             if gpio is not None:
                 gpio.close()
             journal.close()
-    return 0
+    return status
+
+
+async def _stop_front(screen: Front, shown: asyncio.Task[None]) -> bool:
+    """Close the screen; False if it had failed (the kiosk then exits for a restart)."""
+    if not shown.done():
+        screen.stop()
+    try:
+        await asyncio.wait_for(asyncio.shield(shown), timeout=5)
+    except TimeoutError:
+        log.error("the screen did not close within 5 s")
+        shown.cancel()
+    except asyncio.CancelledError:
+        shown.cancel()
+        raise
+    except Exception:
+        log.critical("the screen failed; exiting for a restart", exc_info=True)
+        return False
+    return True
 
 
 async def _check_wallet(wallet: WalletClient) -> None:
@@ -195,7 +248,24 @@ async def _watchdog(notifier: SystemdNotifier) -> None:
         await asyncio.sleep(interval)
 
 
+def ui_front(config: Config) -> FrontFactory:
+    """The fullscreen touch UI (Kivy is imported only when it is made)."""
+
+    def make(engine: Engine) -> Front:
+        from screens.front import FrontSettings, KioskFront
+
+        settings = FrontSettings(
+            kiosk_id=config.kiosk.id,
+            lang=config.kiosk.language,
+            kivy_home=config.kiosk.data_dir / "kivy",
+        )
+        return KioskFront(engine, settings)
+
+    return make
+
+
 def run_blocking(config: Config, no_ui: bool) -> int:
+    front = None if no_ui else ui_front(config)
     with contextlib.suppress(KeyboardInterrupt):
-        return asyncio.run(run(config, no_ui))
+        return asyncio.run(run(config, no_ui, front=front))
     return 0

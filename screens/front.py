@@ -1,0 +1,121 @@
+"""The touch UI as the kiosk's front: Kivy set up for a kiosk window, then the app run on the
+engine's asyncio loop (``App.async_run``) until the runner stops it.
+
+Kivy reads its settings when first imported, so :func:`configure_kivy` runs before any other
+Kivy import; :class:`KioskFront` imports the app only after it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiosk.view import SessionView
+
+if TYPE_CHECKING:
+    from kiosk.inbox import Inbox
+    from screens.app import KioskApp
+
+log = logging.getLogger("paykiosk.ui")
+
+
+@dataclass(frozen=True)
+class FrontSettings:
+    kiosk_id: str = ""
+    lang: str = "ja"
+    portal_url: str = "https://www.univcoop.jp/"
+    fullscreen: bool = True  # fill the display it is given; False: a window of ``size``
+    size: tuple[int, int] = (800, 480)  # the window when not fullscreen
+    maxfps: int = 20  # the main loop's wake-ups when idle (CPU) vs touch → frame latency
+    kivy_home: Path | None = None  # Kivy's config and logs (default: left to Kivy)
+
+
+def configure_kivy(settings: FrontSettings) -> None:
+    """Kivy's settings for a kiosk: no cursor, no window chrome, no Escape exit, no screensaver,
+    the main loop's rate. Must run before ``kivy.core.window`` is imported."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our command line is not Kivy's
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through ours, stderr left alone
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # The runner owns SIGTERM/SIGINT (a stop closes the session into its credit first).
+    os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
+    if settings.kivy_home is not None:
+        settings.kivy_home.mkdir(parents=True, exist_ok=True)
+        os.environ.setdefault("KIVY_HOME", str(settings.kivy_home))
+    from kivy.config import Config
+
+    graphics = {
+        "fullscreen": "auto" if settings.fullscreen else "0",
+        "borderless": "1" if settings.fullscreen else "0",
+        "show_cursor": "0" if settings.fullscreen else "1",
+        "maxfps": str(settings.maxfps),
+        "allow_screensaver": "0",
+        "resizable": "0" if settings.fullscreen else "1",
+    }
+    if not settings.fullscreen:
+        graphics["width"], graphics["height"] = map(str, settings.size)
+    for key, value in graphics.items():
+        Config.set("graphics", key, value)
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    # A touch panel reports through SDL; Kivy's extra probe of /dev/input doubles touches.
+    for name in list(Config.options("input")) if Config.has_section("input") else []:
+        Config.remove_option("input", name)
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+AppFactory = Callable[["Inbox", FrontSettings], "KioskApp"]
+
+
+def kiosk_app(intents: Inbox, settings: FrontSettings) -> KioskApp:
+    from screens.app import KioskApp
+
+    return KioskApp(
+        intents, lang=settings.lang, kiosk_id=settings.kiosk_id, portal_url=settings.portal_url
+    )
+
+
+class KioskFront:
+    """Runs the app beside the engine; ``stop`` ends it. The engine's views go to the app."""
+
+    def __init__(
+        self, intents: Inbox, settings: FrontSettings, make_app: AppFactory = kiosk_app
+    ) -> None:
+        from kiosk.config import ConfigError
+        from screens.fonts import FontMissing, font_path
+
+        try:
+            font_path()  # no Japanese font: say so before a window opens
+        except FontMissing as error:
+            raise ConfigError(str(error)) from error
+        configure_kivy(settings)
+        self.settings = settings
+        self.app = make_app(intents, settings)
+        self._wire_sounds()
+
+    def show(self, view: SessionView) -> None:
+        """The engine's listener (called on the loop the app runs on)."""
+        self.app.show(view)
+
+    async def run(self) -> None:
+        await self.app.async_run(async_lib="asyncio")
+
+    def stop(self) -> None:
+        self.app.stop()
+
+    def _wire_sounds(self) -> None:
+        import importlib
+
+        try:
+            sounds = importlib.import_module("screens.sounds")
+        except ImportError:  # no sounds in this build
+            return
+        player = sounds.Sounds()
+        self.app.observers.append(player)
+        from screens import widgets
+
+        if hasattr(widgets, "on_press_sound"):
+            widgets.on_press_sound = player.touch
