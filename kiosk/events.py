@@ -248,10 +248,13 @@ Effect = LookUp | LoadHistory | StartAccepting | FinishAndCredit | EndWithoutMon
 
 @dataclass(frozen=True)
 class HistoryView:
-    """The history on screen: which money, what is loaded, whether more can be asked for."""
+    """The history on screen: which money, the page shown, whether an older one can be asked for.
+
+    One page at a time: a loaded page replaces the one before (what a screen fits); the newest
+    page again is a new :class:`HistoryRequested`."""
 
     bucket: str
-    entries: tuple[HistoryEntry, ...] = ()
-    next_cursor: str | None = None
+    entries: tuple[HistoryEntry, ...] = ()  # the page on screen, newest first
+    next_cursor: str | None = None  # the older page's cursor (None: this is the oldest)
     loading: bool = True
-    pages: int = 0  # pages loaded so far
+    pages: int = 0  # pages loaded so far: the one on screen is page ``pages`` (1 = newest)

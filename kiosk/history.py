@@ -11,7 +11,7 @@ from kiosk.wallet.models import Transaction
 
 log = logging.getLogger("paykiosk.history")
 
-PAGE_SIZE = 10
+PAGE_SIZE = 6  # one page is one screen (screens/history.py shows up to 6 lines)
 _MONEY_OUT = {"payment", "exchange_outflow", "expire"}
 
 

@@ -259,9 +259,10 @@ class Session:
         view = self.history_view
         if view is None or event.token != self._history_token:
             return  # an answer to a load that was superseded
+        # One page at a time (what fits a screen): the newest page is a new HistoryRequested.
         self.history_view = replace(
             view,
-            entries=view.entries + event.entries,
+            entries=event.entries,
             next_cursor=event.next_cursor,
             loading=False,
             pages=view.pages + 1,

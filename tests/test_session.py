@@ -22,6 +22,7 @@ from kiosk.events import (
     ChargeRequested,
     CreditOutcome,
     CreditSettled,
+    Effect,
     EndWithoutMoney,
     FinishAndCredit,
     FinishPressed,
@@ -30,6 +31,7 @@ from kiosk.events import (
     HistoryFailed,
     HistoryLoaded,
     HistoryRequested,
+    HistoryView,
     LoadHistory,
     LookUp,
     Member,
@@ -285,10 +287,62 @@ def test_history_pages_and_back() -> None:
     session.handle(HistoryLoaded(load.token, entries(999), None))  # a stale answer
     session.handle(HistoryLoaded(more.token, entries(100), None))
     view = session.history_view
-    assert view.entries == entries(500, 300, 100) and view.pages == 2 and not view.loading
+    assert view.entries == entries(100) and view.pages == 2 and not view.loading  # one page
     assert session.handle(MoreHistoryRequested()) == []  # no more pages
     session.handle(BackPressed())
     assert session.state is State.ACCOUNT and session.history_view is None
+
+
+def loads(effects: list[Effect]) -> LoadHistory:
+    [load] = effects
+    assert isinstance(load, LoadHistory)
+    return load
+
+
+def page(session: Session) -> HistoryView:
+    assert session.history_view is not None
+    return session.history_view
+
+
+def test_history_shows_one_page_at_a_time_per_money() -> None:
+    session = at_account()
+    first = loads(session.handle(HistoryRequested("base")))
+    session.handle(HistoryLoaded(first.token, entries(1, 2), "c2"))
+    older = loads(session.handle(MoreHistoryRequested()))
+    assert page(session).loading and page(session).entries == entries(1, 2)  # until it comes
+    session.handle(HistoryLoaded(older.token, entries(3, 4), "c3"))
+    assert (page(session).entries, page(session).pages, page(session).next_cursor) == (
+        entries(3, 4),
+        2,
+        "c3",
+    )
+    # Another money: HISTORY -> HISTORY, its newest page; the old load's answer is ignored.
+    other = loads(session.handle(HistoryRequested("cafeteria")))
+    assert (other.bucket, other.cursor, session.state) == ("cafeteria", None, State.HISTORY)
+    session.handle(HistoryLoaded(older.token, entries(9), None))
+    assert page(session) == HistoryView("cafeteria")  # loading, nothing shown yet
+    session.handle(HistoryLoaded(other.token, entries(5), None))
+    # Back to the newest page of the first money: loaded again from the start.
+    newest = loads(session.handle(HistoryRequested("base")))
+    assert newest.cursor is None and page(session) == HistoryView("base")
+    session.handle(HistoryLoaded(newest.token, entries(1, 2), "c2"))
+    assert (page(session).pages, page(session).entries) == (1, entries(1, 2))
+
+
+def test_a_failed_older_page_keeps_the_page_on_screen_and_can_be_retried() -> None:
+    session = at_account()
+    first = loads(session.handle(HistoryRequested("base")))
+    session.handle(HistoryLoaded(first.token, entries(1, 2), "c2"))
+    older = loads(session.handle(MoreHistoryRequested()))
+    session.handle(HistoryFailed(older.token, "WalletTimeout"))
+    assert session.notice is Notice.HISTORY_UNAVAILABLE and session.state is State.HISTORY
+    assert (page(session).entries, page(session).pages, page(session).loading) == (
+        entries(1, 2),
+        1,
+        False,
+    )
+    again = loads(session.handle(MoreHistoryRequested()))
+    assert again.cursor == "c2" and session.notice is None
 
 
 def test_a_failed_history_load_says_so_and_keeps_the_session() -> None:
