@@ -4,8 +4,12 @@ presses into the engine's member intents; it decides nothing about money."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import math
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
 
+from kivy.clock import Clock
 from kivy.graphics import Color, Rectangle
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -18,6 +22,11 @@ from screens.widgets import BACKGROUND, HEADER, NEUTRAL, WHITE, KioskButton, Tex
 # What the screens call a money (msgids; the catalogs translate them).
 MONEY_NAMES = {"base": "Base", "cafeteria": "Cafeteria", "textbook": "Textbook"}
 LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}  # each in its own language, never translated
+# The time left shows in the last half minute: all the idle time while notes go in (30 s), the
+# end of a browsing screen's minute. Earlier it would only hurry a member who is reading.
+COUNTDOWN_FROM_S = 30.0
+HURRY_S = 10.0  # the last seconds stand out
+HURRY = (1.0, 0.85, 0.35, 1)  # warm yellow on the header's blue
 
 
 class Host(Protocol):
@@ -32,7 +41,9 @@ class Host(Protocol):
 
 
 class KioskScreen(Screen):
-    """Header (title, language toggle), body, buttons. Subclasses implement ``fill``."""
+    """Header (title, time left, language toggle), body, buttons. Subclasses implement
+    ``fill``; the clock timers a screen starts (``every``, ``once``) end when it re-renders or
+    leaves, so a screen without a deadline or animation costs no CPU while it waits."""
 
     screen_name = ""
 
@@ -40,6 +51,8 @@ class KioskScreen(Screen):
         super().__init__(name=self.screen_name)
         self.host = host
         self.view: SessionView | None = None
+        self.timers: list[Any] = []  # kivy ClockEvents of the view on screen
+        self.countdown: Text | None = None  # the header's time left, while a deadline is set
         with self.canvas.before:
             Color(*BACKGROUND)
             self._background = Rectangle(pos=self.pos, size=self.size)
@@ -59,6 +72,7 @@ class KioskScreen(Screen):
 
     def show(self, view: SessionView) -> None:
         """Render ``view`` from scratch (in the current language and window size)."""
+        self.stop_timers()
         self.view = view
         u = unit()
         self.clear_widgets()
@@ -70,6 +84,12 @@ class KioskScreen(Screen):
         header.bind(pos=lambda w, p: setattr(band, "pos", p))
         header.bind(size=lambda w, s: setattr(band, "size", s))
         header.add_widget(Text(self.title(view), size=22, color=WHITE, halign="left", bold=True))
+        self.countdown = None
+        if view.deadline is not None and self.counts_down(view):
+            self.countdown = Text("", size=18, color=WHITE, size_hint_x=None, width=150 * u)
+            header.add_widget(self.countdown)
+            self._tick()
+            self.every(1.0, self._tick)
         other = self._.other()
         header.add_widget(
             KioskButton(
@@ -92,6 +112,37 @@ class KioskScreen(Screen):
 
     def title(self, view: SessionView) -> str:
         return self._("Pay Spot")
+
+    def counts_down(self, view: SessionView) -> bool:
+        """Whether the header shows the time left of ``view``'s deadline."""
+        return True
+
+    def _tick(self) -> None:
+        """Update the time left (only that label: the screen is not rebuilt per second)."""
+        label, view = self.countdown, self.view
+        if label is None or view is None or view.deadline is None:
+            return
+        left = max(0, math.ceil(view.deadline - time.monotonic()))
+        label.text = (
+            self._("{seconds} s left").format(seconds=left) if left <= COUNTDOWN_FROM_S else ""
+        )
+        label.color = HURRY if left <= HURRY_S else WHITE
+        label.bold = left <= HURRY_S
+
+    # ---- timers of the view on screen ------------------------------------------------------
+    def every(self, seconds: float, action: Callable[[], None]) -> None:
+        self.timers.append(Clock.schedule_interval(lambda _dt: action(), seconds))
+
+    def once(self, seconds: float, action: Callable[[], None]) -> None:
+        self.timers.append(Clock.schedule_once(lambda _dt: action(), seconds))
+
+    def stop_timers(self) -> None:
+        for event in self.timers:
+            event.cancel()
+        self.timers.clear()
+
+    def on_pre_leave(self, *_: object) -> None:
+        self.stop_timers()
 
     def fill(self, view: SessionView, body: BoxLayout, buttons: BoxLayout) -> None:
         raise NotImplementedError

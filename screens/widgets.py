@@ -66,6 +66,11 @@ class Text(Label):
         _fit_text(self)
 
 
+# Set by the app (e.g. to ``screens.sounds.Sounds.touch``): called on every press of an enabled
+# button. Module-level, so the screens need not know about sounds.
+on_press_sound: Callable[[], None] | None = None
+
+
 class KioskButton(Button):
     """A large touch target; ``action`` runs on release (not while disabled)."""
 
@@ -96,6 +101,10 @@ class KioskButton(Button):
         self.action = action
         self.bind(size=_fit_text)
         _fit_text(self)
+
+    def on_press(self) -> None:
+        if on_press_sound is not None and not self.disabled:
+            on_press_sound()
 
     def on_release(self) -> None:
         if not self.disabled:
