@@ -55,8 +55,13 @@ def configure_kivy(settings: FrontSettings) -> None:
         "allow_screensaver": "0",
         "resizable": "0" if settings.fullscreen else "1",
     }
-    if not settings.fullscreen:
-        graphics["width"], graphics["height"] = map(str, settings.size)
+    size = settings.size
+    if settings.fullscreen:
+        from screens.display import display_size
+
+        size = display_size() or size
+        log.info("display %d×%d", *size)
+    graphics["width"], graphics["height"] = map(str, size)
     for key, value in graphics.items():
         Config.set("graphics", key, value)
     Config.set("kivy", "exit_on_escape", "0")
