@@ -44,13 +44,19 @@ class SessionView:
     held: int = 0  # a note of the session still inside the unit (jammed): staff settle it
     fault: str | None = None
     deadline: float | None = None  # time.monotonic() when this screen times out
+    finished_at: float | None = None  # DONE: time.time() when the charge ended (the receipt)
 
     @property
     def points(self) -> int:
         return sum(b.points for b in self.buckets)
 
 
-def snapshot(session: Session, credited: int = 0, deadline: float | None = None) -> SessionView:
+def snapshot(
+    session: Session,
+    credited: int = 0,
+    deadline: float | None = None,
+    finished_at: float | None = None,
+) -> SessionView:
     member = session.member
     buckets = []
     if member is not None:
@@ -87,4 +93,5 @@ def snapshot(session: Session, credited: int = 0, deadline: float | None = None)
         held=settled.held if settled else 0,
         fault=session.fault,
         deadline=deadline,
+        finished_at=finished_at if session.state is State.DONE else None,
     )

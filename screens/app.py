@@ -28,6 +28,7 @@ from screens.history import HistoryScreen
 from screens.i18n import LANGUAGES, Texts
 from screens.insert import InsertNotesScreen
 from screens.message import MessageScreen
+from screens.unknown_card import UnknownCardScreen
 
 SCREENS: tuple[type[KioskScreen], ...] = (
     AttractScreen,
@@ -37,6 +38,7 @@ SCREENS: tuple[type[KioskScreen], ...] = (
     InsertNotesScreen,
     DoneScreen,
     MessageScreen,
+    UnknownCardScreen,
 )
 
 SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
@@ -48,7 +50,7 @@ SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
     State.ACCEPTING: InsertNotesScreen,
     State.CREDITING: DoneScreen,
     State.DONE: DoneScreen,
-    State.UNKNOWN_CARD: MessageScreen,
+    State.UNKNOWN_CARD: UnknownCardScreen,
     State.ACCOUNT_SUSPENDED: MessageScreen,
     State.WALLET_UNAVAILABLE: MessageScreen,
     State.OUT_OF_SERVICE: MessageScreen,

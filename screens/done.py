@@ -1,8 +1,12 @@
 """The end of a charge: crediting (a moment), then the amount, the new balance or the staff
-reference, and OK."""
+reference, and OK. A charge that took cash also shows a receipt as a QR code beside the text
+(a short plain text the member keeps on their phone)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.events import CreditOutcome
@@ -10,7 +14,40 @@ from kiosk.money import yen
 from kiosk.session import State
 from kiosk.view import SessionView
 from screens.base import KioskScreen
-from screens.widgets import ALERT, MUTED, KioskButton, Text
+from screens.i18n import Texts
+from screens.qr import QR_SIDE, QRCode
+from screens.widgets import ALERT, KioskButton, Text, unit
+
+
+def receipt_text(view: SessionView, kiosk_id: str, money: str, _: Texts) -> str:
+    """The receipt in the QR code: kiosk, time, money and amount, what became of it, reference."""
+    lines = [_("Pay Spot receipt")]
+    if kiosk_id:
+        lines.append(_("Kiosk {kiosk}").format(kiosk=kiosk_id))
+    if view.finished_at is not None:
+        local = datetime.fromtimestamp(view.finished_at).astimezone()
+        lines.append(local.strftime("%Y-%m-%d %H:%M %Z").strip())
+    lines.append(f"{money} {yen(view.credited)}")
+    if view.outcome is CreditOutcome.CONFIRMED:
+        lines.append(_("Charged"))
+        if view.new_balance is not None:
+            lines.append(_("New balance: {amount}").format(amount=yen(view.new_balance)))
+    elif view.outcome is CreditOutcome.REFUSED:
+        lines.append(_("Not credited"))
+    else:
+        lines.append(_("Being credited"))
+    if view.reference:
+        lines.append(_("Reference: {reference}").format(reference=view.reference))
+    return "\n".join(lines)
+
+
+def has_receipt(view: SessionView) -> bool:
+    """A charge that took cash: confirmed, refused (a staff case), or pending with a reference."""
+    if view.state is not State.DONE or not view.credited:
+        return False
+    if view.outcome in (CreditOutcome.CONFIRMED, CreditOutcome.REFUSED):
+        return True
+    return view.outcome is CreditOutcome.BEING_CREDITED and view.reference is not None
 
 
 class DoneScreen(KioskScreen):
@@ -24,6 +61,30 @@ class DoneScreen(KioskScreen):
             if view.inserted:
                 body.add_widget(Text(yen(view.inserted), size=44))
             return
+        column = body
+        if has_receipt(view):
+            u = unit()
+            row = BoxLayout(spacing=16 * u)
+            column = BoxLayout(orientation="vertical", spacing=6 * u)
+            row.add_widget(column)
+            row.add_widget(self._receipt(receipt_text(view, self.host.kiosk_id, money, _)))
+            body.add_widget(row)
+        self._say(view, money, column)
+        buttons.add_widget(KioskButton(_("OK"), self.host.intents.acknowledge))
+
+    def _receipt(self, text: str) -> BoxLayout:
+        u = unit()
+        side = BoxLayout(orientation="vertical", size_hint_x=None, width=QR_SIDE * u)
+        box = AnchorLayout(size_hint_y=None, height=QR_SIDE * u)
+        box.add_widget(QRCode(text))
+        side.add_widget(BoxLayout())  # the code sits in the middle of the column
+        side.add_widget(box)
+        side.add_widget(Text(self._("Scan this code to keep a receipt."), size=15, height=44))
+        side.add_widget(BoxLayout())
+        return side
+
+    def _say(self, view: SessionView, money: str, body: BoxLayout) -> None:
+        _ = self._
         outcome = view.outcome
         if outcome is CreditOutcome.CONFIRMED:
             body.add_widget(Text(_("Charged"), size=34, bold=True, height=56))
@@ -76,9 +137,8 @@ class DoneScreen(KioskScreen):
             body.add_widget(
                 Text(
                     _("Reference: {reference}").format(reference=view.reference),
-                    size=24,
-                    height=40,
-                    color=MUTED,
+                    size=26,
+                    height=42,
+                    bold=True,  # what the member tells the store
                 )
             )
-        buttons.add_widget(KioskButton(_("OK"), self.host.intents.acknowledge))

@@ -1,15 +1,54 @@
-"""One screen for what is not a charge: an unknown or unreadable card, a stopped account, the
-wallet out of reach, the kiosk out of service (with its reason as small print)."""
+"""What is not a charge and not a card problem: a stopped account, the wallet out of reach, the
+kiosk out of service. Each says what to do next; out of service gives a reason members
+understand, with the engine's fault text as small print for staff."""
 
 from __future__ import annotations
 
+import re
+
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import Notice
+from hardware.acceptor import EventKind
 from kiosk.session import State
 from kiosk.view import SessionView
 from screens.base import KioskScreen
+from screens.i18n import Texts
 from screens.widgets import ALERT, MUTED, KioskButton, Text
+
+# Acceptor faults reach the view as the event kind and its detail ("stacker_open", "jam
+# stacker"), or with their source ("acceptor starting"); other sources as "door: …" (kiosk/
+# faults.py, kiosk/health.py, kiosk/panel.py).
+_NOTE_READER = {"acceptor", *(k.value for k in EventKind)}
+_STAFF = {"door", "service"}  # the cash-box door, the service key
+_MACHINE = {"journal", "disk", "clock"}
+
+
+def fault_reason(fault: str | None, _: Texts) -> tuple[str, str]:
+    """(why, what to do next) for an out-of-service fault text, in the member's words."""
+    words = re.findall(r"[a-z_]+", (fault or "").lower())
+    first = words[0] if words else ""
+    if "starting" in words[:2]:
+        return _("Starting… please wait."), _("The kiosk will be ready in a moment.")
+    if first in _STAFF:
+        return _("Under maintenance by staff."), _("Please wait a little, or use another kiosk.")
+    if first in _MACHINE:
+        return (
+            _("This kiosk needs maintenance."),
+            _("Please use another kiosk, or tell the co-op store."),
+        )
+    if first == "kiosk":  # the kiosk itself is stopping (a restart or a shutdown)
+        return _("This kiosk is stopping."), _("Please wait a little, or use another kiosk.")
+    if first == EventKind.STACKER_FULL.value or "full" in words[1:3]:
+        return _("The cash box is full."), _("Please use another kiosk, or tell the co-op store.")
+    if first in _NOTE_READER:
+        return (
+            _("The note reader is not available."),
+            _("Please use another kiosk, or ask at the co-op store."),
+        )
+    return (
+        _("Sorry, this kiosk cannot take cash now."),
+        _("Please use another kiosk, or ask at the co-op store."),
+    )
 
 
 class MessageScreen(KioskScreen):
@@ -21,23 +60,20 @@ class MessageScreen(KioskScreen):
         small = ""
         if state is State.OUT_OF_SERVICE:
             headline = _("Out of service")
-            text = _("Sorry, this kiosk cannot take cash now.")
+            text, then = fault_reason(view.fault, _)
             small = view.fault or ""
         elif state is State.ACCOUNT_SUSPENDED:
             headline = _("This account is stopped")
-            text = _("Please ask at the co-op store.")
-        elif state is State.WALLET_UNAVAILABLE:
+            text = _("This card cannot be charged now.")
+            then = _("Please ask at the co-op store, with this card.")
+        else:  # the wallet could not be reached
             headline = _("The e-money service cannot be reached")
             text = _("No cash was taken. Please try again later.")
+            then = _("If this keeps happening, please tell the co-op store.")
             small = view.detail
-        elif view.notice is Notice.CARD_UNREADABLE:
-            headline = _("This card could not be read")
-            text = _("Please touch it again, or ask at the co-op store.")
-        else:
-            headline = _("This card is not registered")
-            text = _("Please ask at the co-op store.")
-        body.add_widget(Text(headline, size=34, bold=True, color=ALERT))
-        body.add_widget(Text(text, size=24))
+        body.add_widget(Text(headline, size=34, bold=True, color=ALERT, height=64))
+        body.add_widget(Text(text, size=28, bold=state is State.OUT_OF_SERVICE))
+        body.add_widget(Text(then, size=24))
         if small:
             body.add_widget(Text(small, size=15, height=28, color=MUTED))
         if state is not State.OUT_OF_SERVICE:

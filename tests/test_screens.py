@@ -58,6 +58,7 @@ VIEWS: dict[str, SessionView] = {
         credited=3_000,
         new_balance=15_340,
         outcome=CreditOutcome.CONFIRMED,
+        finished_at=1_796_087_700.0,  # 2026-12-01 10:15 JST
     ),
     "done_refused": SessionView(
         State.DONE,
@@ -84,8 +85,26 @@ VIEWS: dict[str, SessionView] = {
             pages=1,
         ),
     ),
-    "unknown_card": SessionView(State.UNKNOWN_CARD, notice=Notice.CARD_UNREADABLE),
+    "done_pending": SessionView(
+        State.DONE,
+        bucket="textbook",
+        credited=10_000,
+        outcome=CreditOutcome.BEING_CREDITED,
+        reference="K01-20261123-0002",
+    ),
+    "done_nothing_taken": SessionView(
+        State.DONE, bucket="base", outcome=CreditOutcome.NOTHING_TAKEN
+    ),
+    "card_not_linked": SessionView(State.UNKNOWN_CARD),
+    "card_unreadable": SessionView(State.UNKNOWN_CARD, notice=Notice.CARD_UNREADABLE),
+    "account_suspended": SessionView(State.ACCOUNT_SUSPENDED),
+    "wallet_unavailable": SessionView(State.WALLET_UNAVAILABLE, detail="no answer in time"),
     "out_of_service": SessionView(State.OUT_OF_SERVICE, fault="acceptor: stacker open"),
+    "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
+    "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),
+    "journal_failed": SessionView(
+        State.OUT_OF_SERVICE, fault="journal: unwritable (disk I/O error)"
+    ),
 }
 
 # What each view must show, per language (the shown texts must contain each of these).
@@ -161,8 +180,21 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "en": ["Charged", "Base  ¥3,000", "New balance: ¥15,340", "OK"],
     },
     "done_refused": {
-        "ja": ["受付番号: K01-20261123-0001"],
-        "en": ["Reference: K01-20261123-0001"],
+        "ja": [
+            "¥3,000をお預かりしましたが、入金できませんでした。",
+            "受付番号: K01-20261123-0001",
+            "このコードを読み取ると控えを保存できます。",
+            "OK",
+        ],
+        "en": ["Reference: K01-20261123-0001", "Scan this code to keep a receipt."],
+    },
+    "done_pending": {
+        "ja": ["受付番号: K01-20261123-0002", "このコードを読み取ると控えを保存できます。"],
+        "en": ["Reference: K01-20261123-0002", "Scan this code to keep a receipt."],
+    },
+    "done_nothing_taken": {
+        "ja": ["OK"],
+        "en": ["No money was taken: your note came back."],
     },
     "done_note_held": {
         "ja": [
@@ -172,15 +204,86 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "en": ["A ¥10,000 note is still inside the machine: please ask the staff."],
     },
     "history": {"ja": ["履歴: ベース", "さらに表示", "戻る"], "en": ["History: Base", "More"]},
-    "unknown_card": {"ja": ["カードを読み取れませんでした"], "en": ["This card could not be read"]},
-    "out_of_service": {"ja": ["休止中", "acceptor: stacker open"], "en": ["Out of service"]},
+    "card_not_linked": {
+        "ja": [
+            "このカードは登録されていません",
+            "1. メール登録",
+            "2. 大学生協アプリ/ポータルで会員登録",
+            "3. マイページにログイン",
+            "4. ポケペイ認証",
+            "登録が済んだら、もう一度カードをタッチしてください。",
+            "https://www.univcoop.jp/",
+            "OK",
+        ],
+        "en": [
+            "This card is not registered",
+            "1. Register your email address",
+            "4. Authenticate with Pokepay",
+            "Then touch your card again.",
+            "https://www.univcoop.jp/",
+        ],
+    },
+    "card_unreadable": {
+        "ja": [
+            "カードを読み取れませんでした",
+            "もう一度カードをタッチし、画面が変わるまで動かさずにお待ちください。",
+            "それでも読み取れない場合は、生協店舗でお問い合わせください。",
+        ],
+        "en": ["This card could not be read", "OK"],
+    },
+    "account_suspended": {
+        "ja": [
+            "このアカウントは停止されています",
+            "このカードをお持ちのうえ、生協店舗でお問い合わせください。",
+            "OK",
+        ],
+        "en": ["Please ask at the co-op store, with this card."],
+    },
+    "wallet_unavailable": {
+        "ja": ["お金はお預かりしていません。後でもう一度お試しください。", "no answer in time"],
+        "en": ["No cash was taken. Please try again later.", "OK"],
+    },
+    "out_of_service": {
+        "ja": [
+            "休止中",
+            "紙幣の読み取り機が使えません。",
+            "他の端末をご利用いただくか、生協店舗でお問い合わせください。",
+            "acceptor: stacker open",
+        ],
+        "en": ["Out of service", "The note reader is not available."],
+    },
+    "starting": {
+        "ja": ["起動中です…しばらくお待ちください。", "まもなくご利用いただけます。"],
+        "en": ["Starting… please wait.", "acceptor starting"],
+    },
+    "door_open": {
+        "ja": ["係員が点検中です。", "door: cash-box door open"],
+        "en": ["Under maintenance by staff.", "Please wait a little, or use another kiosk."],
+    },
+    "journal_failed": {
+        "ja": [
+            "この端末は点検が必要です。",
+            "他の端末をご利用いただくか、生協店舗にお知らせください。",
+        ],
+        "en": ["This kiosk needs maintenance.", "journal: unwritable (disk I/O error)"],
+    },
 }
 # Buttons that must not be there.
 ABSENT: dict[str, list[str]] = {
     "insert_empty": ["完了", "Done"],
     "insert_notes": ["キャンセル", "Cancel"],
     "out_of_service": ["OK"],
+    "starting": ["OK"],
     "crediting": ["OK"],
+    # a receipt only for a charge that took cash
+    "done_note_held": [
+        "このコードを読み取ると控えを保存できます。",
+        "Scan this code to keep a receipt.",
+    ],
+    "done_nothing_taken": [
+        "このコードを読み取ると控えを保存できます。",
+        "Scan this code to keep a receipt.",
+    ],
 }
 
 

@@ -1,0 +1,63 @@
+"""A QR code drawn with the canvas: the module matrix from the ``qrcode`` package (quiet zone
+included), one black Rectangle per dark module on a white square. No image library.
+
+The widget keeps a fixed square size in units (:data:`QR_SIDE`); the code is drawn as large as
+whole pixels per module allow inside its box and centred, so modules stay crisp for a camera.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import qrcode  # type: ignore[import-untyped]  # ships no type information
+from kivy.graphics import Color, Rectangle
+from kivy.uix.widget import Widget
+
+from screens.widgets import WHITE, unit
+
+# Units: at least 4 px (0.75 mm on a 7" 800×480 panel) a module for a receipt code of up to
+# 53 modules (version 7 with the quiet zone); a phone reads that from a hand's length.
+QR_SIDE = 240
+QUIET_ZONE = 4  # modules of white around the code (the standard's minimum)
+BLACK = (0, 0, 0, 1)
+
+
+def qr_matrix(text: str) -> list[list[bool]]:
+    """The code's modules, row by row from the top, the quiet zone included (True: dark)."""
+    # Low error correction: a screen is not smudged, and a smaller version has larger modules.
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_L, border=QUIET_ZONE)
+    code.add_data(text)
+    code.make(fit=True)
+    return [[bool(module) for module in row] for row in code.get_matrix()]
+
+
+class QRCode(Widget):
+    """``text`` as a QR code, black on white, in a fixed square of ``side`` units."""
+
+    def __init__(self, text: str, side: float = QR_SIDE, **kwargs: Any) -> None:
+        px = side * unit()
+        super().__init__(size_hint=(None, None), size=(px, px), **kwargs)
+        self.text = text
+        self.matrix = qr_matrix(text)
+        self.modules: list[Rectangle] = []  # the dark ones, as drawn
+        self.bind(pos=self._draw, size=self._draw)
+        self._draw()
+
+    def _draw(self, *_: object) -> None:
+        count = len(self.matrix)
+        side = min(self.width, self.height)
+        module = max(1, int(side // count))  # whole pixels: no blurred module edges
+        drawn = module * count
+        left = int(self.x + (self.width - drawn) / 2)
+        top = int(self.y + (self.height + drawn) / 2)  # row 0 is at the top
+        self.canvas.clear()
+        self.modules = []
+        with self.canvas:
+            Color(*WHITE)  # the whole square: the quiet zone and what whole pixels leave
+            Rectangle(pos=(self.center_x - side / 2, self.center_y - side / 2), size=(side, side))
+            Color(*BLACK)
+            for r, row in enumerate(self.matrix):
+                for c, dark in enumerate(row):
+                    if dark:
+                        at = (left + c * module, top - (r + 1) * module)
+                        self.modules.append(Rectangle(pos=at, size=(module, module)))
