@@ -2,7 +2,8 @@
 of a 7" panel, a 1024×600 one and full HD, no window manager, Kivy's ``fullscreen = auto``.
 A screenshot of the whole X screen (``xwd -root``) must show the kiosk's header band along the
 top edge and its background in the far corner — nothing shifted, cut off or beyond the edge.
-Then SIGTERM closes it with status 0.
+Escape (and Alt+F4) do not close it: there is no way out to a desktop. Then SIGTERM closes it
+with status 0.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ HEADER = (0.05, 0.30, 0.55)  # screens.widgets.HEADER (no Kivy import in this te
 BACKGROUND = (0.97, 0.97, 0.95)
 
 pytestmark = pytest.mark.skipif(
-    not (shutil.which("Xvfb") and shutil.which("xwd")),
-    reason="needs Debian's xvfb and x11-apps (the README's test command installs them)",
+    not (shutil.which("Xvfb") and shutil.which("xwd") and shutil.which("xdotool")),
+    reason="needs Debian's xvfb, x11-apps and xdotool (the README's test command installs them)",
 )
 
 
@@ -133,6 +134,10 @@ def test_the_kiosk_fills_exactly_the_x_screen_it_is_given(
             assert ready.wait(30), "\n".join(lines)
             time.sleep(1.0)  # the attract screen drawn (the first frames follow the view)
             shot = x_screenshot(display)
+            for keys in ("Escape", "alt+F4"):
+                subprocess.run(["xdotool", "key", keys], env=env, check=True, timeout=10)
+            time.sleep(1.0)
+            assert kiosk.poll() is None, "a key closed the kiosk\n" + "\n".join(lines)
         finally:
             kiosk.send_signal(signal.SIGTERM)
             status = kiosk.wait(20)
