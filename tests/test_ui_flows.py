@@ -6,11 +6,14 @@ what the member sees: the screen, amounts, money names and the stable button lab
 
 from __future__ import annotations
 
+import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from hardware.id003.simulator import AcceptorSimulator
+from kiosk.events import Notice
 from kiosk.session import State
 from tests.ui_support import KioskUI
 from tests.wallet_support import Sandbox
@@ -65,3 +68,148 @@ def test_charging_a_money_shows_the_live_total_and_the_new_balance(
         await ui.wait_state(State.IDLE)
 
     assert ui.run(scenario, f"charge-{bucket}") == 0
+
+
+def test_a_note_that_does_not_fit_comes_back_and_the_money_fills_to_its_cap(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    user, card = member(wallet, base=45_500)  # base money's cap is ¥50,000: ¥4,500 fits
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(card)
+        await ui.wait_screen("account")
+        await ui.press("チャージ")
+        await ui.wait_text("¥4,500")  # how much more fits, on the money's button
+        await ui.press("ベース")
+        await ui.wait_screen("insert_notes")
+        await ui.wait_text("¥2,000")  # the largest note taken
+        await ui.feed(1_000)
+        await ui.wait_label("¥1,000")
+        await ui.feed(5_000)  # ¥3,500 left: does not fit
+        await ui.until(
+            lambda: ui.view and ui.view.notice in (Notice.NOTE_REJECTED, Notice.NOTE_RETURNED),
+            "the note handed back",
+        )
+        await ui.sim_until(lambda d: not d.busy, "the ¥5,000 note back out")
+        texts = ui.texts()
+        handed_back = {
+            ui.t("A note was not accepted: please take it back."),
+            *(t for t in texts if "¥5,000" in t),
+        }
+        assert handed_back & set(texts), f"nothing says a note came back: {texts}"
+        assert "¥1,000" in texts and any("¥2,000" in t for t in texts), texts
+        await ui.shot("handed-back")
+        assert sim.stacked == [1_000]
+        await ui.feed(2_000)
+        await ui.wait_label("¥3,000")
+        await ui.wait_text("¥1,000")  # ¥1,500 left: the largest note now
+        await ui.feed(1_000)
+        await ui.wait_label("¥4,000")
+        await ui.sim_until(lambda d: d.inhibited, "no more notes taken")  # ¥500 left
+        assert ui.view is not None and ui.view.largest_note is None
+        await ui.shot("full")
+        await ui.press("完了")
+        await ui.wait_screen("done")
+        await ui.wait_text("¥49,500")
+        assert any("¥4,000" in t for t in ui.texts()), ui.texts()
+        assert wallet.balance(user, "base") == 49_500
+        assert sim.stacked == [1_000, 2_000, 1_000]
+
+    assert KioskUI(tmp_path, sim, wallet).run(scenario, "cap") == 0
+
+
+def test_cancel_before_any_note_ends_the_session_and_takes_nothing(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    user, card = member(wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(card)
+        await ui.wait_screen("account")
+        await ui.press("チャージ")
+        await ui.press("学食")
+        await ui.wait_screen("insert_notes")
+        await ui.sim_until(lambda d: not d.inhibited, "notes taken")
+        assert ui.has_button("キャンセル") and not ui.has_button("完了"), ui.texts()
+        await ui.shot("empty")
+        await ui.press("キャンセル")
+        await ui.wait_screen("attract")
+        await ui.wait_state(State.IDLE)
+        await ui.sim_until(lambda d: d.inhibited, "no more notes taken")
+        assert sim.insert(1_000)  # a note fed now goes back
+        await ui.sim_until(lambda d: not d.busy, "the note handed back")
+        assert sim.stacked == [] and wallet.balance(user, "cafeteria") == 1_500
+        assert ui.screen == "attract"
+
+    assert KioskUI(tmp_path, sim, wallet).run(scenario, "cancel") == 0
+
+
+def seed_payments(wallet: Sandbox, user: str, bucket: str, amounts: list[int]) -> None:
+    """Purchases in the member's history (oldest first), as the sandbox's seed makes them."""
+    money, shop = wallet.moneys[bucket], wallet.info["shop_id"]
+    accounts = "SELECT id FROM accounts WHERE user_id = ? AND money_id = ?"
+    mine, till = (
+        wallet.store.one(accounts, (user, money)),
+        wallet.store.one(accounts, (shop, money)),
+    )
+    assert mine is not None and till is not None
+    for amount in amounts:
+        wallet.store.record_payment(mine["id"], till["id"], amount, "テスト 購入")
+
+
+def test_history_pages_through_every_purchase_newest_first(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    user, card = member(wallet, base=20_000)
+    amounts = list(range(101, 115))  # 14 purchases: ¥101 oldest … ¥114 newest
+    seed_payments(wallet, user, "base", amounts)
+    pages: list[list[int]] = []
+
+    def amounts_shown(texts: list[str]) -> list[int]:
+        """The purchases on screen, in the order shown (however the sign is written)."""
+        shown = [int(n.replace(",", "")) for t in texts for n in re.findall(r"¥([\d,]+)", t)]
+        return [a for a in shown if a in amounts]
+
+    ui = KioskUI(tmp_path, sim, wallet)
+
+    def next_page(before: list[int]) -> list[int]:
+        shown = amounts_shown(ui.texts())
+        return shown if shown and shown != before else []
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(card)
+        await ui.wait_screen("account")
+        await ui.wait_text(f"¥{20_000 - sum(amounts):,}")
+        await ui.press(ui.t("History"))
+        await ui.wait_screen("history")
+        await ui.until(lambda: amounts_shown(ui.texts()), "purchases")
+        pages.append(amounts_shown(ui.texts()))
+        await ui.shot("page-1")
+        while ui.has_button(ui.t("More")):
+            before = amounts_shown(ui.texts())
+            await ui.press(ui.t("More"))
+            await ui.until(partial(next_page, before), "the next page")
+            pages.append(amounts_shown(ui.texts()))
+            await ui.shot(f"page-{len(pages)}")
+            assert len(pages) < 6, pages
+        await ui.press("学食")  # another money's history: none of these purchases
+        await ui.until(
+            lambda: (
+                (h := ui.view and ui.view.history) and h.bucket == "cafeteria" and not h.loading
+            ),
+            "the cafeteria history",
+        )
+        await ui.frames(2)
+        assert not amounts_shown(ui.texts()), ui.texts()
+        await ui.shot("cafeteria")
+        await ui.press(ui.t("Back"))
+        await ui.wait_screen("account")
+        await ui.wait_text(NAME)
+
+    assert ui.run(scenario, "history") == 0
+    newest_first = list(reversed(amounts))
+    assert pages[0] == newest_first[:6], pages  # the newest purchase first
+    assert [a for page in pages for a in page] == newest_first, pages  # each one, once

@@ -67,7 +67,9 @@ class KioskUI:
         config.setdefault("idle_finish_s", 8.0)  # a test looks at the screen between notes
         config.setdefault("screen_timeout_s", 30.0)
         self.card = CardEmulator(free_udp_port())
-        path = write_sandbox_config(tmp_path, wallet.info, sim.path, self.card.device_path, **config)
+        path = write_sandbox_config(
+            tmp_path, wallet.info, sim.path, self.card.device_path, **config
+        )
         self.config = load(path)
         self.sim, self.wallet = sim, wallet
         self.views: list[SessionView] = []
@@ -267,7 +269,9 @@ class KioskUI:
         await self.wait_screen("attract")
         await self.sim_until(lambda d: not d.busy and d.inhibited, "the acceptor idle")
 
-    async def sim_until(self, predicate: Callable[[Any], bool], what: str, timeout: float = 10.0) -> None:
+    async def sim_until(
+        self, predicate: Callable[[Any], bool], what: str, timeout: float = 10.0
+    ) -> None:
         assert await asyncio.to_thread(self.sim.wait_for, predicate, timeout), (
             f"{what}: acceptor {self.sim.status}; {self._state()}"
         )
