@@ -20,6 +20,9 @@ BUCKETS = ("base", "cafeteria", "textbook")
 EXIT_CONFIG = 78
 
 
+DEFAULT_PORTAL_URL = "https://www.univcoop.jp/"
+
+
 class ConfigError(ValueError):
     """A configuration problem, worded for the operator: ``[section] key: what is wrong``."""
 
@@ -30,6 +33,7 @@ class KioskSection:
     data_dir: Path
     language: str = "ja"
     min_free_mb: float = 32.0  # below this free space on the data dir no session starts
+    portal_url: str = DEFAULT_PORTAL_URL  # where an unknown card's member registers (a QR code)
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,11 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         data_dir=kiosk.path("data_dir", must_exist=False),  # type: ignore[arg-type]
         language=kiosk.get("language", str, "ja"),
         min_free_mb=kiosk.number("min_free_mb", float, 32.0, 0.0, 1_000_000.0),
+        portal_url=kiosk.get("portal_url", str, DEFAULT_PORTAL_URL).strip(),
     )
+    portal = kiosk_section.portal_url
+    if not re.fullmatch(r"https://[^/\s]+\S*", portal):  # shown as a QR code and as text
+        raise ConfigError(f"[kiosk] portal_url: must be an https:// URL, got {portal!r}")
     if kiosk_section.language not in ("ja", "en"):
         raise ConfigError(f"[kiosk] language: must be ja or en, got {kiosk_section.language!r}")
     if kiosk_section.data_dir.exists() and not kiosk_section.data_dir.is_dir():

@@ -207,3 +207,25 @@ def test_a_config_path_that_is_no_toml_file(config_dir: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(ConfigError, match=r"binary\.toml: not valid TOML: not UTF-8 text"):
         load(binary)
+
+
+@pytest.mark.parametrize(
+    ("line", "portal"),
+    [
+        (None, "https://www.univcoop.jp/"),
+        ('portal_url = "https://coop.example.ac.jp/join"', "https://coop.example.ac.jp/join"),
+        ('portal_url = "http://www.univcoop.jp/"', None),
+        ('portal_url = "www.univcoop.jp"', None),
+        ('portal_url = "https://"', None),
+        ('portal_url = "https://coop example"', None),
+    ],
+)
+def test_the_portal_url_is_an_https_address(
+    config_dir: Path, line: str | None, portal: str | None
+) -> None:
+    text = EXAMPLE if line is None else EXAMPLE.replace("[kiosk]\n", f"[kiosk]\n{line}\n", 1)
+    if portal is not None:
+        assert load(_write(config_dir, text)).kiosk.portal_url == portal
+        return
+    with pytest.raises(ConfigError, match=r"^\[kiosk\] portal_url: must be an https:// URL"):
+        load(_write(config_dir, text))
