@@ -18,7 +18,14 @@ if TYPE_CHECKING:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="paykiosk", description="Pay Spot cash charge kiosk")
-    parser.add_argument("--demo", action="store_true", help="run the console demo (simulators)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run the demo (simulators): the touch UI in a window, typed commands too",
+    )
+    parser.add_argument(
+        "--console", action="store_true", help="with --demo: typed commands only, no window"
+    )
     parser.add_argument("--config", help="the kiosk's TOML configuration")
     parser.add_argument("--no-ui", action="store_true", help="run the engine without the UI")
     parser.add_argument("--data-dir", help="where the demo keeps its files (default: a temp dir)")
@@ -71,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         from kiosk.demo import run
 
-        return run(args.data_dir)
+        return run(args.data_dir, console=args.console)
     parser.print_help()
     return 2
 
