@@ -67,6 +67,9 @@ class UnknownCardScreen(KioskScreen):
         box.add_widget(QRCode(url, side=PORTAL_QR))
         side.add_widget(BoxLayout())
         side.add_widget(box)
-        side.add_widget(Text(url, size=16, height=48))
+        address = Text(url, size=16, size_hint_y=None)
+        # A long address wraps (inside words too): its box grows with its lines.
+        address.bind(texture_size=lambda label, size: setattr(label, "height", size[1] + 8 * u))
+        side.add_widget(address)
         side.add_widget(BoxLayout())
         return side

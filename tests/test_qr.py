@@ -18,8 +18,9 @@ import qrcode
 from kiosk.events import CreditOutcome
 from kiosk.session import State
 from kiosk.view import SessionView
-from tests.test_screens import SIZES, VIEWS, RecordingInbox, run_app
+from tests.test_screens import SIZES, VIEWS, RecordingInbox, overgrown, run_app, shown
 
+PORTAL = "https://mypage.coop.example.ac.jp/members/register?campus=hongo"  # a long one
 RECEIPT = "Pay Spot receipt\nKiosk K01\n2026-12-01 10:15 JST\nCafeteria ¥3,000\nref K01-0001"
 
 
@@ -116,6 +117,8 @@ def find_qr(screen: Any) -> Any:
 @pytest.mark.usefixtures("tokyo")
 def test_the_screens_show_the_receipt_and_the_portal_as_codes() -> None:
     seen: dict[str, Any] = {}
+    texts: dict[str, list[str]] = {}
+    bad: list[str] = []
     refused = SessionView(
         State.DONE,
         bucket="cafeteria",
@@ -127,7 +130,7 @@ def test_the_screens_show_the_receipt_and_the_portal_as_codes() -> None:
 
     def show(view: SessionView, lang: str) -> Callable[[Any], None]:
         def step(app: Any) -> None:
-            app.kiosk_id, app.portal_url = "K01", "https://coop.example.ac.jp/join"
+            app.kiosk_id, app.portal_url = "K01", PORTAL
             app.texts.lang = lang
             app.show(view)
 
@@ -141,6 +144,8 @@ def test_the_screens_show_the_receipt_and_the_portal_as_codes() -> None:
                 seen[name] = (code.text, code.matrix, len(black), tuple(code.size), black[0][2])
             else:
                 seen[name] = None
+            texts[name] = [label.text for label in shown(app.current_screen)]
+            bad.extend(overgrown(app.current_screen, SIZES[0]))
 
         return step
 
@@ -177,6 +182,8 @@ def test_the_screens_show_the_receipt_and_the_portal_as_codes() -> None:
     assert seen["note_held"] is None  # nothing was taken: no receipt
 
     text, matrix, dark, size, module = seen["portal"]
-    assert text == "https://coop.example.ac.jp/join" and matrix == reference_matrix(text)
+    assert text == PORTAL and matrix == reference_matrix(text)
+    assert PORTAL in texts["portal"]  # the address as text too
+    assert not bad, bad  # a long address wraps under its code
     assert dark == sum(map(sum, matrix)) and module >= 4
     assert seen["unreadable"] is None
