@@ -10,6 +10,7 @@ would see). ``--console`` (or no display) runs the typed commands alone.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import glob
 import json
 import os
@@ -160,7 +161,8 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
         keyboard.start()
     front = demo_front(controls, directory / "kivy") if window else None
     try:
-        asyncio.run(run_kiosk(config, no_ui=False, attach=engines.append, front=front))
+        with contextlib.suppress(KeyboardInterrupt):  # a quit before the kiosk took SIGINT
+            asyncio.run(run_kiosk(config, no_ui=False, attach=engines.append, front=front))
     finally:
         card.close()
         sim.stop()
@@ -241,6 +243,8 @@ def _keyboard(
         except EOFError:
             line = "q"
         if line in ("q", "quit"):
+            while not engines:  # the kiosk's stop handler comes with its engine
+                time.sleep(0.1)
             os.kill(os.getpid(), signal.SIGINT)  # the kiosk stops as under systemd
             return
         if not engines:
