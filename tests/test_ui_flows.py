@@ -6,7 +6,10 @@ what the member sees: the screen, amounts, money names and the stable button lab
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import signal
 from functools import partial
 from pathlib import Path
 
@@ -213,3 +216,146 @@ def test_history_pages_through_every_purchase_newest_first(
     newest_first = list(reversed(amounts))
     assert pages[0] == newest_first[:6], pages  # the newest purchase first
     assert [a for page in pages for a in page] == newest_first, pages  # each one, once
+
+
+def test_each_error_screen_tells_its_own_story_and_ok_goes_back(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    _, card = member(wallet)
+    _, stopped = member(wallet)
+    wallet.store.set_user_status(wallet.store.user_by_card(stopped) or "", "suspended")
+    stories: dict[str, list[str]] = {}
+
+    async def error_screen(ui: KioskUI, story: str, state: State) -> None:
+        stories[story] = await ui.wait_shown(state)
+        assert ui.has_button("OK") and not ui.has_button("チャージ"), stories[story]
+        await ui.shot(story)
+        await ui.press("OK")
+        await ui.wait_screen("attract")
+        await ui.wait_state(State.IDLE)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card("0123456789ABCDEF")  # on no member's account
+        await error_screen(ui, "unregistered", State.UNKNOWN_CARD)
+        assert ui.engine is not None
+        ui.engine.card_unreadable()  # what the reader reports for a card it cannot read
+        await error_screen(ui, "unreadable", State.UNKNOWN_CARD)
+        await ui.touch_card(stopped)
+        await error_screen(ui, "stopped", State.ACCOUNT_SUSPENDED)
+        wallet.faults(refuse=True)
+        await ui.touch_card(card)
+        await error_screen(ui, "wallet-down", State.WALLET_UNAVAILABLE)
+        wallet.clear_faults()
+        await ui.touch_card(card)  # the same member again, the wallet back
+        await ui.wait_screen("account")
+        await ui.wait_text(NAME)
+        assert ui.has_button("チャージ"), ui.texts()
+        await ui.shot("wallet-up")
+        await sim_stays_inhibited(ui)
+
+    async def sim_stays_inhibited(ui: KioskUI) -> None:
+        assert sim.stacked == [] and sim.status is not None
+        await ui.sim_until(lambda d: d.inhibited, "no note taken on an error screen")
+
+    assert KioskUI(tmp_path, sim, wallet).run(scenario, "errors") == 0
+    texts = {story: tuple(t for t in shown if t != "English") for story, shown in stories.items()}
+    assert len(set(texts.values())) == len(texts), texts  # four different screens
+
+
+def test_an_acceptor_power_cut_mid_session_credits_the_notes_in_and_goes_out_of_service(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    user, card = member(wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(card)
+        await ui.wait_screen("account")
+        await ui.press("チャージ")
+        await ui.press("ベース")
+        await ui.feed(2_000)
+        await ui.wait_label("¥2,000")
+        sim.power_cut()
+        await ui.wait_state(State.DONE, timeout=15)
+        await ui.wait_screen("done")
+        await ui.wait_text("¥5,200")  # the new balance
+        assert any("¥2,000" in t for t in ui.texts()), ui.texts()
+        assert wallet.balance(user, "base") == 5_200
+        await ui.shot("credited")
+        await ui.press("OK")
+        texts = await ui.wait_shown(State.OUT_OF_SERVICE)
+        assert not ui.has_button("OK") and not ui.has_button("チャージ"), texts
+        await ui.shot("out-of-service")
+        await ui.touch_card(card)  # no session while out of service
+        await asyncio.sleep(2)
+        assert ui.view and ui.view.state is State.OUT_OF_SERVICE
+        assert ui.texts() == texts, "the out-of-service screen changed"
+        sim.power_on()
+        await ui.wait_screen("attract", timeout=15)
+        await ui.wait_state(State.IDLE)
+        assert sim.stacked == [2_000]
+
+    assert KioskUI(tmp_path, sim, wallet).run(scenario, "power-cut") == 0
+
+
+def test_switching_to_english_mid_session_keeps_the_session(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    user, card = member(wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(card)
+        await ui.wait_screen("account")
+        await ui.press("チャージ")
+        await ui.press("教科書")
+        await ui.feed(1_000)
+        await ui.wait_label("¥1,000")
+        await ui.press("English")
+        await ui.wait_text("日本語")  # the toggle back
+        texts = ui.texts()
+        assert ui.screen == "insert_notes" and "¥1,000" in texts and "Done" in texts, texts
+        assert not any("完了" in t or "教科書" in t for t in texts), texts
+        await ui.shot("english")
+        await ui.feed(5_000)
+        await ui.wait_label("¥6,000")
+        await ui.press("Done")
+        await ui.wait_screen("done")
+        await ui.wait_text("¥6,700")
+        texts = ui.texts()
+        assert any("Textbook" in t and "¥6,000" in t for t in texts), texts
+        await ui.shot("done")
+        assert wallet.balance(user, "textbook") == 6_700
+        await ui.press("OK")
+        await ui.wait_screen("attract")
+        await ui.wait_text("English")  # the next member starts in Japanese
+
+    assert KioskUI(tmp_path, sim, wallet).run(scenario, "english") == 0
+
+
+def test_sigterm_while_notes_are_in_credits_them_and_closes_the_app(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    user, card = member(wallet)
+    ui = KioskUI(tmp_path, sim, wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(card)
+        await ui.wait_screen("account")
+        await ui.press("チャージ")
+        await ui.press("学食")
+        for note, total in ((1_000, "¥1,000"), (2_000, "¥3,000")):
+            await ui.feed(note)
+            await ui.wait_label(total)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await ui.kiosk_ended() == 0
+
+    assert ui.run(scenario, "sigterm") == 0
+    assert wallet.balance(user, "cafeteria") == 4_500
+    assert sim.stacked == [1_000, 2_000]
+    done = [v for v in ui.views if v.state is State.DONE]
+    assert done and done[-1].credited == 3_000, ui.views[-3:]
+    troubles = [r for r in caplog.records if r.name.startswith("paykiosk") and r.levelno >= 40]
+    assert not troubles, [r.getMessage() for r in troubles]  # e.g. the screen did not close

@@ -206,6 +206,13 @@ class KioskUI:
             timeout,
         )
 
+    async def wait_shown(self, state: State, timeout: float = 10.0) -> list[str]:
+        """Until the session is in ``state`` and the app shows that state's screen."""
+        from screens.app import SCREEN_FOR_STATE
+
+        await self.wait_state(state, timeout)
+        return await self.wait_screen(SCREEN_FOR_STATE[state].screen_name, timeout)
+
     async def frames(self, count: int = 2) -> None:
         """Until Kivy has drawn ``count`` more frames (layouts done, the change painted)."""
         from kivy.clock import Clock
