@@ -289,3 +289,45 @@ def assert_shot(png: str) -> None:
         assert all(abs(a - b) < 0.02 for a, b in zip(pixel[:3], colour[:3], strict=True)), (
             f"{png} at {x},{y}: {pixel} is not {colour}"
         )
+
+
+def test_demo_strip_takes_the_wallet_away_and_causes_acceptor_faults(tmp_path: Path) -> None:
+    from kiosk.session import State
+
+    seen: dict[str, Any] = {}
+
+    def ready(app: Any) -> bool:
+        return app.view.state is State.IDLE
+
+    def status(text: str) -> Step:
+        def check(app: Any) -> bool:
+            return bool(app.strip.status == text)
+
+        return check
+
+    def wallet_unavailable(app: Any) -> bool:
+        if app.view.state is not State.WALLET_UNAVAILABLE:
+            return False
+        seen["screen"] = app.manager.current
+        return True
+
+    steps: list[Step] = [
+        ready,
+        lambda app: press(app.strip, "wallet down"),
+        status("wallet down"),
+        lambda app: press(app.strip, "生協 太郎"),
+        wallet_unavailable,
+        lambda app: press(app.strip, "wallet up"),
+        status("wallet up"),
+        lambda app: press(app.current_screen, "OK"),
+        ready,
+        lambda app: press(app.strip, "jam"),
+        status("the next note jams before VEND VALID"),
+        lambda app: press(app.strip, "clear jam"),
+        status("jam cleared"),
+        lambda app: press(app.strip, "power cut"),
+        status("power cut (1 s)…"),
+        status("power restored"),
+    ]
+    run_demo_window(tmp_path, steps)
+    assert seen["screen"] == "message"
