@@ -61,14 +61,24 @@ async def close_session(
         return Closed(CreditSettled(outcome, held=held), 0)
     settled = await delivery.settle(credit.id, settle_wait_s)
     wallet = member.wallets.get(credit.bucket) if member else None
+    receipt = receipt_number(journal.cases.kiosk_id, credit.id)
     if settled.state is CreditState.CONFIRMED:
         balance = wallet.money_balance + credit.amount if wallet else None
-        confirmed = CreditSettled(CreditOutcome.CONFIRMED, new_balance=balance, held=held)
+        confirmed = CreditSettled(
+            CreditOutcome.CONFIRMED, new_balance=balance, reference=receipt, held=held
+        )
         return Closed(confirmed, credit.amount)
     if settled.state is CreditState.REFUSED:
         refused = CreditSettled(CreditOutcome.REFUSED, reference=settled.reference, held=held)
         return Closed(refused, credit.amount)
-    return Closed(CreditSettled(CreditOutcome.BEING_CREDITED, held=held), credit.amount)
+    being = CreditSettled(CreditOutcome.BEING_CREDITED, reference=receipt, held=held)
+    return Closed(being, credit.amount)
+
+
+def receipt_number(kiosk_id: str, credit_id: int) -> str:
+    """The member's receipt number for a credit (staff find it as credit ``credit_id``); a
+    credit refused for good is told by its staff case's reference instead."""
+    return f"{kiosk_id}-C{credit_id:06d}"
 
 
 def _held(journal: Journal, session_id: int) -> int:

@@ -90,7 +90,8 @@ def describe(view: SessionView) -> str:
 def _outcome(view: SessionView) -> str:
     if view.outcome is CreditOutcome.CONFIRMED:
         balance = f", new balance {yen(view.new_balance)}" if view.new_balance else ""
-        return f"done: {yen(view.credited)} credited to {view.bucket}{balance}"
+        receipt = f", receipt {view.reference}" if view.reference else ""
+        return f"done: {yen(view.credited)} credited to {view.bucket}{balance}{receipt}"
     if view.outcome is CreditOutcome.NOTHING_TAKEN:
         return "no money was taken: the note came back"
     if view.outcome is CreditOutcome.NOTE_HELD:
@@ -100,4 +101,8 @@ def _outcome(view: SessionView) -> str:
             f"{yen(view.credited)} taken but the wallet refused it: staff will settle it,"
             f" reference {view.reference}"
         )
-    return f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"
+    receipt = f", receipt {view.reference}" if view.reference else ""
+    return (
+        f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"
+        f"{receipt}"
+    )

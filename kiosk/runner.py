@@ -257,6 +257,7 @@ def ui_front(config: Config) -> FrontFactory:
         settings = FrontSettings(
             kiosk_id=config.kiosk.id,
             lang=config.kiosk.language,
+            portal_url=config.kiosk.portal_url,
             kivy_home=config.kiosk.data_dir / "kivy",
         )
         return KioskFront(engine, settings)

@@ -15,6 +15,7 @@ from kivy.app import App
 from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.config import DEFAULT_PORTAL_URL
 from kiosk.inbox import Inbox
 from kiosk.session import State
 from kiosk.view import SessionView
@@ -57,7 +58,6 @@ SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
 }
 
 FIRST_VIEW = SessionView(State.OUT_OF_SERVICE, fault="starting")
-DEFAULT_PORTAL = "https://www.univcoop.jp/"  # [kiosk] portal_url overrides it
 
 # Called with (previous view, new view) after each view is shown: sounds, benchmarks.
 ViewObserver = Callable[[SessionView, SessionView], None]
@@ -71,7 +71,7 @@ class KioskApp(App):
         intents: Inbox,
         lang: str = LANGUAGES[0],
         kiosk_id: str = "",
-        portal_url: str = DEFAULT_PORTAL,
+        portal_url: str = DEFAULT_PORTAL_URL,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kiosk.config import DEFAULT_PORTAL_URL
 from kiosk.view import SessionView
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ log = logging.getLogger("paykiosk.ui")
 class FrontSettings:
     kiosk_id: str = ""
     lang: str = "ja"
-    portal_url: str = "https://www.univcoop.jp/"
+    portal_url: str = DEFAULT_PORTAL_URL
     fullscreen: bool = True  # fill the display it is given; False: a window of ``size``
     size: tuple[int, int] = (800, 480)  # the window when not fullscreen
     maxfps: int = 20  # the main loop's wake-ups when idle (CPU) vs touch → frame latency

@@ -53,6 +53,9 @@ def test_charge_two_notes_and_finish(
     done = kiosk.wait_state(State.DONE)
     assert (done.outcome, done.credited, done.new_balance) == ("confirmed", 6000, 6200)
     assert wallet.balance(user, "cafeteria") == 6200
+    credit = kiosk.journal.db.one("SELECT id FROM credits WHERE amount = 6000")
+    assert credit is not None
+    assert done.reference == f"K01-C{credit['id']:06d}"  # the receipt number staff look up
     assert kiosk.sim.device.inhibited
     assert kiosk.sim.stacked == [5000, 1000] == kiosk.journal.notes.stacked_values()
     kiosk.call(lambda e: e.acknowledge())
@@ -121,7 +124,9 @@ def _wallet_down_at_credit(kiosk: EngineHarness, wallet: Sandbox) -> None:
     kiosk.wait_view(lambda v: v.inserted == 10000, what="10,000 in")
     wallet.faults(rate_503=1.0)
     kiosk.call(lambda e: e.finish())
-    assert kiosk.wait_state(State.DONE).outcome == "being_credited"
+    being = kiosk.wait_state(State.DONE)
+    assert being.outcome == "being_credited" and being.reference
+    assert being.reference.startswith("K01-C")  # a receipt while the credit is on its way
     assert wallet.balance(user, "base") == 100
     kiosk.call(lambda e: e.acknowledge())
     kiosk.wait_state(State.IDLE)
