@@ -75,6 +75,12 @@ class NoUiSection:
     money: str = "base"
 
 
+@dataclass(frozen=True)
+class UiSection:
+    maxfps: int = 20  # the UI's wake-ups per second: idle CPU against touch → frame latency
+    sound: bool = True  # short sounds for touch, note counted, done and error
+
+
 PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
 # gpiozero's own pin factories (plugins add theirs as entry points); "mock": no real pins.
 PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
@@ -101,6 +107,7 @@ class Config:
     no_ui: NoUiSection = field(default_factory=NoUiSection)
     gpio: GpioSection = field(default_factory=GpioSection)
     source: Path | None = None
+    ui: UiSection = field(default_factory=UiSection)
 
     @property
     def journal_path(self) -> Path:
@@ -182,7 +189,7 @@ def load(path: str | Path) -> Config:
 
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
-    known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio"}
+    known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio", "ui"}
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
@@ -231,6 +238,9 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     _check_bucket("no_ui", "money", no_ui_section.money)
     no_ui.finish()
     gpio = _parse_gpio(_Section("gpio", raw.get("gpio", {}), base))
+    ui = _Section("ui", raw.get("ui", {}), base)
+    ui_section = UiSection(ui.number("maxfps", int, 20, 5, 60), ui.get("sound", bool, True))
+    ui.finish()
     return Config(
         kiosk_section,
         wallet,
@@ -241,6 +251,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         no_ui_section,
         gpio,
         source,
+        ui_section,
     )
 
 

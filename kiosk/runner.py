@@ -258,6 +258,8 @@ def ui_front(config: Config) -> FrontFactory:
             kiosk_id=config.kiosk.id,
             lang=config.kiosk.language,
             portal_url=config.kiosk.portal_url,
+            maxfps=config.ui.maxfps,
+            sound=config.ui.sound,
             kivy_home=config.kiosk.data_dir / "kivy",
         )
         return KioskFront(engine, settings)

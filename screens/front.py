@@ -33,6 +33,7 @@ class FrontSettings:
     size: tuple[int, int] = (800, 480)  # the window when not fullscreen
     maxfps: int = 20  # the main loop's wake-ups when idle (CPU) vs touch → frame latency
     kivy_home: Path | None = None  # Kivy's config and logs (default: left to Kivy)
+    sound: bool = True
 
 
 def configure_kivy(settings: FrontSettings) -> None:
@@ -113,6 +114,8 @@ class KioskFront:
         self.app.stop()
 
     def _wire_sounds(self) -> None:
+        if not self.settings.sound:
+            return
         import importlib
 
         try:

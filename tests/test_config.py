@@ -223,9 +223,21 @@ def test_a_config_path_that_is_no_toml_file(config_dir: Path) -> None:
 def test_the_portal_url_is_an_https_address(
     config_dir: Path, line: str | None, portal: str | None
 ) -> None:
-    text = EXAMPLE if line is None else EXAMPLE.replace("[kiosk]\n", f"[kiosk]\n{line}\n", 1)
+    text = EXAMPLE if line is None else _replace(EXAMPLE, "portal_url", line)
     if portal is not None:
         assert load(_write(config_dir, text)).kiosk.portal_url == portal
         return
     with pytest.raises(ConfigError, match=r"^\[kiosk\] portal_url: must be an https:// URL"):
         load(_write(config_dir, text))
+
+
+def test_the_ui_section_sets_the_frame_rate_and_sound(config_dir: Path) -> None:
+    ui = load(_write(config_dir, EXAMPLE)).ui
+    assert (ui.maxfps, ui.sound) == (20, True)
+    text = _replace(_replace(EXAMPLE, "maxfps", "maxfps = 30"), "sound", "sound = false")
+    ui = load(_write(config_dir, text)).ui
+    assert (ui.maxfps, ui.sound) == (30, False)
+    with pytest.raises(ConfigError, match=r"^\[ui\] maxfps: must be between 5 and 60, got 0"):
+        load(_write(config_dir, _replace(EXAMPLE, "maxfps", "maxfps = 0")))
+    with pytest.raises(ConfigError, match=r"^\[ui\] fps: unknown key"):
+        load(_write(config_dir, _replace(EXAMPLE, "maxfps", "fps = 30")))
