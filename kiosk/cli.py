@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("pending", help="credits not yet confirmed, open staff cases")
     commands.add_parser("journal", help="recent sessions, events and the cash box")
     commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
+    shots = commands.add_parser("screens", help="render every sample screen to PNG files")
+    shots.add_argument("--out", required=True, help="folder for the PNG files")
+    shots.add_argument("--size", action="append", help="WIDTHxHEIGHT, repeatable (default 800x480)")
+    shots.add_argument("--lang", action="append", choices=("ja", "en"), help="default: both")
+    shots.add_argument("--only", action="append", help="a sample's name, repeatable")
     sim = commands.add_parser("acceptor-sim", help="run the ID-003 acceptor simulator on a pty")
     sim.add_argument("--link", help="also make this path a symlink to the pty")
     sandbox = commands.add_parser("sandbox", help="run the local wallet sandbox server")
@@ -68,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         from kiosk.wallet.sandbox.admin import main as admin_main
 
         return admin_main(rest)
+    if args.command == "screens":
+        return _screens(args)
     if args.command == "diagram":
         from kiosk.session import diagram
 
@@ -107,6 +114,22 @@ def _with_config(args: argparse.Namespace) -> int:
         return _refuse(str(error), EXIT_CONFIG)
     except DataDirBusy as error:
         return _refuse(str(error), EXIT_LOCKED)
+
+
+def _screens(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from screens.fonts import FontMissing
+    from screens.render import parse_size, render
+
+    try:
+        sizes = [parse_size(size) for size in args.size or ["800x480"]]
+        files = render(Path(args.out), sizes, args.lang or ("ja", "en"), args.only)
+    except (ValueError, FontMissing) as error:
+        print(f"paykiosk screens: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(files)} screens in {args.out}")
+    return 0
 
 
 def _report(config: Config, command: str) -> int:

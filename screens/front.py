@@ -42,6 +42,8 @@ def configure_kivy(settings: FrontSettings) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our command line is not Kivy's
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through ours, stderr left alone
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    if not log.isEnabledFor(logging.INFO):  # Kivy's start-up chatter only with -v
+        os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", "warning")
     # The runner owns SIGTERM/SIGINT (a stop closes the session into its credit first).
     os.environ.setdefault("SDL_NO_SIGNAL_HANDLERS", "1")
     if settings.kivy_home is not None:
@@ -49,6 +51,7 @@ def configure_kivy(settings: FrontSettings) -> None:
         os.environ.setdefault("KIVY_HOME", str(settings.kivy_home))
     from kivy.config import Config
 
+    _quieten_kivy()
     graphics = {
         "fullscreen": "auto" if settings.fullscreen else "0",
         "borderless": "1" if settings.fullscreen else "0",
@@ -72,6 +75,11 @@ def configure_kivy(settings: FrontSettings) -> None:
     for name in list(Config.options("input")) if Config.has_section("input") else []:
         Config.remove_option("input", name)
     Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+def _quieten_kivy() -> None:
+    """No traceback for an optional multitouch library a kiosk does not use (``libmtdev``)."""
+    logging.getLogger("kivy").addFilter(lambda record: "MTDev" not in str(record.msg))
 
 
 AppFactory = Callable[["Inbox", FrontSettings], "KioskApp"]

@@ -15,97 +15,15 @@ from typing import Any
 
 import pytest
 
-from kiosk.events import CreditOutcome, HistoryEntry, HistoryView, Notice
 from kiosk.inbox import Activity, Inbox, Item
-from kiosk.session import State
-from kiosk.view import BucketView, SessionView
+from kiosk.view import SessionView
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
+from screens.samples import SAMPLES
 
 SHOTS = Path(os.environ.get("PAYKIOSK_SCREENSHOTS", "/tmp/paykiosk-screens"))
 SIZES = [(800, 480), (1280, 800)]
 
-BUCKETS = [
-    BucketView("base", 12_340, 120, 50_000, 37_660, True),
-    BucketView("cafeteria", 3_000, 0, 30_000, 27_000, True),
-    BucketView("textbook", 49_500, 0, 50_000, 500, False),
-]
-ACCOUNT = SessionView(State.ACCOUNT, member_name="山田 花子", buckets=BUCKETS, being_credited=2_000)
-
-VIEWS: dict[str, SessionView] = {
-    "attract": SessionView(State.IDLE),
-    "looking_up": SessionView(State.LOOKING_UP),
-    "account": ACCOUNT,
-    "choose_money": SessionView(
-        State.CHOOSE_MONEY,
-        member_name="山田 花子",
-        buckets=BUCKETS,
-        notice=Notice.MONEY_NOT_CHARGEABLE,
-    ),
-    "insert_empty": SessionView(State.ACCEPTING, bucket="cafeteria", largest_note=10_000),
-    "insert_notes": SessionView(
-        State.ACCEPTING,
-        bucket="base",
-        inserted=3_000,
-        remaining=4_500,
-        largest_note=2_000,
-        notice=Notice.NOTE_RETURNED,
-        notice_amount=5_000,
-    ),
-    "crediting": SessionView(State.CREDITING, bucket="base", inserted=3_000),
-    "done": SessionView(
-        State.DONE,
-        bucket="base",
-        credited=3_000,
-        new_balance=15_340,
-        outcome=CreditOutcome.CONFIRMED,
-        finished_at=1_796_087_700.0,  # 2026-12-01 10:15 JST
-    ),
-    "done_refused": SessionView(
-        State.DONE,
-        bucket="base",
-        credited=3_000,
-        outcome=CreditOutcome.REFUSED,
-        reference="K01-20261123-0001",
-    ),
-    "done_note_held": SessionView(
-        State.DONE, bucket="base", outcome=CreditOutcome.NOTE_HELD, held=10_000
-    ),
-    "history": SessionView(
-        State.HISTORY,
-        member_name="山田 花子",
-        buckets=BUCKETS,
-        history=HistoryView(
-            "base",
-            (
-                HistoryEntry("2026-11-20T12:00:00+09:00", "topup", "base", 5_000),
-                HistoryEntry("2026-11-21T12:30:00+09:00", "payment", "base", -480),
-            ),
-            next_cursor="c2",
-            loading=False,
-            pages=1,
-        ),
-    ),
-    "done_pending": SessionView(
-        State.DONE,
-        bucket="textbook",
-        credited=10_000,
-        outcome=CreditOutcome.BEING_CREDITED,
-        reference="K01-20261123-0002",
-    ),
-    "done_nothing_taken": SessionView(
-        State.DONE, bucket="base", outcome=CreditOutcome.NOTHING_TAKEN
-    ),
-    "card_not_linked": SessionView(State.UNKNOWN_CARD),
-    "card_unreadable": SessionView(State.UNKNOWN_CARD, notice=Notice.CARD_UNREADABLE),
-    "account_suspended": SessionView(State.ACCOUNT_SUSPENDED),
-    "wallet_unavailable": SessionView(State.WALLET_UNAVAILABLE, detail="no answer in time"),
-    "out_of_service": SessionView(State.OUT_OF_SERVICE, fault="acceptor: stacker open"),
-    "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
-    "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),
-    "journal_failed": SessionView(
-        State.OUT_OF_SERVICE, fault="journal: unwritable (disk I/O error)"
-    ),
-}
+VIEWS = SAMPLES
 
 # What each view must show, per language (the shown texts must contain each of these).
 EXPECTED: dict[str, dict[str, list[str]]] = {
@@ -189,8 +107,8 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "en": ["Reference: K01-20261123-0001", "Scan this code to keep a receipt."],
     },
     "done_pending": {
-        "ja": ["受付番号: K01-20261123-0002", "このコードを読み取ると控えを保存できます。"],
-        "en": ["Reference: K01-20261123-0002", "Scan this code to keep a receipt."],
+        "ja": ["受付番号: K01-C000043", "このコードを読み取ると控えを保存できます。"],
+        "en": ["Reference: K01-C000043", "Scan this code to keep a receipt."],
     },
     "done_nothing_taken": {
         "ja": ["OK"],
@@ -464,3 +382,29 @@ def test_a_missing_font_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv(FONT_ENV, str(tmp_path / "none.ttc"))
     with pytest.raises(FontMissing, match="fonts-noto-cjk"):
         font_path()
+
+
+def test_paykiosk_screens_renders_the_samples_to_png_files(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "kiosk", "screens", "--out", str(tmp_path)]
+    result = subprocess.run(
+        [*command, "--size", "800x480", "--only", "done", "--only", "attract", "--lang", "ja"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "attract-ja-800x480.png",
+        "done-ja-800x480.png",
+    ]
+    png = (tmp_path / "done-ja-800x480.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[16:24] == (800).to_bytes(4, "big") + (
+        480
+    ).to_bytes(4, "big")
+    bad = subprocess.run(
+        [*command, "--only", "nothing"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 2 and "no sample screen 'nothing'" in bad.stderr

@@ -1,0 +1,92 @@
+"""Sample views with made-up members: every screen a member can see, for the screen tests and
+``paykiosk screens`` (renders them to PNG files, e.g. the README's pictures)."""
+
+from __future__ import annotations
+
+from kiosk.events import CreditOutcome, HistoryEntry, HistoryView, Notice
+from kiosk.session import State
+from kiosk.view import BucketView, SessionView
+
+BUCKETS = [
+    BucketView("base", 12_340, 120, 50_000, 37_660, True),
+    BucketView("cafeteria", 3_000, 0, 30_000, 27_000, True),
+    BucketView("textbook", 49_500, 0, 50_000, 500, False),
+]
+ACCOUNT = SessionView(State.ACCOUNT, member_name="山田 花子", buckets=BUCKETS, being_credited=2_000)
+
+SAMPLES: dict[str, SessionView] = {
+    "attract": SessionView(State.IDLE),
+    "looking_up": SessionView(State.LOOKING_UP),
+    "account": ACCOUNT,
+    "choose_money": SessionView(
+        State.CHOOSE_MONEY,
+        member_name="山田 花子",
+        buckets=BUCKETS,
+        notice=Notice.MONEY_NOT_CHARGEABLE,
+    ),
+    "insert_empty": SessionView(State.ACCEPTING, bucket="cafeteria", largest_note=10_000),
+    "insert_notes": SessionView(
+        State.ACCEPTING,
+        bucket="base",
+        inserted=3_000,
+        remaining=4_500,
+        largest_note=2_000,
+        notice=Notice.NOTE_RETURNED,
+        notice_amount=5_000,
+    ),
+    "crediting": SessionView(State.CREDITING, bucket="base", inserted=3_000),
+    "done": SessionView(
+        State.DONE,
+        bucket="base",
+        credited=3_000,
+        new_balance=15_340,
+        outcome=CreditOutcome.CONFIRMED,
+        reference="K01-C000042",
+        finished_at=1_796_087_700.0,  # 2026-12-01 10:15 JST
+    ),
+    "done_refused": SessionView(
+        State.DONE,
+        bucket="base",
+        credited=3_000,
+        outcome=CreditOutcome.REFUSED,
+        reference="K01-20261123-0001",
+    ),
+    "done_note_held": SessionView(
+        State.DONE, bucket="base", outcome=CreditOutcome.NOTE_HELD, held=10_000
+    ),
+    "history": SessionView(
+        State.HISTORY,
+        member_name="山田 花子",
+        buckets=BUCKETS,
+        history=HistoryView(
+            "base",
+            (
+                HistoryEntry("2026-11-20T12:00:00+09:00", "topup", "base", 5_000),
+                HistoryEntry("2026-11-21T12:30:00+09:00", "payment", "base", -480),
+            ),
+            next_cursor="c2",
+            loading=False,
+            pages=1,
+        ),
+    ),
+    "done_pending": SessionView(
+        State.DONE,
+        bucket="textbook",
+        credited=10_000,
+        outcome=CreditOutcome.BEING_CREDITED,
+        reference="K01-C000043",
+    ),
+    "done_nothing_taken": SessionView(
+        State.DONE, bucket="base", outcome=CreditOutcome.NOTHING_TAKEN
+    ),
+    "card_not_linked": SessionView(State.UNKNOWN_CARD),
+    "card_unreadable": SessionView(State.UNKNOWN_CARD, notice=Notice.CARD_UNREADABLE),
+    "account_suspended": SessionView(State.ACCOUNT_SUSPENDED),
+    "wallet_unavailable": SessionView(State.WALLET_UNAVAILABLE, detail="no answer in time"),
+    "out_of_service": SessionView(State.OUT_OF_SERVICE, fault="acceptor: stacker open"),
+    "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
+    "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),
+    "journal_failed": SessionView(
+        State.OUT_OF_SERVICE, fault="journal: unwritable (disk I/O error)"
+    ),
+}
