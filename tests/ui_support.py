@@ -116,9 +116,13 @@ class KioskUI:
     def _make_front(self, engine: Engine) -> KioskFront:
         from screens.front import FrontSettings, KioskFront
 
+        config = self.config  # as runner.ui_front makes it, but a window of OPEN_SIZE
         settings = FrontSettings(
-            kiosk_id=self.config.kiosk.id,
-            lang=self.config.kiosk.language,
+            kiosk_id=config.kiosk.id,
+            lang=config.kiosk.language,
+            portal_url=config.kiosk.portal_url,
+            maxfps=config.ui.maxfps,
+            sound=config.ui.sound,
             fullscreen=False,
             size=OPEN_SIZE,
         )
