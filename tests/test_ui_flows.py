@@ -42,17 +42,17 @@ def test_charging_a_money_shows_the_live_total_and_the_new_balance(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        texts = await ui.wait_screen("account")
+        texts = await ui.wait_shown(State.ACCOUNT)
         await ui.wait_text(NAME)
         texts = ui.texts()
         for name, amount in (("ベース", "¥3,200"), ("学食", "¥1,500"), ("教科書", "¥700")):
             assert name in texts and amount in texts, texts
         await ui.shot("account")
         await ui.press("チャージ")
-        await ui.wait_screen("choose_money")
+        await ui.wait_shown(State.CHOOSE_MONEY)
         await ui.shot("choose")
         await ui.press(MONEY[bucket])
-        texts = await ui.wait_screen("insert_notes")
+        texts = await ui.wait_shown(State.ACCEPTING)
         assert "¥0" in texts and not ui.has_button("完了"), texts
         for note, total in ((1_000, "¥1,000"), (5_000, "¥6,000"), (2_000, "¥8,000")):
             await ui.feed(note)
@@ -60,7 +60,7 @@ def test_charging_a_money_shows_the_live_total_and_the_new_balance(
             assert not ui.has_button("キャンセル"), "cancel while notes are in"
         await ui.shot("inserted")
         await ui.press("完了")
-        await ui.wait_screen("done")
+        await ui.wait_shown(State.DONE)
         await ui.wait_text(f"¥{before + 8_000:,}")  # the new balance
         texts = ui.texts()
         assert any("¥8,000" in t for t in texts) and any(MONEY[bucket] in t for t in texts), texts
@@ -68,8 +68,7 @@ def test_charging_a_money_shows_the_live_total_and_the_new_balance(
         assert wallet.balance(user, bucket) == before + 8_000
         assert sim.stacked == [1_000, 5_000, 2_000]
         await ui.press("OK")
-        await ui.wait_screen("attract")
-        await ui.wait_state(State.IDLE)
+        await ui.wait_shown(State.IDLE)
 
     assert ui.run(scenario, f"charge-{bucket}") == 0
 
@@ -82,11 +81,11 @@ def test_a_note_that_does_not_fit_comes_back_and_the_money_fills_to_its_cap(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.press("チャージ")
         await ui.wait_text("¥4,500")  # how much more fits, on the money's button
         await ui.press("ベース")
-        await ui.wait_screen("insert_notes")
+        await ui.wait_shown(State.ACCEPTING)
         await ui.wait_text("¥2,000")  # the largest note taken
         await ui.feed(1_000)
         await ui.wait_label("¥1,000")
@@ -111,10 +110,11 @@ def test_a_note_that_does_not_fit_comes_back_and_the_money_fills_to_its_cap(
         await ui.feed(1_000)
         await ui.wait_label("¥4,000")
         await ui.sim_until(lambda d: d.inhibited, "no more notes taken")  # ¥500 left
-        assert ui.view is not None and ui.view.largest_note is None
+        await ui.wait_text(ui.t("No more notes fit in this money."))
+        assert [t for t in ui.texts() if "¥" in t] == ["¥4,000"], ui.texts()  # no note offered
         await ui.shot("full")
         await ui.press("完了")
-        await ui.wait_screen("done")
+        await ui.wait_shown(State.DONE)
         await ui.wait_text("¥49,500")
         assert any("¥4,000" in t for t in ui.texts()), ui.texts()
         assert wallet.balance(user, "base") == 49_500
@@ -131,21 +131,20 @@ def test_cancel_before_any_note_ends_the_session_and_takes_nothing(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.press("チャージ")
         await ui.press("学食")
-        await ui.wait_screen("insert_notes")
+        await ui.wait_shown(State.ACCEPTING)
         await ui.sim_until(lambda d: not d.inhibited, "notes taken")
         assert ui.has_button("キャンセル") and not ui.has_button("完了"), ui.texts()
         await ui.shot("empty")
         await ui.press("キャンセル")
-        await ui.wait_screen("attract")
-        await ui.wait_state(State.IDLE)
+        await ui.wait_shown(State.IDLE)
         await ui.sim_until(lambda d: d.inhibited, "no more notes taken")
         assert sim.insert(1_000)  # a note fed now goes back
         await ui.sim_until(lambda d: not d.busy, "the note handed back")
         assert sim.stacked == [] and wallet.balance(user, "cafeteria") == 1_500
-        assert ui.screen == "attract"
+        await ui.wait_shown(State.IDLE)
 
     assert KioskUI(tmp_path, sim, wallet).run(scenario, "cancel") == 0
 
@@ -185,10 +184,10 @@ def test_history_pages_through_every_purchase_newest_first(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.wait_text(f"¥{20_000 - sum(amounts):,}")
         await ui.press(ui.t("History"))
-        await ui.wait_screen("history")
+        await ui.wait_shown(State.HISTORY)
         await ui.until(lambda: amounts_shown(ui.texts()), "purchases")
         pages.append(amounts_shown(ui.texts()))
         await ui.shot("page-1")
@@ -210,7 +209,7 @@ def test_history_pages_through_every_purchase_newest_first(
         assert not amounts_shown(ui.texts()), ui.texts()
         await ui.shot("cafeteria")
         await ui.press(ui.t("Back"))
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.wait_text(NAME)
 
     assert ui.run(scenario, "history") == 0
@@ -232,8 +231,7 @@ def test_each_error_screen_tells_its_own_story_and_ok_goes_back(
         assert ui.has_button("OK") and not ui.has_button("チャージ"), stories[story]
         await ui.shot(story)
         await ui.press("OK")
-        await ui.wait_screen("attract")
-        await ui.wait_state(State.IDLE)
+        await ui.wait_shown(State.IDLE)
 
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
@@ -249,7 +247,7 @@ def test_each_error_screen_tells_its_own_story_and_ok_goes_back(
         await error_screen(ui, "wallet-down", State.WALLET_UNAVAILABLE)
         wallet.clear_faults()
         await ui.touch_card(card)  # the same member again, the wallet back
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.wait_text(NAME)
         assert ui.has_button("チャージ"), ui.texts()
         await ui.shot("wallet-up")
@@ -268,14 +266,14 @@ def test_an_acceptor_power_cut_mid_session_credits_the_notes_in_and_goes_out_of_
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.press("チャージ")
         await ui.press("ベース")
         await ui.feed(2_000)
         await ui.wait_label("¥2,000")
         sim.power_cut()
         await ui.wait_state(State.DONE, timeout=15)
-        await ui.wait_screen("done")
+        await ui.wait_shown(State.DONE)
         await ui.wait_text("¥5,200")  # the new balance
         assert any("¥2,000" in t for t in ui.texts()), ui.texts()
         assert wallet.balance(user, "base") == 5_200
@@ -289,8 +287,7 @@ def test_an_acceptor_power_cut_mid_session_credits_the_notes_in_and_goes_out_of_
         assert ui.view and ui.view.state is State.OUT_OF_SERVICE
         assert ui.texts() == texts, "the out-of-service screen changed"
         sim.power_on()
-        await ui.wait_screen("attract", timeout=15)
-        await ui.wait_state(State.IDLE)
+        await ui.wait_shown(State.IDLE, timeout=15)
         assert sim.stacked == [2_000]
 
     assert KioskUI(tmp_path, sim, wallet).run(scenario, "power-cut") == 0
@@ -304,28 +301,28 @@ def test_switching_to_english_mid_session_keeps_the_session(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.press("チャージ")
         await ui.press("教科書")
         await ui.feed(1_000)
         await ui.wait_label("¥1,000")
         await ui.press("English")
         await ui.wait_text("日本語")  # the toggle back
-        texts = ui.texts()
-        assert ui.screen == "insert_notes" and "¥1,000" in texts and "Done" in texts, texts
+        texts = await ui.wait_shown(State.ACCEPTING)  # the same screen, the same session
+        assert "¥1,000" in texts and "Done" in texts, texts
         assert not any("完了" in t or "教科書" in t for t in texts), texts
         await ui.shot("english")
         await ui.feed(5_000)
         await ui.wait_label("¥6,000")
         await ui.press("Done")
-        await ui.wait_screen("done")
+        await ui.wait_shown(State.DONE)
         await ui.wait_text("¥6,700")
         texts = ui.texts()
         assert any("Textbook" in t and "¥6,000" in t for t in texts), texts
         await ui.shot("done")
         assert wallet.balance(user, "textbook") == 6_700
         await ui.press("OK")
-        await ui.wait_screen("attract")
+        await ui.wait_shown(State.IDLE)
         await ui.wait_text("English")  # the next member starts in Japanese
 
     assert KioskUI(tmp_path, sim, wallet).run(scenario, "english") == 0
@@ -340,7 +337,7 @@ def test_sigterm_while_notes_are_in_credits_them_and_closes_the_app(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        await ui.wait_screen("account")
+        await ui.wait_shown(State.ACCOUNT)
         await ui.press("チャージ")
         await ui.press("学食")
         for note, total in ((1_000, "¥1,000"), (2_000, "¥3,000")):

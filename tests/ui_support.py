@@ -276,8 +276,7 @@ class KioskUI:
 
     async def ready(self, timeout: float = 20.0) -> None:
         """Until the kiosk is in service, showing its first screen, with the acceptor idle."""
-        await self.wait_state(State.IDLE, timeout)
-        await self.wait_screen("attract")
+        await self.wait_shown(State.IDLE, timeout)
         await self.sim_until(lambda d: not d.busy and d.inhibited, "the acceptor idle")
 
     async def sim_until(
