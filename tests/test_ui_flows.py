@@ -42,9 +42,8 @@ def test_charging_a_money_shows_the_live_total_and_the_new_balance(
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await ui.touch_card(card)
-        texts = await ui.wait_shown(State.ACCOUNT)
-        await ui.wait_text(NAME)
-        texts = ui.texts()
+        await ui.wait_shown(State.ACCOUNT)
+        texts = await ui.wait_text(NAME)
         for name, amount in (("ベース", "¥3,200"), ("学食", "¥1,500"), ("教科書", "¥700")):
             assert name in texts and amount in texts, texts
         await ui.shot("account")

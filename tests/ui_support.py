@@ -179,8 +179,9 @@ class KioskUI:
             if result:
                 return result
             if self._kiosk is not None and self._kiosk.done():
-                status = self._kiosk.result() if not self._kiosk.exception() else None
-                raise AssertionError(f"the kiosk ended ({status}) waiting for {what}")
+                kiosk = self._kiosk
+                ended = "cancelled" if kiosk.cancelled() else kiosk.exception() or kiosk.result()
+                raise AssertionError(f"the kiosk ended ({ended!r}) waiting for {what}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"waited {timeout} s for {what}; {self._state()}")
             await asyncio.sleep(0.02)
