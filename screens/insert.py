@@ -9,7 +9,7 @@ from kiosk.events import Notice
 from kiosk.money import yen
 from kiosk.view import SessionView
 from screens.base import KioskScreen
-from screens.widgets import ALERT, MUTED, NEUTRAL, KioskButton, Text
+from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text
 
 
 class InsertNotesScreen(KioskScreen):
@@ -27,7 +27,12 @@ class InsertNotesScreen(KioskScreen):
             largest = _("Largest note taken now: {amount}").format(amount=yen(view.largest_note))
         else:
             largest = _("No more notes fit in this money.")
-        body.add_widget(Text(largest, size=20, height=34))
+        # A note the acceptor refused is most often one that no longer fits: the largest note
+        # still taken is then what the member needs to read.
+        refused = view.notice is Notice.NOTE_REJECTED
+        body.add_widget(
+            Text(largest, size=20, height=34, color=ALERT if refused else INK, bold=refused)
+        )
         if view.notice in (Notice.NOTE_RETURNED, Notice.NOTE_REJECTED):
             if view.notice is Notice.NOTE_REJECTED:
                 message = _("A note was not accepted: please take it back.")
