@@ -48,7 +48,11 @@ class AttractScreen(KioskScreen):
         body.add_widget(BoxLayout())
         self._step()
         self.every(1.0, self._step)
-        self.once(max(0.0, self.looking_since + STILL_WORKING_S - now), self._still_working)
+        wait = self.looking_since + STILL_WORKING_S - now
+        if wait > 0:
+            self.once(wait, self._still_working)
+        else:
+            self._still_working()
 
     def _step(self) -> None:
         if self.progress is None or self.looking_since is None:

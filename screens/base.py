@@ -89,7 +89,9 @@ class KioskScreen(Screen):
             self.countdown = Text("", size=18, color=WHITE, size_hint_x=None, width=150 * u)
             header.add_widget(self.countdown)
             self._tick()
-            self.every(1.0, self._tick)
+            # Tick just after each whole second left, so the number is never a second stale.
+            offset = (view.deadline - time.monotonic()) % 1.0
+            self.once(offset + 0.05, self._start_ticking)
         other = self._.other()
         header.add_widget(
             KioskButton(
@@ -116,6 +118,10 @@ class KioskScreen(Screen):
     def counts_down(self, view: SessionView) -> bool:
         """Whether the header shows the time left of ``view``'s deadline."""
         return True
+
+    def _start_ticking(self) -> None:
+        self._tick()
+        self.every(1.0, self._tick)
 
     def _tick(self) -> None:
         """Update the time left (only that label: the screen is not rebuilt per second)."""
