@@ -235,3 +235,51 @@ def test_a_note_reserved_before_its_escrow_event_keeps_the_session(
         assert [s.outcome for s in kiosk.journal.sessions.recent()] != ["nothing_inserted"]
     finally:
         kiosk.stop()
+
+
+def test_history_pages_by_money_one_screen_at_a_time(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    import uuid
+
+    from kiosk.history import PAGE_SIZE
+    from kiosk.view import SessionView
+    from kiosk.wallet.client import WalletClient
+    from tests.wallet_support import with_client
+
+    user, card = _card(wallet, {"cafeteria": 300})
+
+    async def charge(client: WalletClient) -> None:
+        for amount in range(100, 100 * (PAGE_SIZE + 3), 100):  # more than a page, oldest first
+            await client.topup(
+                request_id=str(uuid.uuid4()),
+                customer_id=user,
+                private_money_id=wallet.moneys["base"],
+                money_amount=amount,
+            )
+
+    with_client(wallet.settings(), charge)
+    amounts = list(range(100 * (PAGE_SIZE + 2), 0, -100))  # newest first
+
+    def page(number: int, bucket: str = "base") -> SessionView:
+        view = kiosk.wait_view(
+            lambda v: v.history is not None and not v.history.loading
+            and (v.history.bucket, v.history.pages) == (bucket, number),
+            what=f"{bucket} page {number}",
+        )  # fmt: skip
+        assert view.history is not None
+        return view
+
+    kiosk.touch(card)
+    kiosk.wait_state(State.ACCOUNT)
+    kiosk.call(lambda e: e.show_history("base"))
+    first = page(1).history
+    assert first is not None and first.next_cursor
+    assert [e.amount for e in first.entries] == amounts[:PAGE_SIZE]
+    kiosk.call(lambda e: e.more_history())
+    second = page(2).history
+    assert second is not None and [e.amount for e in second.entries] == amounts[PAGE_SIZE:]
+    kiosk.call(lambda e: e.show_history("cafeteria"))  # another money: its newest page
+    other = page(1, "cafeteria")
+    assert other.state is State.HISTORY and other.history is not None
+    kiosk.call(lambda e: e.show_history("base"))  # back to the newest page
+    again = page(1).history
+    assert again is not None and [e.amount for e in again.entries] == amounts[:PAGE_SIZE]
