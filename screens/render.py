@@ -77,7 +77,8 @@ def render(
         steps.pop(0)()
         Clock.schedule_once(step, 0.05)  # the change is drawn before the next step
 
-    Clock.schedule_once(step, 0.2)
+    # Scheduled once the app runs: before that, Kivy's clock may still hold an old time.
+    app.bind(on_start=lambda *_: Clock.schedule_once(step, 0.2))
     app.run()
     shutil.rmtree(scratch, ignore_errors=True)
     return written

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,12 @@ class RecordingInbox(Inbox):
 
 
 def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], None]]) -> None:
-    """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw)."""
+    """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw).
+
+    The time-out is measured on the monotonic clock: Kivy's clock keeps the time of its last
+    tick, so after a long pause between apps an event scheduled before the first tick is
+    already overdue. Nothing of this app stays scheduled after it (a stale step would stop the
+    next test's app)."""
     from kivy.clock import Clock
     from kivy.core.window import Window
 
@@ -227,6 +233,7 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], Non
     app = KioskApp(inbox)
     errors: list[BaseException] = []
     queue = list(steps)
+    events: list[Any] = []
 
     def step(_dt: float) -> None:
         try:
@@ -238,16 +245,23 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], Non
             errors.append(error)
             app.stop()
             return
-        Clock.schedule_once(step, 0.1)
+        events.append(Clock.schedule_once(step, 0.1))
+
+    deadline = time.monotonic() + 30
 
     def give_up(_dt: float) -> None:
-        errors.append(TimeoutError("the app did not finish its steps"))
-        app.stop()
+        if time.monotonic() > deadline:
+            errors.append(TimeoutError("the app did not finish its steps"))
+            app.stop()
 
-    Clock.schedule_once(step, 0.1)
-    guard = Clock.schedule_once(give_up, 30)
+    def start(*_: object) -> None:
+        events.append(Clock.schedule_once(step, 0.1))
+        events.append(Clock.schedule_interval(give_up, 1.0))
+
+    app.bind(on_start=start)
     app.run()
-    guard.cancel()
+    for event in events:
+        event.cancel()
     if errors:
         raise errors[0]
 
