@@ -116,7 +116,12 @@ class KioskFront:
         self.app.show(view)
 
     async def run(self) -> None:
-        await self.app.async_run(async_lib="asyncio")
+        try:
+            await self.app.async_run(async_lib="asyncio")
+        finally:
+            from screens import widgets
+
+            widgets.on_press_sound = None  # the presses' sound belongs to this app only
 
     def stop(self) -> None:
         self.app.stop()
@@ -124,15 +129,9 @@ class KioskFront:
     def _wire_sounds(self) -> None:
         if not self.settings.sound:
             return
-        import importlib
-
-        try:
-            sounds = importlib.import_module("screens.sounds")
-        except ImportError:  # no sounds in this build
-            return
-        player = sounds.Sounds()
-        self.app.observers.append(player)
         from screens import widgets
+        from screens.sounds import Sounds
 
-        if hasattr(widgets, "on_press_sound"):
-            widgets.on_press_sound = player.touch
+        player = Sounds()
+        self.app.observers.append(player)
+        widgets.on_press_sound = player.touch

@@ -63,6 +63,14 @@ def sound_for(previous: SessionView, view: SessionView) -> Sound | None:
     return None
 
 
+def has_audio_device() -> bool:
+    """A sound card, or a sound server to reach one (a desktop's PulseAudio/PipeWire)."""
+    if Path("/dev/snd").is_dir() or os.environ.get("PULSE_SERVER"):
+        return True
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return runtime is not None and (Path(runtime) / "pulse" / "native").exists()
+
+
 class Sounds:
     """A :data:`screens.app.ViewObserver` that plays :func:`sound_for`, and ``touch`` for
     presses (``screens.widgets.on_press_sound``). Loads the WAVs on first use."""
@@ -97,6 +105,9 @@ class Sounds:
 
     def _load(self) -> dict[Sound, Any]:
         self._sounds = {}
+        if not has_audio_device():  # do not let the audio library probe (and print) for one
+            self._silence("no audio device (/dev/snd) or sound server")
+            return self._sounds
         try:
             from kivy.core.audio import SoundLoader
 

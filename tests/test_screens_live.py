@@ -329,6 +329,19 @@ def test_sounds_without_audio_stay_silent_and_say_so_once(
     assert not off.enabled and off._sounds is None  # switched off: nothing even loaded
 
 
+def test_with_no_audio_device_nothing_is_loaded(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import screens.sounds
+
+    monkeypatch.setattr(screens.sounds, "has_audio_device", lambda: False)
+    sounds = screens.sounds.Sounds(enabled=True)
+    with caplog.at_level(logging.INFO, logger="paykiosk.sounds"):
+        sounds.touch()
+    assert not sounds.enabled and sounds._sounds == {}
+    assert "no audio device" in caplog.text
+
+
 def test_the_wavs_are_short_mono_16_bit_and_made_by_the_script(tmp_path: Path) -> None:
     import runpy
     import shutil
