@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from kiosk.session import State
 from screens.front import FrontSettings, configure_kivy
 from screens.i18n import LANGUAGES
 from screens.samples import SAMPLES
@@ -36,6 +39,8 @@ def render(
     if unknown:
         raise ValueError(f"no sample screen {unknown[0]!r}; there are {', '.join(SAMPLES)}")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
+    time.tzset()
     largest = max(sizes, key=lambda s: s[0] * s[1])  # the offscreen framebuffer only shrinks
     configure_kivy(FrontSettings(fullscreen=False, size=largest, kiosk_id="K01", sound=False))
     from kivy.clock import Clock
@@ -60,7 +65,10 @@ def render(
 
                 def show(name: str = name, lang: str = lang) -> None:
                     app.texts.lang = lang
-                    app.show(SAMPLES[name])
+                    view = SAMPLES[name]
+                    if view.state is State.ACCEPTING and view.inserted:  # its countdown too
+                        view = replace(view, deadline=time.monotonic() + 25.5)
+                    app.show(view)
 
                 def shoot(name: str = name, lang: str = lang, size: Any = size) -> None:
                     shot = Window.screenshot(name=str(scratch / "shot.png"))
