@@ -77,7 +77,7 @@ class KioskScreen(Screen):
         u = unit()
         self.clear_widgets()
         page = BoxLayout(orientation="vertical", spacing=8 * u, padding=(0, 0, 0, 12 * u))
-        header = BoxLayout(size_hint_y=None, height=52 * u, padding=(12 * u, 6 * u), spacing=8 * u)
+        header = BoxLayout(size_hint_y=None, height=58 * u, padding=(12 * u, 4 * u), spacing=8 * u)
         with header.canvas.before:
             Color(*HEADER)
             band = Rectangle()

@@ -53,7 +53,7 @@ class UnknownCardScreen(KioskScreen):
         )
         column.add_widget(Text(_("To use it, register once:"), size=19, height=32, halign="left"))
         for number, step in enumerate(steps, 1):
-            column.add_widget(Text(f"{number}. {step}", size=21, height=36, halign="left"))
+            column.add_widget(Text(f"{number}. {step}", size=20, height=33, halign="left"))
         column.add_widget(Text(_("Then touch your card again."), size=22, bold=True, halign="left"))
         row.add_widget(column)
         row.add_widget(self._portal())

@@ -288,6 +288,23 @@ def overgrown(widget: Any, window: tuple[int, int]) -> list[str]:
     return bad
 
 
+# A 7" 800×480 panel has about 133 pixels per inch: a 9 mm touch target is 47 of its pixels,
+# and as many units (1/480 of the height) on any display the screens are scaled to.
+MIN_TARGET_UNITS = 9 / 25.4 * 133
+
+
+def small_targets(widget: Any, window: tuple[int, int]) -> list[str]:
+    """Buttons a member can press that are smaller than 9 mm on a 7" panel."""
+    from kivy.uix.button import Button
+
+    least = MIN_TARGET_UNITS * window[1] / 480
+    return [
+        f"{w.text!r}: {w.width:.0f}×{w.height:.0f} px, under {least:.0f}"
+        for w in widget.walk(restrict=True)
+        if isinstance(w, Button) and not w.disabled and min(w.width, w.height) < least - 0.5
+    ]
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -309,7 +326,11 @@ def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
                 screen = app.current_screen
                 texts = [label.text for label in shown(screen)]
                 png = Window.screenshot(name=str(SHOTS / f"{name}-{lang}-{size[0]}x{size[1]}-.png"))
-                results[name, lang] = (texts, overgrown(screen, size), png)
+                results[name, lang] = (
+                    texts,
+                    overgrown(screen, size) + small_targets(screen, size),
+                    png,
+                )
 
             steps += [show, look]
     run_app(RecordingInbox(), size, steps)
