@@ -252,17 +252,9 @@ def ui_front(config: Config) -> FrontFactory:
     """The fullscreen touch UI (Kivy is imported only when it is made)."""
 
     def make(engine: Engine) -> Front:
-        from screens.front import FrontSettings, KioskFront
+        from screens.front import KioskFront, settings_from
 
-        settings = FrontSettings(
-            kiosk_id=config.kiosk.id,
-            lang=config.kiosk.language,
-            portal_url=config.kiosk.portal_url,
-            maxfps=config.ui.maxfps,
-            sound=config.ui.sound,
-            kivy_home=config.kiosk.data_dir / "kivy",
-        )
-        return KioskFront(engine, settings)
+        return KioskFront(engine, settings_from(config))
 
     return make
 

@@ -12,9 +12,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from kiosk.config import DEFAULT_PORTAL_URL
+from kiosk.config import DEFAULT_PORTAL_URL, Config
 from kiosk.view import SessionView
 
 if TYPE_CHECKING:
@@ -34,6 +34,19 @@ class FrontSettings:
     maxfps: int = 20  # the main loop's wake-ups when idle (CPU) vs touch → frame latency
     kivy_home: Path | None = None  # Kivy's config and logs (default: left to Kivy)
     sound: bool = True
+
+
+def settings_from(config: Config, **overrides: Any) -> FrontSettings:
+    """The UI's settings from the kiosk's configuration (``overrides``: a test's window)."""
+    values: dict[str, Any] = {
+        "kiosk_id": config.kiosk.id,
+        "lang": config.kiosk.language,
+        "portal_url": config.kiosk.portal_url,
+        "maxfps": config.ui.maxfps,
+        "sound": config.ui.sound,
+        "kivy_home": config.kiosk.data_dir / "kivy",
+    }
+    return FrontSettings(**{**values, **overrides})
 
 
 def configure_kivy(settings: FrontSettings) -> None:

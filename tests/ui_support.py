@@ -114,18 +114,10 @@ class KioskUI:
         engine.listeners.append(self.views.append)
 
     def _make_front(self, engine: Engine) -> KioskFront:
-        from screens.front import FrontSettings, KioskFront
+        from screens.front import KioskFront, settings_from
 
-        config = self.config  # as runner.ui_front makes it, but a window of OPEN_SIZE
-        settings = FrontSettings(
-            kiosk_id=config.kiosk.id,
-            lang=config.kiosk.language,
-            portal_url=config.kiosk.portal_url,
-            maxfps=config.ui.maxfps,
-            sound=config.ui.sound,
-            fullscreen=False,
-            size=OPEN_SIZE,
-        )
+        # as runner.ui_front makes it, but a window of OPEN_SIZE
+        settings = settings_from(self.config, fullscreen=False, size=OPEN_SIZE)
         self.front = KioskFront(engine, settings)
         from kivy.core.window import Window
 
