@@ -128,12 +128,7 @@ def test_cancel_before_any_note_ends_the_session_and_takes_nothing(
     user, card = member(wallet)
 
     async def scenario(ui: KioskUI) -> None:
-        await ui.ready()
-        await ui.touch_card(card)
-        await ui.wait_shown(State.ACCOUNT)
-        await ui.press("チャージ")
-        await ui.press("学食")
-        await ui.wait_shown(State.ACCEPTING)
+        await ui.start_charging(card, "学食")
         await ui.sim_until(lambda d: not d.inhibited, "notes taken")
         assert ui.has_button("キャンセル") and not ui.has_button("完了"), ui.texts()
         await ui.shot("empty")
@@ -263,11 +258,7 @@ def test_an_acceptor_power_cut_mid_session_credits_the_notes_in_and_goes_out_of_
     user, card = member(wallet)
 
     async def scenario(ui: KioskUI) -> None:
-        await ui.ready()
-        await ui.touch_card(card)
-        await ui.wait_shown(State.ACCOUNT)
-        await ui.press("チャージ")
-        await ui.press("ベース")
+        await ui.start_charging(card, "ベース")
         await ui.feed(2_000)
         await ui.wait_label("¥2,000")
         sim.power_cut()
@@ -298,11 +289,7 @@ def test_switching_to_english_mid_session_keeps_the_session(
     user, card = member(wallet)
 
     async def scenario(ui: KioskUI) -> None:
-        await ui.ready()
-        await ui.touch_card(card)
-        await ui.wait_shown(State.ACCOUNT)
-        await ui.press("チャージ")
-        await ui.press("教科書")
+        await ui.start_charging(card, "教科書")
         await ui.feed(1_000)
         await ui.wait_label("¥1,000")
         await ui.press("English")
@@ -334,11 +321,7 @@ def test_sigterm_while_notes_are_in_credits_them_and_closes_the_app(
     ui = KioskUI(tmp_path, sim, wallet)
 
     async def scenario(ui: KioskUI) -> None:
-        await ui.ready()
-        await ui.touch_card(card)
-        await ui.wait_shown(State.ACCOUNT)
-        await ui.press("チャージ")
-        await ui.press("学食")
+        await ui.start_charging(card, "学食")
         for note, total in ((1_000, "¥1,000"), (2_000, "¥3,000")):
             await ui.feed(note)
             await ui.wait_label(total)

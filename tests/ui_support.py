@@ -272,6 +272,15 @@ class KioskUI:
         await self.wait_shown(State.IDLE, timeout)
         await self.sim_until(lambda d: not d.busy and d.inhibited, "the acceptor idle")
 
+    async def start_charging(self, card_id: str, money: str) -> None:
+        """From the attract screen: touch the card, チャージ, the money; until notes are taken."""
+        await self.ready()
+        await self.touch_card(card_id)
+        await self.wait_shown(State.ACCOUNT)
+        await self.press("チャージ")
+        await self.press(money)
+        await self.wait_shown(State.ACCEPTING)
+
     async def sim_until(
         self, predicate: Callable[[Any], bool], what: str, timeout: float = 10.0
     ) -> None:
