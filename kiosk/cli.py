@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("--size", action="append", help="WIDTHxHEIGHT, repeatable (default 800x480)")
     shots.add_argument("--lang", action="append", choices=("ja", "en"), help="default: both")
     shots.add_argument("--only", action="append", help="a sample's name, repeatable")
+    shots.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 if a text outgrows its box or a button is small",
+    )
     sim = commands.add_parser("acceptor-sim", help="run the ID-003 acceptor simulator on a pty")
     sim.add_argument("--link", help="also make this path a symlink to the pty")
     sandbox = commands.add_parser("sandbox", help="run the local wallet sandbox server")
@@ -122,13 +127,17 @@ def _screens(args: argparse.Namespace) -> int:
     from screens.fonts import FontMissing
     from screens.render import parse_size, render
 
+    problems: list[str] = []
     try:
         sizes = [parse_size(size) for size in args.size or ["800x480"]]
-        files = render(Path(args.out), sizes, args.lang or ("ja", "en"), args.only)
+        files = render(Path(args.out), sizes, args.lang or ("ja", "en"), args.only, problems)
     except (ValueError, FontMissing) as error:
         print(f"paykiosk screens: {error}", file=sys.stderr)
         return 2
     print(f"{len(files)} screens in {args.out}")
+    if args.check and problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -20,7 +20,7 @@ class AccountScreen(KioskScreen):
     def fill(self, view: SessionView, body: BoxLayout, buttons: BoxLayout) -> None:
         _ = self._
         u = unit()
-        table = GridLayout(cols=2, size_hint_y=None, row_default_height=40 * u, spacing=4 * u)
+        table = GridLayout(cols=2, size_hint_y=None, row_default_height=42 * u, spacing=4 * u)
         table.row_force_default = True
         table.height = 44 * u * len(view.buckets)
         for bucket in view.buckets:

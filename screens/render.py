@@ -15,6 +15,7 @@ from typing import Any
 from kiosk.session import State
 from screens.front import FrontSettings, configure_kivy
 from screens.i18n import LANGUAGES
+from screens.layout_check import layout_problems
 from screens.samples import SAMPLES
 
 
@@ -31,8 +32,10 @@ def render(
     sizes: Sequence[tuple[int, int]] = ((800, 480),),
     langs: Sequence[str] = LANGUAGES,
     names: Sequence[str] | None = None,
+    problems: list[str] | None = None,
 ) -> list[Path]:
-    """Render the samples (all, or ``names``) in each size and language; returns the files.
+    """Render the samples (all, or ``names``) in each size and language; returns the files,
+    and adds each screen's layout problems (:mod:`screens.layout_check`) to ``problems``.
     Opens Kivy's window offscreen unless ``SDL_VIDEODRIVER`` says otherwise: call it in a
     process that has no Kivy window yet."""
     unknown = sorted(set(names or ()) - SAMPLES.keys())
@@ -75,6 +78,9 @@ def render(
                     target = out / f"{name}-{lang}-{size[0]}x{size[1]}.png"
                     shutil.move(shot, target)
                     written.append(target)
+                    if problems is not None:
+                        found = layout_problems(app.current_screen, size)
+                        problems.extend(f"{target.name}: {problem}" for problem in found)
 
                 steps += [show, shoot]
 

@@ -19,6 +19,7 @@ import pytest
 from kiosk.inbox import Activity, Inbox, Item
 from kiosk.view import SessionView
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
+from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
 
 SHOTS = Path(os.environ.get("PAYKIOSK_SCREENSHOTS", "/tmp/paykiosk-screens"))
@@ -266,45 +267,6 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], Non
         raise errors[0]
 
 
-def shown(widget: Any) -> list[Any]:
-    """Every Label (Buttons included) with text in the widget's tree."""
-    from kivy.uix.label import Label
-
-    return [w for w in widget.walk(restrict=True) if isinstance(w, Label) and w.text]
-
-
-def overgrown(widget: Any, window: tuple[int, int]) -> list[str]:
-    """Texts that do not fit their box, and boxes outside the window."""
-    bad = []
-    for label in shown(widget):
-        tw, th = label.texture_size
-        if tw > label.width + 1 or th > label.height + 1:
-            bad.append(
-                f"{label.text!r}: text {tw}×{th} in a box {label.width:.0f}×{label.height:.0f}"
-            )
-        x, y = label.to_window(label.x, label.y)
-        if x < -1 or y < -1 or x + label.width > window[0] + 1 or y + label.height > window[1] + 1:
-            bad.append(f"{label.text!r}: box outside the window")
-    return bad
-
-
-# A 7" 800×480 panel has about 133 pixels per inch: a 9 mm touch target is 47 of its pixels,
-# and as many units (1/480 of the height) on any display the screens are scaled to.
-MIN_TARGET_UNITS = 9 / 25.4 * 133
-
-
-def small_targets(widget: Any, window: tuple[int, int]) -> list[str]:
-    """Buttons a member can press that are smaller than 9 mm on a 7" panel."""
-    from kivy.uix.button import Button
-
-    least = MIN_TARGET_UNITS * window[1] / 480
-    return [
-        f"{w.text!r}: {w.width:.0f}×{w.height:.0f} px, under {least:.0f}"
-        for w in widget.walk(restrict=True)
-        if isinstance(w, Button) and not w.disabled and min(w.width, w.height) < least - 0.5
-    ]
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -443,3 +405,20 @@ def test_paykiosk_screens_renders_the_samples_to_png_files(tmp_path: Path) -> No
         [*command, "--only", "nothing"], capture_output=True, text=True, timeout=60
     )
     assert bad.returncode == 2 and "no sample screen 'nothing'" in bad.stderr
+
+
+def test_every_screen_fits_a_1024x600_and_a_full_hd_display(tmp_path: Path) -> None:
+    """The other panels a co-op may buy: no text outgrows its box, no button is too small
+    (``paykiosk screens --check``, in its own process: its window opens at full HD)."""
+    import subprocess
+    import sys
+
+    sizes = ["--size", "1024x600", "--size", "1920x1080"]
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "screens", "--out", str(tmp_path), "--check", *sizes],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(tmp_path.glob("*-1920x1080.png"))) == 2 * len(SAMPLES)
