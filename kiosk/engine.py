@@ -120,7 +120,6 @@ class Engine(JournalGuard, Inbox):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_generation = 0
         self._deadline: float | None = None
-        self._finished_at: float | None = None  # wall clock when the session reached DONE
         self._lookup_token = 0
         self._session_id: int | None = None  # the journal's accepting session
         self._closing: asyncio.Task[None] | None = None  # closing a session into its credit
@@ -385,9 +384,7 @@ class Engine(JournalGuard, Inbox):
             self._deadline = time.monotonic() + delay
 
     def _publish(self) -> None:
-        done = self.session.state is State.DONE
-        self._finished_at = (self._finished_at or time.time()) if done else None
-        view = snapshot(self.session, self._credited, self._deadline, self._finished_at)
+        view = snapshot(self.session, self._credited, self._deadline)
         for listener in self.listeners:
             try:
                 listener(view)

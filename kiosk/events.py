@@ -166,6 +166,7 @@ class CreditSettled:
     new_balance: int | None = None
     reference: str | None = None
     held: int = 0  # a note still inside the unit (jammed): staff settle it
+    at: float | None = None  # wall clock when the member was told (the receipt's time)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,6 @@ def snapshot(
     session: Session,
     credited: int = 0,
     deadline: float | None = None,
-    finished_at: float | None = None,
 ) -> SessionView:
     member = session.member
     buckets = []
@@ -93,5 +92,5 @@ def snapshot(
         held=settled.held if settled else 0,
         fault=session.fault,
         deadline=deadline,
-        finished_at=finished_at if session.state is State.DONE else None,
+        finished_at=settled.at if settled and session.state is State.DONE else None,
     )
