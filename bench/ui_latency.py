@@ -83,8 +83,8 @@ def offscreen_kivy() -> None:
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="paykiosk-bench-kivy-"))
     os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", "error")  # not the fresh home's upgrade notes
-    os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "800")
-    os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "480")
+    # The kiosk's display, even under pytest (tests/conftest.py opens test windows larger).
+    os.environ["KCFG_GRAPHICS_WIDTH"], os.environ["KCFG_GRAPHICS_HEIGHT"] = "800", "480"
 
 
 @dataclass

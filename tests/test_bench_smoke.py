@@ -28,6 +28,15 @@ BENCHES = {
         ["--sessions", "2", "--members", "2"],
         ["soak: 2 sessions in", "ledger matches: True"],
     ),
+    "ui_idle": (["--seconds", "3", "--settle", "1"], ["idle 3 s: cpu ", "% of one core, rss "]),
+    "ui_latency": (
+        ["--count", "3"],
+        ["card event → account drawn:   n=3 p50=", "note counted → total drawn:   n=3 p50="],
+    ),
+    "ui_soak": (
+        ["--sessions", "2", "--members", "2"],
+        ["ui soak: 2 sessions through the touch UI", "MB after session 1", ": True; journal: 2"],
+    ),
 }
 
 
