@@ -1,6 +1,6 @@
 """Idle cost of the touch UI: the real ``paykiosk --config F`` process on its attract screen.
 
-    python -m bench.ui_idle [--seconds 60] [--settle 5] [--xvfb] [--no-ui]
+    python -m bench.ui_idle [--seconds 60] [--settle 5] [--xvfb] [--no-ui] [--maxfps N]
 
 The kiosk runs with its UI (Kivy, SDL's offscreen video driver; ``--xvfb``: an 800×480 Xvfb
 and SDL's x11 driver) against the wallet sandbox, the acceptor simulator and the card emulator
@@ -135,6 +135,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5.0, help="wait after start-up")
     parser.add_argument("--xvfb", action="store_true", help="an 800×480 Xvfb, SDL's x11 driver")
     parser.add_argument("--no-ui", action="store_true", help="the kiosk without its UI")
+    parser.add_argument("--maxfps", type=int, help="[ui] maxfps (default: the config's, 20)")
     args = parser.parse_args()
     env = dict(os.environ)
     for name in ("KIVY_HOME", "KCFG_GRAPHICS_WIDTH", "KCFG_GRAPHICS_HEIGHT"):
@@ -156,7 +157,8 @@ def main() -> None:
         stack.callback(sim.start().stop)
         card = CardEmulator(free_udp_port())
         stack.callback(card.close)
-        config = write_sandbox_config(tmp, sandbox.info, sim.path, card.device_path)
+        extra = f"\n[ui]\nmaxfps = {args.maxfps}\n" if args.maxfps else ""
+        config = write_sandbox_config(tmp, sandbox.info, sim.path, card.device_path, extra=extra)
         kiosk = Kiosk(config, env, args.no_ui)
         stack.callback(kiosk.stop)
         cpu, rss_start, rss_end, server_cpu = measure(kiosk, args.settle, args.seconds, server_pid)
@@ -164,7 +166,8 @@ def main() -> None:
         f"idle {args.seconds:.0f} s: cpu {cpu:.1f} % of one core, rss {rss_end / 1024:.1f} MB"
         f" (start {rss_start / 1024:.1f} MB)"
     )
-    what = "--no-ui, idle" if args.no_ui else f"on the attract screen, {where}"
+    fps = f", maxfps {args.maxfps or 20}"
+    what = "--no-ui, idle" if args.no_ui else f"on the attract screen, {where}{fps}"
     print(f"  paykiosk --config F {what}; goals: cpu < 1 %, rss < 200 MB")
     if server_pid is not None:
         print(f"  the Xvfb server: cpu {server_cpu:.1f} % of one core (not the kiosk's)")

@@ -1,6 +1,6 @@
 """Touch UI latency: card event → account screen drawn, note counted → new total drawn.
 
-    python -m bench.ui_latency [--count 100]
+    python -m bench.ui_latency [--count 100] [--maxfps N]
 
 In this process: ``kiosk.runner.run`` with the Kivy front (offscreen SDL, 800×480, the
 config's maxfps 20) on one asyncio loop, against the wallet sandbox (HTTPS), the acceptor
@@ -199,6 +199,7 @@ async def one_session(ui: KioskUI, line: Timeline, card: str, figures: Figures) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100, help="card events and notes, each")
+    parser.add_argument("--maxfps", type=int, help="[ui] maxfps (default: the config's, 20)")
     args = parser.parse_args()
     offscreen_kivy()
     from tests.ui_support import SIZE, KioskUI
@@ -213,7 +214,8 @@ def main() -> None:
         try:
             cards = [sandbox.card_of(sandbox.member({})) for _ in range(args.count)]
             (tmp / "kiosk").mkdir()
-            ui = KioskUI(tmp / "kiosk", sim, sandbox)
+            extra = f"\n[ui]\nmaxfps = {args.maxfps}\n" if args.maxfps else ""
+            ui = KioskUI(tmp / "kiosk", sim, sandbox, extra=extra)
 
             async def scenario(ui: KioskUI) -> None:
                 await front_made(ui)
