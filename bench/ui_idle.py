@@ -135,7 +135,9 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5.0, help="wait after start-up")
     parser.add_argument("--xvfb", action="store_true", help="an 800×480 Xvfb, SDL's x11 driver")
     parser.add_argument("--no-ui", action="store_true", help="the kiosk without its UI")
-    parser.add_argument("--maxfps", type=int, help="[ui] maxfps (default: the config's, 20)")
+    parser.add_argument(
+        "--maxfps", type=int, help="[ui] idle_fps, the attract screen's (default: the config's, 10)"
+    )
     args = parser.parse_args()
     env = dict(os.environ)
     for name in ("KIVY_HOME", "KCFG_GRAPHICS_WIDTH", "KCFG_GRAPHICS_HEIGHT"):
@@ -157,7 +159,7 @@ def main() -> None:
         stack.callback(sim.start().stop)
         card = CardEmulator(free_udp_port())
         stack.callback(card.close)
-        extra = f"\n[ui]\nmaxfps = {args.maxfps}\n" if args.maxfps else ""
+        extra = f"\n[ui]\nidle_fps = {args.maxfps}\n" if args.maxfps else ""
         config = write_sandbox_config(tmp, sandbox.info, sim.path, card.device_path, extra=extra)
         kiosk = Kiosk(config, env, args.no_ui)
         stack.callback(kiosk.stop)
@@ -166,7 +168,7 @@ def main() -> None:
         f"idle {args.seconds:.0f} s: cpu {cpu:.1f} % of one core, rss {rss_end / 1024:.1f} MB"
         f" (start {rss_start / 1024:.1f} MB)"
     )
-    fps = f", maxfps {args.maxfps or 20}"
+    fps = f", idle_fps {args.maxfps or 10}"
     what = "--no-ui, idle" if args.no_ui else f"on the attract screen, {where}{fps}"
     print(f"  paykiosk --config F {what}; goals: cpu < 1 %, rss < 200 MB")
     if server_pid is not None:

@@ -77,7 +77,8 @@ class NoUiSection:
 
 @dataclass(frozen=True)
 class UiSection:
-    maxfps: int = 20  # the UI's wake-ups per second: idle CPU against touch → frame latency
+    maxfps: int = 30  # the UI's wake-ups per second while a member uses it (touch → frame)
+    idle_fps: int = 10  # on the attract and out-of-service screens (idle CPU)
     sound: bool = True  # short sounds for touch, note counted, done and error
 
 
@@ -239,7 +240,11 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     no_ui.finish()
     gpio = _parse_gpio(_Section("gpio", raw.get("gpio", {}), base))
     ui = _Section("ui", raw.get("ui", {}), base)
-    ui_section = UiSection(ui.number("maxfps", int, 20, 5, 60), ui.get("sound", bool, True))
+    ui_section = UiSection(
+        ui.number("maxfps", int, 30, 5, 60),
+        ui.number("idle_fps", int, 10, 2, 60),
+        ui.get("sound", bool, True),
+    )
     ui.finish()
     return Config(
         kiosk_section,

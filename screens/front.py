@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import DEFAULT_PORTAL_URL, Config
+from kiosk.session import State
 from kiosk.view import SessionView
 
 if TYPE_CHECKING:
@@ -31,7 +32,8 @@ class FrontSettings:
     portal_url: str = DEFAULT_PORTAL_URL
     fullscreen: bool = True  # fill the display it is given; False: a window of ``size``
     size: tuple[int, int] = (800, 480)  # the window when not fullscreen
-    maxfps: int = 20  # the main loop's wake-ups when idle (CPU) vs touch → frame latency
+    maxfps: int = 30  # the main loop's wake-ups while a member uses the kiosk
+    idle_fps: int = 10  # on the attract and out-of-service screens: idle CPU
     kivy_home: Path | None = None  # Kivy's config and logs (default: left to Kivy)
     sound: bool = True
 
@@ -43,6 +45,7 @@ def settings_from(config: Config, **overrides: Any) -> FrontSettings:
         "lang": config.kiosk.language,
         "portal_url": config.kiosk.portal_url,
         "maxfps": config.ui.maxfps,
+        "idle_fps": config.ui.idle_fps,
         "sound": config.ui.sound,
         "kivy_home": config.kiosk.data_dir / "kivy",
     }
@@ -122,6 +125,7 @@ class KioskFront:
         configure_kivy(settings)
         self.settings = settings
         self.app = make_app(intents, settings)
+        self.app.observers.append(self._pace)
         self._wire_sounds()
 
     def show(self, view: SessionView) -> None:
@@ -138,6 +142,16 @@ class KioskFront:
 
     def stop(self) -> None:
         self.app.stop()
+
+    def _pace(self, previous: SessionView, view: SessionView) -> None:
+        """Few wake-ups while nobody is at the kiosk, quick frames once a member is.
+
+        Kivy's clock reads its frame rate on every idle wait (``Clock._max_fps``), so it can be
+        changed while running; the config's ``maxfps`` is only its first value."""
+        from kivy.clock import Clock
+
+        resting = view.state in (State.IDLE, State.OUT_OF_SERVICE)
+        Clock._max_fps = float(self.settings.idle_fps if resting else self.settings.maxfps)
 
     def _wire_sounds(self) -> None:
         if not self.settings.sound:

@@ -233,10 +233,10 @@ def test_the_portal_url_is_an_https_address(
 
 def test_the_ui_section_sets_the_frame_rate_and_sound(config_dir: Path) -> None:
     ui = load(_write(config_dir, EXAMPLE)).ui
-    assert (ui.maxfps, ui.sound) == (20, True)
-    text = _replace(_replace(EXAMPLE, "maxfps", "maxfps = 30"), "sound", "sound = false")
+    assert (ui.maxfps, ui.idle_fps, ui.sound) == (30, 10, True)
+    text = _replace(_replace(EXAMPLE, "maxfps", "maxfps = 40"), "sound", "sound = false")
     ui = load(_write(config_dir, text)).ui
-    assert (ui.maxfps, ui.sound) == (30, False)
+    assert (ui.maxfps, ui.sound) == (40, False)
     with pytest.raises(ConfigError, match=r"^\[ui\] maxfps: must be between 5 and 60, got 0"):
         load(_write(config_dir, _replace(EXAMPLE, "maxfps", "maxfps = 0")))
     with pytest.raises(ConfigError, match=r"^\[ui\] fps: unknown key"):

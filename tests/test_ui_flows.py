@@ -128,12 +128,16 @@ def test_cancel_before_any_note_ends_the_session_and_takes_nothing(
     user, card = member(wallet)
 
     async def scenario(ui: KioskUI) -> None:
+        from kivy.clock import Clock
+
         await ui.start_charging(card, "学食")
+        assert Clock._max_fps == 30  # [ui] maxfps while a member is here
         await ui.sim_until(lambda d: not d.inhibited, "notes taken")
         assert ui.has_button("キャンセル") and not ui.has_button("完了"), ui.texts()
         await ui.shot("empty")
         await ui.press("キャンセル")
         await ui.wait_shown(State.IDLE)
+        assert Clock._max_fps == 10  # [ui] idle_fps on the attract screen: idle CPU
         await ui.sim_until(lambda d: d.inhibited, "no more notes taken")
         assert sim.insert(1_000)  # a note fed now goes back
         await ui.sim_until(lambda d: not d.busy, "the note handed back")
