@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +218,11 @@ class RecordingInbox(Inbox):
         self.posted.append(item)
 
 
-def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], None]]) -> None:
-    """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw).
+def run_app(
+    inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any], object]]
+) -> None:
+    """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw); a
+    step that returns False is called again 0.1 s later (a wait).
 
     The time-out is measured on the monotonic clock: Kivy's clock keeps the time of its last
     tick, so after a long pause between apps an event scheduled before the first tick is
@@ -241,7 +244,8 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: list[Callable[[Any], Non
             if not queue:
                 app.stop()
                 return
-            queue.pop(0)(app)
+            if queue[0](app) is not False:
+                queue.pop(0)
         except BaseException as error:  # surfaced after run()
             errors.append(error)
             app.stop()

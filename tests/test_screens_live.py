@@ -33,7 +33,7 @@ from tests.test_screens import (
     shown,
 )
 
-Step = Callable[[Any], None]
+Step = Callable[[Any], object]
 BUCKETS = [
     BucketView("base", 12_340, 120, 50_000, 37_660, True),
     BucketView("cafeteria", 3_000, 0, 30_000, 27_000, True),
@@ -46,8 +46,16 @@ def texts(app: Any) -> list[str]:
 
 
 def wait(seconds: float) -> list[Step]:
-    """Steps that do nothing for ``seconds`` (run_app takes one step per 0.1 s)."""
-    return [lambda app: None] * round(seconds * 10)
+    """A step that lets ``seconds`` pass on the monotonic clock (Kivy's clock may fire a
+    step early after a pause, and its frame rate is whatever the last app left)."""
+    until: list[float] = []
+
+    def step(app: Any) -> bool:
+        if not until:
+            until.append(time.monotonic() + seconds)
+        return time.monotonic() >= until[0]
+
+    return [step]
 
 
 def touch(widget: Any) -> None:
