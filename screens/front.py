@@ -7,6 +7,7 @@ Kivy import; :class:`KioskFront` imports the app only after it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Callable
@@ -133,6 +134,9 @@ class KioskFront:
         self.app.show(view)
 
     async def run(self) -> None:
+        # What exists once the app has started lives as long as the kiosk: keep it out of the
+        # garbage collector's full passes, which run on the loop the engine shares.
+        self.app.bind(on_start=lambda *_: gc.freeze())
         try:
             await self.app.async_run(async_lib="asyncio")
         finally:
