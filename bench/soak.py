@@ -14,12 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.rig import endless_simulator
 from bench.stats import describe_ms
 from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
-from hardware.id003.device import SimulatedDevice
-from hardware.id003.simulator import AcceptorSimulator
 from tests.kiosk_process import KioskProcess, write_config
-from tests.support import FAST_TIMING
 from tests.wallet_support import start_sandbox, stop_sandbox
 
 
@@ -38,9 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         sandbox = start_sandbox(tmp / "sandbox")
-        sim = AcceptorSimulator(
-            SimulatedDevice(timing=FAST_TIMING, capacity=10**6), link=str(tmp / "acc")
-        ).start()
+        sim = endless_simulator(tmp / "acc")
         card = CardEmulator(free_udp_port())
         kiosk = KioskProcess(
             write_config(

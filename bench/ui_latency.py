@@ -34,13 +34,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.rig import endless_simulator
 from bench.stats import describe_ms
-from hardware.id003.device import SimulatedDevice
-from hardware.id003.simulator import AcceptorSimulator
 from kiosk.events import CreditOutcome
 from kiosk.session import State
 from kiosk.view import SessionView
-from tests.support import FAST_TIMING
 from tests.wallet_support import start_sandbox, stop_sandbox
 
 if TYPE_CHECKING:
@@ -210,9 +208,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         sandbox = start_sandbox(tmp / "sandbox")
-        sim = AcceptorSimulator(
-            SimulatedDevice(timing=FAST_TIMING, capacity=10**6), link=str(tmp / "acc")
-        ).start()
+        sim = endless_simulator(tmp / "acc")
         try:
             cards = [sandbox.card_of(sandbox.member({})) for _ in range(args.count)]
             (tmp / "kiosk").mkdir()

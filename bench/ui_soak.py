@@ -21,14 +21,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.rig import endless_simulator
 from bench.soak import rss_kb
 from bench.ui_latency import front_made, offscreen_kivy, quiet
-from hardware.id003.device import SimulatedDevice
-from hardware.id003.simulator import AcceptorSimulator
 from kiosk.events import CreditOutcome
 from kiosk.journal import Journal
 from kiosk.session import State
-from tests.support import FAST_TIMING
 from tests.wallet_support import start_sandbox, stop_sandbox
 
 if TYPE_CHECKING:
@@ -77,9 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         sandbox = start_sandbox(tmp / "sandbox")
-        sim = AcceptorSimulator(
-            SimulatedDevice(timing=FAST_TIMING, capacity=10**6), link=str(tmp / "acc")
-        ).start()
+        sim = endless_simulator(tmp / "acc")
         sim.trace_limit = 0  # the simulator's wire trace would grow this process's RSS
         try:
             members = [sandbox.member({}) for _ in range(args.members)]
