@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from hardware.acceptor import NoteState
 from kiosk.delivery import Delivery
@@ -31,18 +31,6 @@ class Closed:
 
 
 async def close_session(
-    journal: Journal,
-    delivery: Delivery,
-    session_id: int,
-    member: Member | None,
-    note_settle_s: float,
-    settle_wait_s: float,
-) -> Closed:
-    closed = await _close(journal, delivery, session_id, member, note_settle_s, settle_wait_s)
-    return replace(closed, settled=replace(closed.settled, at=time.time()))
-
-
-async def _close(
     journal: Journal,
     delivery: Delivery,
     session_id: int,

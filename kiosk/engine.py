@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
@@ -339,7 +339,7 @@ class Engine(JournalGuard, Inbox):
         if closed.journal_error is not None:
             self._journal_failed(JournalUnwritable(closed.journal_error))
         self._credited = closed.taken
-        await self._queue.put(closed.settled)
+        await self._queue.put(replace(closed.settled, at=time.time()))  # the receipt's time
 
     # ---- stopping ----------------------------------------------------------------------
     def _begin_stop(self) -> Event | None:
