@@ -195,7 +195,6 @@ def demo_front(controls: DemoControls, kivy_home: Path) -> FrontFactory:
     def make(engine: Engine) -> Front:
         from screens.front import FrontSettings, KioskFront
 
-        os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", "warning")  # the console view stays legible
         settings = FrontSettings(
             kiosk_id="DEMO",
             fullscreen=False,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +26,17 @@ os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="paykiosk-kivy-"))
 # grow when the window is made larger later (the extra area renders as garbage).
 os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1280")
 os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "800")
+
+
+@pytest.fixture
+def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The kiosk's local time is Japan's (receipts and history show local time), and back to
+    what it was afterwards."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ matrix qrcode makes for the same text.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -97,16 +96,6 @@ def test_a_different_text_draws_a_different_code() -> None:
     assert painted(one)[1] != painted(other)[1]
 
 
-@pytest.fixture
-def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Local time is Japan's (the receipt's time), and back to what it was afterwards."""
-    monkeypatch.setenv("TZ", "Asia/Tokyo")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 def find_qr(screen: Any) -> Any:
     from screens.qr import QRCode
 
@@ -114,7 +103,7 @@ def find_qr(screen: Any) -> Any:
     return found[0] if found else None
 
 
-@pytest.mark.usefixtures("tokyo")
+@pytest.mark.usefixtures("in_japan")
 def test_the_screens_show_the_receipt_and_the_portal_as_codes() -> None:
     seen: dict[str, Any] = {}
     texts: dict[str, list[str]] = {}

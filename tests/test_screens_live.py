@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -163,16 +163,6 @@ def test_a_slow_lookup_says_it_is_still_working() -> None:
 
 # ---- history ------------------------------------------------------------------------------
 JST = timezone(timedelta(hours=9))
-
-
-@pytest.fixture
-def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The kiosk's local time is Japan's (the screen shows local time)."""
-    monkeypatch.setenv("TZ", "JST-9")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 PAGE = tuple(
