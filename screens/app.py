@@ -116,6 +116,30 @@ class KioskApp(App):
         for observer in self.observers:
             observer(previous, view)
 
+    def warm_up(self) -> None:
+        """Draw every screen once with made-up members into an off-screen buffer, in both
+        languages, then the current view again: the fonts, textures and (on software GL) the
+        compiled shaders the first member's screens need exist before that member comes."""
+        from kivy.uix.label import Label
+
+        from screens.samples import SAMPLES
+
+        lang = self.texts.lang
+        for self.texts.lang in LANGUAGES:
+            for view in SAMPLES.values():
+                screen = self.screens[SCREEN_FOR_STATE[view.state].screen_name]
+                screen.show(view)
+                for widget in screen.walk():
+                    if isinstance(widget, Label):
+                        widget.texture_update()
+                screen.export_as_image()
+        self.texts.lang = lang
+        for screen in self.screens.values():  # nothing made up stays, not even off screen
+            screen.stop_timers()
+            screen.clear_widgets()
+            screen.view = None
+        self.show(self.view)
+
     @property
     def current_screen(self) -> KioskScreen:
         assert self.manager is not None

@@ -79,7 +79,7 @@ class DoneScreen(KioskScreen):
         box.add_widget(QRCode(text))
         side.add_widget(BoxLayout())  # the code sits in the middle of the column
         side.add_widget(box)
-        side.add_widget(Text(self._("Scan this code to keep a receipt."), size=15, height=44))
+        side.add_widget(Text(self._("Scan this code to keep a receipt."), size=16, height=48))
         side.add_widget(BoxLayout())
         return side
 

@@ -66,6 +66,9 @@ def configure_kivy(settings: FrontSettings) -> None:
     if settings.kivy_home is not None:
         settings.kivy_home.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("KIVY_HOME", str(settings.kivy_home))
+    from screens.heap import tune_process
+
+    tune_process()
     from kivy.config import Config
 
     _quieten_kivy()
@@ -136,7 +139,7 @@ class KioskFront:
     async def run(self) -> None:
         # What exists once the app has started lives as long as the kiosk: keep it out of the
         # garbage collector's full passes, which run on the loop the engine shares.
-        self.app.bind(on_start=lambda *_: gc.freeze())
+        self.app.bind(on_start=lambda *_: self._settle())
         try:
             await self.app.async_run(async_lib="asyncio")
         finally:
@@ -147,6 +150,15 @@ class KioskFront:
     def stop(self) -> None:
         self.app.stop()
 
+    def _settle(self) -> None:
+        """Once the window is up: every screen drawn once off-screen (the first member waits
+        for no font or shader), then what exists lives as long as the kiosk."""
+        from screens.heap import trim_heap
+
+        self.app.warm_up()
+        trim_heap()
+        gc.freeze()
+
     def _pace(self, previous: SessionView, view: SessionView) -> None:
         """Few wake-ups while nobody is at the kiosk, quick frames once a member is.
 
@@ -156,6 +168,11 @@ class KioskFront:
 
         resting = view.state in (State.IDLE, State.OUT_OF_SERVICE)
         Clock._max_fps = float(self.settings.idle_fps if resting else self.settings.maxfps)
+        if resting and previous.state not in (State.IDLE, State.OUT_OF_SERVICE):
+            from screens.heap import trim_heap
+
+            # After the attract screen is drawn: what the session's screens freed goes back.
+            Clock.schedule_once(lambda _dt: trim_heap(), 1.0)
 
     def _wire_sounds(self) -> None:
         if not self.settings.sound:

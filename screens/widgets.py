@@ -25,6 +25,16 @@ HEADER = (0.05, 0.30, 0.55, 1)
 WHITE = (1, 1, 1, 1)
 
 
+# Font sizes in units snap to this scale: every size (and bold) of the CJK font Kivy opens is a
+# FreeType face of its own, ~2.5 MB each, kept for the life of the process.
+TYPE_SCALE = (13, 16, 20, 24, 28, 34, 44, 56)
+
+
+def type_size(size: float) -> float:
+    """The step of TYPE_SCALE nearest to ``size`` (the smaller one on a tie)."""
+    return min(TYPE_SCALE, key=lambda step: (abs(step - size), step))
+
+
 def unit() -> float:
     """Pixels per unit (the window is 480 units high)."""
     return float(Window.height) / 480.0
@@ -54,7 +64,7 @@ class Text(Label):
             kwargs.update(size_hint_y=None, height=height * u)
         super().__init__(
             text=text,
-            font_size=size * u,
+            font_size=type_size(size) * u,
             color=color,
             halign=halign,
             valign="middle",
@@ -86,7 +96,7 @@ class KioskButton(Button):
         u = unit()
         super().__init__(
             text=text,
-            font_size=size * u,
+            font_size=type_size(size) * u,
             halign="center",
             valign="middle",
             background_normal="",

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kiosk.inbox import Activity, Inbox, Item
+from kiosk.session import State
 from kiosk.view import SessionView
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
@@ -355,6 +356,35 @@ def test_a_touch_on_a_money_calls_choose_money_and_a_disabled_one_nothing() -> N
 
     assert inbox.posted == [MoneyChosen("cafeteria"), Activity()]
     assert "Back" in seen["texts"]  # the toggle re-rendered the screen in English
+
+
+def test_the_warm_up_leaves_the_current_view_on_screen_and_posts_nothing() -> None:
+    """The kiosk draws every screen with made-up members once at start: none of them may stay
+    on screen, reach the engine or change the language."""
+    from screens.samples import BUCKETS
+
+    inbox = RecordingInbox()
+    seen: dict[str, Any] = {}
+    member = SessionView(State.ACCOUNT, member_name="佐藤 一郎", buckets=BUCKETS)
+
+    def texts(app: Any) -> list[str]:
+        return [w.text for w in shown(app.current_screen)]
+
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show(SessionView(State.IDLE)),
+        lambda app: app.warm_up(),
+        lambda app: seen.update(screen=app.current_screen.name, lang=app.texts.lang),
+        lambda app: seen.update(attract=texts(app)),
+        lambda app: app.show(member),
+        lambda app: seen.update(account=texts(app)),
+    ]
+    run_app(inbox, SIZES[0], steps)
+
+    assert inbox.posted == []
+    assert (seen["screen"], seen["lang"]) == ("attract", "ja")
+    assert "カードをタッチしてください" in seen["attract"]
+    assert any("佐藤 一郎" in t for t in seen["account"])
+    assert not any("山田" in t for t in seen["attract"] + seen["account"])
 
 
 def test_the_catalogs_hold_every_text_the_screens_use() -> None:
