@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run the local wallet sandbox server")
     sandbox.add_argument("--data-dir", required=True, help="certificates, database, sandbox.json")
     sandbox.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0: any)")
+    commands.add_parser(
+        "staff", help="staff entry, cash box, collections, cases (see staff --help)", add_help=False
+    )
     # Its own parser (in the sandbox package) takes the rest of the line, so that building
     # this parser imports no sandbox code.
     commands.add_parser(
@@ -60,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command != "sandbox-admin":
+    if rest and args.command not in ("sandbox-admin", "staff"):
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
@@ -85,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
 
         print(diagram())
         return 0
-    if args.command in ("pending", "journal") or args.config:
-        return _with_config(args)
+    if args.command in ("pending", "journal", "staff") or args.config:
+        return _with_config(args, rest)
     if args.demo:
         from kiosk.demo import run
 
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _with_config(args: argparse.Namespace) -> int:
+def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
     """The kiosk, or a report on its journal. A set-up the kiosk cannot start on is one line on
     stderr and ``EXIT_CONFIG`` (78), never a traceback; a data dir another kiosk process holds
     is ``EXIT_LOCKED`` (75). The systemd unit restarts on neither."""
@@ -111,6 +114,10 @@ def _with_config(args: argparse.Namespace) -> int:
         prepare(config.kiosk.data_dir)
         if args.command in ("pending", "journal"):
             return _report(config, args.command)  # beside a running kiosk: no lock
+        if args.command == "staff":
+            from kiosk.staff.cli import main as staff_main
+
+            return staff_main(config, rest)  # beside a running kiosk too: the journal's lock
         with DataDirLock(config.kiosk.data_dir):
             return _run(config, args.no_ui)
     except ConfigError as error:  # also found while starting the devices (no GPIO library)

@@ -82,6 +82,18 @@ class UiSection:
     sound: bool = True  # short sounds for touch, note counted, done and error
 
 
+@dataclass(frozen=True)
+class StaffSection:
+    """Staff entry and the cash box (``paykiosk staff``, the service menu)."""
+
+    max_pin_attempts: int = 5  # wrong PINs in a row before staff entry locks
+    lockout_minutes: float = 15.0
+    menu_timeout_s: float = 120.0  # the service menu closes itself after this long untouched
+    stacker_capacity: int = 1000  # notes the acceptor's cash box holds
+    near_full_percent: int = 90  # staff are warned from this fill on
+    export_dir: Path | None = None  # CSV exports (e.g. a USB stick's mount point)
+
+
 PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
 # gpiozero's own pin factories (plugins add theirs as entry points); "mock": no real pins.
 PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
@@ -109,6 +121,7 @@ class Config:
     gpio: GpioSection = field(default_factory=GpioSection)
     source: Path | None = None
     ui: UiSection = field(default_factory=UiSection)
+    staff: StaffSection = field(default_factory=StaffSection)
 
     @property
     def journal_path(self) -> Path:
@@ -191,6 +204,7 @@ def load(path: str | Path) -> Config:
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
     known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio", "ui"}
+    known.add("staff")
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
@@ -246,6 +260,16 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         ui.get("sound", bool, True),
     )
     ui.finish()
+    staff = _Section("staff", raw.get("staff", {}), base)
+    staff_section = StaffSection(
+        staff.number("max_pin_attempts", int, 5, 1, 20),
+        staff.number("lockout_minutes", float, 15.0, 0.0, 24 * 60.0),
+        staff.number("menu_timeout_s", float, 120.0, 10.0, 3600.0),
+        staff.number("stacker_capacity", int, 1000, 10, 100_000),
+        staff.number("near_full_percent", int, 90, 1, 100),
+        staff.path("export_dir", must_exist=False, default=None),
+    )
+    staff.finish()
     return Config(
         kiosk_section,
         wallet,
@@ -257,6 +281,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         gpio,
         source,
         ui_section,
+        staff_section,
     )
 
 

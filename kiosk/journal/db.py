@@ -52,6 +52,23 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX credits_by_member ON credits (user_id, state, id);
     """,
+    # 3: staff (PINs as scrypt hashes, cards as salted hashes), every entry attempt, and a
+    # collection's counted notes beside the expected ones
+    """
+    CREATE TABLE staff (
+        name TEXT PRIMARY KEY, pin_hash BLOB, pin_salt BLOB, pin_params TEXT,
+        created_at REAL NOT NULL, updated_at REAL NOT NULL);
+    CREATE TABLE staff_cards (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL REFERENCES staff(name) ON DELETE CASCADE,
+        salt BLOB NOT NULL, card_hash BLOB NOT NULL, card_tag TEXT NOT NULL,
+        added_at REAL NOT NULL);
+    CREATE TABLE staff_attempts (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, name TEXT, method TEXT NOT NULL,
+        success INTEGER NOT NULL, detail TEXT NOT NULL DEFAULT '');
+    ALTER TABLE collections ADD COLUMN counted TEXT;
+    ALTER TABLE collections ADD COLUMN discrepancy INTEGER;
+    ALTER TABLE collections ADD COLUMN note TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 

@@ -1,0 +1,40 @@
+"""``paykiosk --config F staff …``: the staff functions from a shell, on the kiosk's journal
+(beside a running kiosk: the journal serialises the writes)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kiosk.staff import access_commands, cashbox_commands
+
+if TYPE_CHECKING:
+    from kiosk.config import Config
+    from kiosk.journal import Journal
+
+Handler = Callable[["Config", "Journal", argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paykiosk --config F staff", description=__doc__)
+    commands = parser.add_subparsers(dest="staff_command", required=True)
+    access_commands.add_commands(commands)
+    cashbox_commands.add_commands(commands)
+    return parser
+
+
+def main(config: Config, argv: list[str]) -> int:
+    from kiosk.journal import Journal
+
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    journal = Journal(config.journal_path, config.kiosk.id)
+    try:
+        return handler(config, journal, args)
+    except (KeyError, ValueError) as error:
+        print(f"paykiosk staff: {error.args[0] if error.args else error}", file=sys.stderr)
+        return 1
+    finally:
+        journal.close()
