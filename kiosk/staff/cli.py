@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kiosk.staff import access_commands, cashbox_commands
+from kiosk.staff import access_commands, cases_commands, cashbox_commands
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="staff_command", required=True)
     access_commands.add_commands(commands)
     cashbox_commands.add_commands(commands)
+    cases_commands.add_commands(commands)
     return parser
 
 
