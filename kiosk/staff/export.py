@@ -1,0 +1,185 @@
+"""CSV export of the journal for the co-op's books: the cash ledger, credits, staff cases and
+collections, one snapshot of the journal, each file written atomically (temp + rename).
+
+Files are UTF-8 with a byte-order mark (spreadsheets then read Japanese text right) and named
+``paykiosk-<kiosk id>-<local time>-<what>.csv``. No card id is exported.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from kiosk.journal import Journal
+from kiosk.journal.cashbox import DENOMINATIONS, Cashbox
+
+ENCODING = "utf-8-sig"
+
+# what → (columns, query); times are exported as local ISO 8601 with the UTC offset
+TABLES: dict[str, tuple[tuple[str, ...], str]] = {
+    "cash-ledger": (
+        ("ledger_id", "note_id", "session_id", "value", "stacked_at", "collection_id"),
+        "SELECT c.id, c.note_id, n.session_id, c.value, c.at, c.collection_id"
+        " FROM cashbox c LEFT JOIN notes n ON n.id = c.note_id ORDER BY c.id",
+    ),
+    "credits": (
+        (
+            "credit_id",
+            "request_id",
+            "session_id",
+            "user_id",
+            "bucket",
+            "money_id",
+            "amount",
+            "state",
+            "attempts",
+            "transaction_id",
+            "reference",
+            "last_error",
+            "created_at",
+            "updated_at",
+        ),
+        "SELECT id, request_id, session_id, user_id, bucket, money_id, amount, state, attempts,"
+        " transaction_id, reference, last_error, created_at, updated_at FROM credits ORDER BY id",
+    ),
+    "cases": (
+        (
+            "reference",
+            "kind",
+            "state",
+            "amount",
+            "credit_id",
+            "note_id",
+            "user_id",
+            "detail",
+            "resolution",
+            "resolved_by",
+            "resolved_at",
+            "created_at",
+        ),
+        "SELECT reference, kind, state, amount, credit_id, note_id, user_id, detail, resolution,"
+        " resolved_by, resolved_at, created_at FROM cases ORDER BY id",
+    ),
+}
+TIME_COLUMNS = {"stacked_at", "created_at", "updated_at", "resolved_at", "at"}
+COLLECTION_COLUMNS = (
+    "collection_id",
+    "at",
+    "who",
+    *(f"expected_{v}" for v in DENOMINATIONS),
+    "expected_total",
+    *(f"counted_{v}" for v in DENOMINATIONS),
+    "counted_total",
+    "discrepancy",
+    "note",
+)
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    rows: int
+
+
+def iso_time(at: float | None) -> str:
+    return "" if at is None else datetime.fromtimestamp(at).astimezone().isoformat("T", "seconds")
+
+
+def export(
+    journal: Journal, kiosk_id: str, folder: Path, now: datetime | None = None
+) -> list[Exported]:
+    """Write the four CSV files into ``folder`` (which must exist: a USB stick that is not
+    mounted must not become a folder on the kiosk's own disk); ``ValueError`` if it cannot."""
+    if not folder.is_dir():
+        raise ValueError(
+            f"export folder {folder}: "
+            + ("not a folder" if folder.exists() else "not there (is the USB stick mounted?)")
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"export folder {folder}: not writable by this user")
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    tables = _snapshot(journal)
+    written: list[Exported] = []
+    for what, (columns, rows) in tables.items():
+        path = folder / f"paykiosk-{kiosk_id}-{stamp}-{what}.csv"
+        _write_atomically(path, _csv(columns, rows))
+        written.append(Exported(path, len(rows)))
+    return written
+
+
+Table = tuple[tuple[str, ...], list[list[object]]]
+
+
+def _snapshot(journal: Journal) -> dict[str, Table]:
+    """Every table in one transaction: the files agree with each other (a collection made
+    meanwhile is in all of them or in none)."""
+    tables: dict[str, Table] = {}
+    with journal.db.write() as tx:
+        for what, (columns, sql) in TABLES.items():
+            rows = [
+                [iso_time(v) if c in TIME_COLUMNS else v for c, v in zip(columns, row, strict=True)]
+                for row in tx.execute(sql).fetchall()
+            ]
+            tables[what] = (columns, rows)
+        collections = tx.execute("SELECT * FROM collections ORDER BY id").fetchall()
+    tables["collections"] = (COLLECTION_COLUMNS, [_collection_row(r) for r in collections])
+    return tables
+
+
+def _collection_row(row: sqlite3.Row) -> list[object]:
+    record = Cashbox.from_row(row)
+    counted = record.counted
+    return [
+        record.id,
+        iso_time(record.at),
+        record.who,
+        *(record.expected.of(v) for v in DENOMINATIONS),
+        record.expected.total,
+        *(counted.of(v) if counted else "" for v in DENOMINATIONS),
+        counted.total if counted else "",
+        "" if record.discrepancy is None else record.discrepancy,
+        record.note,
+    ]
+
+
+def _csv(columns: tuple[str, ...], rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return buffer.getvalue()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """The file is there whole or not at all, even if the stick is pulled mid-write."""
+    temp = path.with_name(f".{path.name}.tmp")
+    try:
+        with temp.open("w", encoding=ENCODING, newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp, path)
+        _fsync_folder(path.parent)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        raise ValueError(
+            f"export to {path.parent}: cannot write {path.name}: {error.strerror}"
+        ) from None
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems (vfat on a stick) refuse fsync of a folder
+        pass
+    finally:
+        os.close(fd)
