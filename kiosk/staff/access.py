@@ -337,7 +337,7 @@ class StaffAccess:
                     f"{self._settings.max_pin_attempts} wrong PINs in a row",
                     now,
                 )
-                log.warning("staff: entry locked until %s", format_time(after.until))
+                log.info("staff: entry locked until %s", format_time(after.until))
         log.info("staff: entry refused (%s, %s)", method.value, detail)
         if code == "locked" or after.holds(now):
             return Entry(denied=Denied.LOCKED, locked_until=after.until)
