@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from kiosk.crashpoints import checkpoint
 from kiosk.journal import Journal
-from kiosk.journal.records import Credit
+from kiosk.journal.records import Credit, CreditState
 from kiosk.wallet.client import WalletClient, check_topup
 from kiosk.wallet.errors import RefusedForGood, RequestExpired, TopupMismatch, WalletError
 
@@ -159,7 +159,9 @@ class Delivery:
                 return Outcome(Delivered.CONFIRMED, transaction_id=found.id)
             self.journal.credits.not_created(credit.id)
         checkpoint("credit_before_send")
-        self.journal.credits.mark_sent(credit.id)  # durable before the attempt goes out
+        # durable before the attempt goes out; a credit settled meanwhile is not sent at all
+        if not self.journal.credits.mark_sent(credit.id):
+            return self._settled_elsewhere(credit.id)
         transaction = await self.wallet.topup(
             request_id=credit.request_id,
             customer_id=credit.user_id,
@@ -171,6 +173,14 @@ class Delivery:
         checkpoint("credit_after_response")
         self.journal.credits.confirm(credit.id, transaction.id)
         return Outcome(Delivered.CONFIRMED, transaction_id=transaction.id)
+
+    def _settled_elsewhere(self, credit_id: int) -> Outcome:
+        """The credit left pending/sent before this attempt claimed it (another worker settled
+        it): report what the journal holds."""
+        settled = self.journal.credits.get(credit_id)
+        if settled.state is CreditState.CONFIRMED:
+            return Outcome(Delivered.CONFIRMED, transaction_id=settled.transaction_id)
+        return Outcome(Delivered.REFUSED, reference=settled.reference, error=settled.last_error)
 
     async def settle(self, credit_id: int, wait_s: float) -> Credit:
         """Ask for delivery now and wait up to ``wait_s`` for the credit to settle."""

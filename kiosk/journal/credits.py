@@ -1,4 +1,5 @@
-"""Credits in the journal: pending → sent → confirmed | refused (a refusal opens a case)."""
+"""Credits in the journal: pending → sent → confirmed | refused (a refusal opens a case; staff
+may send a refused credit again: refused → pending, same request_id, see kiosk.journal.cases)."""
 
 from __future__ import annotations
 
@@ -49,22 +50,29 @@ class Credits:
             sql, args = sql + " AND user_id = ?", (user_id,)
         return [Credit.from_row(r) for r in self.db.query(sql + " ORDER BY id", args)]
 
-    def mark_sent(self, credit_id: int) -> None:
-        """Journaled before each attempt: from now on the outcome is unknown until answered."""
+    def mark_sent(self, credit_id: int) -> bool:
+        """Journaled before each attempt: from now on the outcome is unknown until answered.
+        False if the credit is no longer open (settled meanwhile): send nothing then."""
         with self.db.write() as tx:
-            tx.execute(
+            changed = tx.execute(
                 "UPDATE credits SET state = 'sent', attempts = attempts + 1, updated_at = ?"
                 " WHERE id = ? AND state IN ('pending', 'sent')",
                 (time.time(), credit_id),
-            )
+            ).rowcount
+        return bool(changed)
 
-    def confirm(self, credit_id: int, transaction_id: str) -> None:
+    def confirm(self, credit_id: int, transaction_id: str) -> bool:
+        """The wallet has it: only from pending/sent, and a retried credit's open case is
+        closed in the same transaction. False if the credit was not open."""
         with self.db.write() as tx:
-            tx.execute(
+            changed = tx.execute(
                 "UPDATE credits SET state = 'confirmed', transaction_id = ?, last_error = NULL,"
                 " updated_at = ? WHERE id = ? AND state IN ('pending', 'sent')",
                 (transaction_id, time.time(), credit_id),
-            )
+            ).rowcount
+            if changed:
+                self.cases.close_credited_in(tx, credit_id)
+        return bool(changed)
 
     def not_created(self, credit_id: int) -> None:
         """The wallet says this request_id created nothing: safe to send it (again)."""
@@ -92,7 +100,17 @@ class Credits:
             credit = Credit.from_row(
                 tx.execute("SELECT * FROM credits WHERE id = ?", (credit_id,)).fetchone()
             )
-            if credit.reference:
+            if credit.reference:  # a retried credit refused again: its case is still open
+                tx.execute(
+                    "UPDATE credits SET state = 'refused', last_error = ?, updated_at = ?"
+                    " WHERE id = ? AND state IN ('pending', 'sent')",
+                    (error_type, time.time(), credit_id),
+                )
+                self.cases.event_in(
+                    tx,
+                    "credit",
+                    f"case {credit.reference}: credit #{credit_id} refused again ({error_type})",
+                )
                 return credit.reference
             reference = self.cases.open_in(
                 tx,
