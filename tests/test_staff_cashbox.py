@@ -89,7 +89,7 @@ def _staff_events(config: Path) -> list[str]:
 
 
 def _box_total(output: str) -> tuple[int, int]:
-    found = re.search(r"total (\d+) notes, ¥([\d,]+)", output)
+    found = re.search(r"total (\d+) notes?, ¥([\d,]+)", output)
     assert found, output
     return int(found[1]), int(found[2].replace(",", ""))
 
@@ -126,7 +126,7 @@ def test_a_collection_records_the_discrepancy_and_starts_a_new_period(
         config, "collect", "--by", "佐藤", "--count", "1000=1", "--count", "5000=1",
         "--note", "one ¥1,000 short; box was sealed",
     )  # fmt: skip
-    assert "collection #1" in printed and "by 佐藤" in printed
+    assert "Pay Spot T01 cash box collection #1" in printed and "by 佐藤" in printed
     assert "expected ¥1,000×2 ¥2,000×0 ¥5,000×1 ¥10,000×0 = ¥7,000 (3 notes)" in printed
     assert "counted ¥1,000×1 ¥2,000×0 ¥5,000×1 ¥10,000×0 = ¥6,000 (2 notes)" in printed
     assert "discrepancy: -¥1,000 (¥1,000 -1)" in printed
@@ -175,11 +175,12 @@ def test_a_collection_records_the_discrepancy_and_starts_a_new_period(
         (["--count", "1000"], ["--count 1000"]),
         ([], ["--count 1000=3"]),
         (["--count", "1000=1", "--count", "1000=2"], ["¥1,000 is counted twice"]),
-        (["--count", "1000=1", "--by", "  "], ["--by"]),
+        (["--count", "1000=1", "--by", "  "], ["--by NAME"]),
+        (["--count", "1000=1", "--by="], ["--by NAME"]),
         (["--count", "1000=1", "--note", "x" * 301], ["--note", "300"]),
     ],
-    ids=["500", "3000", "negative", "not-a-number", "no-n", "no-count", "twice", "no-name",
-         "long-note"],
+    ids=["500", "3000", "negative", "not-a-number", "no-n", "no-count", "twice", "blank-name",
+         "no-name", "long-note"],
 )  # fmt: skip
 def test_a_bad_collection_is_one_line_and_changes_nothing(
     tmp_path: Path, wallet: Sandbox, args: list[str], words: list[str]
@@ -282,7 +283,8 @@ def test_the_csv_export_holds_what_the_journal_holds(tmp_path: Path, wallet: San
         assert abs(_time(collection["at"]) - record.at) < 1
     finally:
         journal.close()
-    assert any("exported to" in e and "cash-ledger.csv (5 rows)" in e for e in _staff_events(config))
+    events = _staff_events(config)
+    assert any("exported to" in e and "cash-ledger.csv (5 rows)" in e for e in events), events
 
 
 def test_export_goes_to_the_configured_folder_and_never_makes_one(

@@ -15,6 +15,7 @@ from kiosk.staff.cashbox_report import (
     cashbox_text,
     collection_line,
     discrepancy_text,
+    notes,
     summary_text,
 )
 
@@ -37,7 +38,7 @@ def add_commands(commands: Any) -> None:
         "collect",
         help="record a collection: the notes counted out of the box; starts a new period",
     )
-    collect.add_argument("--by", required=True, metavar="NAME", help="who emptied the box")
+    collect.add_argument("--by", default="", metavar="NAME", help="who emptied the box (required)")
     collect.add_argument(
         "--count",
         action="append",
@@ -78,7 +79,7 @@ def show_cashbox(config: Config, journal: Journal, args: argparse.Namespace) -> 
     )
     journal.log(
         "staff",
-        f"{_shell_user()}: cash box shown ({count.notes} notes, {yen(count.total)},"
+        f"{_shell_user()}: cash box shown ({notes(count.notes)}, {yen(count.total)},"
         f" {fill.percent} % full)",
     )
     return 0
@@ -99,9 +100,9 @@ def parse_counts(items: list[str]) -> dict[int, int]:
             raise ValueError(f"--count {item}: write VALUE=N, e.g. 1000=3 (N a whole number ≥ 0)")
         value, n = int(value_text), int(n_text)
         if value not in DENOMINATIONS:
-            notes = ", ".join(yen(v) for v in DENOMINATIONS)
+            takes = ", ".join(yen(v) for v in DENOMINATIONS)
             raise ValueError(
-                f"--count {item}: {yen(value)} is not a note this kiosk takes ({notes})"
+                f"--count {item}: {yen(value)} is not a note this kiosk takes ({takes})"
             )
         if value in counts:
             raise ValueError(f"--count {item}: {yen(value)} is counted twice")
@@ -112,7 +113,7 @@ def parse_counts(items: list[str]) -> dict[int, int]:
 def _name(text: str) -> str:
     name = " ".join(text.split())
     if not name:
-        raise ValueError("--by: who emptied the box is required")
+        raise ValueError("--by NAME: who emptied the box is required")
     if len(name) > MAX_NAME:
         raise ValueError(f"--by: a name of at most {MAX_NAME} characters")
     return name
@@ -125,13 +126,13 @@ def collect_cashbox(config: Config, journal: Journal, args: argparse.Namespace) 
     if len(note) > MAX_NOTE:
         raise ValueError(f"--note: at most {MAX_NOTE} characters")
     record = journal.cashbox.record_collection(who, counted, note)
-    print(summary_text(record))
+    print(summary_text(record, config.kiosk.id))
     assert record.counted is not None
     journal.log(
         "staff",
         f"{who}: collection #{record.id}: expected {yen(record.expected.total)}"
-        f" ({record.expected.notes} notes), counted {yen(record.counted.total)}"
-        f" ({record.counted.notes} notes), discrepancy {discrepancy_text(record)}",
+        f" ({notes(record.expected.notes)}), counted {yen(record.counted.total)}"
+        f" ({notes(record.counted.notes)}), discrepancy {discrepancy_text(record)}",
     )
     return 0
 
@@ -145,7 +146,7 @@ def _positive(option: str, text: str) -> int:
 def list_collections(config: Config, journal: Journal, args: argparse.Namespace) -> int:
     if args.id is not None:
         record = journal.cashbox.collection(_positive("--id", args.id))
-        print(summary_text(record))
+        print(summary_text(record, config.kiosk.id))
         journal.log("staff", f"{_shell_user()}: collection #{record.id} shown")
         return 0
     records = journal.cashbox.collections(_positive("--last", args.last))

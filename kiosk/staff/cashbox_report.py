@@ -46,6 +46,10 @@ class Fill:
         return None
 
 
+def notes(n: int) -> str:
+    return f"{n:,} note" + ("" if n == 1 else "s")
+
+
 def signed_yen(amount: int) -> str:
     return "±¥0" if amount == 0 else ("+" if amount > 0 else "-") + yen(abs(amount))
 
@@ -68,7 +72,7 @@ def cashbox_text(
     for value in DENOMINATIONS:
         n = count.of(value)
         lines.append(f"  {yen(value):>{width}} × {n:>4}  {yen(value * n):>12}")
-    lines.append(f"  total {count.notes} notes, {yen(count.total)}")
+    lines.append(f"  total {notes(count.notes)}, {yen(count.total)}")
     lines.append(f"  fill {fill.notes:,} of {fill.capacity:,} notes ({fill.percent} %)")
     warning = fill.warning()
     if warning:
@@ -89,21 +93,22 @@ def discrepancy_text(record: Collection) -> str:
     return f"{signed_yen(record.discrepancy)} ({notes})"
 
 
-def summary_text(record: Collection) -> str:
-    """A collection as staff keep it (printed, or carried by a QR code): who, when, expected
-    and counted notes per denomination, the discrepancy and the note."""
+def summary_text(record: Collection, kiosk_id: str | None = None) -> str:
+    """A collection as staff keep it (printed, or carried by a QR code): which kiosk, who,
+    when, expected and counted notes per denomination, the discrepancy and the note."""
+    kiosk = f" {kiosk_id}" if kiosk_id else ""
     lines = [
-        f"Pay Spot cash box collection #{record.id}",
+        f"Pay Spot{kiosk} cash box collection #{record.id}",
         f"at {when(record.at)} by {record.who}",
         f"expected {_counts(record.expected)} = {yen(record.expected.total)}"
-        f" ({record.expected.notes} notes)",
+        f" ({notes(record.expected.notes)})",
     ]
     if record.counted is None:
         lines.append("counted: not counted")
     else:
         lines.append(
             f"counted {_counts(record.counted)} = {yen(record.counted.total)}"
-            f" ({record.counted.notes} notes)"
+            f" ({notes(record.counted.notes)})"
         )
     lines.append(f"discrepancy: {discrepancy_text(record)}")
     if record.note:
@@ -116,6 +121,6 @@ def collection_line(record: Collection) -> str:
     counted = "not counted" if record.counted is None else f"counted {yen(record.counted.total)}"
     line = (
         f"#{record.id} {when(record.at)} by {record.who}: expected {yen(record.expected.total)}"
-        f" ({record.expected.notes} notes), {counted}, discrepancy {discrepancy_text(record)}"
+        f" ({notes(record.expected.notes)}), {counted}, discrepancy {discrepancy_text(record)}"
     )
     return line + (f" — {record.note}" if record.note else "")
