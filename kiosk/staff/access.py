@@ -165,7 +165,7 @@ class StaffAccess:
             )
             what = "new staff member" if new else "PIN changed"
             self._event(tx, f"{what}: {name}{_by(by)}", now)
-        log.info("staff: %s: %s", "member added" if new else "PIN changed", name)
+        log.info("%s: %s", "member added" if new else "PIN changed", name)
         return new
 
     def add_card(self, name: str, idm: str, by: str = "") -> str:
@@ -186,7 +186,7 @@ class StaffAccess:
                 (name, card.salt, card.digest, card.tag, now),
             )
             self._event(tx, f"card {card.tag} added for {name}{_by(by)}", now)
-        log.info("staff: card %s added for %s", card.tag, name)
+        log.info("card %s added for %s", card.tag, name)
         return card.tag
 
     def remove(self, name: str, by: str = "") -> int:
@@ -203,7 +203,7 @@ class StaffAccess:
             tx.execute("DELETE FROM staff_cards WHERE name = ?", (name,))
             tx.execute("DELETE FROM staff WHERE name = ?", (name,))
             self._event(tx, f"staff member removed: {name} ({cards} card(s)){_by(by)}", now)
-        log.info("staff: member removed: %s", name)
+        log.info("member removed: %s", name)
         return int(cards)
 
     def members(self) -> list[Member]:
@@ -326,7 +326,7 @@ class StaffAccess:
                         (rehash.digest, rehash.salt, rehash.params, name),
                     )
                 self._event(tx, f"entry: {name} ({method.value})", now)
-                log.info("staff: entry granted to %s (%s)", name, method.value)
+                log.info("entry granted to %s (%s)", name, method.value)
                 return Entry(name=name)
             after = self._lock_of(tx.execute(_STREAK_SQL, WRONG_PIN_CODES).fetchall())
             if code in WRONG_PIN_CODES and after.holds(now) and not before.holds(now):
@@ -337,8 +337,8 @@ class StaffAccess:
                     f"{self._settings.max_pin_attempts} wrong PINs in a row",
                     now,
                 )
-                log.info("staff: entry locked until %s", format_time(after.until))
-        log.info("staff: entry refused (%s, %s)", method.value, detail)
+                log.info("entry locked until %s", format_time(after.until))
+        log.info("entry refused (%s, %s)", method.value, detail)
         if code == "locked" or after.holds(now):
             return Entry(denied=Denied.LOCKED, locked_until=after.until)
         if code == "unknown_card":
