@@ -311,6 +311,8 @@ class StaffAccess:
             before = self._lock_of(tx.execute(_STREAK_SQL, WRONG_PIN_CODES).fetchall())
             if before.holds(now):
                 code = "locked"
+            elif code == "granted" and not _member(tx, name):
+                code = "unknown_name"  # removed while their PIN was being checked
             success = code == "granted"
             detail = f"{code} {extra}".strip()
             tx.execute(
@@ -358,6 +360,10 @@ class StaffAccess:
         tx.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?, 'staff', ?)", (at, detail[:500])
         )
+
+
+def _member(tx: sqlite3.Connection, name: str | None) -> bool:
+    return tx.execute("SELECT 1 FROM staff WHERE name = ?", (name,)).fetchone() is not None
 
 
 def _by(who: str) -> str:
