@@ -16,8 +16,10 @@ import pytest
 
 from hardware.card import mask_card_id
 from hardware.id003.codes import Command
+from kiosk.config import StaffSection
 from kiosk.journal import Journal
 from kiosk.sandbox_config import write_sandbox_config
+from kiosk.staff.access import StaffAccess
 from tests.kiosk_process import run_kiosk
 from tests.rig import CRASH_TIMING, make_rig
 from tests.support import wait_until
@@ -56,6 +58,16 @@ def _stack(config: Path, values: list[int], finish: bool = True) -> None:
         journal.gate.close()
         if finish:
             journal.sessions.finish(session, "finished")
+    finally:
+        journal.close()
+
+
+def _members(config: Path, *names: str) -> None:
+    """Staff members set up as ``staff set-pin`` does (a collection names one of them)."""
+    journal = _journal(config)
+    try:
+        for name in names:
+            StaffAccess(journal, StaffSection()).set_pin(name, "4821")
     finally:
         journal.close()
 
@@ -121,6 +133,7 @@ def test_a_collection_records_the_discrepancy_and_starts_a_new_period(
     tmp_path: Path, wallet: Sandbox
 ) -> None:
     config = _config(tmp_path, wallet)
+    _members(config, "佐藤", "Tanaka")
     _stack(config, [1000, 1000, 5000])
     printed = _ok(
         config, "collect", "--by", "佐藤", "--count", "1000=1", "--count", "5000=1",
@@ -177,16 +190,20 @@ def test_a_collection_records_the_discrepancy_and_starts_a_new_period(
         (["--count", "1000=1", "--count", "1000=2"], ["¥1,000 is counted twice"]),
         (["--count", "1000=1", "--by", "  "], ["--by NAME"]),
         (["--count", "1000=1", "--by="], ["--by NAME"]),
+        (["--count", "1000=1", "--by", "Satou"], ["--by Satou: no staff member"]),
+        (["--count", "1000=1", "--by", "4821"], ["--by: a staff name", "not only digits"]),
         (["--count", "1000=1", "--note", "x" * 301], ["--note", "300"]),
     ],
     ids=["500", "3000", "negative", "not-a-number", "no-n", "no-count", "twice", "blank-name",
-         "no-name", "long-note"],
+         "no-name", "not-staff", "a-pin", "long-note"],
 )  # fmt: skip
 def test_a_bad_collection_is_one_line_and_changes_nothing(
     tmp_path: Path, wallet: Sandbox, args: list[str], words: list[str]
 ) -> None:
     config = _config(tmp_path, wallet)
+    _members(config, "Sato")
     _stack(config, [1000, 5000])
+    before = _staff_events(config)
     _one_line_error(_staff(config, "collect", "--by", "Sato", *args), *words)
     journal = _journal(config)
     try:
@@ -194,7 +211,8 @@ def test_a_bad_collection_is_one_line_and_changes_nothing(
         assert journal.cashbox.count().counts == {1000: 1, 5000: 1}
     finally:
         journal.close()
-    assert _staff_events(config) == []
+    events = _staff_events(config)
+    assert events == before and not any("4821" in e for e in events)
 
 
 def test_bad_collection_queries_are_one_line(tmp_path: Path, wallet: Sandbox) -> None:
@@ -228,6 +246,7 @@ def _time(text: str) -> float:
 
 def test_the_csv_export_holds_what_the_journal_holds(tmp_path: Path, wallet: Sandbox) -> None:
     config = _config(tmp_path, wallet)
+    _members(config, "佐藤")
     _stack(config, [1000, 2000])
     _stack(config, [5000])
     _ok(config, "collect", "--by", "佐藤", "--count", "1000=1", "--count", "5000=1",
@@ -295,6 +314,8 @@ def test_export_goes_to_the_configured_folder_and_never_makes_one(
     unmounted = tmp_path / "media" / "usb"
     _one_line_error(_staff(config, "export", "--to", str(unmounted)), "not there", "mounted")
     assert not unmounted.exists()
+    a_file = tmp_path / "paykiosk.toml"
+    _one_line_error(_staff(config, "export", "--to", str(a_file)), "not a folder")
 
     stick = tmp_path / "stick"
     stick.mkdir()
@@ -310,6 +331,7 @@ def test_the_ledger_equals_the_stacked_notes_across_sessions_a_crash_and_collect
 ) -> None:
     with make_rig(tmp_path, wallet, CRASH_TIMING) as rig:
         cards = [rig.member()[1] for _ in range(3)]  # one card each: no same-card bounce rule
+        _members(rig.kiosk.config, "Sato")
         rig.kiosk.start()
         rig.start_session(cards[0])
         for value in (1000, 5000, 1000):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.money import yen
+from kiosk.staff.access import StaffAccess, check_name
 from kiosk.staff.cashbox_report import (
     Fill,
     cashbox_text,
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from kiosk.config import Config
     from kiosk.journal import Journal
 
-MAX_NAME = 64
 MAX_NOTE = 300
 
 
@@ -38,7 +38,9 @@ def add_commands(commands: Any) -> None:
         "collect",
         help="record a collection: the notes counted out of the box; starts a new period",
     )
-    collect.add_argument("--by", default="", metavar="NAME", help="who emptied the box (required)")
+    collect.add_argument(
+        "--by", default="", metavar="NAME", help="the staff member who emptied the box (required)"
+    )
     collect.add_argument(
         "--count",
         action="append",
@@ -110,17 +112,24 @@ def parse_counts(items: list[str]) -> dict[int, int]:
     return counts
 
 
-def _name(text: str) -> str:
-    name = " ".join(text.split())
-    if not name:
+def _collector(config: Config, journal: Journal, text: str) -> str:
+    """``--by``: a registered staff member (the record names someone accountable, and a PIN
+    typed into the name is refused, never journaled)."""
+    if not text.strip():
         raise ValueError("--by NAME: who emptied the box is required")
-    if len(name) > MAX_NAME:
-        raise ValueError(f"--by: a name of at most {MAX_NAME} characters")
+    try:
+        name = check_name(text)
+    except ValueError as error:
+        raise ValueError(f"--by: {error}") from None
+    if name not in {m.name for m in StaffAccess(journal, config.staff).members()}:
+        raise ValueError(
+            f"--by {name}: no staff member of that name (staff list; a new one: staff set-pin)"
+        )
     return name
 
 
 def collect_cashbox(config: Config, journal: Journal, args: argparse.Namespace) -> int:
-    who = _name(args.by)
+    who = _collector(config, journal, args.by)
     counted = parse_counts(args.count)
     note = " ".join(args.note.split())
     if len(note) > MAX_NOTE:
