@@ -1,0 +1,491 @@
+"""Staff cases against the wallet sandbox and real journal files: a refused credit retried with
+its same request (credited at most once), resolved by hand with who and a note, and the race
+between staff and the delivery worker (whichever comes first wins, never both). The shell
+commands run as real ``python -m kiosk`` processes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hardware.card import mask_card_id
+from kiosk.delivery import Delivery
+from kiosk.journal import Journal
+from kiosk.journal.cases import CaseRefused
+from kiosk.journal.records import Credit
+from kiosk.sandbox_config import write_sandbox_config
+from kiosk.wallet.client import WalletClient
+from tests.engine_support import FAST_DELIVERY
+from tests.kiosk_process import run_kiosk
+from tests.support import wait_until
+from tests.wallet_support import FAST_RETRY, Sandbox, with_client
+
+CARD = "0123456789ABCDEF"
+STAFF = "tanaka"
+
+
+def _add_staff(journal: Journal, name: str = STAFF) -> None:
+    """A staff member on record (as ``staff set-pin`` leaves one; the PIN plays no part here)."""
+    with journal.db.write() as tx:
+        tx.execute("INSERT INTO staff (name, created_at, updated_at) VALUES (?, 0, 0)", (name,))
+
+
+def _credit(journal: Journal, wallet: Sandbox, user: str, amount: int) -> Credit:
+    """A finished session of one stacked note: its pending credit."""
+    session = journal.sessions.open(
+        mask_card_id(CARD), user, "生協 太郎", "base", wallet.moneys["base"]
+    )
+    journal.gate.open(session, 10**6)
+    note = journal.notes.escrow(0x61, amount)
+    assert note is not None
+    journal.notes.stacked(note.id)
+    journal.gate.close()
+    credit = journal.sessions.finish(session, "finished")
+    assert credit is not None
+    return credit
+
+
+def _drain(journal: Journal, wallet: Sandbox) -> None:
+    """One round of a delivery worker on this journal connection."""
+
+    async def go() -> None:
+        async with WalletClient(wallet.settings(), FAST_RETRY) as client:
+            await Delivery(journal, client, FAST_DELIVERY).drain_once()
+
+    asyncio.run(go())
+
+
+def _refused_case(journal: Journal, wallet: Sandbox, amount: int = 2000) -> tuple[str, Credit, str]:
+    """A suspended member's credit, refused for good by the wallet: (user, credit, case), the
+    member active again (a retry would now go through)."""
+    user = wallet.member(status="suspended")
+    credit = _credit(journal, wallet, user, amount)
+    _drain(journal, wallet)
+    refused = journal.credits.get(credit.id)
+    assert refused.state == "refused" and refused.reference is not None
+    wallet.store.set_user_status(user, "active")
+    return user, credit, refused.reference
+
+
+def _topups(wallet: Sandbox, request_id: str) -> int:
+    row = wallet.store.one(
+        "SELECT COUNT(*) AS n FROM transactions WHERE request_id = ?", (request_id,)
+    )
+    assert row is not None
+    return int(row["n"])
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Iterator[Journal]:
+    opened = Journal(tmp_path / "journal.sqlite3", "K01")
+    _add_staff(opened)
+    yield opened
+    opened.close()
+
+
+def test_a_retried_credit_goes_with_its_same_request_and_closes_its_case(
+    journal: Journal, wallet: Sandbox
+) -> None:
+    user, credit, reference = _refused_case(journal, wallet)
+    assert wallet.balance(user, "base") == 0
+    journal.cases.retry(reference, STAFF)
+    assert journal.credits.get(credit.id).state == "pending"
+    assert journal.cases.get(reference).state == "open"  # until the wallet has it
+    _drain(journal, wallet)
+    done = journal.credits.get(credit.id)
+    assert (done.state, done.request_id) == ("confirmed", credit.request_id)
+    assert wallet.balance(user, "base") == 2000
+    assert _topups(wallet, credit.request_id) == 1
+    case = journal.cases.get(reference)
+    assert (case.state, case.resolution, case.resolved_by) == (
+        "resolved",
+        "credited_on_retry",
+        "delivery",
+    )
+    with pytest.raises(CaseRefused, match="credited on retry"):
+        journal.cases.retry(reference, STAFF)
+    with pytest.raises(CaseRefused, match="credited on retry"):
+        journal.cases.resolve(reference, "refunded", STAFF, "cash back")
+
+
+def test_a_retry_after_the_wallet_had_committed_is_not_credited_twice(
+    journal: Journal, wallet: Sandbox
+) -> None:
+    """The wallet created the top-up for this request (its answer never counted here): the
+    retry, with the same request_id, finds it and credits nothing more."""
+    user, credit, reference = _refused_case(journal, wallet, 5000)
+    earlier = with_client(
+        wallet.settings(),
+        lambda client: client.topup(
+            request_id=credit.request_id,
+            customer_id=user,
+            private_money_id=wallet.moneys["base"],
+            money_amount=5000,
+        ),
+    )
+    journal.cases.retry(reference, STAFF)
+    _drain(journal, wallet)
+    assert journal.credits.get(credit.id).transaction_id == earlier.id
+    assert wallet.balance(user, "base") == 5000  # once, not 10,000
+    assert journal.cases.get(reference).resolution == "credited_on_retry"
+
+
+def test_refused_again_on_retry_the_case_stays_open_for_staff(
+    journal: Journal, wallet: Sandbox
+) -> None:
+    user, credit, reference = _refused_case(journal, wallet)
+    wallet.store.set_user_status(user, "suspended")  # still suspended when retried
+    journal.cases.retry(reference, STAFF)
+    _drain(journal, wallet)
+    assert journal.credits.get(credit.id).state == "refused"
+    assert [c.reference for c in journal.cases.list()] == [reference]  # the same one case
+    case = journal.cases.resolve(reference, "refunded", STAFF, "¥2,000 back in cash")
+    assert (case.resolution, case.resolved_by) == ("refunded", STAFF)
+    assert journal.cases.note_of(case) == "¥2,000 back in cash"
+    with pytest.raises(CaseRefused, match="already resolved as refunded by tanaka"):
+        journal.cases.retry(reference, STAFF)
+    _drain(journal, wallet)
+    assert journal.credits.get(credit.id).state == "refused"
+    assert wallet.balance(user, "base") == 0
+
+
+@dataclass
+class _Round:
+    offset_ms: float  # the resolve's start after the retry's (negative: before it)
+    retry: str = ""  # "ok" or the refusal
+    resolve: str = ""
+
+
+class _Worker:
+    """The kiosk's delivery worker (``Delivery.run``) on its own journal connection and event
+    loop, in a thread; staff wake it after a retry as the service menu does."""
+
+    def __init__(self, path: Path, wallet: Sandbox) -> None:
+        self.journal = Journal(path, "K01")
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(wallet,), daemon=True)
+        self.delivery: Delivery | None = None
+        self.thread.start()
+        assert self.ready.wait(10)
+
+    def _run(self, wallet: Sandbox) -> None:
+        async def go() -> None:
+            async with WalletClient(wallet.settings(), FAST_RETRY) as client:
+                self.delivery = Delivery(self.journal, client, FAST_DELIVERY)
+                self.ready.set()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.delivery.run()
+
+        self.task = self.loop.create_task(go())
+        self.loop.run_until_complete(self.task)
+
+    def wake(self) -> None:
+        assert self.delivery is not None
+        self.loop.call_soon_threadsafe(self.delivery.wake)
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(10)
+        self.loop.close()
+        self.journal.close()
+
+
+def _attempt(
+    action: str, journal: Journal, reference: str, at: float, out: _Round, then: Callable[[], None]
+) -> None:
+    """One staff action at ``at`` (monotonic), its result in ``out``; ``then`` after it."""
+    time.sleep(max(0.0, at - time.monotonic()))
+    try:
+        if action == "retry":
+            journal.cases.retry(reference, STAFF)
+        else:
+            journal.cases.resolve(reference, "refunded", STAFF, "cash back at the counter")
+        setattr(out, action, "ok")
+    except CaseRefused as refused:
+        setattr(out, action, str(refused))
+    then()
+
+
+def test_resolving_by_hand_while_the_worker_retries_credits_or_resolves_never_both(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    """Each round: a refused credit; staff retry it (then wake the worker) and another staff
+    member resolves it by hand, the resolve starting from 30 ms before to 250 ms after the retry.
+    The wallet answers late, after committing (50 ms), so some resolves land while the top-up
+    is committed there and not yet answered. Each round exactly one of {credited at the
+    sandbox, resolved by hand} happens, and the other action is refused."""
+    path = tmp_path / "journal.sqlite3"
+    setup = Journal(path, "K01")
+    _add_staff(setup)
+    staff_retry, staff_resolve = Journal(path, "K01"), Journal(path, "K01")  # two shells
+    wallet.faults(latency_ms=20, hold_after_commit_ms=50)
+    worker = _Worker(path, wallet)
+    offsets = [-30, -10, -3, 0, 0, 3, 10, 25, 40, 55, 70, 90, 120, 250] * 2
+    rounds: list[_Round] = []
+    try:
+        for offset_ms in offsets:
+            user = wallet.member(status="suspended")
+            credit = _credit(setup, wallet, user, 1000)
+            worker.wake()
+            wait_until(lambda c=credit: setup.credits.get(c.id).state == "refused", 10, "refusal")
+            reference = setup.credits.get(credit.id).reference
+            assert reference is not None
+            wallet.store.set_user_status(user, "active")
+            out = _Round(offset_ms)
+            base = time.monotonic() + 0.05
+            staff = [
+                threading.Thread(
+                    target=_attempt,
+                    args=("retry", staff_retry, reference, base - min(0, offset_ms) / 1000, out),
+                    kwargs={"then": worker.wake},  # as the service menu does
+                ),
+                threading.Thread(
+                    target=_attempt,
+                    args=(
+                        "resolve",
+                        staff_resolve,
+                        reference,
+                        base + max(0, offset_ms) / 1000,
+                        out,
+                    ),
+                    kwargs={"then": lambda: None},
+                ),
+            ]
+            for thread in staff:
+                thread.start()
+            for thread in staff:
+                thread.join(10)
+            if out.retry == "ok":
+                wait_until(
+                    lambda c=credit: setup.credits.get(c.id).state in ("confirmed", "refused"),
+                    10,
+                    "the retried credit settled",
+                )
+            time.sleep(0.05)  # anything the worker would still do, it does now
+            rounds.append(out)
+            credited = wallet.balance(user, "base")
+            case = setup.cases.get(reference)
+            by_hand = case.resolution == "refunded"
+            assert credited in (0, 1000), out
+            assert (credited == 1000) != by_hand, out  # exactly one, never both
+            assert _topups(wallet, credit.request_id) == (1 if credited else 0), out
+            if by_hand:
+                assert out.resolve == "ok" and "already resolved" in out.retry, out
+                assert setup.credits.get(credit.id).state == "refused", out
+            else:
+                assert out.retry == "ok" and "cannot be resolved" in out.resolve, out
+                assert setup.credits.get(credit.id).state == "confirmed", out
+                assert case.resolution == "credited_on_retry", out
+    finally:
+        worker.stop()
+        staff_retry.close()
+        staff_resolve.close()
+        setup.close()
+    # the timings covered every order: resolve first, resolve while the top-up was on its way
+    # (committed at the wallet or not), resolve after it was credited
+    assert any(r.resolve == "ok" for r in rounds), rounds
+    assert any("being retried" in r.resolve for r in rounds), rounds
+    assert any("credited on retry" in r.resolve for r in rounds), rounds
+
+
+def test_two_retries_at_once_credit_once(tmp_path: Path, wallet: Sandbox) -> None:
+    """Two staff retry the same case at the same moment, each followed by a delivery round on
+    its own connection (two workers: harsher than the kiosk's one): one retry is taken, the
+    other refused, and the sandbox credits once."""
+    path = tmp_path / "journal.sqlite3"
+    setup = Journal(path, "K01")
+    _add_staff(setup)
+    wallet.faults(latency_ms=30)
+    user, credit, reference = _refused_case(setup, wallet, 3000)
+    barrier = threading.Barrier(2)
+    said: list[str] = []
+
+    def staff_then_worker() -> None:
+        journal = Journal(path, "K01")
+        try:
+            barrier.wait(5)
+            try:
+                journal.cases.retry(reference, STAFF)
+                said.append("ok")
+            except CaseRefused as refused:
+                said.append(str(refused))
+            _drain(journal, wallet)
+        finally:
+            journal.close()
+
+    threads = [threading.Thread(target=staff_then_worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(said)[1] == "ok" or sorted(said)[0] == "ok", said
+    assert said.count("ok") == 1, said
+    [refusal] = [s for s in said if s != "ok"]
+    assert "being retried" in refusal or "credited on retry" in refusal, refusal
+    assert wallet.balance(user, "base") == 3000
+    assert _topups(wallet, credit.request_id) == 1
+    assert setup.credits.get(credit.id).state == "confirmed"
+    assert setup.cases.get(reference).resolution == "credited_on_retry"
+    retried = setup.db.query(
+        "SELECT detail FROM events WHERE kind = 'staff' AND detail LIKE ?",
+        (f"case {reference} retried by {STAFF}%",),
+    )
+    assert len(retried) == 1
+    setup.close()
+
+
+# ---- the shell commands, as real processes -------------------------------------------------
+
+
+def _config(tmp_path: Path, wallet: Sandbox) -> Path:
+    """A kiosk config (``staff`` commands open no device)."""
+    return write_sandbox_config(tmp_path, wallet.info, str(tmp_path / "acc"), "udp:127.0.0.1:9")
+
+
+def _journal_of(config: Path) -> Journal:
+    return Journal(config.parent / "data" / "journal.sqlite3", "T01")
+
+
+def _ok(config: Path, *args: str) -> str:
+    result = run_kiosk(config, "staff", *args)
+    assert result.returncode == 0 and result.stderr == "", result
+    assert CARD not in result.stdout
+    return result.stdout
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def _snapshot(config: Path) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(config.parent / "data" / "journal.sqlite3")
+    try:
+        return [
+            tuple(row)
+            for table in ("cases", "credits", "events")
+            for row in db.execute(f"SELECT * FROM {table} ORDER BY id")
+        ]
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, wallet: Sandbox) -> Iterator[tuple[Path, Journal]]:
+    config = _config(tmp_path, wallet)
+    journal = _journal_of(config)
+    _add_staff(journal)
+    yield config, journal
+    journal.close()
+
+
+def test_staff_list_retry_and_resolve_cases_from_a_shell(
+    kiosk: tuple[Path, Journal], wallet: Sandbox
+) -> None:
+    config, journal = kiosk
+    assert _ok(config, "cases").splitlines() == ["open staff cases: 0"]
+    user, credit, refused = _refused_case(journal, wallet)
+    note_case = journal.cases.open("unresolved_note", amount=5000, detail="jam, then cleared")
+    listing = _ok(config, "cases")
+    assert listing.splitlines()[0] == "open staff cases: 2"
+    [line] = [x for x in listing.splitlines() if refused in x]
+    for shown in ("credit refused", "¥2,000", "生協 太郎", mask_card_id(CARD), "can be retried"):
+        assert shown in line, line
+    assert "account_suspended" in line
+    assert "open: resolve by hand" in next(x for x in listing.splitlines() if note_case in x)
+
+    said = _ok(config, "retry", refused, "--by", STAFF)
+    assert f"case {refused}: credit #{credit.id} (¥2,000) goes to the wallet again" in said
+    assert "being retried (pending)" in _ok(config, "cases")
+    _drain(journal, wallet)  # the kiosk's worker
+    assert wallet.balance(user, "base") == 2000
+
+    said = _ok(
+        config,
+        "resolve",
+        note_case,
+        "--as",
+        "no_money_involved",
+        "--by",
+        STAFF,
+        "--note",
+        "note found in the stacker, counted at collection",
+    )
+    assert said.strip() == f"case {note_case} resolved as no_money_involved by {STAFF}"
+    assert _ok(config, "cases").splitlines() == ["open staff cases: 0"]
+    everything = _ok(config, "cases", "--all")
+    assert everything.splitlines()[0] == "staff cases: 2"
+    assert "credited on retry" in next(x for x in everything.splitlines() if refused in x)
+    resolved = next(x for x in everything.splitlines() if note_case in x)
+    assert f"resolved as no_money_involved by {STAFF}" in resolved
+    assert "note found in the stacker, counted at collection" in resolved
+    staff_events = [
+        r["detail"] for r in journal.db.query("SELECT detail FROM events WHERE kind = 'staff'")
+    ]
+    assert any(f"case {refused} retried by {STAFF}" in e for e in staff_events), staff_events
+    assert any(
+        f"case {note_case} resolved as no_money_involved by {STAFF}" in e for e in staff_events
+    )
+
+
+def test_a_card_id_typed_into_a_note_is_masked(kiosk: tuple[Path, Journal]) -> None:
+    config, journal = kiosk
+    case = journal.cases.open("uncredited_note", amount=1000, detail="note after a restart")
+    _ok(config, "resolve", case, "--as", "refunded", "--by", STAFF, "--note", f"card {CARD} paid")
+    assert f"card {mask_card_id(CARD)} paid" in _ok(config, "cases", "--all")
+    assert CARD not in str(_snapshot(config))
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["retry", "T01-20000101-0001", "--by", STAFF], ["no case T01-20000101-0001"]),
+        (["retry", "{note}", "--by", STAFF], ["only a refused credit can be retried"]),
+        (["retry", "{refused}"], ["--by NAME is required"]),
+        (["retry", "{refused}", "--by", "suzuki"], ["suzuki", "no such staff member"]),
+        (["resolve", "{refused}", "--as", "cash", "--by", STAFF, "--note", "x"], ["--as", "cash"]),
+        (["resolve", "{refused}", "--by", STAFF, "--note", "x"], ["--as must be one of"]),
+        (["resolve", "{refused}", "--as", "refunded", "--by", STAFF], ["--note"]),
+        (
+            ["resolve", "{refused}", "--as", "refunded", "--by", STAFF, "--note", "x" * 201],
+            ["at most 200"],
+        ),
+        (
+            ["resolve", "{retrying}", "--as", "refunded", "--by", STAFF, "--note", "cash"],
+            ["being retried (pending)", "wait until it is credited or refused again"],
+        ),
+        (["retry", "{retrying}", "--by", STAFF], ["being retried"]),
+        (
+            ["resolve", "{done}", "--as", "refunded", "--by", STAFF, "--note", "again"],
+            ["already resolved as refunded by tanaka"],
+        ),
+    ],
+)
+def test_bad_staff_input_is_one_line_and_changes_nothing(
+    kiosk: tuple[Path, Journal], wallet: Sandbox, args: list[str], words: list[str]
+) -> None:
+    config, journal = kiosk
+    cases = {
+        "refused": _refused_case(journal, wallet)[2],
+        "retrying": _refused_case(journal, wallet)[2],
+        "done": _refused_case(journal, wallet)[2],
+        "note": journal.cases.open("unresolved_note", amount=None, detail="lost in a power cut"),
+    }
+    journal.cases.retry(cases["retrying"], STAFF)  # waits for the kiosk's worker
+    journal.cases.resolve(cases["done"], "refunded", STAFF, "paid out")
+    before = _snapshot(config)
+    _one_line_error(run_kiosk(config, "staff", *[a.format(**cases) for a in args]), *words)
+    assert _snapshot(config) == before
