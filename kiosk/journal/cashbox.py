@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kiosk.journal.db import Database
@@ -98,12 +98,17 @@ class Cashbox:
         return self.record_collection(who, None).expected
 
     def record_collection(
-        self, who: str, counted: Mapping[int, int] | None, note: str = ""
+        self,
+        who: str,
+        counted: Mapping[int, int] | None,
+        note: str = "",
+        event: Callable[[Collection], str] | None = None,
     ) -> Collection:
         """Staff emptied the box and counted ``counted`` (value → notes; None: not counted):
         the expected counts from the ledger, the counted ones, the discrepancy, who, when and
-        the note land in one transaction with the start of a new period. A discrepancy is
-        recorded as it is."""
+        the note land in one transaction with the start of a new period, and with the
+        ``staff`` event ``event(record)`` describes, if given. A discrepancy is recorded as
+        it is."""
         if not who.strip():
             raise ValueError("who collected the cash box is required")
         count = check_counted(counted) if counted is not None else None
@@ -127,12 +132,17 @@ class Cashbox:
                     note,
                 ),
             )
+            assert cursor.lastrowid is not None
+            record = Collection(cursor.lastrowid, now, who, expected, count, note)
             tx.execute(
-                "UPDATE cashbox SET collection_id = ? WHERE collection_id IS NULL",
-                (cursor.lastrowid,),
+                "UPDATE cashbox SET collection_id = ? WHERE collection_id IS NULL", (record.id,)
             )
-        assert cursor.lastrowid is not None
-        return Collection(cursor.lastrowid, now, who, expected, count, note)
+            if event is not None:
+                tx.execute(
+                    "INSERT INTO events (at, kind, detail) VALUES (?, 'staff', ?)",
+                    (now, event(record)[:500]),
+                )
+        return record
 
     def collection(self, collection_id: int) -> Collection:
         row = self.db.one("SELECT * FROM collections WHERE id = ?", (collection_id,))

@@ -14,8 +14,8 @@ from kiosk.staff.access import StaffAccess, check_name
 from kiosk.staff.cashbox_report import (
     Fill,
     cashbox_text,
+    collection_event,
     collection_line,
-    discrepancy_text,
     notes,
     summary_text,
 )
@@ -134,15 +134,8 @@ def collect_cashbox(config: Config, journal: Journal, args: argparse.Namespace) 
     note = " ".join(args.note.split())
     if len(note) > MAX_NOTE:
         raise ValueError(f"--note: at most {MAX_NOTE} characters")
-    record = journal.cashbox.record_collection(who, counted, note)
+    record = journal.cashbox.record_collection(who, counted, note, event=collection_event)
     print(summary_text(record, config.kiosk.id))
-    assert record.counted is not None
-    journal.log(
-        "staff",
-        f"{who}: collection #{record.id}: expected {yen(record.expected.total)}"
-        f" ({notes(record.expected.notes)}), counted {yen(record.counted.total)}"
-        f" ({notes(record.counted.notes)}), discrepancy {discrepancy_text(record)}",
-    )
     return 0
 
 

@@ -124,3 +124,15 @@ def collection_line(record: Collection) -> str:
         f" ({notes(record.expected.notes)}), {counted}, discrepancy {discrepancy_text(record)}"
     )
     return line + (f" — {record.note}" if record.note else "")
+
+
+def collection_event(record: Collection) -> str:
+    """The journal's ``staff`` event of a collection (who, what was expected and counted)."""
+    if record.counted is None:
+        counted = "not counted"
+    else:
+        counted = f"counted {yen(record.counted.total)} ({notes(record.counted.notes)})"
+    return (
+        f"{record.who}: collection #{record.id}: expected {yen(record.expected.total)}"
+        f" ({notes(record.expected.notes)}), {counted}, discrepancy {discrepancy_text(record)}"
+    )
