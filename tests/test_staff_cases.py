@@ -158,11 +158,35 @@ def test_refused_again_on_retry_the_case_stays_open_for_staff(
     assert wallet.balance(user, "base") == 0
 
 
+def test_a_worker_holding_a_stale_credit_sends_nothing_once_it_was_resolved_by_hand(
+    journal: Journal, wallet: Sandbox
+) -> None:
+    """A worker read the credit while it was pending; before it sends, the credit was refused
+    (by another round) and resolved by hand: its claim on the journal fails and nothing goes
+    to the wallet, even though the wallet would now take it."""
+    user = wallet.member(status="suspended")
+    stale = _credit(journal, wallet, user, 1000)  # as a worker's due() saw it
+    _drain(journal, wallet)
+    reference = journal.credits.get(stale.id).reference
+    assert reference is not None
+    journal.cases.resolve(reference, "refunded", STAFF, "cash back")
+    wallet.store.set_user_status(user, "active")
+
+    async def late_worker() -> str:
+        async with WalletClient(wallet.settings(), FAST_RETRY) as client:
+            return (await Delivery(journal, client, FAST_DELIVERY).deliver(stale)).state
+
+    assert asyncio.run(late_worker()) == "refused"
+    assert wallet.balance(user, "base") == 0 and _topups(wallet, stale.request_id) == 0
+    assert journal.credits.get(stale.id).state == "refused"
+
+
 @dataclass
 class _Round:
     offset_ms: float  # the resolve's start after the retry's (negative: before it)
     retry: str = ""  # "ok" or the refusal
     resolve: str = ""
+    committed_unanswered: bool = False  # just after the resolve: at the wallet, still "sent" here
 
 
 class _Worker:
@@ -216,6 +240,11 @@ def _attempt(
     then()
 
 
+def _look(out: _Round, journal: Journal, wallet: Sandbox, credit: Credit) -> None:
+    sent = journal.credits.get(credit.id).state == "sent"
+    out.committed_unanswered = sent and _topups(wallet, credit.request_id) == 1
+
+
 def test_resolving_by_hand_while_the_worker_retries_credits_or_resolves_never_both(
     tmp_path: Path, wallet: Sandbox
 ) -> None:
@@ -258,7 +287,7 @@ def test_resolving_by_hand_while_the_worker_retries_credits_or_resolves_never_bo
                         base + max(0, offset_ms) / 1000,
                         out,
                     ),
-                    kwargs={"then": lambda: None},
+                    kwargs={"then": lambda o=out, c=credit: _look(o, setup, wallet, c)},
                 ),
             ]
             for thread in staff:
@@ -295,6 +324,7 @@ def test_resolving_by_hand_while_the_worker_retries_credits_or_resolves_never_bo
     # (committed at the wallet or not), resolve after it was credited
     assert any(r.resolve == "ok" for r in rounds), rounds
     assert any("being retried" in r.resolve for r in rounds), rounds
+    assert any(r.committed_unanswered and r.resolve != "ok" for r in rounds), rounds
     assert any("credited on retry" in r.resolve for r in rounds), rounds
 
 

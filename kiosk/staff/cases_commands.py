@@ -76,7 +76,7 @@ def retry_case(config: Config, journal: Journal, args: argparse.Namespace) -> in
     print(
         f"case {case.reference}: credit #{case.credit_id} ({amount}) goes to the wallet again"
         " with its same request; the running kiosk sends it within a minute"
-        f" (`staff cases` shows it credited: {CREDITED_ON_RETRY})"
+        " (`staff cases --all` then shows it credited on retry)"
     )
     return 0
 
@@ -113,7 +113,7 @@ def case_line(summary: CaseSummary) -> str:
         )
     return (
         f"  {case.reference}  {_KIND.get(case.kind, case.kind)}  {amount}"
-        f"  {_when(case.created_at)}{whose} — {standing} — {case.detail}"
+        f"  {_when(case.created_at)}{whose} — {standing} — why: {case.detail}"
     )
 
 
