@@ -148,6 +148,8 @@ def test_refused_again_on_retry_the_case_stays_open_for_staff(
     _drain(journal, wallet)
     assert journal.credits.get(credit.id).state == "refused"
     assert [c.reference for c in journal.cases.list()] == [reference]  # the same one case
+    events = [r["detail"] for r in journal.db.query("SELECT detail FROM events")]
+    assert f"case {reference}: credit #{credit.id} refused again (account_suspended)" in events
     case = journal.cases.resolve(reference, "refunded", STAFF, "¥2,000 back in cash")
     assert (case.resolution, case.resolved_by) == ("refunded", STAFF)
     assert journal.cases.note_of(case) == "¥2,000 back in cash"

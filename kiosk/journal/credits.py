@@ -101,16 +101,18 @@ class Credits:
                 tx.execute("SELECT * FROM credits WHERE id = ?", (credit_id,)).fetchone()
             )
             if credit.reference:  # a retried credit refused again: its case is still open
-                tx.execute(
+                again = tx.execute(
                     "UPDATE credits SET state = 'refused', last_error = ?, updated_at = ?"
                     " WHERE id = ? AND state IN ('pending', 'sent')",
                     (error_type, time.time(), credit_id),
-                )
-                self.cases.event_in(
-                    tx,
-                    "credit",
-                    f"case {credit.reference}: credit #{credit_id} refused again ({error_type})",
-                )
+                ).rowcount
+                if again:
+                    self.cases.event_in(
+                        tx,
+                        "credit",
+                        f"case {credit.reference}: credit #{credit_id} refused again"
+                        f" ({error_type})",
+                    )
                 return credit.reference
             reference = self.cases.open_in(
                 tx,
