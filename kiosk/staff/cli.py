@@ -27,14 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(config: Config, argv: list[str]) -> int:
-    from kiosk.journal import Journal
+    from kiosk.journal import Journal, JournalUnwritable
 
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     journal = Journal(config.journal_path, config.kiosk.id)
     try:
         return handler(config, journal, args)
-    except (KeyError, ValueError) as error:
+    except (KeyError, ValueError, JournalUnwritable) as error:
         print(f"paykiosk staff: {error.args[0] if error.args else error}", file=sys.stderr)
         return 1
     finally:
