@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
@@ -87,3 +88,15 @@ def wallet(sandbox: Sandbox) -> Iterator[Sandbox]:
     sandbox.clear_faults()
     yield sandbox
     sandbox.clear_faults()
+
+
+@pytest.fixture(scope="module")
+def tls_files() -> dict[str, bytes]:
+    """A client certificate, its key and a CA bundle, as real PEM files (the config loads them)."""
+    ca = trustme.CA()
+    client = ca.issue_cert("kiosk.example")
+    return {
+        "client.pem": client.cert_chain_pems[0].bytes(),
+        "client.key": client.private_key_pem.bytes(),
+        "ca.pem": ca.cert_pem.bytes(),
+    }

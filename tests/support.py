@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -92,3 +93,12 @@ def running_simulator(tmp_path: Path, timing: Timing = FAST_TIMING) -> Iterator[
         yield simulator
     finally:
         simulator.stop()
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    """A command refused with exit 1 and one line on stderr naming ``words``, no traceback."""
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]

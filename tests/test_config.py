@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -15,18 +14,6 @@ from kiosk.config import ConfigError, load
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "systemd" / "paykiosk.toml.example").read_text()
-
-
-@pytest.fixture(scope="module")
-def tls_files() -> dict[str, bytes]:
-    """A client certificate, its key and a CA bundle, as real PEM files (the config loads them)."""
-    ca = trustme.CA()
-    client = ca.issue_cert("kiosk.example")
-    return {
-        "client.pem": client.cert_chain_pems[0].bytes(),
-        "client.key": client.private_key_pem.bytes(),
-        "ca.pem": ca.cert_pem.bytes(),
-    }
 
 
 @pytest.fixture

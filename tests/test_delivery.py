@@ -12,29 +12,17 @@ import pytest
 
 from kiosk.delivery import Delivery, DeliveryPolicy
 from kiosk.journal import Journal
-from kiosk.journal.records import Credit
 from kiosk.wallet.client import WalletClient
 from tests.engine_support import FAST_DELIVERY
-from tests.wallet_support import FAST_RETRY, Sandbox
-
-
-def _credit(journal: Journal, wallet: Sandbox, user: str, amount: int) -> Credit:
-    session = journal.sessions.open("T…00", user, "n", "base", wallet.moneys["base"])
-    journal.gate.open(session, 10**6)
-    note = journal.notes.escrow(0x61, amount)
-    assert note is not None
-    journal.notes.stacked(note.id)
-    journal.gate.close()
-    credit = journal.sessions.finish(session, "finished")
-    assert credit is not None
-    return credit
+from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit
 
 
 def test_one_members_backlog_does_not_block_others(tmp_path: Path, wallet: Sandbox) -> None:
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     stuck, fine = wallet.member(), wallet.member()
-    first, second = _credit(journal, wallet, stuck, 1000), _credit(journal, wallet, stuck, 2000)
-    other = _credit(journal, wallet, fine, 5000)
+    first = stacked_credit(journal, wallet, stuck, 1000)
+    second = stacked_credit(journal, wallet, stuck, 2000)
+    other = stacked_credit(journal, wallet, fine, 5000)
     wallet.faults(unavailable_for=stuck)
 
     async def go() -> None:
@@ -71,7 +59,7 @@ def test_a_wall_clock_step_neither_holds_back_nor_hurries_a_retry(
     whole process; the monotonic clock and the wallet's timestamps are untouched."""
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     member = wallet.member()
-    credit = _credit(journal, wallet, member, 1000)
+    credit = stacked_credit(journal, wallet, member, 1000)
     wallet.faults(unavailable_for=member)
     policy = DeliveryPolicy(first_retry_s=2.0, max_retry_s=2.0)
     wall_clock = time.time
@@ -109,7 +97,7 @@ def test_a_restarted_worker_tries_every_open_credit_at_once(
     written while the clock was an hour fast) is delivered by the next worker's first round."""
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     member = wallet.member()
-    credit = _credit(journal, wallet, member, 2000)
+    credit = stacked_credit(journal, wallet, member, 2000)
     journal.credits.retry_later(credit.id, "earlier trouble", time.time() + 3600)
 
     async def go() -> int:

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trustme
 
 from kiosk.config import Config, load
 from kiosk.journal import Journal
@@ -32,17 +31,6 @@ WRONG_PIN = "55501234"
 IDM = "01162A3B4C5D6E7F"
 BOB_IDM = "0116F0E1D2C3B4A5"
 UNKNOWN_IDM = "0116999988887777"
-
-
-@pytest.fixture(scope="module")
-def tls_files() -> dict[str, bytes]:
-    ca = trustme.CA()
-    client = ca.issue_cert("kiosk.example")
-    return {
-        "client.pem": client.cert_chain_pems[0].bytes(),
-        "client.key": client.private_key_pem.bytes(),
-        "ca.pem": ca.cert_pem.bytes(),
-    }
 
 
 def write_config(directory: Path, tls: dict[str, bytes], lockout_minutes: float = 15.0) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from kiosk.sandbox_config import write_sandbox_config
 from kiosk.wallet.client import WalletClient
 from tests.engine_support import FAST_DELIVERY
 from tests.kiosk_process import run_kiosk
-from tests.wallet_support import FAST_RETRY, Sandbox, with_client
+from tests.support import one_line_error
+from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit, with_client
 
 CARD = "0123456789ABCDEF"
 STAFF = "tanaka"
@@ -38,18 +38,8 @@ def _add_staff(journal: Journal, name: str = STAFF) -> None:
 
 
 def _credit(journal: Journal, wallet: Sandbox, user: str, amount: int) -> Credit:
-    """A finished session of one stacked note: its pending credit."""
-    session = journal.sessions.open(
-        mask_card_id(CARD), user, "生協 太郎", "base", wallet.moneys["base"]
-    )
-    journal.gate.open(session, 10**6)
-    note = journal.notes.escrow(0x61, amount)
-    assert note is not None
-    journal.notes.stacked(note.id)
-    journal.gate.close()
-    credit = journal.sessions.finish(session, "finished")
-    assert credit is not None
-    return credit
+    """A finished session of one stacked note (a member's masked card): its pending credit."""
+    return stacked_credit(journal, wallet, user, amount, mask_card_id(CARD), "生協 太郎")
 
 
 def _drain(journal: Journal, wallet: Sandbox) -> None:
@@ -339,14 +329,6 @@ def _ok(config: Path, *args: str) -> str:
     return result.stdout
 
 
-def _one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert result.returncode == 1, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
-
-
 def _snapshot(config: Path) -> list[tuple[object, ...]]:
     db = sqlite3.connect(config.parent / "data" / "journal.sqlite3")
     try:
@@ -448,5 +430,5 @@ def test_bad_staff_input_is_one_line_and_changes_nothing(
     journal.cases.resolve(cases["done"], "refunded", STAFF, "paid out")
     before = _snapshot(config)
     args = line.format(**cases).split()
-    _one_line_error(run_kiosk(config, "staff", *args), *words.split("|"))
+    one_line_error(run_kiosk(config, "staff", *args), *words.split("|"))
     assert _snapshot(config) == before

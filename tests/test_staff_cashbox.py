@@ -22,7 +22,7 @@ from kiosk.sandbox_config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
 from tests.kiosk_process import run_kiosk
 from tests.rig import CRASH_TIMING, make_rig
-from tests.support import wait_until
+from tests.support import one_line_error, wait_until
 from tests.wallet_support import Sandbox
 
 CARD = "0123456789ABCDEF"
@@ -81,14 +81,6 @@ def _ok(config: Path, *args: str) -> str:
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
     return result.stdout
-
-
-def _one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert result.returncode == 1, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def _staff_events(config: Path) -> list[str]:
@@ -204,7 +196,7 @@ def test_a_bad_collection_is_one_line_and_changes_nothing(
     _members(config, "Sato")
     _stack(config, [1000, 5000])
     before = _staff_events(config)
-    _one_line_error(_staff(config, "collect", "--by", "Sato", *args), *words)
+    one_line_error(_staff(config, "collect", "--by", "Sato", *args), *words)
     journal = _journal(config)
     try:
         assert journal.cashbox.collections() == []
@@ -218,8 +210,8 @@ def test_a_bad_collection_is_one_line_and_changes_nothing(
 def test_bad_collection_queries_are_one_line(tmp_path: Path, wallet: Sandbox) -> None:
     config = _config(tmp_path, wallet)
     assert _ok(config, "collections").strip() == "no collection yet"
-    _one_line_error(_staff(config, "collections", "--last", "0"), "--last 0")
-    _one_line_error(_staff(config, "collections", "--id", "7"), "no collection #7")
+    one_line_error(_staff(config, "collections", "--last", "0"), "--last 0")
+    one_line_error(_staff(config, "collections", "--id", "7"), "no collection #7")
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -310,12 +302,12 @@ def test_export_goes_to_the_configured_folder_and_never_makes_one(
     tmp_path: Path, wallet: Sandbox
 ) -> None:
     config = _config(tmp_path, wallet)
-    _one_line_error(_staff(config, "export"), "--to DIR", "[staff] export_dir")
+    one_line_error(_staff(config, "export"), "--to DIR", "[staff] export_dir")
     unmounted = tmp_path / "media" / "usb"
-    _one_line_error(_staff(config, "export", "--to", str(unmounted)), "not there", "mounted")
+    one_line_error(_staff(config, "export", "--to", str(unmounted)), "not there", "mounted")
     assert not unmounted.exists()
     a_file = tmp_path / "paykiosk.toml"
-    _one_line_error(_staff(config, "export", "--to", str(a_file)), "not a folder")
+    one_line_error(_staff(config, "export", "--to", str(a_file)), "not a folder")
 
     stick = tmp_path / "stick"
     stick.mkdir()

@@ -11,13 +11,17 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.sandbox import faults as fault_settings
 from kiosk.wallet.sandbox.seed import add_member
 from kiosk.wallet.sandbox.store import SandboxStore
 from kiosk.wallet.settings import RetryPolicy, WalletSettings
+
+if TYPE_CHECKING:
+    from kiosk.journal import Journal
+    from kiosk.journal.records import Credit
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -115,3 +119,23 @@ def with_client(
             return await action(client)
 
     return asyncio.run(go())
+
+
+def stacked_credit(
+    journal: Journal,
+    wallet: Sandbox,
+    user: str,
+    amount: int,
+    card_tag: str = "T…00",
+    name: str = "n",
+) -> Credit:
+    """A finished session of one stacked note of ``amount`` for ``user``: its pending credit."""
+    session = journal.sessions.open(card_tag, user, name, "base", wallet.moneys["base"])
+    journal.gate.open(session, 10**6)
+    note = journal.notes.escrow(0x61, amount)
+    assert note is not None
+    journal.notes.stacked(note.id)
+    journal.gate.close()
+    credit = journal.sessions.finish(session, "finished")
+    assert credit is not None
+    return credit
