@@ -380,3 +380,32 @@ def test_the_ledger_equals_the_stacked_notes_across_sessions_a_crash_and_collect
         assert [int(r["value"]) for r in tables["cash-ledger"]] == box + rig.sim.stacked
         for card in cards:
             assert card not in "".join(p.read_text() for p in stick.iterdir())
+
+
+@pytest.mark.slow
+def test_the_cash_box_taken_out_without_a_collection_is_shown_until_one_is_recorded(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    with make_rig(tmp_path, wallet, CRASH_TIMING) as rig:
+        card = rig.member()[1]
+        _members(rig.kiosk.config, "Sato")
+        rig.kiosk.start()
+        rig.start_session(card)
+        rig.feed(1000)
+        rig.kiosk.wait_settled(timeout=40)
+        assert "taken out" not in _ok(rig.kiosk.config, "cashbox")
+
+        # the box is pulled out of the running kiosk's acceptor, emptied, put back
+        rig.sim.control(lambda d, now: setattr(d, "stacker_open", True))
+        box = rig.sim.control(lambda d, now: d.collect())
+
+        def warned() -> bool:
+            return "taken out" in _ok(rig.kiosk.config, "cashbox")
+
+        wait_until(warned, 20, "the removal shown by staff cashbox")
+        rig.sim.control(lambda d, now: setattr(d, "stacker_open", False))
+        shown = _ok(rig.kiosk.config, "cashbox")
+        assert "no collection was recorded since" in shown and "¥1,000 ×    1" in shown, shown
+
+        _ok(rig.kiosk.config, "collect", "--by", "Sato", f"--count=1000={box.count(1000)}")
+        assert "taken out" not in _ok(rig.kiosk.config, "cashbox")

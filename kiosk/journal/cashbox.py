@@ -82,6 +82,10 @@ def _counts(text: str | None) -> CashboxCount | None:
     return CashboxCount({int(v): int(n) for v, n in json.loads(text).items()})
 
 
+# How the engine journals the acceptor's stacker-open fault ("<source>: <kind> <detail>").
+STACKER_OPEN_FAULT = "acceptor: stacker_open"
+
+
 class Cashbox:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -160,6 +164,16 @@ class Cashbox:
     def last_collection(self) -> Collection | None:
         latest = self.collections(1)
         return latest[0] if latest else None
+
+    def removals(self) -> list[float]:
+        """When the cash box was taken out (the acceptor reported its stacker open) since the
+        last collection was recorded: each is cash out of the kiosk with no count yet."""
+        last = self.last_collection()
+        rows = self.db.query(
+            "SELECT at FROM events WHERE kind = 'fault' AND detail LIKE ? AND at > ? ORDER BY id",
+            (f"{STACKER_OPEN_FAULT}%", 0.0 if last is None else last.at),
+        )
+        return [float(r["at"]) for r in rows]
 
     @staticmethod
     def from_row(row: sqlite3.Row) -> Collection:

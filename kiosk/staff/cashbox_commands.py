@@ -76,7 +76,11 @@ def show_cashbox(config: Config, journal: Journal, args: argparse.Namespace) -> 
     fill = Fill(count.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
     print(
         cashbox_text(
-            count, fill, journal.cashbox.last_collection(), journal.cashbox.matches_notes()
+            count,
+            fill,
+            journal.cashbox.last_collection(),
+            journal.cashbox.matches_notes(),
+            journal.cashbox.removals(),
         )
     )
     journal.log(

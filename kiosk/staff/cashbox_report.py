@@ -3,6 +3,7 @@ text a collection's QR code carries)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,10 +60,14 @@ def _counts(count: CashboxCount) -> str:
 
 
 def cashbox_text(
-    count: CashboxCount, fill: Fill, last: Collection | None, ledger_ok: bool = True
+    count: CashboxCount,
+    fill: Fill,
+    last: Collection | None,
+    ledger_ok: bool = True,
+    removed: Sequence[float] = (),
 ) -> str:
     """``paykiosk staff cashbox``: notes per denomination since the last collection, total,
-    fill and a warning near full."""
+    fill, a warning near full and the times the box was taken out with no collection since."""
     if last is None:
         since = "since the journal began (no collection yet)"
     else:
@@ -77,6 +82,11 @@ def cashbox_text(
     warning = fill.warning()
     if warning:
         lines.append(warning)
+    for at in removed:
+        lines.append(
+            f"WARNING: the cash box was taken out at {when(at)} and no collection was recorded"
+            " since: count the cash and record it (staff collect)"
+        )
     if not ledger_ok:
         lines.append("WARNING: the ledger does not match the stacked notes: tell the maintainer")
     return "\n".join(lines)
