@@ -37,6 +37,7 @@ class DeliveryPolicy:
     max_retry_s: float = 300.0
     concurrency: int = 4  # members served at once
     batch: int = 200
+    watch_s: float = 2.0  # how often a waiting worker looks for another process's writes
 
 
 class Delivered(StrEnum):
@@ -86,8 +87,19 @@ class Delivery:
             except Exception:
                 log.exception("delivery round failed")
                 due = self.policy.first_retry_s  # e.g. the journal could not be written
+            await self._wait(max(0.05, due))
+
+    async def _wait(self, seconds: float) -> None:
+        """Until woken, ``seconds`` are over, or another process wrote the journal (a staff
+        command that sent a refused credit again must not wait for the next round)."""
+        deadline = time.monotonic() + seconds
+        seen = self.journal.db.data_version()
+        while (left := deadline - time.monotonic()) > 0:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.05, due))
+                await asyncio.wait_for(self._wake.wait(), timeout=min(left, self.policy.watch_s))
+                return
+            if self.journal.db.data_version() != seen:
+                return
 
     async def drain_once(self) -> int:
         """One round: credits orphaned notes, then delivers what is due. Returns deliveries."""

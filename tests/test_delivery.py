@@ -108,3 +108,37 @@ def test_a_restarted_worker_tries_every_open_credit_at_once(
     assert journal.credits.get(credit.id).state == "confirmed"
     assert wallet.balance(member, "base") == 2000
     journal.close()
+
+
+def test_a_credit_written_by_another_process_goes_out_without_waiting_for_the_round(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    """A waiting worker's next round is up to 60 s away; a credit put back by a staff command
+    (another connection to the journal file) goes out within the worker's watch period."""
+    path = tmp_path / "journal.sqlite3"
+    journal, staff_side = Journal(path, "K01"), Journal(path, "K01")
+    member = wallet.member()
+    policy = DeliveryPolicy(watch_s=0.2)
+
+    async def go() -> float:
+        async with WalletClient(wallet.settings(), FAST_RETRY) as client:
+            delivery = Delivery(journal, client, policy)
+            worker = asyncio.create_task(delivery.run())
+            try:
+                await asyncio.sleep(0.5)  # the worker has drained an empty journal and waits
+                credit = stacked_credit(staff_side, wallet, member, 2000)
+                written = time.monotonic()
+                while journal.credits.get(credit.id).state != "confirmed":
+                    assert time.monotonic() - written < 10, "the credit waits for the round"
+                    await asyncio.sleep(0.02)
+                return time.monotonic() - written
+            finally:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+
+    waited = asyncio.run(go())
+    assert waited < 2, f"credited {waited:.2f} s after another process wrote it"
+    assert wallet.balance(member, "base") == 2000
+    journal.close()
+    staff_side.close()

@@ -210,6 +210,12 @@ class Database:
         rows = self.query(sql, args)
         return rows[0] if rows else None
 
+    def data_version(self) -> int:
+        """Changes when another connection (another process: a staff command) commits to the
+        journal; this connection's own commits leave it alone. Reads nothing from disk."""
+        with self._lock:
+            return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

@@ -75,7 +75,7 @@ def retry_case(config: Config, journal: Journal, args: argparse.Namespace) -> in
     amount = yen(case.amount) if case.amount is not None else "?"
     print(
         f"case {case.reference}: credit #{case.credit_id} ({amount}) goes to the wallet again"
-        " with its same request; the running kiosk sends it within a minute"
+        " with its same request; the running kiosk sends it within seconds"
         " (`staff cases --all` then shows it credited on retry)"
     )
     return 0
