@@ -149,3 +149,31 @@ def test_the_probe_touches_every_table_money_goes_through(tmp_path: Path) -> Non
             journal.probe()
     finally:
         journal.close()
+
+
+def test_schema_4_keeps_the_notes_of_cases_resolved_under_schema_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 3 kept a resolution note only in the staff event; schema 4 moves it to the case."""
+    from kiosk.journal import db as journal_db
+    from kiosk.journal.cases import Cases
+
+    path = tmp_path / "journal.sqlite3"
+    monkeypatch.setattr(journal_db, "MIGRATIONS", journal_db.MIGRATIONS[:3])
+    journal = Journal(path, "K01")
+    noted, silent = (journal.cases.open("uncredited_note", amount=1000, detail="") for _ in "ab")
+    with journal.db.write() as tx:
+        tx.execute(
+            "UPDATE cases SET state = 'resolved', resolution = 'refunded', resolved_by = 'Sato',"
+            " resolved_at = 1"
+        )
+        Cases.event_in(tx, "staff", f"case {noted} resolved as refunded by Sato; note: old")
+        Cases.event_in(tx, "staff", f"case {noted} resolved as refunded by Sato; note: ¥1,000 back")
+    journal.close()
+    monkeypatch.undo()
+
+    journal = Journal(path, "K01")
+    assert journal.db.version == len(journal_db.MIGRATIONS) >= 4
+    assert journal.cases.note_of(journal.cases.get(noted)) == "¥1,000 back"
+    assert journal.cases.get(silent).resolution_note is None
+    journal.close()

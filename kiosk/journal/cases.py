@@ -101,18 +101,18 @@ class Cases:
 
     def resolve(self, reference: str, resolution: str, who: str, note: str = "") -> Case:
         """Settled by hand: only while open and its credit is not on its way to the wallet
-        (:class:`CaseRefused` otherwise, KeyError for no such case). The note goes to the
-        journal's events with who and how, in the same transaction."""
+        (:class:`CaseRefused` otherwise, KeyError for no such case). The note is kept with the
+        case and in the journal's events with who and how, in the same transaction."""
         if resolution not in RESOLUTIONS:
             raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
         text = clean_note(note) if note else ""
         with self.db.write() as tx:
             changed = tx.execute(
                 "UPDATE cases SET state = 'resolved', resolution = ?, resolved_by = ?,"
-                " resolved_at = ? WHERE reference = ? AND state = 'open' AND NOT EXISTS"
-                " (SELECT 1 FROM credits c WHERE c.id = cases.credit_id"
+                " resolved_at = ?, resolution_note = ? WHERE reference = ? AND state = 'open'"
+                " AND NOT EXISTS (SELECT 1 FROM credits c WHERE c.id = cases.credit_id"
                 "  AND c.state IN ('pending', 'sent', 'confirmed'))",
-                (resolution, who, time.time(), reference),
+                (resolution, who, time.time(), text or None, reference),
             ).rowcount
             if not changed:
                 raise self._why_not(tx, reference, "resolved")
@@ -194,13 +194,7 @@ class Cases:
         """The note staff left when resolving the case by hand."""
         if case.state != "resolved" or case.resolution not in RESOLUTIONS:
             return None
-        prefix = _resolved_prefix(case.reference, str(case.resolution), str(case.resolved_by))
-        row = self.db.one(
-            "SELECT detail FROM events WHERE kind = 'staff' AND substr(detail, 1, ?) = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (len(prefix), prefix),
-        )
-        return str(row["detail"])[len(prefix) :] if row else None
+        return case.resolution_note
 
     def _case(self, tx: sqlite3.Connection, reference: str) -> Case:
         row = tx.execute("SELECT * FROM cases WHERE reference = ?", (reference,)).fetchone()

@@ -69,6 +69,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE collections ADD COLUMN discrepancy INTEGER;
     ALTER TABLE collections ADD COLUMN note TEXT NOT NULL DEFAULT '';
     """,
+    # 4: the note staff leave when they resolve a case by hand (schema 3 kept it in events;
+    # char(59) is the ';' the migration runner would split the statement at)
+    """
+    ALTER TABLE cases ADD COLUMN resolution_note TEXT;
+    UPDATE cases SET resolution_note = (
+        SELECT substr(e.detail, instr(e.detail, char(59) || ' note: ') + 8) FROM events e
+        WHERE e.kind = 'staff' AND e.detail LIKE 'case ' || cases.reference || ' resolved as %'
+        ORDER BY e.id DESC LIMIT 1)
+    WHERE state = 'resolved';
+    """,
 ]
 
 

@@ -82,6 +82,7 @@ class Case(_Row):
     resolved_by: str | None
     resolved_at: float | None
     created_at: float
+    resolution_note: str | None  # what staff did, when resolved by hand
 
 
 def as_dict(record: Any) -> dict[str, Any]:
