@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kiosk.staff import access_commands, cases_commands, cashbox_commands
+from kiosk.staff import access_commands, cases_commands, cashbox_commands, status_commands
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     access_commands.add_commands(commands)
     cashbox_commands.add_commands(commands)
     cases_commands.add_commands(commands)
+    status_commands.add_commands(commands)
     return parser
 
 
