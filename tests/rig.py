@@ -57,6 +57,17 @@ class Rig:
 
         self.sim.on_receive = hook
 
+    def feed_killed_on(self, code: int, value: int) -> None:
+        """Feed a note and SIGKILL the kiosk as it sends ``code`` for it; wait for the death."""
+        assert self.sim.wait_for(lambda d: not d.busy, 10)
+        self.kill_on(code)
+        self.feed(value)
+        wait_until(
+            lambda: self.kiosk.process is not None and self.kiosk.process.poll() is not None,
+            15,
+            "the kill",
+        )
+
     def wait_output(self, starts: tuple[str, ...], count: int, timeout: float = 40.0) -> None:
         """Wait until ``count`` console lines (after the time stamp) start with ``starts``."""
 

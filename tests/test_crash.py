@@ -72,14 +72,7 @@ def test_killed_as_a_command_goes_out(rig: Rig, command: int) -> None:
     rig.kiosk.start()
     rig.start_session(card)
     rig.feed(2000)
-    assert rig.sim.wait_for(lambda d: not d.busy, 10)
-    rig.kill_on(command)
-    rig.feed(10000)
-    wait_until(
-        lambda: rig.kiosk.process is not None and rig.kiosk.process.poll() is not None,
-        15,
-        "the kill",
-    )
+    rig.feed_killed_on(command, 10000)
     rig.restart_and_settle()
     assert rig.sim.stacked == [2000, 10000]
     _exactly_once(rig, user, 0)

@@ -332,14 +332,7 @@ def test_the_ledger_equals_the_stacked_notes_across_sessions_a_crash_and_collect
 
         rig.start_session(cards[1])  # killed as the ACK of its second note goes out
         rig.feed(2000)
-        assert rig.sim.wait_for(lambda d: not d.busy, 10)
-        rig.kill_on(Command.ACK)
-        rig.feed(10000)
-        wait_until(
-            lambda: rig.kiosk.process is not None and rig.kiosk.process.poll() is not None,
-            15,
-            "the kill",
-        )
+        rig.feed_killed_on(Command.ACK, 10000)
         rig.restart_and_settle()
         assert rig.sim.stacked == [1000, 5000, 1000, 2000, 10000]
         assert _box_total(_ok(rig.kiosk.config, "cashbox")) == (5, 19000)
