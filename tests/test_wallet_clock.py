@@ -20,9 +20,8 @@ from kiosk.lookup import look_up_member
 from kiosk.wallet.client import WalletClient, tls_context
 from kiosk.wallet.errors import RequestExpired
 from tests.engine_support import FAST_DELIVERY
-from tests.test_delivery import _credit
 from tests.test_wallet_mock import SETTINGS
-from tests.wallet_support import FAST_RETRY, Sandbox, with_client
+from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit, with_client
 
 TEN_MINUTES = 600.0
 
@@ -106,7 +105,7 @@ def test_a_credit_refused_for_the_clock_waits_and_says_why(
 ) -> None:
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     member = wallet.member()
-    credit = _credit(journal, wallet, member, 1000)
+    credit = stacked_credit(journal, wallet, member, 1000)
 
     async def go() -> Delivered:
         async with _skewed(wallet, TEN_MINUTES) as client:
