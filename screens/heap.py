@@ -16,7 +16,7 @@ Measured with ``python -m bench.ui_soak`` (docs/platform.md has the figures):
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import gc
 import logging
 import os
@@ -27,10 +27,12 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
 MMAP_THRESHOLD = 64 * 1024
 
 
+@functools.cache
 def _glibc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    """The C library the process runs on, found once (no ``find_library``: it runs ldconfig,
+    and the trim runs after every session)."""
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL(None)  # the symbols already loaded into this process
         libc.mallopt  # noqa: B018 - glibc only (musl has neither call)
         libc.malloc_trim  # noqa: B018
     except (OSError, AttributeError, TypeError):

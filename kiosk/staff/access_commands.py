@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.staff.access import Denied, StaffAccess, check_name, format_time
 from kiosk.staff.credentials import check_pin_format
+from kiosk.staff.who import shell_user
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -57,7 +58,7 @@ def set_pin_command(config: Config, journal: Journal, args: argparse.Namespace) 
     check_pin_format(first)
     if first != second:
         raise ValueError("the two PINs differ; nothing changed")
-    new = StaffAccess(journal, config.staff).set_pin(name, first, by=_shell_user())
+    new = StaffAccess(journal, config.staff).set_pin(name, first, by=shell_user())
     print(f"new staff member {name}, PIN set" if new else f"PIN changed for {name}")
     return 0
 
@@ -65,13 +66,13 @@ def set_pin_command(config: Config, journal: Journal, args: argparse.Namespace) 
 def add_card_command(config: Config, journal: Journal, args: argparse.Namespace) -> int:
     name = check_name(args.name)
     idm = args.idm if args.idm is not None else _ask([f"Card IDm for {name}: "], "the IDm")[0]
-    tag = StaffAccess(journal, config.staff).add_card(name, idm, by=_shell_user())
+    tag = StaffAccess(journal, config.staff).add_card(name, idm, by=shell_user())
     print(f"card {tag} added for {name}")
     return 0
 
 
 def remove_command(config: Config, journal: Journal, args: argparse.Namespace) -> int:
-    cards = StaffAccess(journal, config.staff).remove(args.name, by=_shell_user())
+    cards = StaffAccess(journal, config.staff).remove(args.name, by=shell_user())
     print(f"removed staff member {args.name.strip()} and {cards} card(s)")
     return 0
 
@@ -143,12 +144,6 @@ def _ask(prompts: list[str], what: str) -> list[str]:
         raise ValueError("cancelled; nothing changed") from None
     return answers
 
-
-def _shell_user() -> str:
-    try:
-        return f"shell user {getpass.getuser()}"
-    except (KeyError, OSError):  # no login name for this uid
-        return "shell"
 
 
 def _positive(text: str) -> int:

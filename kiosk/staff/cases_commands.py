@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.journal.cases import CREDITED_ON_RETRY, RESOLUTIONS, CaseSummary
 from kiosk.money import yen
-from kiosk.staff.access import check_name
+from kiosk.staff.who import staff_member
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -70,7 +70,7 @@ def list_cases(config: Config, journal: Journal, args: argparse.Namespace) -> in
 
 
 def retry_case(config: Config, journal: Journal, args: argparse.Namespace) -> int:
-    who = _staff_member(journal, args.by)
+    who = staff_member(journal, args.by)
     case = journal.cases.retry(args.reference, who)
     amount = yen(case.amount) if case.amount is not None else "?"
     print(
@@ -87,7 +87,7 @@ def resolve_case(config: Config, journal: Journal, args: argparse.Namespace) -> 
         raise ValueError(f"--as must be one of {', '.join(RESOLUTIONS)}{given}")
     if not args.note.strip():
         raise ValueError("--note TEXT is required: say what was done")
-    who = _staff_member(journal, args.by)
+    who = staff_member(journal, args.by)
     case = journal.cases.resolve(args.reference, args.resolution, who, args.note)
     print(f"case {case.reference} resolved as {case.resolution} by {who}")
     return 0
@@ -116,15 +116,6 @@ def case_line(summary: CaseSummary) -> str:
         f"  {_when(case.created_at)}{whose} — {standing} — why: {case.detail}"
     )
 
-
-def _staff_member(journal: Journal, name: str) -> str:
-    """``--by``: a staff member on record (``staff list``), so every action has a known who."""
-    if not name.strip():
-        raise ValueError("--by NAME is required: the staff member doing this")
-    who = check_name(name)
-    if journal.db.one("SELECT 1 FROM staff WHERE name = ?", (who,)) is None:
-        raise KeyError(f"--by {who}: no such staff member (see `staff list`; add with set-pin)")
-    return who
 
 
 def _when(at: float | None) -> str:

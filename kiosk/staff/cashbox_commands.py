@@ -4,13 +4,11 @@ shell. Every action is journaled as a ``staff`` event (who and what)."""
 from __future__ import annotations
 
 import argparse
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.money import yen
-from kiosk.staff.access import StaffAccess, check_name
 from kiosk.staff.cashbox_report import (
     Fill,
     cashbox_text,
@@ -19,6 +17,7 @@ from kiosk.staff.cashbox_report import (
     notes,
     summary_text,
 )
+from kiosk.staff.who import shell_user, staff_member
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -63,13 +62,6 @@ def add_commands(commands: Any) -> None:
     export.set_defaults(handler=export_csv)
 
 
-def _shell_user() -> str:
-    """Who ran a command that names nobody (the shell's user)."""
-    try:
-        return f"shell user {getpass.getuser()}"
-    except (KeyError, OSError):
-        return "shell user unknown"
-
 
 def show_cashbox(config: Config, journal: Journal, args: argparse.Namespace) -> int:
     count = journal.cashbox.count()
@@ -85,7 +77,7 @@ def show_cashbox(config: Config, journal: Journal, args: argparse.Namespace) -> 
     )
     journal.log(
         "staff",
-        f"{_shell_user()}: cash box shown ({notes(count.notes)}, {yen(count.total)},"
+        f"{shell_user()}: cash box shown ({notes(count.notes)}, {yen(count.total)},"
         f" {fill.percent} % full)",
     )
     return 0
@@ -116,24 +108,9 @@ def parse_counts(items: list[str]) -> dict[int, int]:
     return counts
 
 
-def _collector(config: Config, journal: Journal, text: str) -> str:
-    """``--by``: a registered staff member (the record names someone accountable, and a PIN
-    typed into the name is refused, never journaled)."""
-    if not text.strip():
-        raise ValueError("--by NAME: who emptied the box is required")
-    try:
-        name = check_name(text)
-    except ValueError as error:
-        raise ValueError(f"--by: {error}") from None
-    if name not in {m.name for m in StaffAccess(journal, config.staff).members()}:
-        raise ValueError(
-            f"--by {name}: no staff member of that name (staff list; a new one: staff set-pin)"
-        )
-    return name
-
 
 def collect_cashbox(config: Config, journal: Journal, args: argparse.Namespace) -> int:
-    who = _collector(config, journal, args.by)
+    who = staff_member(journal, args.by)
     counted = parse_counts(args.count)
     note = " ".join(args.note.split())
     if len(note) > MAX_NOTE:
@@ -153,14 +130,14 @@ def list_collections(config: Config, journal: Journal, args: argparse.Namespace)
     if args.id is not None:
         record = journal.cashbox.collection(_positive("--id", args.id))
         print(summary_text(record, config.kiosk.id))
-        journal.log("staff", f"{_shell_user()}: collection #{record.id} shown")
+        journal.log("staff", f"{shell_user()}: collection #{record.id} shown")
         return 0
     records = journal.cashbox.collections(_positive("--last", args.last))
     for record in records:
         print(collection_line(record))
     if not records:
         print("no collection yet")
-    journal.log("staff", f"{_shell_user()}: {len(records)} collections listed")
+    journal.log("staff", f"{shell_user()}: {len(records)} collections listed")
     return 0
 
 
@@ -175,7 +152,7 @@ def export_csv(config: Config, journal: Journal, args: argparse.Namespace) -> in
         print(f"{file.path} ({file.rows} rows)")
     journal.log(
         "staff",
-        f"{_shell_user()}: exported to {folder}: "
+        f"{shell_user()}: exported to {folder}: "
         + ", ".join(f"{f.path.name} ({f.rows} rows)" for f in written),
     )
     return 0
