@@ -88,10 +88,7 @@ class KioskScreen(Screen):
         if view.deadline is not None and self.counts_down(view):
             self.countdown = Text("", size=18, color=WHITE, size_hint_x=None, width=150 * u)
             header.add_widget(self.countdown)
-            self._tick()
-            # Tick just after each whole second left, so the number is never a second stale.
-            offset = (view.deadline - time.monotonic()) % 1.0
-            self.once(offset + 0.05, self._start_ticking)
+            self._tick_on_the_second()
         other = self._.other()
         header.add_widget(
             KioskButton(
@@ -119,9 +116,17 @@ class KioskScreen(Screen):
         """Whether the header shows the time left of ``view``'s deadline."""
         return True
 
-    def _start_ticking(self) -> None:
+    def _tick_on_the_second(self) -> None:
+        """Tick now, and again just after the next whole second left, placed from the deadline:
+        the number is never a second stale, and a late frame does not make later ticks late
+        (a one-second interval would carry each delay on)."""
         self._tick()
-        self.every(1.0, self._tick)
+        view = self.view
+        if self.countdown is None or view is None or view.deadline is None:
+            return
+        self.timers = [event for event in self.timers if event.is_triggered]  # drop spent ones
+        offset = (view.deadline - time.monotonic()) % 1.0
+        self.once(offset + 0.05, self._tick_on_the_second)
 
     def _tick(self) -> None:
         """Update the time left (only that label: the screen is not rebuilt per second)."""
