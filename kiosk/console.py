@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -24,7 +25,20 @@ class ConsoleView:
         line = describe(view)
         if line != self._last:
             self._last = line
-            print(f"[{time.monotonic() - self._started:8.2f}s] {line}", file=self.out, flush=True)
+            say(f"[{time.monotonic() - self._started:8.2f}s] {line}", self.out)
+
+
+_console = threading.Lock()
+
+
+def say(line: str, out: TextIO | None = None) -> None:
+    """Print one whole line: the devices' threads and the engine's loop print at the same time,
+    and ``print`` writes the text and its newline separately (a reader of the output saw
+    "…(check NTP))card reader online")."""
+    stream = sys.stdout if out is None else out
+    with _console:
+        stream.write(line + "\n")
+        stream.flush()
 
 
 def describe(view: SessionView) -> str:

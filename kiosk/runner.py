@@ -13,7 +13,7 @@ from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.config import Config, ConfigError
-from kiosk.console import ConsoleView
+from kiosk.console import ConsoleView, say
 from kiosk.delivery import Delivery
 from kiosk.engine import Engine, EngineSettings
 from kiosk.journal import Journal
@@ -81,7 +81,7 @@ def start_card_reader(config: Config, engine: Engine) -> Any:
         elif event.kind is CardEventKind.UNREADABLE:
             engine.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
-            print(f"card reader {event.kind.value} {event.detail}".rstrip(), flush=True)
+            say(f"card reader {event.kind.value} {event.detail}".rstrip())
 
     reader.add_listener(listener)
     reader.start()
@@ -227,14 +227,14 @@ async def _check_wallet(wallet: WalletClient) -> None:
             " every request will be refused until the clock is set (check NTP)"
         )
         log.error("%s", line)
-        print(line, flush=True)
+        say(line)
         return
-    print(f"wallet {'reachable' if reachable else 'NOT reachable (credits will wait)'}", flush=True)
+    say(f"wallet {'reachable' if reachable else 'NOT reachable (credits will wait)'}")
 
 
 def _print_acceptor_status(event: AcceptorEvent) -> None:
     if event.kind in (EventKind.ONLINE, EventKind.OFFLINE):
-        print(f"bill acceptor {event.kind.value}", flush=True)
+        say(f"bill acceptor {event.kind.value}")
 
 
 async def _watchdog(notifier: SystemdNotifier) -> None:
