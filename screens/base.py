@@ -17,7 +17,16 @@ from kivy.uix.screenmanager import Screen
 from kiosk.inbox import Inbox
 from kiosk.view import SessionView
 from screens.i18n import Texts
-from screens.widgets import BACKGROUND, HEADER, NEUTRAL, WHITE, KioskButton, Text, unit
+from screens.widgets import (
+    BACKGROUND,
+    HEADER,
+    NEUTRAL,
+    WHITE,
+    KioskButton,
+    Text,
+    set_bold,
+    unit,
+)
 
 # What the screens call a money (msgids; the catalogs translate them).
 MONEY_NAMES = {"base": "Base", "cafeteria": "Cafeteria", "textbook": "Textbook"}
@@ -138,7 +147,7 @@ class KioskScreen(Screen):
             self._("{seconds} s left").format(seconds=left) if left <= COUNTDOWN_FROM_S else ""
         )
         label.color = HURRY if left <= HURRY_S else WHITE
-        label.bold = left <= HURRY_S
+        set_bold(label, left <= HURRY_S)
 
     # ---- timers of the view on screen ------------------------------------------------------
     def every(self, seconds: float, action: Callable[[], None]) -> None:

@@ -78,6 +78,7 @@ def configure_kivy(settings: FrontSettings) -> None:
         "show_cursor": "0" if settings.fullscreen else "1",
         "maxfps": str(settings.maxfps),
         "allow_screensaver": "0",
+        "multisamples": "0",  # flat rectangles and text: MSAA would only double the buffers
         "resizable": "0" if settings.fullscreen else "1",
     }
     size = settings.size

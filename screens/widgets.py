@@ -14,6 +14,8 @@ from kivy.core.window import Window
 from kivy.uix.button import Button
 from kivy.uix.label import Label
 
+from screens.fonts import font_for
+
 BACKGROUND = (0.97, 0.97, 0.95, 1)
 INK = (0.10, 0.10, 0.12, 1)
 MUTED = (0.35, 0.35, 0.40, 1)
@@ -46,6 +48,19 @@ def _fit_text(widget: Any, *_: Any) -> None:
     widget.text_size = (max(0.0, widget.width - widget.padding_x_px), None)
 
 
+def set_bold(label: Label, bold: bool) -> None:
+    """Bold drawn as an outline of about 1/48 of the size in the text's own colour (none below
+    ~24 px, where a whole pixel clogs a kanji). Kivy's ``bold=True`` draws nothing bolder with
+    a one-weight font (measured: the same pixels) yet opens a second FreeType face per size;
+    the outline reuses the face."""
+    label.outline_width = round(label.font_size / 48) if bold else 0
+    label.outline_color = tuple(label.color[:3])
+
+
+def _pick_font(widget: Any, text: str) -> None:
+    widget.font_name = font_for(text)
+
+
 class Text(Label):
     """A wrapped, aligned label: ``size`` in units, ``height`` in units or None (stretch)."""
 
@@ -68,10 +83,12 @@ class Text(Label):
             color=color,
             halign=halign,
             valign="middle",
-            bold=bold,
+            font_name=font_for(text),
             **kwargs,
         )
+        set_bold(self, bold)
         self.padding_x_px = 8 * u
+        self.bind(text=_pick_font)
         self.bind(size=_fit_text)
         _fit_text(self)
 
@@ -91,6 +108,7 @@ class KioskButton(Button):
         size: float = 22,
         color: tuple[float, ...] = PRIMARY,
         enabled: bool = True,
+        bold: bool = False,
         **kwargs: Any,
     ) -> None:
         u = unit()
@@ -107,6 +125,7 @@ class KioskButton(Button):
             disabled=not enabled,
             **kwargs,
         )
+        set_bold(self, bold)
         self.padding_x_px = 10 * u
         self.action = action
         self.bind(size=_fit_text)

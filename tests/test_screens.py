@@ -219,9 +219,7 @@ class RecordingInbox(Inbox):
         self.posted.append(item)
 
 
-def run_app(
-    inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any], object]]
-) -> None:
+def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any], object]]) -> None:
     """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw); a
     step that returns False is called again 0.1 s later (a wait).
 
@@ -387,6 +385,47 @@ def test_the_warm_up_leaves_the_current_view_on_screen_and_posts_nothing() -> No
     assert not any("山田" in t for t in seen["attract"] + seen["account"])
 
 
+def test_a_name_the_main_font_cannot_draw_is_drawn_with_the_fallback() -> None:
+    """IPAex Gothic has no 𠮷: the member's name is drawn with Noto, not as an empty box (the
+    main font draws 𠮷 exactly as it draws another character it lacks), and a later member's
+    plain name goes back to the main font."""
+    from kivy.core.text import DEFAULT_FONT
+    from kivy.core.text import Label as CoreLabel
+
+    from screens.fonts import FALLBACK_FONT, IPAEX_GOTHIC
+    from screens.glyphs import Coverage
+    from screens.samples import BUCKETS
+
+    seen: dict[str, Any] = {}
+    ipaex = Coverage.of_file(IPAEX_GOTHIC)
+    lacking = next(chr(c) for c in range(0x20000, 0x2A6E0) if chr(c) not in ipaex and c != 0x20BB7)
+
+    def name_label(app: Any) -> Any:
+        return next(w for w in shown(app.current_screen) if "田" in w.text)
+
+    def pixels(text: str, font: str) -> bytes:
+        label = CoreLabel(text=text, font_name=font, font_size=40)
+        label.refresh()
+        return bytes(label.texture.pixels)
+
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show(SessionView(State.ACCOUNT, member_name="𠮷田 花子", buckets=BUCKETS)),
+        lambda app: seen.update(rare=name_label(app).font_name),
+        lambda app: app.show(SessionView(State.ACCOUNT, member_name="吉田 花子", buckets=BUCKETS)),
+        lambda app: seen.update(plain=name_label(app).font_name),
+        lambda app: seen.update(
+            box=pixels("\U00020bb7", DEFAULT_FONT),
+            other_box=pixels(lacking, DEFAULT_FONT),
+            drawn=pixels("\U00020bb7", FALLBACK_FONT),
+        ),
+    ]
+    run_app(RecordingInbox(), SIZES[0], steps)
+
+    assert (seen["rare"], seen["plain"]) == (FALLBACK_FONT, DEFAULT_FONT)
+    assert seen["box"] == seen["other_box"]  # what the member would have seen: a box
+    assert seen["drawn"] != seen["box"]
+
+
 def test_the_catalogs_hold_every_text_the_screens_use() -> None:
     source = "\n".join(p.read_text() for p in sorted(Path("screens").glob("*.py")))
     used = set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"\s*\)', source))
@@ -411,7 +450,7 @@ def test_a_missing_font_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     from screens.fonts import FONT_ENV, FontMissing, font_path
 
     monkeypatch.setenv(FONT_ENV, str(tmp_path / "none.ttc"))
-    with pytest.raises(FontMissing, match="fonts-noto-cjk"):
+    with pytest.raises(FontMissing, match="fonts-ipaexfont-gothic"):
         font_path()
 
 
