@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import DEFAULT_PORTAL_URL, Config
-from kiosk.session import State
 from kiosk.view import SessionView
+from screens.pacing import RESTING, FramePacer
 
 if TYPE_CHECKING:
     from kiosk.inbox import Inbox
@@ -130,7 +130,9 @@ class KioskFront:
         configure_kivy(settings)
         self.settings = settings
         self.app = make_app(intents, settings)
-        self.app.observers.append(self._pace)
+        self.pacer = FramePacer(settings.idle_fps, settings.maxfps)
+        self.app.observers.append(self.pacer)
+        self.app.observers.append(self._trim_when_resting)
         self._wire_sounds()
 
     def show(self, view: SessionView) -> None:
@@ -146,6 +148,7 @@ class KioskFront:
         finally:
             from screens import widgets
 
+            self.pacer.uninstall()
             widgets.on_press_sound = None  # the presses' sound belongs to this app only
 
     def stop(self) -> None:
@@ -156,20 +159,15 @@ class KioskFront:
         for no font or shader), then what exists lives as long as the kiosk."""
         from screens.heap import trim_heap
 
+        self.pacer.install()
         self.app.warm_up()
         trim_heap()
         gc.freeze()
 
-    def _pace(self, previous: SessionView, view: SessionView) -> None:
-        """Few wake-ups while nobody is at the kiosk, quick frames once a member is.
+    def _trim_when_resting(self, previous: SessionView, view: SessionView) -> None:
+        if view.state in RESTING and previous.state not in RESTING:
+            from kivy.clock import Clock
 
-        Kivy's clock reads its frame rate on every idle wait (``Clock._max_fps``), so it can be
-        changed while running; the config's ``maxfps`` is only its first value."""
-        from kivy.clock import Clock
-
-        resting = view.state in (State.IDLE, State.OUT_OF_SERVICE)
-        Clock._max_fps = float(self.settings.idle_fps if resting else self.settings.maxfps)
-        if resting and previous.state not in (State.IDLE, State.OUT_OF_SERVICE):
             from screens.heap import trim_heap
 
             # After the attract screen is drawn: what the session's screens freed goes back.
