@@ -18,6 +18,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.config import DEFAULT_PORTAL_URL
 from kiosk.inbox import Inbox
 from kiosk.session import State
+from kiosk.staff.desk_view import Desk, StaffIntents, StaffView
 from kiosk.view import SessionView
 from screens.account import AccountScreen
 from screens.attract import AttractScreen
@@ -29,6 +30,8 @@ from screens.history import HistoryScreen
 from screens.i18n import LANGUAGES, Texts
 from screens.insert import InsertNotesScreen
 from screens.message import MessageScreen
+from screens.staff_app import CLOSED_VIEW, NoDesk, add_staff_screens, staff_screen_for
+from screens.staff_base import StaffScreen
 from screens.unknown_card import UnknownCardScreen
 
 SCREENS: tuple[type[KioskScreen], ...] = (
@@ -72,10 +75,14 @@ class KioskApp(App):
         lang: str = LANGUAGES[0],
         kiosk_id: str = "",
         portal_url: str = DEFAULT_PORTAL_URL,
+        staff: StaffIntents | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.intents = intents
+        self.staff = staff  # the staff desk (None: the staff screens' presses do nothing)
+        self.staff_view = CLOSED_VIEW
+        self.staff_screens: dict[str, StaffScreen] = {}
         self.kiosk_id = kiosk_id
         self.portal_url = portal_url
         self.observers: list[ViewObserver] = []
@@ -91,6 +98,7 @@ class KioskApp(App):
             screen = screen_type(self)
             self.screens[screen.name] = screen
             manager.add_widget(screen)
+        self.staff_screens = add_staff_screens(self, manager)
         self.manager = manager
         Window.bind(on_resize=self._resized)
         self.show(self.view)
@@ -100,7 +108,13 @@ class KioskApp(App):
         Window.unbind(on_resize=self._resized)
 
     def _resized(self, *_: object) -> None:
-        self.show(self.view)
+        self._show_current()
+
+    def _show_current(self) -> None:
+        if self.staff_view.desk is Desk.CLOSED:
+            self.show(self.view)
+        else:
+            self.show_staff(self.staff_view)
 
     # ---- what the engine calls ------------------------------------------------------------
     def show(self, view: SessionView) -> None:
@@ -108,8 +122,8 @@ class KioskApp(App):
         if view.state is State.IDLE and self.view.state is not State.IDLE:
             self.texts.lang = LANGUAGES[0]  # the next member starts in the first language
         previous, self.view = self.view, view
-        if self.manager is None:  # not built yet: shown by build()
-            return
+        if self.manager is None or self.staff_view.desk is not Desk.CLOSED:
+            return  # not built yet (shown by build()), or under the staff menu till it closes
         screen = self.screens[SCREEN_FOR_STATE[view.state].screen_name]
         screen.show(view)
         self.manager.current = screen.name
@@ -140,13 +154,32 @@ class KioskApp(App):
             screen.view = None
         self.show(self.view)
 
+    def show_staff(self, view: StaffView) -> None:
+        """Render the staff desk's latest view (the desk's listener); CLOSED shows the member's
+        latest view again."""
+        self.staff_view = view
+        if self.manager is None:
+            return
+        if view.desk is Desk.CLOSED:
+            self.show(self.view)
+            return
+        screen = staff_screen_for(self.staff_screens, view)
+        screen.show(view)
+        self.manager.current = screen.name
+
     @property
-    def current_screen(self) -> KioskScreen:
+    def staff_intents(self) -> StaffIntents:
+        return self.staff if self.staff is not None else NoDesk()
+
+    @property
+    def current_screen(self) -> KioskScreen | StaffScreen:
         assert self.manager is not None
-        return self.screens[self.manager.current]
+        name = self.manager.current
+        return self.screens[name] if name in self.screens else self.staff_screens[name]
 
     # ---- what the screens call ------------------------------------------------------------
     def toggle_language(self) -> None:
         self.texts.lang = self.texts.other()
-        self.show(self.view)
-        self.intents.activity()
+        self._show_current()
+        if self.staff_view.desk is Desk.CLOSED:
+            self.intents.activity()

@@ -1,5 +1,6 @@
-"""``paykiosk screens --out DIR``: every sample screen (``screens.samples``) rendered offscreen
-to PNG files named ``<sample>-<lang>-<width>x<height>.png`` — for a look, and for the README."""
+"""``paykiosk screens --out DIR``: every sample screen (``screens.samples``, and the staff
+menu's ``screens.staff_samples`` as ``staff_<name>``) rendered offscreen to PNG files named
+``<sample>-<lang>-<width>x<height>.png`` — for a look, and for the README."""
 
 from __future__ import annotations
 
@@ -13,10 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.session import State
+from kiosk.staff.desk_view import StaffView
+from kiosk.view import SessionView
 from screens.front import FrontSettings, configure_kivy
 from screens.i18n import LANGUAGES
 from screens.layout_check import layout_problems
 from screens.samples import SAMPLES
+from screens.staff_samples import STAFF_SAMPLES
+
+STAFF_PREFIX = "staff_"
+
+
+def all_samples() -> dict[str, SessionView | StaffView]:
+    """The member's samples by name, then the staff menu's as ``staff_<name>``."""
+    views: dict[str, SessionView | StaffView] = dict(SAMPLES)
+    views.update({STAFF_PREFIX + name: view for name, view in STAFF_SAMPLES.items()})
+    return views
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -38,9 +51,10 @@ def render(
     and adds each screen's layout problems (:mod:`screens.layout_check`) to ``problems``.
     Opens Kivy's window offscreen unless ``SDL_VIDEODRIVER`` says otherwise: call it in a
     process that has no Kivy window yet."""
-    unknown = sorted(set(names or ()) - SAMPLES.keys())
+    samples = all_samples()
+    unknown = sorted(set(names or ()) - samples.keys())
     if unknown:
-        raise ValueError(f"no sample screen {unknown[0]!r}; there are {', '.join(SAMPLES)}")
+        raise ValueError(f"no sample screen {unknown[0]!r}; there are {', '.join(samples)}")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
     time.tzset()
@@ -51,6 +65,7 @@ def render(
 
     from kiosk.inbox import Inbox
     from screens.app import KioskApp
+    from screens.staff_app import CLOSED_VIEW
 
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="paykiosk-render-"))
@@ -63,14 +78,18 @@ def render(
             Window.size = size
 
         steps.append(resize)
-        for name in names or SAMPLES:
+        for name in names or samples:
             for lang in langs:
 
                 def show(name: str = name, lang: str = lang) -> None:
                     app.texts.lang = lang
-                    view = SAMPLES[name]
+                    view = samples[name]
+                    if isinstance(view, StaffView):
+                        app.show_staff(view)
+                        return
                     if view.state is State.ACCEPTING and view.inserted:  # its countdown too
                         view = replace(view, deadline=time.monotonic() + 25.5)
+                    app.show_staff(CLOSED_VIEW)  # the member's screens again
                     app.show(view)
 
                 def shoot(name: str = name, lang: str = lang, size: Any = size) -> None:

@@ -1,0 +1,141 @@
+"""Sample staff views with made-up staff, notes and cases: every staff screen (each desk state
+but CLOSED), for the staff screen tests and ``paykiosk screens`` (``staff_<name>`` files)."""
+
+from __future__ import annotations
+
+from kiosk.journal.cases import CaseSummary
+from kiosk.journal.cashbox import CashboxCount, Collection
+from kiosk.journal.records import Case
+from kiosk.staff.cashbox_report import summary_text
+from kiosk.staff.desk_view import Desk, StaffView, StatusRow
+
+AT = 1_796_087_700.0  # 2026-12-01 10:15 JST
+BOX = CashboxCount({1_000: 132, 2_000: 3, 5_000: 41, 10_000: 27})
+NEAR_FULL_BOX = CashboxCount({1_000: 402, 2_000: 5, 5_000: 88, 10_000: 61})
+RECORD = Collection(
+    id=12,
+    at=AT,
+    who="佐藤",
+    expected=BOX,
+    counted=CashboxCount({1_000: 131, 2_000: 3, 5_000: 41, 10_000: 27}),
+    note="counted at the kiosk",
+)
+
+
+def _case(reference: str, kind: str, amount: int | None, detail: str) -> Case:
+    return Case(
+        id=int(reference[-4:]),
+        reference=reference,
+        kind=kind,
+        credit_id=7 if kind == "refused_credit" else None,
+        note_id=None if kind == "refused_credit" else 40,
+        user_id="u-1042" if kind == "refused_credit" else None,
+        amount=amount,
+        detail=detail,
+        state="open",
+        resolution=None,
+        resolved_by=None,
+        resolved_at=None,
+        created_at=AT - 86_400,
+        resolution_note=None,
+    )
+
+
+REFUSED = CaseSummary(
+    _case("K01-20261130-0001", "refused_credit", 3_000, "wallet: account suspended (403)"),
+    "refused",
+    "山田 花子",
+    "0123…ef",
+    None,
+)
+UNCREDITED = CaseSummary(
+    _case("K01-20261130-0002", "uncredited_note", 1_000, "note stacked after the session ended"),
+    None,
+    None,
+    "0456…a1",
+    None,
+)
+UNRESOLVED = CaseSummary(
+    _case("K01-20261201-0003", "unresolved_note", None, "power lost while a note was in escrow"),
+    None,
+    None,
+    None,
+    None,
+)
+CASES = (REFUSED, UNCREDITED, UNRESOLVED)
+
+STAFF_SAMPLES: dict[str, StaffView] = {
+    "choose_name": StaffView(
+        Desk.CHOOSE_NAME, via="key", names=("佐藤", "鈴木", "高橋", "田中", "Smith")
+    ),
+    "pin": StaffView(Desk.PIN, staff="佐藤", via="card", pin_digits=3),
+    "pin_wrong": StaffView(
+        Desk.PIN,
+        staff="鈴木",
+        via="key",
+        message="Wrong PIN: {value} tries left",
+        message_arg="3",
+    ),
+    "locked": StaffView(Desk.LOCKED, via="key", locked_until=AT + 15 * 60),
+    "menu": StaffView(Desk.MENU, staff="佐藤", via="card", cases=CASES),
+    "menu_near_full": StaffView(
+        Desk.MENU,
+        staff="佐藤",
+        via="key",
+        near_full=True,
+        out_of_service=True,
+        message="The kiosk is out of service",
+    ),
+    "status": StaffView(
+        Desk.STATUS,
+        staff="佐藤",
+        status=(
+            StatusRow("Kiosk process", "running (pid 812)"),
+            StatusRow("Note acceptor", "idle, firmware JCM-ID003 1.23"),
+            StatusRow("Card reader", "online"),
+            StatusRow("Wallet", "reachable, 182 ms"),
+            StatusRow("Credits waiting", "2 (oldest 14 min)", alert=True),
+            StatusRow("Open cases", "3", alert=True),
+            StatusRow("Cash box", "203 of 1000 notes (20 %)"),
+            StatusRow("Journal", "ok, schema 4, 2.1 MB"),
+            StatusRow("Free disk", "12,340 MB"),
+            StatusRow("Clock", "2026-12-01 10:15 JST"),
+        ),
+    ),
+    "cashbox": StaffView(Desk.CASHBOX, staff="佐藤", cashbox=BOX, capacity=1_000, fill_percent=20),
+    "cashbox_near_full": StaffView(
+        Desk.CASHBOX,
+        staff="佐藤",
+        cashbox=NEAR_FULL_BOX,
+        capacity=600,
+        fill_percent=93,
+        near_full=True,
+        removals=1,
+    ),
+    "count": StaffView(
+        Desk.COUNT,
+        staff="佐藤",
+        cashbox=BOX,
+        counted=((1_000, 131), (2_000, 3), (5_000, 0), (10_000, 27)),
+    ),
+    "record": StaffView(
+        Desk.RECORD, staff="佐藤", record=RECORD, record_text=summary_text(RECORD, "K01")
+    ),
+    "cases": StaffView(
+        Desk.CASES,
+        staff="佐藤",
+        cases=CASES,
+        message="Case {value} resolved",
+        message_arg="K01-20261128-0004",
+    ),
+    "cases_empty": StaffView(Desk.CASES, staff="佐藤"),
+    "case": StaffView(Desk.CASE, staff="佐藤", cases=CASES, case=REFUSED),
+    "case_note": StaffView(
+        Desk.CASE,
+        staff="佐藤",
+        cases=CASES,
+        case=UNCREDITED,
+        message="Not done: {value}",
+        message_arg="case K01-20261130-0002 is already resolved",
+    ),
+}
