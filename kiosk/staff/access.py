@@ -20,6 +20,7 @@ from hardware.card import mask_card_id
 from kiosk.staff.credentials import (
     PinHash,
     burn_pin_time,
+    card_hint,
     card_matches,
     hash_card,
     hash_pin,
@@ -181,9 +182,9 @@ class StaffAccess:
             if tx.execute("SELECT 1 FROM staff WHERE name = ?", (name,)).fetchone() is None:
                 raise KeyError(f"no staff member {name} (set a PIN first: staff set-pin {name})")
             tx.execute(
-                "INSERT INTO staff_cards (name, salt, card_hash, card_tag, added_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (name, card.salt, card.digest, card.tag, now),
+                "INSERT INTO staff_cards (name, salt, card_hash, card_tag, added_at, hint)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (name, card.salt, card.digest, card.tag, now, card_hint(normalize_idm(idm))),
             )
             self._event(tx, f"card {card.tag} added for {name}{_by(by)}", now)
         log.info("card %s added for %s", card.tag, name)
@@ -228,7 +229,12 @@ class StaffAccess:
             value = normalize_idm(idm)
         except ValueError:
             return None
-        for row in self._db.query("SELECT name, salt, card_hash FROM staff_cards ORDER BY id"):
+        rows = self._db.query(
+            "SELECT name, salt, card_hash FROM staff_cards WHERE hint IS NULL OR hint = ?"
+            " ORDER BY id",
+            (card_hint(value),),
+        )
+        for row in rows:
             if card_matches(value, row["card_hash"], row["salt"]):
                 return str(row["name"])
         return None
