@@ -126,8 +126,10 @@ def lock_from_rows(rows: Sequence[tuple[float, str]], max_attempts: int, lockout
     return Lock(until, wrong)
 
 
+# The code is the detail's first word: a card's attempt goes on with its masked tag.
 _STREAK_SQL = (
-    "SELECT at, detail FROM staff_attempts WHERE success = 0 AND detail IN "
+    "SELECT at, detail FROM staff_attempts WHERE success = 0"
+    " AND substr(detail, 1, instr(detail || ' ', ' ') - 1) IN "
     f"({', '.join('?' * len(WRONG_PIN_CODES))}) AND id > "
     "COALESCE((SELECT MAX(id) FROM staff_attempts WHERE success = 1), 0) ORDER BY id"
 )

@@ -1,5 +1,6 @@
-"""Which staff card a touched card is: found through the card's stored hint, without a slow
-salted check of every staff card for each member's touch (journal schema 5)."""
+"""Staff cards: which staff card a touched card is, found through the card's stored hint
+without a slow salted check of every staff card for each member's touch (journal schema 5);
+wrong PINs typed after a staff card count towards the kiosk-wide lockout."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import pytest
 from hardware.card import mask_card_id
 from kiosk.config import Config
 from kiosk.journal import Journal
-from kiosk.staff.access import StaffAccess
+from kiosk.staff.access import Denied, StaffAccess
 from kiosk.staff.credentials import ScryptParams
-from tests.test_staff_access import PIN, UNKNOWN_IDM, config, config_path, journal
+from tests.test_staff_access import IDM, PIN, UNKNOWN_IDM, WRONG_PIN, config, config_path, journal
 
 __all__ = ["config", "config_path", "journal"]  # the fixtures, for this module's tests
 
@@ -43,3 +44,17 @@ def test_a_members_card_is_not_checked_against_every_staff_card(
     calls.clear()
     assert access.card_owner(cards[7]) == "tanaka" and len(calls) <= 2
     assert access.card_owner(cards[0]) == "tanaka"
+
+
+def test_wrong_pins_after_a_staff_card_lock_entry_like_any_other(
+    config: Config, journal: Journal
+) -> None:
+    """(A card's attempt is journaled as "wrong_pin card 0116…7F": the lockout once counted
+    only details that were the bare code, so a staff card could be tried without end.)"""
+    access = StaffAccess(journal, config.staff)
+    access.set_pin("tanaka", PIN)
+    access.add_card("tanaka", IDM)
+    outcomes = [access.enter_with_card(IDM, WRONG_PIN).denied for _ in range(5)]
+    assert outcomes == [Denied.WRONG_PIN] * 4 + [Denied.LOCKED]
+    assert access.enter_with_card(IDM, PIN).denied is Denied.LOCKED
+    assert access.enter_with_key("tanaka", PIN).denied is Denied.LOCKED  # kiosk-wide
