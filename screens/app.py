@@ -101,7 +101,7 @@ class KioskApp(App):
         self.staff_screens = add_staff_screens(self, manager)
         self.manager = manager
         Window.bind(on_resize=self._resized)
-        self.show(self.view)
+        self._show_current()
         return manager
 
     def on_stop(self) -> None:

@@ -20,13 +20,15 @@ from screens.front import FrontSettings, configure_kivy
 from screens.i18n import LANGUAGES
 from screens.layout_check import layout_problems
 from screens.samples import SAMPLES
-from screens.staff_samples import STAFF_SAMPLES
 
 STAFF_PREFIX = "staff_"
 
 
 def all_samples() -> dict[str, SessionView | StaffView]:
-    """The member's samples by name, then the staff menu's as ``staff_<name>``."""
+    """The member's samples by name, then the staff menu's as ``staff_<name>`` (imported here:
+    a collection record's text is made in the time zone set when first imported)."""
+    from screens.staff_samples import STAFF_SAMPLES
+
     views: dict[str, SessionView | StaffView] = dict(SAMPLES)
     views.update({STAFF_PREFIX + name: view for name, view in STAFF_SAMPLES.items()})
     return views
@@ -51,13 +53,13 @@ def render(
     and adds each screen's layout problems (:mod:`screens.layout_check`) to ``problems``.
     Opens Kivy's window offscreen unless ``SDL_VIDEODRIVER`` says otherwise: call it in a
     process that has no Kivy window yet."""
+    os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
+    time.tzset()
     samples = all_samples()
     unknown = sorted(set(names or ()) - samples.keys())
     if unknown:
         raise ValueError(f"no sample screen {unknown[0]!r}; there are {', '.join(samples)}")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
-    os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
-    time.tzset()
     largest = max(sizes, key=lambda s: s[0] * s[1])  # the offscreen framebuffer only shrinks
     configure_kivy(FrontSettings(fullscreen=False, size=largest, kiosk_id="K01", sound=False))
     from kivy.clock import Clock

@@ -24,19 +24,16 @@ class CashboxScreen(StaffScreen):
     screen_name = "staff_cashbox"
 
     def title(self, view: StaffView) -> str:
-        return self._("Cash box")
+        return self._("Cash box since the last collection")
 
     def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
         _ = self._
         u = unit()
         count = view.cashbox
-        body.add_widget(
-            Text(_("Since the last collection"), size=20, height=34, halign="left", color=MUTED)
-        )
         table = GridLayout(cols=3, size_hint_y=None, spacing=(12 * u, 0))
         table.row_force_default = True
-        table.row_default_height = 36 * u
-        table.height = 36 * u * (len(view.denominations) + 1)
+        table.row_default_height = 34 * u
+        table.height = 34 * u * (len(view.denominations) + 1)
         for value in view.denominations:
             notes = count.of(value) if count is not None else 0
             table.add_widget(Text(yen(value), size=22, halign="left"))

@@ -12,7 +12,7 @@ from kiosk.staff.desk_view import Desk, StaffView
 from screens.staff_base import StaffScreen
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 
-STATUS_SPACE = 300  # units of body the status table may take (the rows shrink to fit)
+STATUS_SPACE = 300  # units of body the status table may take (rows shrink to fit, 20 rows)
 
 
 class MenuScreen(StaffScreen):
@@ -88,8 +88,8 @@ class StatusScreen(StaffScreen):
         if not rows:
             body.add_widget(Text(_("No status to show."), size=22, color=MUTED))
         else:
-            height = max(26, min(40, STATUS_SPACE // len(rows)))
-            size = 20 if height >= 34 else 16
+            height = min(40, STATUS_SPACE // len(rows))
+            size = 20 if height >= 34 else 16 if height >= 24 else 13
             table = GridLayout(cols=2, size_hint_y=None, spacing=(12 * u, 0))
             table.row_force_default = True
             table.row_default_height = height * u

@@ -1,0 +1,417 @@
+"""The staff menu's screens, rendered offscreen from hand-made views (no desk): the texts on
+screen in both languages at 800×480 and 1280×800, nothing outgrowing its box or under the
+header, screenshots for a look, and simulated touches reaching the desk's intents.
+
+Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens) as ``staff_*``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from kiosk.session import State
+from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.view import SessionView
+from screens.i18n import LANGUAGES
+from screens.layout_check import overgrown, shown, small_targets
+from screens.staff_samples import REFUSED, STAFF_SAMPLES
+from tests.test_screens import SHOTS, SIZES, RecordingInbox, assert_painted, run_app
+
+EXPECTED: dict[str, dict[str, list[str]]] = {
+    "choose_name": {
+        "ja": ["係員ログイン", "係員を選んでください", "佐藤", "鈴木", "Smith", "キャンセル"],
+        "en": ["Staff entry", "Who are you?", "高橋", "Cancel"],
+    },
+    "pin": {
+        "ja": ["佐藤 さんの暗証番号", "係員カードで入室", "● ● ● ○", "消去", "OK", "キャンセル"],
+        "en": ["PIN for 佐藤", "With a staff card", "● ● ● ○", "Erase", "Cancel"],
+    },
+    "pin_wrong": {
+        "ja": [
+            "鈴木 さんの暗証番号",
+            "サービスキーで入室",
+            "○ ○ ○ ○",
+            "暗証番号が違います (あと 3 回)",
+        ],
+        "en": ["With the service key", "Wrong PIN: 3 tries left"],
+    },
+    "locked": {
+        "ja": [
+            "暗証番号の誤りが続いたため、係員ログインはロックされています。",
+            "閉じる",
+        ],
+        "en": ["Staff entry is locked after too many wrong PINs.", "Close"],
+    },
+    "menu": {
+        "ja": [
+            "係員メニュー",
+            "ログイン中: 佐藤",
+            "状態",
+            "金庫",
+            "回収",
+            "要対応案件 (3)",
+            "休止にする",
+            "閉じる",
+        ],
+        "en": [
+            "Staff menu",
+            "Signed in: 佐藤",
+            "Status",
+            "Cash box",
+            "Collection",
+            "Staff cases (3)",
+            "Take out of service",
+            "Close",
+        ],
+    },
+    "menu_near_full": {
+        "ja": [
+            "金庫がまもなく満杯です。回収してください。",
+            "利用を再開",
+            "端末を休止中にしました",
+            "会員向けに休止中 (係員による停止)",
+        ],
+        "en": [
+            "The cash box is nearly full: please collect it.",
+            "Back in service",
+            "The kiosk is out of service",
+            "Staff cases (0)",
+        ],
+    },
+    "status": {
+        "ja": ["紙幣識別機", "idle, firmware JCM-ID003 1.23", "未処理の案件", "3", "戻る"],
+        "en": ["Note acceptor", "Wallet", "reachable, 182 ms", "Clock", "Back"],
+    },
+    "cashbox": {
+        "ja": [
+            "金庫 (前回の回収以降)",
+            "¥1,000",
+            "132 枚",
+            "¥132,000",
+            "合計",
+            "203 枚",
+            "¥613,000",
+            "203 / 1000 枚 (20 %)",
+            "回収",
+            "戻る",
+        ],
+        "en": [
+            "Cash box since the last collection",
+            "41 notes",
+            "¥205,000",
+            "Total",
+            "203 of 1000 notes (20 %)",
+            "Collection",
+            "Back",
+        ],
+    },
+    "cashbox_near_full": {
+        "ja": [
+            "556 / 600 枚 (93 %)",
+            "金庫がまもなく満杯です。回収してください。",
+            "回収の記録なしの取り外し: 1 回",
+        ],
+        "en": ["556 of 600 notes (93 %)", "Taken out without a collection: 1 times"],
+    },
+    "count": {
+        "ja": [
+            "回収: 紙幣の枚数を入力",
+            "¥5,000",
+            "131 枚",
+            "0 枚",
+            "+",
+            "+10",
+            "−",
+            "数えた金額: ¥407,000 (161 枚)",
+            "記録する",
+            "戻る",
+        ],
+        "en": [
+            "Collection: count the notes",
+            "27 notes",
+            "¥270,000",
+            "Counted: ¥407,000 (161 notes)",
+            "Save",
+            "Back",
+        ],
+    },
+    "record": {
+        "ja": [
+            "回収を記録しました",
+            STAFF_SAMPLES["record"].record_text,
+            "差額: −¥1,000",
+            "メニューに戻る",
+        ],
+        "en": ["Collection recorded", "Difference: −¥1,000", "Back to menu"],
+    },
+    "cases": {
+        "ja": [
+            "要対応案件",
+            "案件 K01-20261128-0004 を処理済みにしました",
+            "K01-20261130-0001",
+            "入金拒否",
+            "¥3,000",
+            "山田 花子",
+            "紙幣未入金",
+            "紙幣未確定",
+            "開く",
+            "戻る",
+        ],
+        "en": [
+            "Staff cases",
+            "Case K01-20261128-0004 resolved",
+            "Credit refused",
+            "Note not credited",
+            "Note not settled",
+            "Open",
+            "Back",
+        ],
+    },
+    "cases_empty": {"ja": ["未処理の案件はありません", "戻る"], "en": ["No open cases"]},
+    "case": {
+        "ja": [
+            "案件 K01-20261130-0001",
+            "入金拒否",
+            "¥3,000",
+            "拒否",
+            "山田 花子",
+            "0123…ef",
+            "wallet: account suspended (403)",
+            "今すぐ再送",
+            "現金で返金済み",
+            "手作業で入金済み",
+            "戻る",
+        ],
+        "en": [
+            "Case K01-20261130-0001",
+            "Credit refused",
+            "refused",
+            "Retry now",
+            "Refunded in cash",
+            "Credited by hand",
+            "Back",
+        ],
+    },
+    "case_note": {
+        "ja": [
+            "紙幣未入金",
+            "できませんでした: case K01-20261130-0002 is already resolved",
+            "現金で返金済み",
+        ],
+        "en": ["Note not credited", "Not done: case K01-20261130-0002 is already resolved"],
+    },
+}
+ABSENT: dict[str, list[str]] = {
+    "case_note": ["今すぐ再送", "Retry now"],  # only a refused credit is sent again
+    "menu": ["利用を再開", "Back in service", "金庫がまもなく満杯です。回収してください。"],
+}
+
+
+class RecordingDesk:
+    """A desk that records which intents the screens called."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        if not name.startswith("staff_"):
+            raise AttributeError(name)
+        return lambda *args: self.calls.append((name, *args))
+
+
+def touch(widget: Any) -> None:
+    from kivy.tests.common import UnitTestTouch
+
+    t = UnitTestTouch(*widget.to_window(*widget.center))
+    t.touch_down()
+    t.touch_up()
+
+
+def texts(app: Any) -> list[str]:
+    return [w.text for w in shown(app.current_screen)]
+
+
+def labelled(app: Any, text: str) -> Any:
+    return next(w for w in shown(app.current_screen) if w.text == text)
+
+
+def under_header(screen: Any, size: tuple[int, int]) -> list[str]:
+    """Texts of the body drawn over the header band (a body taller than its space)."""
+    from kivy.uix.boxlayout import BoxLayout
+
+    page = screen.children[0]
+    header = page.children[-1]  # the first added
+    header_bottom = header.to_window(header.x, header.y)[1]
+    bad = []
+    for part in page.children[:-1]:
+        assert isinstance(part, BoxLayout)
+        for label in shown(part):
+            top = label.to_window(label.x, label.top)[1]
+            if top > header_bottom + 1:
+                bad.append(f"{label.text!r}: top {top:.0f} over the header at {header_bottom:.0f}")
+    return bad
+
+
+def test_every_desk_state_but_closed_has_a_sample_and_a_screen() -> None:
+    from screens.staff_app import SCREEN_FOR_DESK
+
+    desks = {view.desk for view in STAFF_SAMPLES.values()}
+    assert desks == set(Desk) - {Desk.CLOSED} == set(SCREEN_FOR_DESK)
+    assert set(EXPECTED) == set(STAFF_SAMPLES)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_every_staff_screen_in_both_languages(size: tuple[int, int]) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob(f"staff_*-{size[0]}x{size[1]}-*.png"):
+        old.unlink()
+    results: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
+    steps: list[Callable[[Any], None]] = []
+    for name, view in STAFF_SAMPLES.items():
+        for lang in LANGUAGES:
+
+            def show(app: Any, view: StaffView = view, lang: str = lang) -> None:
+                app.texts.lang = lang
+                app.show_staff(view)
+
+            def look(app: Any, name: str = name, lang: str = lang) -> None:
+                from kivy.core.window import Window
+
+                assert tuple(Window.size) == size
+                screen = app.current_screen
+                png = SHOTS / f"staff_{name}-{lang}-{size[0]}x{size[1]}-.png"
+                results[name, lang] = (
+                    texts(app),
+                    overgrown(screen, size)
+                    + small_targets(screen, size)
+                    + under_header(screen, size),
+                    Window.screenshot(name=str(png)),
+                )
+
+            steps += [show, look]
+    run_app(RecordingInbox(), size, steps)
+
+    for (name, lang), (shown_texts, bad, png) in results.items():
+        for text in EXPECTED[name][lang]:
+            assert text in shown_texts, f"{name} ({lang}, {size}): {text!r} not in {shown_texts}"
+        for text in ABSENT.get(name, []):
+            assert text not in shown_texts, f"{name} ({lang}): {text!r} should not be shown"
+        other = "English" if lang == "ja" else "日本語"
+        assert other in shown_texts, f"{name} ({lang}): no language toggle"
+        assert not bad, f"{name} ({lang}, {size}): {bad}"
+        assert_painted(png, size)
+
+
+def test_touches_reach_the_desk() -> None:
+    """The PIN pad's digits and OK, a COUNT + and Save, a CASE's resolutions and the menu's
+    buttons call the desk's intents; a disabled OK calls nothing."""
+    desk = RecordingDesk()
+    inbox = RecordingInbox()
+    pin = replace(STAFF_SAMPLES["pin"], pin_digits=0)
+
+    def row_button(app: Any, denomination: str, text: str) -> Any:
+        row = labelled(app, denomination).parent
+        return next(w for w in shown(row) if w.text == text)
+
+    steps: list[Callable[[Any], None]] = [
+        lambda app: setattr(app, "staff", desk),
+        lambda app: app.show_staff(pin),
+        lambda app: touch(labelled(app, "1")),
+        lambda app: touch(labelled(app, "2")),
+        lambda app: touch(labelled(app, "0")),
+        lambda app: touch(labelled(app, "OK")),  # disabled: under pin_length digits
+        lambda app: app.show_staff(replace(pin, pin_digits=4)),
+        lambda app: touch(labelled(app, "消去")),
+        lambda app: touch(labelled(app, "OK")),
+        lambda app: app.show_staff(STAFF_SAMPLES["count"]),
+        lambda app: touch(row_button(app, "¥5,000", "+")),
+        lambda app: touch(row_button(app, "¥1,000", "+10")),
+        lambda app: touch(row_button(app, "¥2,000", "−")),
+        lambda app: touch(row_button(app, "¥5,000", "−")),  # disabled: none counted
+        lambda app: touch(labelled(app, "記録する")),
+        lambda app: app.show_staff(STAFF_SAMPLES["case"]),
+        lambda app: touch(labelled(app, "現金で返金済み")),
+        lambda app: touch(labelled(app, "今すぐ再送")),
+        lambda app: touch(labelled(app, "手作業で入金済み")),
+        lambda app: app.show_staff(STAFF_SAMPLES["menu"]),
+        lambda app: touch(labelled(app, "回収")),
+        lambda app: touch(labelled(app, "休止にする")),
+        lambda app: touch(labelled(app, "閉じる")),
+        lambda app: app.show_staff(STAFF_SAMPLES["cases"]),
+        lambda app: touch(next(w for w in shown(app.current_screen) if w.text == "開く")),
+    ]
+    run_app(inbox, SIZES[0], steps)
+
+    reference = REFUSED.case.reference
+    assert desk.calls == [
+        ("staff_digit", "1"),
+        ("staff_digit", "2"),
+        ("staff_digit", "0"),
+        ("staff_erase",),
+        ("staff_enter",),
+        ("staff_count", 5_000, 1),
+        ("staff_count", 1_000, 10),
+        ("staff_count", 2_000, -1),
+        ("staff_count_save",),
+        ("staff_resolve", reference, "refunded"),
+        ("staff_retry", reference),
+        ("staff_resolve", reference, "credited_manually"),
+        ("staff_open", Desk.COUNT),
+        ("staff_service", True),
+        ("staff_close",),
+        ("staff_case", reference),
+    ]
+    assert inbox.posted == []  # nothing of the staff menu reaches the member's engine
+
+
+def test_the_pin_pad_shows_dots_never_digits() -> None:
+    seen: dict[str, Any] = {}
+    pad = set("0123456789") | {"OK", "消去", "English", "キャンセル"}
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show_staff(replace(STAFF_SAMPLES["pin"], pin_digits=6, pin_length=4)),
+        lambda app: seen.update(texts=texts(app)),
+    ]
+    run_app(RecordingInbox(), SIZES[0], steps)
+
+    assert "● ● ● ● ● ●" in seen["texts"]  # six typed, past the shortest PIN: no open dots
+    others = [t for t in seen["texts"] if t not in pad]
+    assert not [t for t in others if any(c.isdigit() for c in t)], others
+
+
+def test_member_views_wait_under_the_staff_menu_and_come_back_when_it_closes() -> None:
+    """A member view arriving while the menu is up is kept, not shown; CLOSED shows it. The
+    language toggle re-renders the staff screen and posts no member activity."""
+    inbox = RecordingInbox()
+    seen: dict[str, Any] = {}
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show_staff(STAFF_SAMPLES["menu"]),
+        lambda app: app.show(SessionView(State.IDLE)),
+        lambda app: seen.update(under=app.current_screen.name, view=app.view.state),
+        lambda app: touch(labelled(app, "English")),
+        lambda app: seen.update(toggled=(app.current_screen.name, texts(app))),
+        lambda app: app.show_staff(StaffView(Desk.CLOSED)),
+        lambda app: seen.update(closed=(app.current_screen.name, texts(app))),
+    ]
+    run_app(inbox, SIZES[0], steps)
+
+    assert seen["under"] == "staff_menu" and seen["view"] is State.IDLE
+    assert seen["toggled"][0] == "staff_menu" and "Staff menu" in seen["toggled"][1]
+    assert seen["closed"][0] == "attract" and "Touch your card" in seen["closed"][1]
+    assert inbox.posted == []
+
+
+def test_the_menu_counts_down_to_its_deadline() -> None:
+    seen: dict[str, Any] = {}
+    view = replace(STAFF_SAMPLES["menu"], deadline=time.monotonic() + 20.5)
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show_staff(view),
+        lambda app: seen.update(texts=texts(app)),
+    ]
+    run_app(RecordingInbox(), SIZES[0], steps)
+
+    assert any(t in seen["texts"] for t in ("残り 20 秒", "残り 19 秒", "残り 21 秒")), seen
