@@ -37,16 +37,14 @@ DESK_MESSAGES = (
     N_("Case {value} is no longer open"),
 )
 STATUS_LABELS = (
-    N_("Kiosk process"),
-    N_("Note acceptor"),
-    N_("Card reader"),
-    N_("Wallet"),
     N_("Credits waiting"),
-    N_("Oldest waiting"),
-    N_("Open cases"),
+    N_("Credits confirmed / refused"),
+    N_("Staff cases open"),
     N_("Cash box"),
+    N_("Cash box taken out without a collection"),
     N_("Journal"),
     N_("Free disk"),
+    N_("Device"),
     N_("Clock"),
 )
 

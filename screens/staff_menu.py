@@ -102,7 +102,7 @@ class StatusScreen(StaffScreen):
                     halign="left",
                     color=colour,
                     size_hint_x=None,
-                    width=230 * u,
+                    width=330 * u,
                 )
                 table.add_widget(label)
                 table.add_widget(

@@ -84,8 +84,25 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         ],
     },
     "status": {
-        "ja": ["紙幣識別機", "idle, firmware JCM-ID003 1.23", "未処理の案件", "3", "戻る"],
-        "en": ["Note acceptor", "Wallet", "reachable, 182 ms", "Clock", "Back"],
+        "ja": [
+            "未送信の入金",
+            "2 (oldest 14 min)",
+            "入金 (確定 / 拒否)",
+            "未処理の案件",
+            "機器",
+            "回収記録なしの金庫取り外し",
+            "reader: no answer (2026-12-01 10:14:52)",
+            "戻る",
+        ],
+        "en": [
+            "Credits waiting",
+            "Staff cases open",
+            "Cash box taken out without a collection",
+            "Device",
+            "Clock",
+            "2026-12-01 10:15:00 JST",
+            "Back",
+        ],
     },
     "cashbox": {
         "ja": [
