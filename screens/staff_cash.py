@@ -64,7 +64,7 @@ class CashboxScreen(StaffScreen):
         if view.removals:
             body.add_widget(
                 Text(
-                    _("Taken out without a collection: {count} times").format(count=view.removals),
+                    _("Times taken out without a collection: {count}").format(count=view.removals),
                     size=20,
                     height=34,
                     halign="left",

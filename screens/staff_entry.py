@@ -123,10 +123,12 @@ class LockedScreen(StaffScreen):
 
     def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
         _ = self._
+        body.add_widget(BoxLayout())
         body.add_widget(
             Text(
                 _("Staff entry is locked after too many wrong PINs."),
                 size=28,
+                height=100,
                 bold=True,
                 color=ALERT,
             )
@@ -136,6 +138,8 @@ class LockedScreen(StaffScreen):
                 Text(
                     _("Try again after {time}.").format(time=clock_time(view.locked_until)),
                     size=24,
+                    height=50,
                 )
             )
+        body.add_widget(BoxLayout())
         buttons.add_widget(KioskButton(_("Close"), self.desk.staff_close, color=NEUTRAL))

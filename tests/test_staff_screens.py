@@ -133,7 +133,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "金庫がまもなく満杯です。回収してください。",
             "回収の記録なしの取り外し: 1 回",
         ],
-        "en": ["556 of 600 notes (93 %)", "Taken out without a collection: 1 times"],
+        "en": ["556 of 600 notes (93 %)", "Times taken out without a collection: 1"],
     },
     "count": {
         "ja": [
