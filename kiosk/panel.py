@@ -3,6 +3,8 @@ the service key take the kiosk out of service."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hardware.gpio import GpioEvent, GpioEventKind, KioskGpio, Sound, Status
 from kiosk.engine import Engine
 from kiosk.events import CreditOutcome
@@ -18,6 +20,7 @@ class Panel:
     def __init__(self, gpio: KioskGpio, engine: Engine) -> None:
         self.gpio, self.engine = gpio, engine
         self._last: SessionView | None = None
+        self.on_key: Callable[[bool], None] | None = None  # the staff menu's (GPIO thread)
         engine.listeners.append(self.show)
         gpio.add_listener(self.switch)
 
@@ -51,3 +54,5 @@ class Panel:
         elif kind in (GpioEventKind.SERVICE_KEY_ON, GpioEventKind.SERVICE_KEY_OFF):
             on = kind is GpioEventKind.SERVICE_KEY_ON
             self.engine.device_fault("service", "staff service" if on else None)
+            if self.on_key is not None:
+                self.on_key(on)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
@@ -18,10 +18,14 @@ from kiosk.delivery import Delivery
 from kiosk.engine import Engine, EngineSettings
 from kiosk.journal import Journal
 from kiosk.notify import SystemdNotifier
+from kiosk.staff.desk import StaffDesk
 from kiosk.view import SessionView
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 from kiosk.wallet.settings import WalletSettings
+
+if TYPE_CHECKING:
+    from kiosk.panel import Panel
 
 log = logging.getLogger("paykiosk")
 
@@ -34,6 +38,8 @@ class Front(Protocol):
     async def run(self) -> None: ...
 
     def stop(self) -> None: ...
+
+    def attach_staff(self, desk: StaffDesk) -> None: ...
 
 
 FrontFactory = Callable[[Engine], Front]
@@ -68,8 +74,9 @@ def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
     )
 
 
-def start_card_reader(config: Config, engine: Engine) -> Any:
-    """The FeliCa reader on the configured nfcpy path; touches go to the engine."""
+def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = None) -> Any:
+    """The FeliCa reader on the configured nfcpy path; touches go to the staff desk, if there
+    is one (it hands members' cards on), else to the engine."""
     from hardware.card import CardEventKind
     from hardware.felica.reader import FelicaReader, ReaderConfig
 
@@ -77,7 +84,10 @@ def start_card_reader(config: Config, engine: Engine) -> Any:
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
-            engine.card_touched(event.card_id)
+            if desk is not None:
+                desk.card_from_reader(event.card_id)
+            else:
+                engine.card_touched(event.card_id)
         elif event.kind is CardEventKind.UNREADABLE:
             engine.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
@@ -88,7 +98,7 @@ def start_card_reader(config: Config, engine: Engine) -> Any:
     return reader
 
 
-def start_panel(config: Config, engine: Engine) -> Any:
+def start_panel(config: Config, engine: Engine) -> Panel | None:
     """LEDs, buzzer and switches on GPIO, if ``[gpio] enabled``."""
     if not config.gpio.enabled:
         return None
@@ -106,12 +116,12 @@ def start_panel(config: Config, engine: Engine) -> Any:
             **section.pins,  # type: ignore[arg-type]
         )
     )
-    Panel(gpio, engine)
+    panel = Panel(gpio, engine)
     try:
         gpio.start()
     except BadPinFactory as error:
         raise ConfigError(f"[gpio]: {error}") from error
-    return gpio
+    return panel
 
 
 async def run(
@@ -143,7 +153,8 @@ async def run(
         acceptor.add_listener(_print_acceptor_status)
         if attach is not None:
             attach(engine)
-        gpio = start_panel(config, engine)  # first: a set-up error stops before any thread
+        panel = start_panel(config, engine)  # first: a set-up error stops before any thread
+        gpio = panel.gpio if panel is not None else None
         main = asyncio.current_task()
         loop = asyncio.get_running_loop()
         screen: Front | None = None
@@ -154,7 +165,8 @@ async def run(
                 gpio.close()
             journal.close()
             raise
-        reader = start_card_reader(config, engine)
+        desk = _staff_desk(config, journal, engine, delivery, screen, panel)
+        reader = start_card_reader(config, engine, desk)
         signals = 0
 
         def on_signal() -> None:
@@ -192,6 +204,27 @@ async def run(
                 gpio.close()
             journal.close()
     return status
+
+
+def _staff_desk(
+    config: Config,
+    journal: Journal,
+    engine: Engine,
+    delivery: Delivery,
+    screen: Front | None,
+    panel: Panel | None,
+) -> StaffDesk | None:
+    """The staff menu, on the touch screen (none without one): staff cards and the service
+    key go to it."""
+    if screen is None:
+        return None
+    desk = StaffDesk(journal, config, engine, wake_delivery=delivery.wake)
+    desk.bind(asyncio.get_running_loop())
+    engine.listeners.append(desk.member_view)
+    screen.attach_staff(desk)
+    if panel is not None:
+        panel.on_key = desk.key_from_switch
+    return desk
 
 
 async def _stop_front(screen: Front, shown: asyncio.Task[None]) -> bool:

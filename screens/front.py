@@ -21,6 +21,7 @@ from screens.pacing import RESTING, FramePacer
 
 if TYPE_CHECKING:
     from kiosk.inbox import Inbox
+    from kiosk.staff.desk import StaffDesk
     from screens.app import KioskApp
 
 log = logging.getLogger("paykiosk.ui")
@@ -153,6 +154,12 @@ class KioskFront:
 
     def stop(self) -> None:
         self.app.stop()
+
+    def attach_staff(self, desk: StaffDesk) -> None:
+        """The staff menu: its views go to the app (and pace the frames), its intents to it."""
+        self.app.staff = desk
+        desk.listeners.append(self.app.show_staff)
+        desk.listeners.append(self.pacer.staff_view)
 
     def _settle(self) -> None:
         """Once the window is up: every screen drawn once off-screen (the first member waits

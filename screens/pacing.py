@@ -16,6 +16,7 @@ import asyncio
 from typing import Any
 
 from kiosk.session import State
+from kiosk.staff.desk_view import Desk, StaffView
 from kiosk.view import SessionView
 
 RESTING = (State.IDLE, State.OUT_OF_SERVICE)
@@ -101,6 +102,14 @@ class FramePacer:
         from kivy.clock import Clock
 
         Clock._max_fps = float(self.idle_fps if view.state in RESTING else self.active_fps)
+        self.frame_now()
+
+    def staff_view(self, view: StaffView) -> None:
+        """The staff menu's views: quick frames while it is open."""
+        from kivy.clock import Clock
+
+        if view.desk is not Desk.CLOSED:
+            Clock._max_fps = float(self.active_fps)
         self.frame_now()
 
     def frame_now(self) -> None:

@@ -81,7 +81,7 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
     counts = journal.credits.counts()
     waiting = journal.credits.open_credits()
     oldest = min((c.created_at for c in waiting), default=None)
-    age = "" if oldest is None else f", the oldest for {_duration(now - oldest)}"
+    age = "" if oldest is None else f", the oldest for {duration(now - oldest)}"
     lines.append(
         f"credits: {len(waiting)} waiting for the wallet{age}; {counts.get('confirmed', 0)}"
         f" confirmed, {counts.get('refused', 0)} refused"
@@ -123,7 +123,7 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
     return "\n".join(lines)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     if seconds < 60:
         return f"{max(0, int(seconds))} s"
     minutes = int(seconds // 60)

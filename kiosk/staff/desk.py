@@ -1,0 +1,344 @@
+"""The staff menu's controller (the "desk"): entry with a staff card or the service key and a
+PIN, then status, cash box, collection and staff cases, on the kiosk's own journal.
+
+It runs on the engine's loop. While it is open the kiosk is out of service for members (the
+acceptor inhibited) through the engine's fault sources; it closes itself after
+``[staff] menu_timeout_s`` untouched. Every staff action is journaled with who did it; the PIN
+typed lives only here, as digits, until it is checked, and never reaches a view or a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+from kiosk.config import Config
+from kiosk.journal import Journal
+from kiosk.journal.cases import CaseRefused
+from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.session import State
+from kiosk.staff.access import Entry, StaffAccess
+from kiosk.staff.cashbox_report import Fill, collection_event, summary_text
+from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.staff.status_rows import status_rows
+from kiosk.view import SessionView
+
+log = logging.getLogger("paykiosk.staff")
+
+MENU_SOURCE = "staff"  # the engine's fault source while the menu is open
+SWITCHED_OFF_SOURCE = "staff switch"  # staff's own out-of-service switch
+PIN_MAX = 12
+PIN_MIN = 4
+KIOSK_NOTE = "recorded at the kiosk's staff menu"
+RESTING = (State.IDLE, State.OUT_OF_SERVICE)
+
+
+class EngineSide(Protocol):
+    """What the desk needs of the engine."""
+
+    def device_fault(self, source: str, detail: str | None) -> None: ...
+    def card_touched(self, card_id: str) -> None: ...
+
+
+Listener = Callable[[StaffView], None]
+
+
+class StaffDesk:
+    """The staff menu's state; ``listeners`` get each new :class:`StaffView`."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        config: Config,
+        engine: EngineSide,
+        wake_delivery: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.journal, self.config, self.engine = journal, config, engine
+        self.settings = config.staff
+        self.access = StaffAccess(journal, config.staff, clock)
+        self.listeners: list[Listener] = []
+        self.view = StaffView(Desk.CLOSED)
+        self.member_state = State.OUT_OF_SERVICE
+        self._wake_delivery = wake_delivery
+        self._clock = clock
+        self._pin = ""
+        self._card: str | None = None  # the staff card that asked for the PIN
+        self._who = ""
+        self._counted: dict[int, int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._switched_off = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ---- what the kiosk tells the desk ---------------------------------------------------
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop the desk runs on (card touches arrive from the reader's thread)."""
+        self._loop = loop
+
+    def member_view(self, view: SessionView) -> None:
+        """The engine's listener: a staff card is taken only while no member is at the kiosk."""
+        self.member_state = view.state
+
+    def card_from_reader(self, card_id: str) -> None:
+        """The card reader's thread: a touch goes to the desk's loop, then to the desk (a
+        staff card) or on to the engine (a member's)."""
+        if self._loop is None:
+            self.engine.card_touched(card_id)
+            return
+        self._loop.call_soon_threadsafe(self.card_touched, card_id)
+
+    def card_touched(self, card_id: str) -> None:
+        if self.view.desk is not Desk.CLOSED:
+            return  # the menu is open: a card means nothing here
+        owner = self.access.card_owner(card_id) if self.member_state in RESTING else None
+        if owner is None:
+            self.engine.card_touched(card_id)
+            return
+        self._card, self._who = card_id, owner
+        self._open()
+        self._ask_pin(via="card")
+
+    def key_from_switch(self, on: bool) -> None:
+        """The GPIO thread: the service key's change, handed to the desk's loop."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.key_turned, on)
+
+    def key_turned(self, on: bool) -> None:
+        """The service key: on opens the name choice (then a PIN); off closes a menu it opened."""
+        if on and self.view.desk is Desk.CLOSED:
+            self._card, self._who = None, ""
+            self._open()
+            if self._locked():
+                return
+            names = tuple(m.name for m in self.access.members() if m.has_pin)
+            self._show(StaffView(Desk.CHOOSE_NAME, via="key", names=names))
+        elif not on and self.view.via == "key":
+            self._close("the service key turned off")
+
+    # ---- entry -------------------------------------------------------------------------
+    def staff_name(self, name: str) -> None:
+        if self.view.desk is Desk.CHOOSE_NAME and name in self.view.names:
+            self._who = name
+            self._ask_pin(via="key")
+
+    def staff_digit(self, digit: str) -> None:
+        if self.view.desk is Desk.PIN and digit.isdigit() and len(digit) == 1:
+            if len(self._pin) < PIN_MAX:
+                self._pin += digit
+            self._show(replace(self.view, pin_digits=len(self._pin), message=""))
+
+    def staff_erase(self) -> None:
+        if self.view.desk is Desk.PIN:
+            self._pin = self._pin[:-1]
+            self._show(replace(self.view, pin_digits=len(self._pin), message=""))
+
+    def staff_enter(self) -> None:
+        if self.view.desk is not Desk.PIN or len(self._pin) < PIN_MIN:
+            return
+        pin, self._pin = self._pin, ""
+        if self._card is not None:
+            entry = self.access.enter_with_card(self._card, pin)
+        else:
+            entry = self.access.enter_with_key(self._who, pin)
+        self._entered(entry)
+
+    def _entered(self, entry: Entry) -> None:
+        if entry.granted and entry.name:
+            self._who = entry.name
+            log.info("staff menu: %s entered (%s)", entry.name, self.view.via)
+            self._menu("")
+            return
+        if self._locked():  # this attempt locked entry, or a lock held already
+            return
+        left = self.settings.max_pin_attempts - self.access.lock().wrong_in_row
+        self._show(
+            replace(
+                self.view,
+                pin_digits=0,
+                message="Wrong PIN: {value} tries left",
+                message_arg=str(left),
+            )
+        )
+
+    def _locked(self) -> bool:
+        lock = self.access.lock()
+        if not lock.holds(self._clock()):
+            return False
+        self._show(StaffView(Desk.LOCKED, via=self.view.via, locked_until=lock.until))
+        return True
+
+    # ---- the menu ----------------------------------------------------------------------
+    def staff_open(self, desk: Desk) -> None:
+        if not self._inside():
+            return
+        if desk is Desk.STATUS:
+            rows = status_rows(self.config, self.journal, self._clock())
+            self._show(self._base(Desk.STATUS, status=tuple(rows)))
+        elif desk is Desk.CASHBOX:
+            self._show(self._cashbox_view(Desk.CASHBOX))
+        elif desk is Desk.COUNT:
+            self._counted = {}
+            self._show(self._cashbox_view(Desk.COUNT))
+        elif desk is Desk.CASES:
+            self._show(self._cases_view(""))
+        elif desk is Desk.MENU:
+            self._menu("")
+
+    def staff_back(self) -> None:
+        desk = self.view.desk
+        if desk is Desk.CASE:
+            self._show(self._cases_view(""))
+        elif desk is Desk.COUNT:
+            self._show(self._cashbox_view(Desk.CASHBOX))
+        elif self._inside() and desk is not Desk.MENU:
+            self._menu("")
+        elif desk in (Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED, Desk.MENU):
+            self.staff_close()
+
+    def staff_close(self) -> None:
+        if self.view.desk is not Desk.CLOSED:
+            self._close("closed by staff" if self._inside() else "entry cancelled")
+
+    def staff_service(self, out_of_service: bool) -> None:
+        if not self._inside() or out_of_service == self._switched_off:
+            return
+        self._switched_off = out_of_service
+        detail = "taken out of service by staff" if out_of_service else None
+        self.engine.device_fault(SWITCHED_OFF_SOURCE, detail)
+        what = "out of service" if out_of_service else "back in service"
+        self.journal.log("staff", f"{self._who}: kiosk {what} (staff menu)")
+        self._menu("The kiosk is out of service" if out_of_service else "The kiosk is in service")
+
+    # ---- collection --------------------------------------------------------------------
+    def staff_count(self, value: int, delta: int) -> None:
+        if self.view.desk is Desk.COUNT and value in DENOMINATIONS:
+            self._counted[value] = max(0, self._counted.get(value, 0) + delta)
+            self._show(self._cashbox_view(Desk.COUNT))
+
+    def staff_count_save(self) -> None:
+        if self.view.desk is not Desk.COUNT:
+            return
+        counted = {v: n for v, n in self._counted.items() if n}
+        record = self.journal.cashbox.record_collection(
+            self._who, counted, KIOSK_NOTE, event=collection_event
+        )
+        self._counted = {}
+        text = summary_text(record, self.config.kiosk.id)
+        self._show(self._base(Desk.RECORD, record=record, record_text=text))
+
+    # ---- staff cases -------------------------------------------------------------------
+    def staff_case(self, reference: str) -> None:
+        if self.view.desk is Desk.CASES:
+            self._show_case(reference, "")
+
+    def staff_retry(self, reference: str) -> None:
+        if self.view.desk is not Desk.CASE:
+            return
+        try:
+            self.journal.cases.retry(reference, self._who)
+        except (CaseRefused, KeyError) as error:
+            self._show_case(reference, "Not done: {value}", str(error))
+            return
+        self._wake_delivery()
+        self._show(self._cases_view("Case {value} is being sent again", reference))
+
+    def staff_resolve(self, reference: str, resolution: str) -> None:
+        if self.view.desk is not Desk.CASE:
+            return
+        try:
+            self.journal.cases.resolve(reference, resolution, self._who, KIOSK_NOTE)
+        except (CaseRefused, KeyError, ValueError) as error:
+            self._show_case(reference, "Not done: {value}", str(error))
+            return
+        self._show(self._cases_view("Case {value} resolved", reference))
+
+    # ---- views -------------------------------------------------------------------------
+    def _base(self, desk: Desk, **fields: object) -> StaffView:
+        view = StaffView(
+            desk, staff=self._who, via=self.view.via, out_of_service=self._switched_off
+        )
+        return replace(view, **fields)  # type: ignore[arg-type]
+
+    def _menu(self, message: str) -> None:
+        count = self.journal.cashbox.count()
+        fill = Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
+        cases = tuple(self.journal.cases.summaries())
+        self._show(self._base(Desk.MENU, message=message, near_full=fill.near_full, cases=cases))
+
+    def _cashbox_view(self, desk: Desk) -> StaffView:
+        count = self.journal.cashbox.count()
+        fill = Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
+        last = self.journal.cashbox.last_collection()
+        since = 0.0 if last is None else last.at
+        removals = sum(1 for at in self.journal.cashbox.removals() if at > since)
+        return self._base(
+            desk,
+            cashbox=count,
+            capacity=fill.capacity,
+            fill_percent=fill.percent,
+            near_full=fill.near_full,
+            removals=removals,
+            counted=tuple((v, self._counted.get(v, 0)) for v in DENOMINATIONS),
+        )
+
+    def _cases_view(self, message: str, arg: str = "") -> StaffView:
+        cases = tuple(self.journal.cases.summaries())
+        return self._base(Desk.CASES, cases=cases, message=message, message_arg=arg)
+
+    def _show_case(self, reference: str, message: str, arg: str = "") -> None:
+        found = next(
+            (c for c in self.journal.cases.summaries() if c.case.reference == reference), None
+        )
+        if found is None:
+            self._show(self._cases_view("Case {value} is no longer open", reference))
+            return
+        self._show(self._base(Desk.CASE, case=found, message=message, message_arg=arg))
+
+    def _ask_pin(self, via: str) -> None:
+        if self._locked():
+            return
+        self._pin = ""
+        self._show(StaffView(Desk.PIN, staff=self._who, via=via, pin_length=PIN_MIN))
+
+    # ---- open, close, time-out ---------------------------------------------------------
+    def _inside(self) -> bool:
+        return self.view.desk not in (Desk.CLOSED, Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED)
+
+    def _open(self) -> None:
+        self.engine.device_fault(MENU_SOURCE, "staff menu open")
+
+    def _close(self, why: str) -> None:
+        if self._inside():
+            self.journal.log("staff", f"{self._who}: staff menu closed ({why})")
+        self._pin, self._card, self._who, self._counted = "", None, "", {}
+        self._cancel_timer()
+        self.engine.device_fault(MENU_SOURCE, None)
+        self._show(StaffView(Desk.CLOSED, out_of_service=self._switched_off), timer=False)
+
+    def _show(self, view: StaffView, timer: bool = True) -> None:
+        if timer:
+            self._restart_timer()
+            view = replace(view, deadline=time.monotonic() + self.settings.menu_timeout_s)
+        self.view = view
+        for listener in self.listeners:
+            listener(view)
+
+    def _restart_timer(self) -> None:
+        self._cancel_timer()
+        loop = self._loop
+        if loop is not None:
+            self._timer = loop.call_later(self.settings.menu_timeout_s, self._timed_out)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _timed_out(self) -> None:
+        self._timer = None
+        if self.view.desk is not Desk.CLOSED:
+            self._close("untouched for a while")

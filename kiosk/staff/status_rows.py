@@ -1,0 +1,64 @@
+"""The staff menu's status screen as rows (label msgid, value, alert): credits waiting, staff
+cases, the cash box, the journal, free disk, the devices' last journaled faults and the clock —
+the same figures ``paykiosk staff status`` prints, from the running kiosk's journal."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from kiosk.config import Config
+from kiosk.health import free_bytes
+from kiosk.journal import Journal
+from kiosk.money import yen
+from kiosk.staff.cashbox_report import Fill, notes, when
+from kiosk.staff.desk_view import StatusRow
+from kiosk.staff.status_commands import duration, journal_faults
+
+
+def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]:
+    waiting = journal.credits.open_credits()
+    oldest = min((c.created_at for c in waiting), default=None)
+    age = "" if oldest is None else f" ({duration(now - oldest)})"
+    counts = journal.credits.counts()
+    cases = journal.cases.list()
+    box = journal.cashbox.count()
+    fill = Fill(box.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
+    last = journal.cashbox.last_collection()
+    removed = any(at > (0.0 if last is None else last.at) for at in journal.cashbox.removals())
+    check = journal.db.one("PRAGMA quick_check")
+    healthy = check is not None and check[0] == "ok"
+    size = sum(
+        p.stat().st_size
+        for p in (config.journal_path, Path(f"{config.journal_path}-wal"))
+        if p.exists()
+    )
+    free_mb = free_bytes(config.kiosk.data_dir) / 1e6
+    rows = [
+        StatusRow("Credits waiting", f"{len(waiting)}{age}", alert=bool(waiting)),
+        StatusRow(
+            "Credits confirmed / refused",
+            f"{counts.get('confirmed', 0):,} / {counts.get('refused', 0):,}",
+        ),
+        StatusRow("Staff cases open", str(len(cases)), alert=bool(cases)),
+        StatusRow(
+            "Cash box",
+            f"{notes(box.notes)}, {yen(box.total)}, {fill.percent} %",
+            alert=fill.near_full,
+        ),
+        StatusRow(
+            "Cash box taken out without a collection", "yes" if removed else "no", alert=removed
+        ),
+        StatusRow(
+            "Journal",
+            f"{'ok' if healthy else 'DAMAGED'}, schema {journal.db.version}, {size / 1e6:.1f} MB",
+            alert=not healthy,
+        ),
+        StatusRow("Free disk", f"{free_mb:,.0f} MB", alert=free_mb < config.kiosk.min_free_mb),
+    ]
+    for source, (at, detail) in sorted(journal_faults(journal).last.items()):
+        ok = detail == "cleared"
+        value = f"{source}: ok since {when(at)}" if ok else f"{source}: {detail} ({when(at)})"
+        rows.append(StatusRow("Device", value, alert=not ok))
+    rows.append(StatusRow("Clock", f"{when(now)} {time.strftime('%Z')}"))
+    return rows

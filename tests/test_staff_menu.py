@@ -1,0 +1,333 @@
+"""The staff menu on the running kiosk (``runner.run`` with the Kivy front, the real engine,
+the wallet sandbox, the acceptor simulator and the card emulator): a staff card or the service
+key and a PIN, the kiosk out of service while the menu is open, the lockout (also after a
+restart), a collection counted at the kiosk, a case resolved there, the menu's time-out; no PIN
+in any log line or journal row."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gpiozero import Device
+from gpiozero.pins.mock import MockFactory
+
+from hardware.card import mask_card_id
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.config import Config
+from kiosk.journal import Journal
+from kiosk.session import State
+from kiosk.staff.access import StaffAccess
+from kiosk.staff.desk import StaffDesk
+from kiosk.staff.desk_view import Desk, StaffView
+from tests.test_runner_boot import DOOR, GPIO, KEY, SwitchPin
+from tests.ui_support import KioskUI, shown
+from tests.wallet_support import Sandbox, stacked_credit
+
+pytestmark = pytest.mark.timeout(150)
+PIN = "48151623"  # digits found nowhere else in these files
+WRONG = "90909090"
+STAFF_IDM = "0116A1B2C3D4E5F6"
+STAFF = "suzuki"
+FAST_STAFF = "\n[staff]\nmax_pin_attempts = 5\nlockout_minutes = 15\nmenu_timeout_s = {timeout}\n"
+
+
+def staff_on_record(config: Config) -> None:
+    """Suzuki with a PIN and a staff card, as ``staff set-pin`` and ``staff add-card`` leave."""
+    journal = Journal(config.journal_path, config.kiosk.id)
+    try:
+        access = StaffAccess(journal, config.staff)
+        access.set_pin(STAFF, PIN, by="test")
+        access.add_card(STAFF, STAFF_IDM, by="test")
+    finally:
+        journal.close()
+
+
+def kiosk(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, timeout: float = 120.0, extra: str = ""
+) -> KioskUI:
+    ui = KioskUI(tmp_path, sim, wallet, extra=FAST_STAFF.format(timeout=timeout) + extra)
+    staff_on_record(ui.config)
+    return ui
+
+
+def desk(ui: KioskUI) -> StaffDesk:
+    staff = ui.app.staff
+    assert isinstance(staff, StaffDesk)
+    return staff
+
+
+async def desk_at(ui: KioskUI, where: Desk, timeout: float = 10.0) -> StaffView:
+    view: StaffView = await ui.until(
+        lambda: desk(ui).view if desk(ui).view.desk is where else None, f"desk {where}", timeout
+    )
+    return view
+
+
+def type_pin(ui: KioskUI, pin: str) -> None:
+    for digit in pin:
+        desk(ui).staff_digit(digit)
+    desk(ui).staff_enter()
+
+
+async def touch_pin(ui: KioskUI, pin: str) -> None:
+    """Type ``pin`` on the PIN pad and press OK, with touches."""
+    for digit in pin:
+        await ui.press(digit)
+        await ui.until(lambda: desk(ui).view.pin_digits > 0, "a digit taken")
+    await ui.press("OK")
+
+
+async def touch_in_row(ui: KioskUI, row: str, text: str) -> None:
+    """Touch the button ``text`` in the row that shows ``row`` (a count's "+" of ¥1,000)."""
+    from kivy.tests.common import UnitTestTouch
+    from kivy.uix.button import Button
+
+    def find() -> Button | None:
+        for widget in shown(ui.app.current_screen):
+            mine = isinstance(widget, Button) and widget.text == text and widget.parent
+            if mine and any(getattr(w, "text", None) == row for w in widget.parent.children):
+                return widget
+        return None
+
+    button = await ui.until(find, f"{text} in the row of {row}")
+    await ui.frames(2)
+    touch = UnitTestTouch(*button.to_window(*button.center))
+    touch.touch_down()
+    touch.touch_up()
+
+
+def journal_text(config: Config) -> str:
+    with sqlite3.connect(config.journal_path) as db:
+        rows = db.execute("SELECT * FROM events").fetchall()
+        rows += db.execute("SELECT * FROM staff_attempts").fetchall()
+    return "\n".join(map(str, rows))
+
+
+def test_a_staff_card_and_its_pin_open_the_menu_and_the_kiosk_is_out_of_service_meanwhile(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    member = wallet.card_of(wallet.member({"base": 1_000}))
+    ui = kiosk(tmp_path, sim, wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(STAFF_IDM)
+        view = await desk_at(ui, Desk.PIN)
+        assert (view.staff, view.via) == (STAFF, "card")
+        await ui.wait_state(State.OUT_OF_SERVICE)
+        await ui.sim_until(lambda d: d.inhibited, "no notes while staff are in")
+        assert sim.insert(1_000)  # a note fed now goes back
+        await ui.sim_until(lambda d: not d.busy, "the note handed back")
+        assert sim.stacked == []
+        for digit in PIN[:3]:
+            await ui.press(digit)
+        await ui.until(lambda: desk(ui).view.pin_digits == 3, "three digits")
+        assert not ui.has_button("OK")  # too short yet
+        texts = ui.texts()
+        assert "● ● ●" in " ".join(texts) and not any(PIN[:3] in t for t in texts), texts
+        for digit in PIN[3:]:
+            await ui.press(digit)
+        await ui.press("OK")
+        await desk_at(ui, Desk.MENU)
+        await ui.shot("menu")
+        desk(ui).staff_close()
+        await desk_at(ui, Desk.CLOSED)
+        await ui.wait_shown(State.IDLE)
+        await ui.touch_card(member)  # members are served again
+        await ui.wait_shown(State.ACCOUNT)
+
+    assert ui.run(scenario, "staff-card") == 0
+    text = journal_text(ui.config) + caplog.text
+    assert PIN not in text and STAFF_IDM not in text
+    assert f"{STAFF}: staff menu closed (closed by staff)" in text
+    assert mask_card_id(STAFF_IDM) in text  # the attempt, with the masked card
+
+
+def test_five_wrong_pins_lock_staff_entry_and_the_lock_holds_after_a_restart(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet)
+
+    async def wrong_five(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(STAFF_IDM)
+        for left in (4, 3, 2, 1):
+            await desk_at(ui, Desk.PIN)
+            type_pin(ui, WRONG)
+            view = await ui.until(lambda: desk(ui).view.message and desk(ui).view, "refused")
+            assert view.message_arg == str(left), view
+        type_pin(ui, WRONG)
+        locked = await desk_at(ui, Desk.LOCKED)
+        assert locked.locked_until is not None
+        desk(ui).staff_close()
+        await ui.wait_shown(State.IDLE)
+
+    assert ui.run(wrong_five, "staff-lock") == 0
+
+    async def after_restart(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.LOCKED)  # the right PIN is not even asked for
+
+    again = KioskUI(tmp_path, sim, wallet, extra=FAST_STAFF.format(timeout=120))
+    assert again.run(after_restart, "staff-lock-2") == 0
+
+
+@pytest.fixture
+def key_pins(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockFactory]:
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    factory = MockFactory(pin_class=SwitchPin)
+    Device.pin_factory = factory
+    factory.pin(DOOR).close_switch()  # the cash-box door is shut
+    factory.pin(KEY).open_switch()  # the service key off
+    yield factory
+    factory.reset()
+    Device.pin_factory = None
+
+
+def test_the_service_key_asks_who_and_a_pin_and_turning_it_back_closes_the_menu(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, key_pins: MockFactory
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet, extra=GPIO)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        key = key_pins.pin(KEY)
+        key.close_switch()
+        view = await desk_at(ui, Desk.CHOOSE_NAME)
+        assert view.names == (STAFF,)
+        desk(ui).staff_name(STAFF)
+        await desk_at(ui, Desk.PIN)
+        type_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        key.open_switch()
+        await desk_at(ui, Desk.CLOSED)
+        await ui.wait_shown(State.IDLE)
+
+    assert ui.run(scenario, "staff-key") == 0
+    assert "suzuki: staff menu closed (the service key turned off)" in journal_text(ui.config)
+
+
+def test_a_collection_counted_at_the_kiosk_records_the_discrepancy_and_starts_a_new_period(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    member = wallet.card_of(wallet.member({"base": 1_000}))
+    ui = kiosk(tmp_path, sim, wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.start_charging(member, "ベース")
+        for note in (1_000, 5_000, 1_000):
+            await ui.feed(note)
+        await ui.wait_label("¥7,000")
+        await ui.press("完了")
+        await ui.wait_shown(State.DONE)
+        await ui.press("OK")
+        await ui.wait_shown(State.IDLE)
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        await touch_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        await ui.press(ui.t("Cash box"))
+        box = await desk_at(ui, Desk.CASHBOX)
+        assert box.cashbox is not None and box.cashbox.total == 7_000
+        await ui.wait_text("¥7,000")
+        await ui.press(ui.t("Collection"))
+        await desk_at(ui, Desk.COUNT)
+        await touch_in_row(ui, "¥1,000", "+")  # staff found one ¥1,000 note and the ¥5,000
+        await ui.until(lambda: dict(desk(ui).view.counted)[1_000] == 1, "one ¥1,000 counted")
+        await touch_in_row(ui, "¥5,000", "+")
+        await ui.until(lambda: dict(desk(ui).view.counted)[5_000] == 1, "one ¥5,000 counted")
+        await ui.press(ui.t("Save"))
+        record = await desk_at(ui, Desk.RECORD)
+        assert record.record is not None and record.record.discrepancy == -1_000
+        assert "discrepancy: -¥1,000 (¥1,000 -1)" in record.record_text
+        await ui.wait_text("-¥1,000")
+        await ui.shot("record")
+        await ui.press(ui.t("Back to menu"))
+        await desk_at(ui, Desk.MENU)
+        await ui.press(ui.t("Cash box"))
+        box = await desk_at(ui, Desk.CASHBOX)
+        assert box.cashbox is not None and box.cashbox.total == 0  # a new period
+        await ui.press(ui.t("Back"))
+        await desk_at(ui, Desk.MENU)
+        await ui.press(ui.t("Close"))
+        await ui.wait_shown(State.IDLE)
+
+    assert ui.run(scenario, "staff-collect") == 0
+    journal = Journal(ui.config.journal_path, ui.config.kiosk.id)
+    try:
+        last = journal.cashbox.last_collection()
+        assert last is not None and last.who == STAFF
+        assert last.counted is not None and last.counted.total == 6_000
+        assert last.expected.total == 7_000 == sum(sim.stacked)
+    finally:
+        journal.close()
+
+
+def test_a_refused_credit_resolved_at_the_kiosk_is_never_credited_later(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet)
+    user = wallet.member(status="suspended")
+    journal = Journal(ui.config.journal_path, ui.config.kiosk.id)
+    try:
+        credit = stacked_credit(journal, wallet, user, 2_000, "T…00", "停止 花子")
+    finally:
+        journal.close()
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        cases = await ui.until(lambda: _open_cases(ui.config), "the refused credit's case", 20)
+        reference = cases[0]
+        wallet.store.set_user_status(user, "active")  # a retry would now go through
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        type_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        await ui.press(ui.t("Staff cases ({count})").format(count=1))
+        listed = await desk_at(ui, Desk.CASES)
+        assert [c.case.reference for c in listed.cases] == [reference]
+        await ui.press(ui.t("Open"))
+        await desk_at(ui, Desk.CASE)
+        await ui.wait_text(reference)
+        await ui.press(ui.t("Refunded in cash"))
+        done = await desk_at(ui, Desk.CASES)
+        assert done.cases == () and done.message_arg == reference
+
+    assert ui.run(scenario, "staff-case") == 0
+    assert wallet.balance(user, "base") == 0  # refunded in cash, never credited as well
+    journal = Journal(ui.config.journal_path, ui.config.kiosk.id)
+    try:
+        assert journal.credits.get(credit.id).state == "refused"
+        assert journal.cases.list() == []
+    finally:
+        journal.close()
+
+
+def _open_cases(config: Config) -> list[str]:
+    with sqlite3.connect(config.journal_path) as db:
+        return [r[0] for r in db.execute("SELECT reference FROM cases WHERE state = 'open'")]
+
+
+def test_the_menu_closes_itself_when_left_untouched(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet, timeout=10.0)  # the shortest [staff] menu_timeout_s
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        type_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        await desk_at(ui, Desk.CLOSED, timeout=15)
+        await ui.wait_shown(State.IDLE)
+        await ui.sim_until(lambda d: d.inhibited and not d.busy, "idle again")
+
+    assert ui.run(scenario, "staff-timeout") == 0
+    assert "staff menu closed (untouched for a while)" in journal_text(ui.config)
