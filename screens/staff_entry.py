@@ -14,6 +14,7 @@ from screens.staff_base import StaffScreen
 from screens.widgets import ALERT, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 
 DOT, EMPTY = "●", "○"
+NAMES_SPACE = 260  # units of body for the names' buttons (16 names keep a 9 mm target)
 
 
 def pin_dots(typed: int, length: int) -> str:
@@ -43,14 +44,16 @@ class ChooseNameScreen(StaffScreen):
         if not view.names:
             body.add_widget(Text(_("No staff member has a PIN yet."), size=22, color=ALERT))
         else:
-            rows = (len(view.names) + 2) // 3
-            grid = GridLayout(cols=3, spacing=12 * u, size_hint_y=None)
+            cols = 3 if len(view.names) <= 12 else 4
+            rows = -(-len(view.names) // cols)
+            row = min(64.0, (NAMES_SPACE - (rows - 1) * 12) / rows)
+            grid = GridLayout(cols=cols, spacing=12 * u, size_hint_y=None)
             grid.row_force_default = True
-            grid.row_default_height = 64 * u
-            grid.height = rows * 64 * u + (rows - 1) * 12 * u
+            grid.row_default_height = row * u
+            grid.height = rows * row * u + (rows - 1) * 12 * u
             for name in view.names:
                 grid.add_widget(KioskButton(name, partial(self.desk.staff_name, name), size=24))
-            for _empty in range(rows * 3 - len(view.names)):
+            for _empty in range(rows * cols - len(view.names)):
                 grid.add_widget(BoxLayout())
             body.add_widget(grid)
             body.add_widget(BoxLayout())

@@ -432,3 +432,38 @@ def test_the_menu_counts_down_to_its_deadline() -> None:
     run_app(RecordingInbox(), SIZES[0], steps)
 
     assert any(t in seen["texts"] for t in ("残り 20 秒", "残り 19 秒", "残り 21 秒")), seen
+
+
+def test_long_lists_fit_a_small_display() -> None:
+    """Sixteen staff names, seven open cases, twenty status rows: nothing outgrows its box or
+    slides under the header, every button stays a 9 mm target."""
+    from kiosk.staff.desk_view import StatusRow
+    from screens.staff_samples import CASES
+
+    names = tuple(f"Staff {n}" for n in range(16))
+    views = [
+        StaffView(Desk.CHOOSE_NAME, via="key", names=names[:12]),
+        StaffView(Desk.CHOOSE_NAME, via="key", names=names),
+        replace(STAFF_SAMPLES["cases"], cases=CASES * 3),
+        replace(
+            STAFF_SAMPLES["status"],
+            status=tuple(StatusRow("Device", f"device {n}: ok") for n in range(20)),
+        ),
+    ]
+    size = SIZES[0]
+    found: list[str] = []
+    steps: list[Callable[[Any], None]] = []
+    for view in views:
+
+        def look(app: Any, view: StaffView = view) -> None:
+            app.show_staff(view)
+
+        def check(app: Any, view: StaffView = view) -> None:
+            screen = app.current_screen
+            bad = overgrown(screen, size) + small_targets(screen, size) + under_header(screen, size)
+            found.extend(f"{view.desk}: {problem}" for problem in bad)
+
+        steps += [look, check]
+    run_app(RecordingInbox(), size, steps)
+
+    assert not found
