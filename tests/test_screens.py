@@ -494,4 +494,6 @@ def test_every_screen_fits_a_1024x600_and_a_full_hd_display(tmp_path: Path) -> N
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert len(list(tmp_path.glob("*-1920x1080.png"))) == 2 * len(SAMPLES)
+    from screens.staff_samples import STAFF_SAMPLES
+
+    assert len(list(tmp_path.glob("*-1920x1080.png"))) == 2 * (len(SAMPLES) + len(STAFF_SAMPLES))
