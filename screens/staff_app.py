@@ -11,6 +11,7 @@ from screens.staff_cases import CaseScreen, CasesScreen
 from screens.staff_cash import CashboxScreen, CountScreen, RecordScreen
 from screens.staff_entry import ChooseNameScreen, LockedScreen, PinScreen
 from screens.staff_menu import MenuScreen, StatusScreen
+from screens.staff_tools import EventsScreen, RestartScreen
 
 SCREEN_FOR_DESK: dict[Desk, type[StaffScreen]] = {
     Desk.CHOOSE_NAME: ChooseNameScreen,
@@ -23,6 +24,8 @@ SCREEN_FOR_DESK: dict[Desk, type[StaffScreen]] = {
     Desk.RECORD: RecordScreen,
     Desk.CASES: CasesScreen,
     Desk.CASE: CaseScreen,
+    Desk.EVENTS: EventsScreen,
+    Desk.RESTART: RestartScreen,
 }
 CLOSED_VIEW = StaffView(Desk.CLOSED)
 
@@ -43,6 +46,8 @@ class NoDesk:
     def staff_retry(self, reference: str) -> None: ...
     def staff_resolve(self, reference: str, resolution: str) -> None: ...
     def staff_service(self, out_of_service: bool) -> None: ...
+    def staff_export(self) -> None: ...
+    def staff_restart(self) -> None: ...
 
 
 def add_staff_screens(host: StaffHost, manager: ScreenManager) -> dict[str, StaffScreen]:

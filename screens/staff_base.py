@@ -35,6 +35,8 @@ DESK_MESSAGES = (
     N_("Case {value} is being sent again"),
     N_("Case {value} resolved"),
     N_("Case {value} is no longer open"),
+    N_("Exported {value} files"),
+    N_("Export failed: {value}"),
 )
 STATUS_LABELS = (
     N_("Credits waiting"),

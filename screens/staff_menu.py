@@ -50,22 +50,25 @@ class MenuScreen(StaffScreen):
             )
         if view.message:
             body.add_widget(Text(self.said(view), size=20, height=34, halign="left", color=MUTED))
-        grid = GridLayout(cols=3, spacing=14 * u)
-        grid.add_widget(KioskButton(_("Status"), partial(desk.staff_open, Desk.STATUS), size=24))
-        grid.add_widget(KioskButton(_("Cash box"), partial(desk.staff_open, Desk.CASHBOX), size=24))
-        grid.add_widget(KioskButton(_("Collection"), partial(desk.staff_open, Desk.COUNT), size=24))
+        grid = GridLayout(cols=4, spacing=12 * u)
+        grid.add_widget(KioskButton(_("Status"), partial(desk.staff_open, Desk.STATUS), size=22))
+        grid.add_widget(KioskButton(_("Cash box"), partial(desk.staff_open, Desk.CASHBOX), size=22))
+        grid.add_widget(KioskButton(_("Collection"), partial(desk.staff_open, Desk.COUNT), size=22))
         cases = _("Staff cases ({count})").format(count=len(view.cases))
-        grid.add_widget(KioskButton(cases, partial(desk.staff_open, Desk.CASES), size=24))
+        grid.add_widget(KioskButton(cases, partial(desk.staff_open, Desk.CASES), size=22))
         if view.out_of_service:
             switch = KioskButton(
-                _("Back in service"), partial(desk.staff_service, False), size=24, color=PRIMARY
+                _("Back in service"), partial(desk.staff_service, False), size=22, color=PRIMARY
             )
         else:
             switch = KioskButton(
-                _("Take out of service"), partial(desk.staff_service, True), size=24, color=ALERT
+                _("Take out of service"), partial(desk.staff_service, True), size=22, color=ALERT
             )
         grid.add_widget(switch)
-        grid.add_widget(BoxLayout())
+        grid.add_widget(KioskButton(_("Events"), partial(desk.staff_open, Desk.EVENTS), size=22))
+        grid.add_widget(KioskButton(_("Export CSV"), desk.staff_export, size=22, color=NEUTRAL))
+        restart = partial(desk.staff_open, Desk.RESTART)
+        grid.add_widget(KioskButton(_("Restart the app"), restart, size=22, color=NEUTRAL))
         body.add_widget(grid)
         buttons.add_widget(KioskButton(_("Close"), desk.staff_close, color=NEUTRAL))
 

@@ -7,7 +7,7 @@ from kiosk.journal.cases import CaseSummary
 from kiosk.journal.cashbox import CashboxCount, Collection
 from kiosk.journal.records import Case
 from kiosk.staff.cashbox_report import summary_text
-from kiosk.staff.desk_view import Desk, StaffView, StatusRow
+from kiosk.staff.desk_view import Desk, EventRow, StaffView, StatusRow
 
 AT = 1_796_087_700.0  # 2026-12-01 10:15 JST
 BOX = CashboxCount({1_000: 132, 2_000: 3, 5_000: 41, 10_000: 27})
@@ -63,6 +63,20 @@ UNRESOLVED = CaseSummary(
     None,
 )
 CASES = (REFUSED, UNCREDITED, UNRESOLVED)
+
+EVENTS = (
+    EventRow(
+        AT + 300,
+        "staff",
+        "佐藤: collection #12: expected ¥131,000 (134 notes), counted"
+        " ¥131,000 (134 notes), discrepancy none",
+    ),
+    EventRow(AT + 240, "staff", "entry: 佐藤 (card)"),
+    EventRow(AT + 200, "fault", "acceptor: cleared"),
+    EventRow(AT + 120, "fault", "acceptor: jam in the acceptor"),
+    EventRow(AT + 60, "acceptor", "stacked ¥1,000"),
+    EventRow(AT, "acceptor", "escrow ¥1,000"),
+)
 
 STAFF_SAMPLES: dict[str, StaffView] = {
     "choose_name": StaffView(
@@ -137,5 +151,10 @@ STAFF_SAMPLES: dict[str, StaffView] = {
         case=UNCREDITED,
         message="Not done: {value}",
         message_arg="case K01-20261130-0002 is already resolved",
+    ),
+    "events": StaffView(Desk.EVENTS, staff="佐藤", events=EVENTS),
+    "restart": StaffView(Desk.RESTART, staff="佐藤"),
+    "menu_exported": StaffView(
+        Desk.MENU, staff="佐藤", message="Exported {value} files", message_arg="4"
     ),
 }

@@ -33,6 +33,7 @@ WRONG = "90909090"
 STAFF_IDM = "0116A1B2C3D4E5F6"
 STAFF = "suzuki"
 FAST_STAFF = "\n[staff]\nmax_pin_attempts = 5\nlockout_minutes = 15\nmenu_timeout_s = {timeout}\n"
+USB = "usb"  # [staff] export_dir, under the test's folder
 
 
 def staff_on_record(config: Config) -> None:
@@ -49,7 +50,8 @@ def staff_on_record(config: Config) -> None:
 def kiosk(
     tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, timeout: float = 120.0, extra: str = ""
 ) -> KioskUI:
-    ui = KioskUI(tmp_path, sim, wallet, extra=FAST_STAFF.format(timeout=timeout) + extra)
+    staff = FAST_STAFF.format(timeout=timeout) + f'export_dir = "{tmp_path / USB}"\n'
+    ui = KioskUI(tmp_path, sim, wallet, extra=staff + extra)
     staff_on_record(ui.config)
     return ui
 
@@ -331,3 +333,55 @@ def test_the_menu_closes_itself_when_left_untouched(
 
     assert ui.run(scenario, "staff-timeout") == 0
     assert "staff menu closed (untouched for a while)" in journal_text(ui.config)
+
+
+async def into_menu(ui: KioskUI) -> None:
+    await ui.ready()
+    await ui.touch_card(STAFF_IDM)
+    await desk_at(ui, Desk.PIN)
+    await touch_pin(ui, PIN)
+    await desk_at(ui, Desk.MENU)
+
+
+def test_the_export_writes_csv_to_the_usb_stick_and_says_so_when_it_is_not_there(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await into_menu(ui)
+        await ui.press(ui.t("Export CSV"))  # no stick yet: the folder is not there
+        failed = await ui.until(lambda: desk(ui).view.message and desk(ui).view, "a message")
+        assert failed.message == "Export failed: {value}" and "not there" in failed.message_arg
+        (tmp_path / USB).mkdir()
+        await ui.press(ui.t("Export CSV"))
+        await ui.until(lambda: desk(ui).view.message_arg == "4", "four files written")
+        await ui.wait_text(ui.t("Exported {value} files").format(value=4))
+        await ui.press(ui.t("Events"))
+        events = await desk_at(ui, Desk.EVENTS)
+        assert events.events[0].detail.startswith(f"{STAFF}: exported to ")
+        await ui.wait_text(f"{STAFF}: exported to")
+
+    assert ui.run(scenario, "staff-export") == 0
+    names = sorted(f.name for f in (tmp_path / USB).iterdir())
+    kinds = ("-cases.csv", "-cash-ledger.csv", "-collections.csv", "-credits.csv")
+    assert len(names) == 4 and all(any(n.endswith(k) for n in names) for k in kinds), names
+
+
+def test_restart_from_the_menu_stops_the_kiosk_cleanly_for_systemd_to_start_again(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await into_menu(ui)
+        await ui.press(ui.t("Restart the app"))
+        await desk_at(ui, Desk.RESTART)
+        await ui.press(ui.t("Back"))  # not yet
+        await desk_at(ui, Desk.MENU)
+        await ui.press(ui.t("Restart the app"))
+        await ui.press(ui.t("Restart now"))
+        assert await ui.kiosk_ended() == 0  # a clean stop; Restart=always starts it again
+
+    assert ui.run(scenario, "staff-restart") == 0
+    assert f"{STAFF}: restart of the app (staff menu)" in journal_text(ui.config)

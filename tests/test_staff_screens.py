@@ -56,6 +56,9 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "回収",
             "要対応案件 (3)",
             "休止にする",
+            "イベント履歴",
+            "CSV出力",
+            "アプリ再起動",
             "閉じる",
         ],
         "en": [
@@ -66,6 +69,9 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "Collection",
             "Staff cases (3)",
             "Take out of service",
+            "Events",
+            "Export CSV",
+            "Restart the app",
             "Close",
         ],
     },
@@ -221,6 +227,18 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "現金で返金済み",
         ],
         "en": ["Note not credited", "Not done: case K01-20261130-0002 is already resolved"],
+    },
+    "events": {
+        "ja": ["最近のイベント", "entry: 佐藤 (card)", "acceptor: jam in the acceptor", "戻る"],
+        "en": ["Recent events", "entry: 佐藤 (card)", "fault", "Back"],
+    },
+    "restart": {
+        "ja": ["アプリ再起動", "チャージ機のアプリを再起動しますか？", "今すぐ再起動", "戻る"],
+        "en": ["Restart the app", "Restart the kiosk app now?", "Restart now", "Back"],
+    },
+    "menu_exported": {
+        "ja": ["4 個のファイルを出力しました"],
+        "en": ["Exported 4 files"],
     },
 }
 ABSENT: dict[str, list[str]] = {

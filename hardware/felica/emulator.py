@@ -73,11 +73,19 @@ class EmulatedCard:
 
 
 def free_udp_port() -> int:
-    """A UDP port nothing is bound to right now (for one emulator)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("0.0.0.0", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A UDP port nothing is bound to right now (for one emulator), and one without a service
+    name: nfcpy's udp driver reads the port back through ``getnameinfo`` without
+    ``NI_NUMERICSERV`` and fails on a named one (57000 is "dircproxy" in /etc/services)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("0.0.0.0", 0))
+            port: int = probe.getsockname()[1]
+        if _as_nfcpy_reads_it(port).isdigit():
+            return port
+
+
+def _as_nfcpy_reads_it(port: int) -> str:
+    return socket.getnameinfo(("127.0.0.1", port), socket.NI_NUMERICHOST)[1]
 
 
 class _CardSideUdp(nfc.clf.udp.Device):  # type: ignore[misc]  # nfcpy is untyped

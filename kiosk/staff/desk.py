@@ -23,7 +23,8 @@ from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.session import State
 from kiosk.staff.access import Entry, StaffAccess
 from kiosk.staff.cashbox_report import Fill, collection_event, summary_text
-from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.staff.desk_view import Desk, EventRow, StaffView
+from kiosk.staff.export import export
 from kiosk.staff.status_rows import status_rows
 from kiosk.view import SessionView
 
@@ -42,6 +43,7 @@ class EngineSide(Protocol):
 
     def device_fault(self, source: str, detail: str | None) -> None: ...
     def card_touched(self, card_id: str) -> None: ...
+    def stop(self) -> None: ...
 
 
 Listener = Callable[[StaffView], None]
@@ -185,6 +187,10 @@ class StaffDesk:
             self._show(self._cashbox_view(Desk.COUNT))
         elif desk is Desk.CASES:
             self._show(self._cases_view(""))
+        elif desk is Desk.EVENTS:
+            self._show(self._base(Desk.EVENTS, events=tuple(recent_events(self.journal))))
+        elif desk is Desk.RESTART:
+            self._show(self._base(Desk.RESTART))
         elif desk is Desk.MENU:
             self._menu("")
 
@@ -212,6 +218,36 @@ class StaffDesk:
         what = "out of service" if out_of_service else "back in service"
         self.journal.log("staff", f"{self._who}: kiosk {what} (staff menu)")
         self._menu("The kiosk is out of service" if out_of_service else "The kiosk is in service")
+
+    def staff_export(self) -> None:
+        """The cash ledger, credits, cases and collections as CSV to ``[staff] export_dir``."""
+        if self.view.desk is not Desk.MENU:
+            return
+        folder = self.settings.export_dir
+        try:
+            if folder is None:
+                raise ValueError("no [staff] export_dir in the configuration")
+            written = export(self.journal, self.config.kiosk.id, folder)
+        except (ValueError, OSError) as error:
+            self.journal.log("staff", f"{self._who}: export failed: {error}")
+            self._menu("Export failed: {value}", str(error))
+            return
+        self.journal.log(
+            "staff",
+            f"{self._who}: exported to {folder}: "
+            + ", ".join(f"{f.path.name} ({f.rows} rows)" for f in written),
+        )
+        self._menu("Exported {value} files", str(len(written)))
+
+    def staff_restart(self) -> None:
+        """Stop the app (systemd's ``Restart=always`` starts it again); the engine closes what
+        is open first, as on SIGTERM."""
+        if self.view.desk is not Desk.RESTART:
+            return
+        self.journal.log("staff", f"{self._who}: restart of the app (staff menu)")
+        log.warning("restart asked by staff (%s)", self._who)
+        self._close("restarting the app")
+        self.engine.stop()
 
     # ---- collection --------------------------------------------------------------------
     def staff_count(self, value: int, delta: int) -> None:
@@ -263,11 +299,12 @@ class StaffDesk:
         )
         return replace(view, **fields)  # type: ignore[arg-type]
 
-    def _menu(self, message: str) -> None:
+    def _menu(self, message: str, arg: str = "") -> None:
         count = self.journal.cashbox.count()
         fill = Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
         cases = tuple(self.journal.cases.summaries())
-        self._show(self._base(Desk.MENU, message=message, near_full=fill.near_full, cases=cases))
+        view = self._base(Desk.MENU, message=message, near_full=fill.near_full, cases=cases)
+        self._show(replace(view, message_arg=arg))
 
     def _cashbox_view(self, desk: Desk) -> StaffView:
         count = self.journal.cashbox.count()
@@ -342,3 +379,9 @@ class StaffDesk:
         self._timer = None
         if self.view.desk is not Desk.CLOSED:
             self._close("untouched for a while")
+
+
+def recent_events(journal: Journal, last: int = 20) -> list[EventRow]:
+    """The journal's newest operational events first (no PIN or card id is ever in them)."""
+    rows = journal.db.query("SELECT at, kind, detail FROM events ORDER BY id DESC LIMIT ?", (last,))
+    return [EventRow(float(r["at"]), str(r["kind"]), str(r["detail"])) for r in rows]

@@ -29,6 +29,8 @@ class Desk(StrEnum):
     RECORD = "record"  # the collection's record, with a QR code of it
     CASES = "cases"  # open staff cases
     CASE = "case"  # one case: retry now, or resolve by hand
+    EVENTS = "events"  # the journal's recent events
+    RESTART = "restart"  # "restart the app?": confirm or back
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,15 @@ class StatusRow:
     label: str  # msgid (the screens translate it)
     value: str  # as is (figures, names, times)
     alert: bool = False
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One of the journal's operational events, as staff read it."""
+
+    at: float  # wall clock
+    kind: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class StaffView:
     record_text: str = ""  # the summary shown and put in the QR code
     cases: tuple[CaseSummary, ...] = ()
     case: CaseSummary | None = None
+    events: tuple[EventRow, ...] = ()  # EVENTS: newest first
     deadline: float | None = None  # monotonic: the menu closes itself then
 
 
@@ -81,3 +93,5 @@ class StaffIntents(Protocol):
     def staff_retry(self, reference: str) -> None: ...
     def staff_resolve(self, reference: str, resolution: str) -> None: ...
     def staff_service(self, out_of_service: bool) -> None: ...
+    def staff_export(self) -> None: ...
+    def staff_restart(self) -> None: ...

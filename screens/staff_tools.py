@@ -1,0 +1,76 @@
+"""The staff menu's tools: the journal's recent events, and "restart the app?"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from kiosk.staff.desk_view import StaffView
+from screens.staff_base import StaffScreen
+from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
+
+EVENT_ROWS = 9  # what fits at 800×480 with the header and the buttons
+
+
+class EventsScreen(StaffScreen):
+    """The newest events first: time, kind, detail (as journaled: English, masked card ids)."""
+
+    screen_name = "staff_events"
+
+    def title(self, view: StaffView) -> str:
+        return self._("Recent events")
+
+    def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
+        _ = self._
+        u = unit()
+        if not view.events:
+            body.add_widget(Text(_("No events yet."), size=22, color=MUTED))
+        else:
+            table = GridLayout(cols=3, size_hint_y=None, spacing=(10 * u, 0))
+            table.row_force_default = True
+            table.row_default_height = 30 * u
+            rows = view.events[:EVENT_ROWS]
+            table.height = 30 * u * len(rows)
+            for event in rows:
+                at = datetime.fromtimestamp(event.at).strftime("%m-%d %H:%M:%S")
+                colour = ALERT if event.kind == "fault" else INK
+                table.add_widget(
+                    Text(at, size=16, halign="left", color=MUTED, size_hint_x=None, width=150 * u)
+                )
+                table.add_widget(
+                    Text(event.kind, size=16, halign="left", size_hint_x=None, width=110 * u)
+                )
+                table.add_widget(
+                    Text(event.detail, size=16, halign="left", color=colour, shorten=True)
+                )
+            body.add_widget(table)
+            body.add_widget(BoxLayout())
+        buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))
+
+
+class RestartScreen(StaffScreen):
+    """Confirm before the app stops (systemd starts it again)."""
+
+    screen_name = "staff_restart"
+
+    def title(self, view: StaffView) -> str:
+        return self._("Restart the app")
+
+    def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
+        _ = self._
+        body.add_widget(BoxLayout())
+        body.add_widget(Text(_("Restart the kiosk app now?"), size=28, bold=True, height=56))
+        body.add_widget(
+            Text(
+                _(
+                    "It stops and starts again in about half a minute; members cannot use the"
+                    " kiosk meanwhile. Nothing in the journal is lost."
+                ),
+                size=20,
+            )
+        )
+        body.add_widget(BoxLayout())
+        buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))
+        buttons.add_widget(KioskButton(_("Restart now"), self.desk.staff_restart, color=ALERT))
