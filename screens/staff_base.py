@@ -12,6 +12,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kiosk.staff.desk_view import StaffIntents, StaffView
 from screens.i18n import Texts
 from screens.page import PageScreen
+from screens.widgets import ALERT, Text
 
 
 def N_(msgid: str) -> str:
@@ -54,6 +55,11 @@ class StaffHost(Protocol):
     def staff_intents(self) -> StaffIntents: ...
 
     def toggle_language(self) -> None: ...
+
+
+def line(text: str, color: tuple[float, ...] = ALERT, bold: bool = False) -> Text:
+    """One line of the body, left-aligned: a warning (the default), a note, a figure."""
+    return Text(text, size=20, height=34, halign="left", color=color, bold=bold)
 
 
 class StaffScreen(PageScreen[StaffView]):

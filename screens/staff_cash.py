@@ -12,7 +12,7 @@ from kivy.uix.gridlayout import GridLayout
 from kiosk.money import yen
 from kiosk.staff.desk_view import Desk, StaffView
 from screens.qr import QRCode
-from screens.staff_base import StaffScreen
+from screens.staff_base import StaffScreen, line
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
 
 RECORD_QR_SIDE = 280  # units: the record is longer than a receipt (a larger code version)
@@ -51,16 +51,7 @@ class CashboxScreen(StaffScreen):
         colour = ALERT if view.near_full else INK
         body.add_widget(Text(fill, size=20, height=34, halign="left", color=colour))
         if view.near_full:
-            body.add_widget(
-                Text(
-                    _("The cash box is nearly full: please collect it."),
-                    size=20,
-                    height=34,
-                    halign="left",
-                    color=ALERT,
-                    bold=True,
-                )
-            )
+            body.add_widget(line(_("The cash box is nearly full: please collect it."), bold=True))
         if view.removals:
             body.add_widget(
                 Text(

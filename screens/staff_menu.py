@@ -9,7 +9,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
 from kiosk.staff.desk_view import Desk, StaffView
-from screens.staff_base import StaffScreen
+from screens.staff_base import StaffScreen, line
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 
 STATUS_SPACE = 300  # units of body the status table may take (rows shrink to fit, 20 rows)
@@ -28,28 +28,11 @@ class MenuScreen(StaffScreen):
             Text(_("Signed in: {name}").format(name=view.staff), size=22, height=40, halign="left")
         )
         if view.out_of_service:
-            body.add_widget(
-                Text(
-                    _("Out of service for members (switched off by staff)"),
-                    size=20,
-                    height=34,
-                    halign="left",
-                    color=ALERT,
-                )
-            )
+            body.add_widget(line(_("Out of service for members (switched off by staff)")))
         if view.near_full:
-            body.add_widget(
-                Text(
-                    _("The cash box is nearly full: please collect it."),
-                    size=20,
-                    height=34,
-                    halign="left",
-                    color=ALERT,
-                    bold=True,
-                )
-            )
+            body.add_widget(line(_("The cash box is nearly full: please collect it."), bold=True))
         if view.message:
-            body.add_widget(Text(self.said(view), size=20, height=34, halign="left", color=MUTED))
+            body.add_widget(line(self.said(view), color=MUTED))
         grid = GridLayout(cols=4, spacing=12 * u)
         grid.add_widget(KioskButton(_("Status"), partial(desk.staff_open, Desk.STATUS), size=22))
         grid.add_widget(KioskButton(_("Cash box"), partial(desk.staff_open, Desk.CASHBOX), size=22))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from kiosk.config import Config
     from kiosk.journal import Journal
 
+
 def add_commands(commands: Any) -> None:
     """Register ``staff status``."""
     status = commands.add_parser(
@@ -61,6 +62,25 @@ def running_pid(data_dir: Path) -> int | None:
     return pid if b"kiosk" in cmdline else None
 
 
+@dataclass(frozen=True)
+class JournalHealth:
+    healthy: bool
+    check: str  # what SQLite's quick_check said
+    size: int  # bytes of the file and its WAL
+
+
+def journal_health(config: Config, journal: Journal) -> JournalHealth:
+    """SQLite's integrity check and the journal's size on disk."""
+    row = journal.db.one("PRAGMA quick_check")
+    check = str(row[0]) if row is not None else "?"
+    size = sum(
+        p.stat().st_size
+        for p in (config.journal_path, Path(f"{config.journal_path}-wal"))
+        if p.exists()
+    )
+    return JournalHealth(check == "ok", check, size)
+
+
 def journal_faults(journal: Journal) -> Faults:
     rows = journal.db.query(
         "SELECT at, detail FROM events WHERE kind = 'fault' AND id IN"
@@ -100,16 +120,10 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
         lines.append(warning)
     if journal.cashbox.removals():
         lines.append("WARNING: the cash box was taken out with no collection recorded since")
-    check = journal.db.one("PRAGMA quick_check")
-    healthy = check is not None and check[0] == "ok"
-    size = sum(
-        p.stat().st_size
-        for p in (config.journal_path, Path(f"{config.journal_path}-wal"))
-        if p.exists()
-    )
+    health = journal_health(config, journal)
     lines.append(
-        f"journal: {'ok' if healthy else 'DAMAGED: ' + str(check[0] if check else '?')},"
-        f" schema {journal.db.version}, {size / 1e6:.1f} MB"
+        f"journal: {'ok' if health.healthy else 'DAMAGED: ' + health.check},"
+        f" schema {journal.db.version}, {health.size / 1e6:.1f} MB"
     )
     free_mb = free_bytes(data_dir) / 1e6
     low = free_mb < config.kiosk.min_free_mb
@@ -134,4 +148,3 @@ def show_status(config: Config, journal: Journal, args: argparse.Namespace) -> i
     del args
     print(status_text(config, journal, time.time()))
     return 0
-

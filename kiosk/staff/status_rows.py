@@ -5,7 +5,6 @@ the same figures ``paykiosk staff status`` prints, from the running kiosk's jour
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from kiosk.config import Config
 from kiosk.health import free_bytes
@@ -13,7 +12,7 @@ from kiosk.journal import Journal
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
 from kiosk.staff.desk_view import StatusRow
-from kiosk.staff.status_commands import duration, journal_faults
+from kiosk.staff.status_commands import duration, journal_faults, journal_health
 
 
 def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]:
@@ -26,13 +25,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
     fill = Fill(box.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
     last = journal.cashbox.last_collection()
     removed = any(at > (0.0 if last is None else last.at) for at in journal.cashbox.removals())
-    check = journal.db.one("PRAGMA quick_check")
-    healthy = check is not None and check[0] == "ok"
-    size = sum(
-        p.stat().st_size
-        for p in (config.journal_path, Path(f"{config.journal_path}-wal"))
-        if p.exists()
-    )
+    health = journal_health(config, journal)
     free_mb = free_bytes(config.kiosk.data_dir) / 1e6
     rows = [
         StatusRow("Credits waiting", f"{len(waiting)}{age}", alert=bool(waiting)),
@@ -51,8 +44,9 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
         ),
         StatusRow(
             "Journal",
-            f"{'ok' if healthy else 'DAMAGED'}, schema {journal.db.version}, {size / 1e6:.1f} MB",
-            alert=not healthy,
+            f"{'ok' if health.healthy else 'DAMAGED'}, schema {journal.db.version},"
+            f" {health.size / 1e6:.1f} MB",
+            alert=not health.healthy,
         ),
         StatusRow("Free disk", f"{free_mb:,.0f} MB", alert=free_mb < config.kiosk.min_free_mb),
     ]
