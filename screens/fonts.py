@@ -21,6 +21,7 @@ FONT_ENV = "PAYKIOSK_FONT"  # another font file with Japanese glyphs
 FALLBACK_FONT = "PaySpotFallback"  # Kivy's name for the fallback, once registered
 
 _coverage: Coverage | None = None
+_coverage_of: Path | None = None  # the file _coverage was read from
 _fallback = False
 
 
@@ -30,7 +31,7 @@ class FontMissing(RuntimeError):
 
 def font_path() -> Path:
     """The main font's file, checked: it exists, is a font and has Japanese glyphs."""
-    global _coverage
+    global _coverage, _coverage_of
     path = Path(os.environ.get(FONT_ENV) or IPAEX_GOTHIC)
     if not path.is_file():
         raise FontMissing(
@@ -38,20 +39,22 @@ def font_path() -> Path:
             f"(apt-get install fonts-ipaexfont-gothic) or name a font with Japanese glyphs "
             f"in {FONT_ENV}"
         )
+    if _coverage is not None and _coverage_of == path:
+        return path  # checked already (the front checks it before Kivy, the app again)
     try:
         coverage = Coverage.of_file(path)
     except (FontFileError, OSError, ValueError) as error:
         raise FontMissing(f"the UI font {path} cannot be used: {error}") from None
     if coverage.missing("カードをタッチしてください"):
         raise FontMissing(f"the UI font {path} has no Japanese glyphs (set {FONT_ENV})")
-    _coverage = coverage
+    _coverage, _coverage_of = coverage, path
     return path
 
 
 def register_default_font() -> Path:
     """Make the main font Kivy's default for every Label and Button, and register the fallback
     when it is installed; returns the main font's path."""
-    global _coverage, _fallback
+    global _fallback
     from kivy.core.text import DEFAULT_FONT, LabelBase
 
     path = font_path()

@@ -19,9 +19,9 @@ from typing import Protocol
 from kiosk.config import Config
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
-from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.journal.cashbox import DENOMINATIONS, CashboxCount
 from kiosk.session import State
-from kiosk.staff.access import Entry, StaffAccess
+from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import Fill, collection_event, summary_text
 from kiosk.staff.desk_view import Desk, EventRow, StaffView
 from kiosk.staff.export import export
@@ -154,9 +154,10 @@ class StaffDesk:
             log.info("staff menu: %s entered (%s)", entry.name, self.view.via)
             self._menu("")
             return
-        if self._locked():  # this attempt locked entry, or a lock held already
+        lock = self.access.lock()
+        if self._show_if_locked(lock):  # this attempt locked entry, or a lock held already
             return
-        left = self.settings.max_pin_attempts - self.access.lock().wrong_in_row
+        left = self.settings.max_pin_attempts - lock.wrong_in_row
         self._show(
             replace(
                 self.view,
@@ -167,7 +168,9 @@ class StaffDesk:
         )
 
     def _locked(self) -> bool:
-        lock = self.access.lock()
+        return self._show_if_locked(self.access.lock())
+
+    def _show_if_locked(self, lock: Lock) -> bool:
         if not lock.holds(self._clock()):
             return False
         self._show(StaffView(Desk.LOCKED, via=self.view.via, locked_until=lock.until))
@@ -300,15 +303,17 @@ class StaffDesk:
         return replace(view, **fields)  # type: ignore[arg-type]
 
     def _menu(self, message: str, arg: str = "") -> None:
-        count = self.journal.cashbox.count()
-        fill = Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
+        fill = self._fill(self.journal.cashbox.count())
         cases = tuple(self.journal.cases.summaries())
         view = self._base(Desk.MENU, message=message, near_full=fill.near_full, cases=cases)
         self._show(replace(view, message_arg=arg))
 
+    def _fill(self, count: CashboxCount) -> Fill:
+        return Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
+
     def _cashbox_view(self, desk: Desk) -> StaffView:
         count = self.journal.cashbox.count()
-        fill = Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
+        fill = self._fill(count)
         last = self.journal.cashbox.last_collection()
         since = 0.0 if last is None else last.at
         removals = sum(1 for at in self.journal.cashbox.removals() if at > since)
