@@ -29,6 +29,7 @@ class EventKind(StrEnum):
     POWER_UP = "power_up"  # detail: how a power-up with a note inside was resolved
     UNCREDITED_NOTE = "uncredited_note"  # VEND VALID with no record: value unknown, staff alarm
     UNRESOLVED_NOTE = "unresolved_note"  # value: note whose fate is unknown (jam/power loss)
+    RESETTING = "resetting"  # a reset was asked for: not taking notes until ONLINE again
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,22 @@ class BillAcceptor(Protocol):
 
     def inhibit(self) -> None:
         """Refuse every note."""
+
+    def test(self, values: set[int] | None = None) -> None:
+        """Check notes without taking them: each note is validated (ESCROW with its value) and
+        handed back (RETURNED); the ledger is never asked, so nothing can be counted."""
+
+    def reset(self) -> bool:
+        """Reset the unit, as at start-up (a note inside settles first): RESETTING, then
+        ONLINE when it is ready again. False if it is offline (it reconnects by itself)."""
+
+    @property
+    def online(self) -> bool:
+        """Initialised and talking."""
+
+    @property
+    def version(self) -> str:
+        """The unit's firmware version (empty until it first answered)."""
 
     @property
     def denominations(self) -> list[int]:

@@ -16,13 +16,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
 from hardware.card import mask_card_id
 from kiosk.closing import close_session
 from kiosk.delivery import Delivery
+from kiosk.engine_settings import EngineSettings
 from kiosk.events import (
     AcceptorFault,
     CancelPressed,
@@ -61,37 +62,14 @@ _FAULTS = {
     EventKind.STACKER_OPEN,
     EventKind.FAILURE,
     EventKind.OFFLINE,
+    EventKind.RESETTING,
 }
 _ACTIVITY = {EventKind.ACCEPTING, EventKind.PAUSED}
-_SCREEN_STATES = {
-    State.ACCOUNT,
-    State.HISTORY,
-    State.CHOOSE_MONEY,
-    State.UNKNOWN_CARD,
-    State.ACCOUNT_SUSPENDED,
-    State.WALLET_UNAVAILABLE,
-}
 STARTING = "starting"  # the acceptor's fault until it first reports online
 
 
 class EngineFailed(RuntimeError):
     """An engine task died of an unexpected error: the process should exit and restart."""
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    kiosk_id: str
-    moneys: dict[str, str]  # bucket → private money id
-    lookup_bucket: str = "base"
-    idle_finish_s: float = 30.0
-    screen_timeout_s: float = 60.0
-    done_s: float = 15.0  # how long the result stays up
-    settle_wait_s: float = 8.0  # how long the member waits for the wallet's confirmation
-    note_settle_s: float = 30.0  # longest wait for a note in flight when finishing
-    lookup_timeout_s: float = 12.0  # the member is told the wallet did not answer after this
-    min_free_bytes: int = 32_000_000  # below this free space no session starts
-    stop_s: float = 20.0  # longest a stop waits for the session to be closed into its credit
-    auto_money: str | None = None  # --no-ui: charge this bucket without asking
 
 
 class Engine(JournalGuard, Inbox):
@@ -234,7 +212,7 @@ class Engine(JournalGuard, Inbox):
         elif kind in _FAULTS:
             return self._fault_change("acceptor", f"{kind.value} {event.detail}".strip())
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
-            self.session.denominations = tuple(self.acceptor.denominations)
+            self._refresh_notes()
             if state is State.ACCEPTING:
                 self._enable_what_fits()  # the denominations are known (again)
             return self._fault_change("acceptor", None)
@@ -266,6 +244,7 @@ class Engine(JournalGuard, Inbox):
     # ---- effects -----------------------------------------------------------------------
     async def _do(self, effect: Effect) -> None:
         if isinstance(effect, LookUp):
+            self._refresh_notes()  # staff may have switched a note off since
             self._card = effect.card_id
             self._lookup_token += 1
             self._spawn(self._look_up(effect.card_id, self._lookup_token))
@@ -309,8 +288,16 @@ class Engine(JournalGuard, Inbox):
         self.journal.gate.open(self._session_id, effect.headroom)
         self._enable_what_fits()
 
+    def _refresh_notes(self) -> None:
+        """The notes a member may feed: the acceptor's, less those staff switched off."""
+        known = self.acceptor.denominations
+        taken = self.journal.note_choice.taken(known)
+        self.session.denominations = tuple(taken)
+        self.session.notes_off = tuple(v for v in known if v not in taken)
+
     def _enable_what_fits(self) -> None:
-        fitting = notes_that_fit(self.acceptor.denominations, self.journal.gate.remaining)
+        online = [v for v in self.acceptor.denominations if v in self.session.denominations]
+        fitting = notes_that_fit(online, self.journal.gate.remaining)
         healthy = not self.faults and not self.health.journal_failed
         if fitting and self.journal.gate.session_id is not None and healthy:
             self.acceptor.enable(fitting)
@@ -371,13 +358,7 @@ class Engine(JournalGuard, Inbox):
             self._timer.cancel()
             self._timer = None
         self._deadline = None
-        state, settings = self.session.state, self.settings
-        delays = {
-            State.ACCEPTING: settings.idle_finish_s,
-            State.DONE: settings.done_s,
-            State.LOOKING_UP: settings.lookup_timeout_s,
-        }
-        delay = delays.get(state, settings.screen_timeout_s if state in _SCREEN_STATES else None)
+        delay = self.settings.timeout_for(self.session.state)
         if delay is not None and self._loop is not None:
             fired = TimerFired(self._timer_generation)
             self._timer = self._loop.call_later(delay, self._queue.put_nowait, fired)

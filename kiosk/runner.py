@@ -15,7 +15,8 @@ from hardware.id003.protocol import ProtocolConfig
 from kiosk.config import Config, ConfigError
 from kiosk.console import ConsoleView, say
 from kiosk.delivery import Delivery
-from kiosk.engine import Engine, EngineSettings
+from kiosk.engine import Engine
+from kiosk.engine_settings import EngineSettings
 from kiosk.journal import Journal
 from kiosk.notify import SystemdNotifier
 from kiosk.staff.desk import StaffDesk
@@ -218,8 +219,9 @@ def _staff_desk(
     key go to it."""
     if screen is None:
         return None
-    desk = StaffDesk(journal, config, engine, wake_delivery=delivery.wake)
+    desk = StaffDesk(journal, config, engine, engine.acceptor, wake_delivery=delivery.wake)
     desk.bind(asyncio.get_running_loop())
+    engine.acceptor.add_listener(desk.acceptor_from_driver)
     engine.listeners.append(desk.member_view)
     screen.attach_staff(desk)
     if panel is not None:

@@ -166,6 +166,7 @@ class Session:
     settled: CreditSettled | None = None
     fault: str | None = None
     denominations: tuple[int, ...] = ()  # the notes the acceptor takes (set when it is online)
+    notes_off: tuple[int, ...] = ()  # notes the acceptor knows that staff switched off
     trail: list[tuple[State, str, State]] = field(default_factory=list)
     _history_token: int = 0
 

@@ -33,6 +33,7 @@ class SessionView:
     inserted: int = 0
     remaining: int = 0
     largest_note: int | None = None  # the largest note still accepted
+    notes_off: tuple[int, ...] = ()  # notes below the largest that staff switched off
     notice: Notice | None = None
     notice_amount: int | None = None
     detail: str = ""  # small print for staff
@@ -71,6 +72,7 @@ def snapshot(
                 )
             )
     fitting = notes_that_fit(list(session.denominations), session.remaining)
+    largest = max(fitting) if fitting and session.state is State.ACCEPTING else None
     settled = session.settled
     return SessionView(
         state=session.state,
@@ -80,7 +82,8 @@ def snapshot(
         bucket=session.bucket,
         inserted=session.inserted,
         remaining=session.remaining,
-        largest_note=max(fitting) if fitting and session.state is State.ACCEPTING else None,
+        largest_note=largest,
+        notes_off=tuple(v for v in session.notes_off if largest and v < largest),
         notice=session.notice,
         notice_amount=session.notice_amount,
         detail=session.detail,

@@ -33,6 +33,11 @@ class InsertNotesScreen(KioskScreen):
         body.add_widget(
             Text(largest, size=20, height=34, color=ALERT if refused else INK, bold=refused)
         )
+        if view.notes_off:
+            off = _("{notes} notes are not taken here.").format(
+                notes=" ".join(yen(v) for v in view.notes_off)
+            )
+            body.add_widget(Text(off, size=20, height=34, color=MUTED))
         if view.notice in (Notice.NOTE_RETURNED, Notice.NOTE_REJECTED):
             if view.notice is Notice.NOTE_REJECTED:
                 message = _("A note was not accepted: please take it back.")

@@ -25,6 +25,9 @@ SAMPLES: dict[str, SessionView] = {
         notice=Notice.MONEY_NOT_CHARGEABLE,
     ),
     "insert_empty": SessionView(State.ACCEPTING, bucket="cafeteria", largest_note=10_000),
+    "insert_notes_off": SessionView(
+        State.ACCEPTING, bucket="base", inserted=6_000, largest_note=10_000, notes_off=(2_000,)
+    ),
     "insert_notes": SessionView(
         State.ACCEPTING,
         bucket="base",

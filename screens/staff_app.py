@@ -6,6 +6,7 @@ from __future__ import annotations
 from kivy.uix.screenmanager import ScreenManager
 
 from kiosk.staff.desk_view import Desk, StaffView
+from screens.staff_acceptor import AcceptorScreen, AcceptorTestScreen
 from screens.staff_base import StaffHost, StaffScreen
 from screens.staff_cases import CaseScreen, CasesScreen
 from screens.staff_cash import CashboxScreen, CountScreen, RecordScreen
@@ -26,6 +27,8 @@ SCREEN_FOR_DESK: dict[Desk, type[StaffScreen]] = {
     Desk.CASE: CaseScreen,
     Desk.EVENTS: EventsScreen,
     Desk.RESTART: RestartScreen,
+    Desk.ACCEPTOR: AcceptorScreen,
+    Desk.ACCEPTOR_TEST: AcceptorTestScreen,
 }
 CLOSED_VIEW = StaffView(Desk.CLOSED)
 
@@ -48,6 +51,9 @@ class NoDesk:
     def staff_service(self, out_of_service: bool) -> None: ...
     def staff_export(self) -> None: ...
     def staff_restart(self) -> None: ...
+    def staff_note(self, value: int, on: bool) -> None: ...
+    def staff_acceptor_reset(self) -> None: ...
+    def staff_test(self, on: bool) -> None: ...
 
 
 def add_staff_screens(host: StaffHost, manager: ScreenManager) -> dict[str, StaffScreen]:

@@ -32,6 +32,8 @@ DESK_MESSAGES = (
     N_("Case {value} is no longer open"),
     N_("Exported {value} files"),
     N_("Export failed: {value}"),
+    N_("The acceptor is resetting"),
+    N_("The acceptor is offline"),
 )
 STATUS_LABELS = (
     N_("Credits waiting"),

@@ -49,10 +49,12 @@ class MenuScreen(StaffScreen):
             )
         grid.add_widget(switch)
         grid.add_widget(KioskButton(_("Events"), partial(desk.staff_open, Desk.EVENTS), size=22))
+        acceptor = partial(desk.staff_open, Desk.ACCEPTOR)
+        grid.add_widget(KioskButton(_("Bill acceptor"), acceptor, size=22))
         grid.add_widget(KioskButton(_("Export CSV"), desk.staff_export, size=22, color=NEUTRAL))
-        restart = partial(desk.staff_open, Desk.RESTART)
-        grid.add_widget(KioskButton(_("Restart the app"), restart, size=22, color=NEUTRAL))
         body.add_widget(grid)
+        restart = partial(desk.staff_open, Desk.RESTART)
+        buttons.add_widget(KioskButton(_("Restart the app"), restart, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Close"), desk.staff_close, color=NEUTRAL))
 
     def title(self, view: StaffView) -> str:

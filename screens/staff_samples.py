@@ -7,7 +7,14 @@ from kiosk.journal.cases import CaseSummary
 from kiosk.journal.cashbox import CashboxCount, Collection
 from kiosk.journal.records import Case
 from kiosk.staff.cashbox_report import summary_text
-from kiosk.staff.desk_view import Desk, EventRow, StaffView, StatusRow
+from kiosk.staff.desk_view import (
+    AcceptorPanel,
+    Desk,
+    EventRow,
+    StaffView,
+    StatusRow,
+    TestedNote,
+)
 
 AT = 1_796_087_700.0  # 2026-12-01 10:15 JST
 BOX = CashboxCount({1_000: 132, 2_000: 3, 5_000: 41, 10_000: 27})
@@ -76,6 +83,15 @@ EVENTS = (
     EventRow(AT + 120, "fault", "acceptor: jam in the acceptor"),
     EventRow(AT + 60, "acceptor", "stacked ¥1,000"),
     EventRow(AT, "acceptor", "escrow ¥1,000"),
+)
+FIRMWARE = "i(JPN)100-SS ID003-05V000-00 01JAN26"
+NOTES_ON = ((1_000, True), (2_000, False), (5_000, True), (10_000, True))
+ACCEPTOR = AcceptorPanel("online", True, FIRMWARE, NOTES_ON)
+TESTED = (
+    TestedNote(None, "rejected", "inhibited"),
+    TestedNote(None, "rejected", "denomination"),
+    TestedNote(10_000, "returned"),
+    TestedNote(1_000, "returned"),
 )
 
 STAFF_SAMPLES: dict[str, StaffView] = {
@@ -156,5 +172,22 @@ STAFF_SAMPLES: dict[str, StaffView] = {
     "restart": StaffView(Desk.RESTART, staff="佐藤"),
     "menu_exported": StaffView(
         Desk.MENU, staff="佐藤", message="Exported {value} files", message_arg="4"
+    ),
+    "acceptor": StaffView(Desk.ACCEPTOR, staff="佐藤", acceptor=ACCEPTOR),
+    "acceptor_fault": StaffView(
+        Desk.ACCEPTOR,
+        staff="佐藤",
+        acceptor=AcceptorPanel("failure stacker_motor", True, FIRMWARE, NOTES_ON),
+        message="The acceptor is resetting",
+    ),
+    "acceptor_test": StaffView(
+        Desk.ACCEPTOR_TEST,
+        staff="佐藤",
+        acceptor=AcceptorPanel("online", True, FIRMWARE, NOTES_ON, testing=True, tested=TESTED),
+    ),
+    "acceptor_test_empty": StaffView(
+        Desk.ACCEPTOR_TEST,
+        staff="佐藤",
+        acceptor=AcceptorPanel("online", True, FIRMWARE, NOTES_ON, testing=True),
     ),
 }

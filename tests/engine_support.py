@@ -14,7 +14,8 @@ from typing import Any
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.delivery import Delivery, DeliveryPolicy
-from kiosk.engine import Engine, EngineSettings
+from kiosk.engine import Engine
+from kiosk.engine_settings import EngineSettings
 from kiosk.journal import Journal
 from kiosk.session import State
 from kiosk.view import SessionView

@@ -92,6 +92,10 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "Done",
         ],
     },
+    "insert_notes_off": {
+        "ja": ["¥6,000", "今入れられる最大のお札: ¥10,000", "¥2,000 のお札はここでは使えません。"],
+        "en": ["Largest note taken now: ¥10,000", "¥2,000 notes are not taken here."],
+    },
     "crediting": {
         "ja": ["入金処理中です…しばらくお待ちください"],
         "en": ["Crediting… please wait"],

@@ -240,6 +240,26 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["4 個のファイルを出力しました"],
         "en": ["Exported 4 files"],
     },
+    "acceptor": {
+        "ja": ["紙幣識別機", "状態: 準備完了", "¥2,000: 停止", "¥10,000: 受付", "紙幣テスト"],
+        "en": ["State: Ready", "¥1,000: on", "¥2,000: off", "Reset the acceptor", "Back"],
+    },
+    "acceptor_fault": {
+        "ja": ["状態: 異常: failure stacker_motor", "紙幣識別機をリセットしています"],
+        "en": ["State: Fault: failure stacker_motor", "The acceptor is resetting"],
+    },
+    "acceptor_test": {
+        "ja": [
+            "テストする紙幣を入れてください。",
+            "識別OK・返却しました",
+            "受付不可（受付停止中）・返却しました",
+        ],
+        "en": ["¥10,000", "recognised, handed back", "refused (not a note it knows), handed back"],
+    },
+    "acceptor_test_empty": {
+        "ja": ["まだ紙幣はありません。", "テスト終了"],
+        "en": ["Every note is handed back. Nothing is counted or credited.", "End the test"],
+    },
 }
 ABSENT: dict[str, list[str]] = {
     "case_note": ["今すぐ再送", "Retry now"],  # only a refused credit is sent again

@@ -76,6 +76,15 @@ class Id003Acceptor:
     def inhibit(self) -> None:
         self._request(self._protocol.inhibit)
 
+    def test(self, values: set[int] | None = None) -> None:
+        self._request(lambda: self._protocol.enable(values, hand_back=True))
+
+    def reset(self) -> bool:
+        if not self.online:
+            return False
+        self._request(lambda: self._protocol.reset(time.monotonic()))
+        return True
+
     @property
     def denominations(self) -> list[int]:
         currency = self._protocol.currency
@@ -195,7 +204,7 @@ class Id003Acceptor:
         for event in self._protocol.take_events():
             if event.kind is EventKind.ONLINE:
                 self._online.set()
-            elif event.kind is EventKind.OFFLINE:
+            elif event.kind in (EventKind.OFFLINE, EventKind.RESETTING):
                 self._online.clear()
             log.info("acceptor event: %s", event)
             notify(self._listeners, event, log)

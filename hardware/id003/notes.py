@@ -35,7 +35,10 @@ class NoteTracker:
         self._events = events
         self.note: NoteRecord | None = None
         self._decided = False  # a decision went out for the escrow being reported
-        self._escrow_value: int | None = None  # value of the last escrowed note (for RETURNING)
+        # The escrowed note whose fate is not reported yet (a RETURNING or REJECTING the poll
+        # missed still gets its event, with the value, when the unit is idle or accepting again)
+        self._escrow_value: int | None = None
+        self._return_told = False  # RETURNED went out at the RETURN's ACK
         self._alarmed = False  # UNCREDITED_NOTE already raised for this VEND VALID
         self._ledger_failed = False
         self._jammed = False
@@ -94,7 +97,8 @@ class NoteTracker:
             self.note = None
 
     def gone_back(self, frame: Frame, now: float) -> None:
-        """REJECTING / RETURNING / idle: an escrowed or open note did not reach the stacker."""
+        """REJECTING / RETURNING / idle / a new note: an escrowed or open note did not reach
+        the stacker."""
         status = frame.code
         note = self.open_note
         value = note.value if note else self._escrow_value
@@ -105,7 +109,8 @@ class NoteTracker:
             if note:
                 self.close(note, NoteState.REJECTED, now)
         elif status == Status.RETURNING:
-            self._emit(now, EventKind.RETURNED, value=value)
+            if not self._return_told:
+                self._emit(now, EventKind.RETURNED, value=value)
             if note:
                 self.close(note, NoteState.RETURNED, now)
         elif note and self._jammed:
@@ -113,10 +118,20 @@ class NoteTracker:
         elif note:
             self._emit(now, EventKind.RETURNED, value=note.value)
             self.close(note, NoteState.RETURNED, now)
-        if status in (Status.IDLING, Status.DISABLED):
-            self._escrow_value = None
+        elif value is not None:  # handed back while the poll looked away
+            self._emit(now, EventKind.RETURNED, value=value)
+        self._escrow_value, self._return_told = None, False
+        if status in (Status.IDLING, Status.DISABLED, Status.ACCEPTING):
             self._jammed = False
             self.on_stacked()
+
+    def return_accepted(self, now: float) -> None:
+        """The unit ACKed our RETURN: the escrowed note is on its way back. Told now, so that a
+        RETURNING and an idle status the poll misses cannot lose it, or lend its value to the
+        next note's REJECTING."""
+        if self._escrow_value is not None and self.open_note is None:
+            self._emit(now, EventKind.RETURNED, value=self._escrow_value)
+            self._escrow_value, self._return_told = None, True
 
     def on_error(self, frame: Frame, now: float) -> None:
         status = Status(frame.code)
@@ -189,6 +204,7 @@ class NoteTracker:
             self._ledger_failed = True
             return False
         self._ledger_failed = False
+        self._escrow_value = None
         self.note = replace(note, state=NoteState.STACKED)
         self._emit(now, EventKind.STACKED, value=note.value, code=note.escrow_code)
         return True

@@ -82,6 +82,7 @@ class HostProtocol:
         self._last_status: Frame | None = None
         self._want_accept = False
         self._want_values: set[int] | None = None
+        self._hand_back = False  # the test mode: every escrowed note goes back, uncounted
         self._applied: dict[int, bytes] = {}
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -109,14 +110,29 @@ class HostProtocol:
         return any(r.frame.code in SETTING_COMMANDS for r in self._queue)
 
     # ---- engine requests ---------------------------------------------------------------
-    def enable(self, values: set[int] | None = None) -> None:
+    def enable(self, values: set[int] | None = None, hand_back: bool = False) -> None:
+        """Take notes (all, or these values); ``hand_back``: validate each and return it
+        without asking the ledger (the staff's test mode)."""
         self._want_accept = True
+        self._hand_back = hand_back
         self._want_values = set(values) if values is not None else None
         self._apply_wanted()
 
     def inhibit(self) -> None:
         self._want_accept = False
+        self._hand_back = False
         self._apply_wanted()
+
+    def reset(self, now: float) -> None:
+        """Staff's reset: RESET and the settings again, as at start-up. The start phase settles
+        a note inside first; a pending ACK still goes out, other requests are dropped."""
+        if self.phase is Phase.OFFLINE:
+            return
+        self._queue = deque(r for r in self._queue if r.frame.code == Command.ACK)
+        self._online = False
+        self._last_status = None
+        self._emit(now, EventKind.RESETTING, detail="asked by staff")
+        self._enter(Phase.START, now)
 
     def _apply_wanted(self) -> None:
         if self.phase is not Phase.READY or self.currency is None:
@@ -201,6 +217,8 @@ class HostProtocol:
                 self._outstanding = None
                 if sent.code == Command.RESET:
                     self._after_reset(now)
+                elif sent.code == Command.RETURN:
+                    self.notes.return_accepted(now)
         elif sent.code in SETTING_COMMANDS:
             if frame == sent:  # the echo must repeat code and data
                 self._outstanding = None
@@ -301,6 +319,7 @@ class HostProtocol:
             if previous is not None and previous.code in ERROR_STATUSES:
                 self._emit(now, EventKind.CLEARED, detail=enum_name(Status, previous.code))
         elif status == Status.ACCEPTING and changed:
+            self.notes.gone_back(frame, now)  # the note before, if its end went unseen
             self._emit(now, EventKind.ACCEPTING)
         elif status in ERROR_EVENTS and changed:
             self.notes.on_error(frame, now)
@@ -317,7 +336,8 @@ class HostProtocol:
     def _escrow(self, frame: Frame, now: float) -> None:
         assert self.currency is not None
         code = frame.data[0] if frame.data else -1
-        stack = self.notes.on_escrow(code, self.currency.value_of(code), self._want_accept, now)
+        taking = self._want_accept and not self._hand_back
+        stack = self.notes.on_escrow(code, self.currency.value_of(code), taking, now)
         if stack is not None:
             command = self.config.stack_command if stack else Command.RETURN
             self._queue.appendleft(_Request(Frame(command)))

@@ -13,6 +13,7 @@ from kiosk.journal.cases import Cases
 from kiosk.journal.cashbox import Cashbox
 from kiosk.journal.credits import Credits
 from kiosk.journal.db import Database, JournalUnwritable
+from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
 from kiosk.journal.sessions import Sessions
 from kiosk.money import AcceptanceGate
@@ -29,6 +30,7 @@ class Journal:
         self.sessions = Sessions(self.db)
         self.credits = Credits(self.db, self.cases)
         self.cashbox = Cashbox(self.db)
+        self.note_choice = NoteChoice(self.db)
 
     def log(self, kind: str, detail: str = "") -> None:
         """An operational event (acceptor faults, staff actions) for ``paykiosk journal``."""

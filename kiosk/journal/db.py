@@ -85,6 +85,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE staff_cards ADD COLUMN hint TEXT;
     """,
+    # 6: the denominations staff switched off (none: the kiosk takes every note it knows)
+    """
+    CREATE TABLE disabled_notes (value INTEGER PRIMARY KEY, by TEXT NOT NULL, at REAL NOT NULL);
+    """,
 ]
 
 

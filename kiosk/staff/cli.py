@@ -8,7 +8,13 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kiosk.staff import access_commands, cases_commands, cashbox_commands, status_commands
+from kiosk.staff import (
+    access_commands,
+    cases_commands,
+    cashbox_commands,
+    notes_commands,
+    status_commands,
+)
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -24,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     cashbox_commands.add_commands(commands)
     cases_commands.add_commands(commands)
     status_commands.add_commands(commands)
+    notes_commands.add_commands(commands)
     return parser
 
 

@@ -16,15 +16,19 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
+from hardware.acceptor import AcceptorEvent, BillAcceptor
 from kiosk.config import Config
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
-from kiosk.journal.cashbox import DENOMINATIONS, CashboxCount
+from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.journal.note_choice import NoteChoiceRefused
 from kiosk.session import State
+from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
-from kiosk.staff.cashbox_report import Fill, collection_event, summary_text
-from kiosk.staff.desk_view import Desk, EventRow, StaffView
-from kiosk.staff.export import export
+from kiosk.staff.cashbox_report import collection_event, summary_text
+from kiosk.staff.desk_pages import cashbox_fields, open_case, recent_events
+from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.staff.export import export_for_staff
 from kiosk.staff.status_rows import status_rows
 from kiosk.view import SessionView
 
@@ -57,10 +61,12 @@ class StaffDesk:
         journal: Journal,
         config: Config,
         engine: EngineSide,
+        acceptor: BillAcceptor,
         wake_delivery: Callable[[], None] = lambda: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.journal, self.config, self.engine = journal, config, engine
+        self.acceptor = AcceptorTools(acceptor, journal)
         self.settings = config.staff
         self.access = StaffAccess(journal, config.staff, clock)
         self.listeners: list[Listener] = []
@@ -103,6 +109,15 @@ class StaffDesk:
         self._card, self._who = card_id, owner
         self._open()
         self._ask_pin(via="card")
+
+    def acceptor_from_driver(self, event: AcceptorEvent) -> None:
+        """The acceptor's thread: its events go to the desk's loop (the acceptor screens)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.acceptor_event, event)
+
+    def acceptor_event(self, event: AcceptorEvent) -> None:
+        if self.acceptor.heard(event) and self.view.desk in (Desk.ACCEPTOR, Desk.ACCEPTOR_TEST):
+            self._show(self._acceptor_view(self.view.desk, self.view.message))
 
     def key_from_switch(self, on: bool) -> None:
         """The GPIO thread: the service key's change, handed to the desk's loop."""
@@ -194,6 +209,8 @@ class StaffDesk:
             self._show(self._base(Desk.EVENTS, events=tuple(recent_events(self.journal))))
         elif desk is Desk.RESTART:
             self._show(self._base(Desk.RESTART))
+        elif desk is Desk.ACCEPTOR:
+            self._show(self._acceptor_view(Desk.ACCEPTOR, ""))
         elif desk is Desk.MENU:
             self._menu("")
 
@@ -203,6 +220,8 @@ class StaffDesk:
             self._show(self._cases_view(""))
         elif desk is Desk.COUNT:
             self._show(self._cashbox_view(Desk.CASHBOX))
+        elif desk is Desk.ACCEPTOR_TEST:
+            self.staff_test(False)
         elif self._inside() and desk is not Desk.MENU:
             self._menu("")
         elif desk in (Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED, Desk.MENU):
@@ -224,23 +243,9 @@ class StaffDesk:
 
     def staff_export(self) -> None:
         """The cash ledger, credits, cases and collections as CSV to ``[staff] export_dir``."""
-        if self.view.desk is not Desk.MENU:
-            return
-        folder = self.settings.export_dir
-        try:
-            if folder is None:
-                raise ValueError("no [staff] export_dir in the configuration")
-            written = export(self.journal, self.config.kiosk.id, folder)
-        except (ValueError, OSError) as error:
-            self.journal.log("staff", f"{self._who}: export failed: {error}")
-            self._menu("Export failed: {value}", str(error))
-            return
-        self.journal.log(
-            "staff",
-            f"{self._who}: exported to {folder}: "
-            + ", ".join(f"{f.path.name} ({f.rows} rows)" for f in written),
-        )
-        self._menu("Exported {value} files", str(len(written)))
+        if self.view.desk is Desk.MENU:
+            folder = self.settings.export_dir
+            self._menu(*export_for_staff(self.journal, self.config.kiosk.id, folder, self._who))
 
     def staff_restart(self) -> None:
         """Stop the app (systemd's ``Restart=always`` starts it again); the engine closes what
@@ -251,6 +256,35 @@ class StaffDesk:
         log.warning("restart asked by staff (%s)", self._who)
         self._close("restarting the app")
         self.engine.stop()
+
+    # ---- the acceptor --------------------------------------------------------------------
+    def staff_note(self, value: int, on: bool) -> None:
+        if self.view.desk is not Desk.ACCEPTOR:
+            return
+        try:
+            self.acceptor.switch(value, on, self._who)
+        except NoteChoiceRefused as error:
+            self._show(self._acceptor_view(Desk.ACCEPTOR, "Not done: {value}", str(error)))
+            return
+        self._show(self._acceptor_view(Desk.ACCEPTOR, ""))
+
+    def staff_acceptor_reset(self) -> None:
+        if self.view.desk is not Desk.ACCEPTOR:
+            return
+        done = self.acceptor.reset(self._who)
+        said = "The acceptor is resetting" if done else "The acceptor is offline"
+        self._show(self._acceptor_view(Desk.ACCEPTOR, said))
+
+    def staff_test(self, on: bool) -> None:
+        """The test mode: notes fed are checked and handed back (ACCEPTOR_TEST) until off."""
+        if on and self.view.desk is Desk.ACCEPTOR:
+            if self.acceptor.start_test(self._who):
+                self._show(self._acceptor_view(Desk.ACCEPTOR_TEST, ""))
+            else:
+                self._show(self._acceptor_view(Desk.ACCEPTOR, "The acceptor is offline"))
+        elif not on and self.view.desk is Desk.ACCEPTOR_TEST:
+            self.acceptor.end_test(self._who)
+            self._show(self._acceptor_view(Desk.ACCEPTOR, ""))
 
     # ---- collection --------------------------------------------------------------------
     def staff_count(self, value: int, delta: int) -> None:
@@ -303,38 +337,24 @@ class StaffDesk:
         return replace(view, **fields)  # type: ignore[arg-type]
 
     def _menu(self, message: str, arg: str = "") -> None:
-        fill = self._fill(self.journal.cashbox.count())
+        full = cashbox_fields(self.journal, self.settings, {})["near_full"]
         cases = tuple(self.journal.cases.summaries())
-        view = self._base(Desk.MENU, message=message, near_full=fill.near_full, cases=cases)
+        view = self._base(Desk.MENU, message=message, near_full=full, cases=cases)
         self._show(replace(view, message_arg=arg))
 
-    def _fill(self, count: CashboxCount) -> Fill:
-        return Fill(count.notes, self.settings.stacker_capacity, self.settings.near_full_percent)
-
     def _cashbox_view(self, desk: Desk) -> StaffView:
-        count = self.journal.cashbox.count()
-        fill = self._fill(count)
-        last = self.journal.cashbox.last_collection()
-        since = 0.0 if last is None else last.at
-        removals = sum(1 for at in self.journal.cashbox.removals() if at > since)
-        return self._base(
-            desk,
-            cashbox=count,
-            capacity=fill.capacity,
-            fill_percent=fill.percent,
-            near_full=fill.near_full,
-            removals=removals,
-            counted=tuple((v, self._counted.get(v, 0)) for v in DENOMINATIONS),
-        )
+        return self._base(desk, **cashbox_fields(self.journal, self.settings, self._counted))
+
+    def _acceptor_view(self, desk: Desk, message: str, arg: str = "") -> StaffView:
+        panel = self.acceptor.panel()
+        return self._base(desk, acceptor=panel, message=message, message_arg=arg)
 
     def _cases_view(self, message: str, arg: str = "") -> StaffView:
         cases = tuple(self.journal.cases.summaries())
         return self._base(Desk.CASES, cases=cases, message=message, message_arg=arg)
 
     def _show_case(self, reference: str, message: str, arg: str = "") -> None:
-        found = next(
-            (c for c in self.journal.cases.summaries() if c.case.reference == reference), None
-        )
+        found = open_case(self.journal, reference)
         if found is None:
             self._show(self._cases_view("Case {value} is no longer open", reference))
             return
@@ -356,6 +376,7 @@ class StaffDesk:
     def _close(self, why: str) -> None:
         if self._inside():
             self.journal.log("staff", f"{self._who}: staff menu closed ({why})")
+        self.acceptor.end_test(self._who)
         self._pin, self._card, self._who, self._counted = "", None, "", {}
         self._cancel_timer()
         self.engine.device_fault(MENU_SOURCE, None)
@@ -385,8 +406,3 @@ class StaffDesk:
         if self.view.desk is not Desk.CLOSED:
             self._close("untouched for a while")
 
-
-def recent_events(journal: Journal, last: int = 20) -> list[EventRow]:
-    """The journal's newest operational events first (no PIN or card id is ever in them)."""
-    rows = journal.db.query("SELECT at, kind, detail FROM events ORDER BY id DESC LIMIT ?", (last,))
-    return [EventRow(float(r["at"]), str(r["kind"]), str(r["detail"])) for r in rows]

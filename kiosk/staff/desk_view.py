@@ -31,6 +31,8 @@ class Desk(StrEnum):
     CASE = "case"  # one case: retry now, or resolve by hand
     EVENTS = "events"  # the journal's recent events
     RESTART = "restart"  # "restart the app?": confirm or back
+    ACCEPTOR = "acceptor"  # the acceptor: its state, the notes switched on/off, reset
+    ACCEPTOR_TEST = "acceptor_test"  # notes fed are checked and handed back, never counted
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,27 @@ class EventRow:
     at: float  # wall clock
     kind: str
     detail: str
+
+
+@dataclass(frozen=True)
+class TestedNote:
+    """A note fed in the acceptor's test mode, as the acceptor saw it."""
+
+    value: int | None  # None: a note it could not recognise
+    outcome: str  # "returned" (recognised, handed back) or "rejected"
+    reason: str = ""  # the acceptor's reject reason, as it names it
+
+
+@dataclass(frozen=True)
+class AcceptorPanel:
+    """The acceptor as staff see it."""
+
+    state: str  # "online", "offline", "resetting" or the fault it reports (as the driver says)
+    online: bool
+    version: str
+    notes: tuple[tuple[int, bool], ...]  # every note value the kiosk knows: switched on?
+    testing: bool = False
+    tested: tuple[TestedNote, ...] = ()  # newest first
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,7 @@ class StaffView:
     cases: tuple[CaseSummary, ...] = ()
     case: CaseSummary | None = None
     events: tuple[EventRow, ...] = ()  # EVENTS: newest first
+    acceptor: AcceptorPanel | None = None  # ACCEPTOR, ACCEPTOR_TEST
     deadline: float | None = None  # monotonic: the menu closes itself then
 
 
@@ -95,3 +119,6 @@ class StaffIntents(Protocol):
     def staff_service(self, out_of_service: bool) -> None: ...
     def staff_export(self) -> None: ...
     def staff_restart(self) -> None: ...
+    def staff_note(self, value: int, on: bool) -> None: ...
+    def staff_acceptor_reset(self) -> None: ...
+    def staff_test(self, on: bool) -> None: ...

@@ -115,6 +115,23 @@ def export(
 Table = tuple[tuple[str, ...], list[list[object]]]
 
 
+def export_for_staff(
+    journal: Journal, kiosk_id: str, folder: Path | None, who: str
+) -> tuple[str, str]:
+    """Export from the staff menu, journaled with who asked: the message for the menu (a
+    msgid with a ``{value}``) and its value."""
+    try:
+        if folder is None:
+            raise ValueError("no [staff] export_dir in the configuration")
+        written = export(journal, kiosk_id, folder)
+    except (ValueError, OSError) as error:
+        journal.log("staff", f"{who}: export failed: {error}")
+        return "Export failed: {value}", str(error)
+    files = ", ".join(f"{f.path.name} ({f.rows} rows)" for f in written)
+    journal.log("staff", f"{who}: exported to {folder}: {files}")
+    return "Exported {value} files", str(len(written))
+
+
 def _snapshot(journal: Journal) -> dict[str, Table]:
     """Every table in one transaction: the files agree with each other (a collection made
     meanwhile is in all of them or in none)."""

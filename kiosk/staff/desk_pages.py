@@ -1,0 +1,42 @@
+"""What the staff menu's pages show, read from the journal: the cash box with its fill, one
+open case, the recent events. Pure reads; the desk (``desk.py``) puts them in its views."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from kiosk.config import StaffSection
+from kiosk.journal import Journal
+from kiosk.journal.cases import CaseSummary
+from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.staff.cashbox_report import Fill
+from kiosk.staff.desk_view import EventRow
+
+
+def cashbox_fields(
+    journal: Journal, settings: StaffSection, counted: Mapping[int, int]
+) -> dict[str, object]:
+    """The cash box's count since the last collection, its fill against the stacker's capacity,
+    removals without a collection, and the notes staff typed so far (a COUNT in progress)."""
+    count = journal.cashbox.count()
+    fill = Fill(count.notes, settings.stacker_capacity, settings.near_full_percent)
+    last = journal.cashbox.last_collection()
+    since = 0.0 if last is None else last.at
+    return {
+        "cashbox": count,
+        "capacity": fill.capacity,
+        "fill_percent": fill.percent,
+        "near_full": fill.near_full,
+        "removals": sum(1 for at in journal.cashbox.removals() if at > since),
+        "counted": tuple((v, counted.get(v, 0)) for v in DENOMINATIONS),
+    }
+
+
+def open_case(journal: Journal, reference: str) -> CaseSummary | None:
+    return next((c for c in journal.cases.summaries() if c.case.reference == reference), None)
+
+
+def recent_events(journal: Journal, last: int = 20) -> list[EventRow]:
+    """The journal's newest operational events first (no PIN or card id is ever in them)."""
+    rows = journal.db.query("SELECT at, kind, detail FROM events ORDER BY id DESC LIMIT ?", (last,))
+    return [EventRow(float(r["at"]), str(r["kind"]), str(r["detail"])) for r in rows]
