@@ -183,3 +183,5 @@ class KioskApp(App):
         self._show_current()
         if self.staff_view.desk is Desk.CLOSED:
             self.intents.activity()
+        else:
+            self.staff_intents.staff_activity()

@@ -6,8 +6,10 @@ in any log line or journal row."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -316,7 +318,7 @@ def _open_cases(config: Config) -> list[str]:
         return [r[0] for r in db.execute("SELECT reference FROM cases WHERE state = 'open'")]
 
 
-def test_the_menu_closes_itself_when_left_untouched(
+def test_the_menu_closes_itself_when_left_untouched_and_a_language_touch_keeps_it_open(
     tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet, timeout=10.0)  # the shortest [staff] menu_timeout_s
@@ -326,7 +328,13 @@ def test_the_menu_closes_itself_when_left_untouched(
         await ui.touch_card(STAFF_IDM)
         await desk_at(ui, Desk.PIN)
         type_pin(ui, PIN)
-        await desk_at(ui, Desk.MENU)
+        first = (await desk_at(ui, Desk.MENU)).deadline
+        assert first is not None
+        await asyncio.sleep(6)
+        await ui.press("English")  # a touch on the language: the menu's time starts over
+        await ui.until(lambda: desk(ui).view.deadline != first, "the menu's time restarted")
+        await asyncio.sleep(first - time.monotonic() + 1)  # past the first deadline
+        assert desk(ui).view.desk is Desk.MENU
         await desk_at(ui, Desk.CLOSED, timeout=15)
         await ui.wait_shown(State.IDLE)
         await ui.sim_until(lambda d: d.inhibited and not d.busy, "idle again")

@@ -227,6 +227,11 @@ class StaffDesk:
         elif desk in (Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED, Desk.MENU):
             self.staff_close()
 
+    def staff_activity(self) -> None:
+        """A touch the desk has nothing to do with (the language): the menu's time starts over."""
+        if self.view.desk is not Desk.CLOSED:
+            self._show(self.view)
+
     def staff_close(self) -> None:
         if self.view.desk is not Desk.CLOSED:
             self._close("closed by staff" if self._inside() else "entry cancelled")
