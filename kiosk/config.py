@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
-import ssl
-import stat
 import tomllib
 import uuid
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.felica.paths import check_device_path
+from kiosk.wallet_files import WalletFileError, check_secret, check_tls_files
 
 BUCKETS = ("base", "cafeteria", "textbook")
 
@@ -94,6 +94,15 @@ class StaffSection:
     export_dir: Path | None = None  # CSV exports (e.g. a USB stick's mount point)
 
 
+@dataclass(frozen=True)
+class MetricsSection:
+    """The Prometheus endpoint (``/metrics``): on by default, on the loopback only."""
+
+    enabled: bool = True
+    address: str = "127.0.0.1"  # 0.0.0.0 (or one of the machine's addresses) for a fleet monitor
+    port: int = 9489
+
+
 PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
 # gpiozero's own pin factories (plugins add theirs as entry points); "mock": no real pins.
 PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
@@ -122,6 +131,7 @@ class Config:
     source: Path | None = None
     ui: UiSection = field(default_factory=UiSection)
     staff: StaffSection = field(default_factory=StaffSection)
+    metrics: MetricsSection = field(default_factory=MetricsSection)
 
     @property
     def journal_path(self) -> Path:
@@ -204,7 +214,7 @@ def load(path: str | Path) -> Config:
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
     known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio", "ui"}
-    known.add("staff")
+    known |= {"staff", "metrics"}
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
@@ -282,7 +292,23 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         source,
         ui_section,
         staff_section,
+        _parse_metrics(_Section("metrics", raw.get("metrics", {}), base)),
     )
+
+
+def _parse_metrics(section: _Section) -> MetricsSection:
+    address = section.get("address", str, "127.0.0.1")
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        raise ConfigError(
+            f"[metrics] address: must be an IP address (127.0.0.1, 0.0.0.0…), got {address!r}"
+        ) from None
+    result = MetricsSection(
+        section.get("enabled", bool, True), address, section.number("port", int, 9489, 1, 65535)
+    )
+    section.finish()
+    return result
 
 
 def _parse_gpio(section: _Section) -> GpioSection:
@@ -328,7 +354,10 @@ def _parse_wallet(section: _Section) -> WalletSection:
         raise ConfigError(f"[wallet] base_url: must be an https:// URL, got {base_url!r}")
     secret = section.path("client_secret_file")
     assert secret is not None
-    _check_secret(secret)
+    try:
+        check_secret(secret)
+    except WalletFileError as error:
+        raise ConfigError(str(error)) from None
     result = WalletSection(
         base_url=base_url,
         client_id=section.uuid("client_id"),
@@ -340,68 +369,11 @@ def _parse_wallet(section: _Section) -> WalletSection:
         timeout_s=section.number("timeout_s", float, 10.0, 0.5, 120.0),
     )
     section.finish()
-    check_tls_files(result)
+    try:
+        check_tls_files(result.client_cert, result.client_key, result.ca_file)
+    except WalletFileError as error:
+        raise ConfigError(str(error)) from None
     return result
-
-
-def _check_secret(secret: Path) -> None:
-    """Only the kiosk's user may read it, and it holds a base64url AES-256 key (never shown)."""
-    from kiosk.wallet.envelope import EnvelopeError, key_from_secret
-
-    name = "[wallet] client_secret_file"
-    if not secret.is_file():
-        raise ConfigError(f"{name}: {secret} is not a file")
-    if secret.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"{name}: {secret} is readable by others; chmod 600 it")
-    try:
-        text = secret.read_text(encoding="ascii").strip()
-    except OSError as error:
-        raise ConfigError(f"{name}: cannot read {secret}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        text = "\0"  # not base64url: reported below
-    if not text:
-        raise ConfigError(f"{name}: {secret} is empty")
-    try:
-        key_from_secret(text)
-    except EnvelopeError as error:
-        raise ConfigError(f"{name}: {secret} is not the partner's client secret: {error}") from None
-
-
-def _no_passphrase() -> bytes:
-    # given instead of OpenSSL's prompt: an encrypted key fails to load (nobody is at a
-    # terminal to type its passphrase) instead of a kiosk waiting for it on the console
-    return b""
-
-
-def check_tls_files(wallet: WalletSection) -> None:
-    """Load the TLS files the way the wallet client will: the CA bundle, the client
-    certificate, and its key (unencrypted, the certificate's own)."""
-    name, cert, key = "[wallet] client_cert", wallet.client_cert, wallet.client_key
-    try:
-        pem = cert.read_text(encoding="ascii", errors="replace")
-        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"{name}: {cert} is not a PEM certificate: {_reason(error)}") from None
-    try:
-        context = ssl.create_default_context(
-            cafile=str(wallet.ca_file) if wallet.ca_file is not None else None
-        )
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(
-            f"[wallet] ca_file: {wallet.ca_file} is not a PEM CA bundle: {_reason(error)}"
-        ) from None
-    try:
-        context.load_cert_chain(cert, key, password=_no_passphrase)
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(
-            f"[wallet] client_key: {key} is not the unencrypted PEM private key of {cert}: "
-            f"{_reason(error)}"
-        ) from None
-
-
-def _reason(error: OSError) -> str:
-    """OpenSSL's or the OS's words, without the source line of CPython's ``_ssl.c``."""
-    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(error.strerror or error))
 
 
 def _check_bucket(section: str, key: str, value: str) -> None:

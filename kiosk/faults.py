@@ -18,6 +18,10 @@ class Faults:
     def __bool__(self) -> bool:
         return bool(self._by_source)
 
+    def snapshot(self) -> dict[str, str]:
+        """A copy, safe to take from another thread (one C-level copy under the GIL)."""
+        return self._by_source.copy()
+
     def set(self, source: str, detail: str) -> AcceptorFault:
         self._by_source.pop(source, None)  # the newest goes last
         self._by_source[source] = detail

@@ -18,6 +18,7 @@ from kiosk.delivery import Delivery
 from kiosk.engine import Engine
 from kiosk.engine_settings import EngineSettings
 from kiosk.journal import Journal
+from kiosk.metrics import start_metrics
 from kiosk.notify import SystemdNotifier
 from kiosk.staff.desk import StaffDesk
 from kiosk.view import SessionView
@@ -168,6 +169,9 @@ async def run(
             raise
         desk = _staff_desk(config, journal, engine, delivery, screen, panel)
         reader = start_card_reader(config, engine, desk)
+        if desk is not None:
+            desk.reader = reader
+        metrics = start_metrics(config, journal, engine, reader, wallet)
         signals = 0
 
         def on_signal() -> None:
@@ -201,6 +205,8 @@ async def run(
             if screen is not None and shown is not None and not await _stop_front(screen, shown):
                 status = 1  # the screen failed: restart
             reader.stop()
+            if metrics is not None:
+                metrics.close()
             if gpio is not None:
                 gpio.close()
             journal.close()

@@ -19,10 +19,13 @@ def write_sandbox_config(
     min_free_mb: float = 32.0,
     lookup_timeout_s: float = 12.0,
     wallet_timeout_s: float = 3.0,
+    metrics_port: int | None = None,
     extra: str = "",
 ) -> Path:
     """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
-    ``extra`` is appended (more sections, e.g. ``[gpio]``)."""
+    ``extra`` is appended (more sections, e.g. ``[gpio]``). No metrics endpoint unless
+    ``metrics_port`` (kiosks in parallel tests would fight over the default port)."""
+    metrics = "enabled = false" if metrics_port is None else f"port = {metrics_port}"
     info = sandbox_info
     secret = directory / "client_secret"
     secret.write_text(info["client_secret"] + "\n")
@@ -64,5 +67,8 @@ lookup_timeout_s = {lookup_timeout_s}
 
 [no_ui]
 money = "{no_ui_money}"
+
+[metrics]
+{metrics}
 {extra}""")
     return path

@@ -44,6 +44,10 @@ STATUS_LABELS = (
     N_("Journal"),
     N_("Free disk"),
     N_("Device"),
+    N_("Bill acceptor"),
+    N_("Currency table"),
+    N_("Card reader"),
+    N_("Wallet"),
     N_("Clock"),
 )
 

@@ -1,18 +1,88 @@
 #!/bin/sh
-# Install Pay Spot as a service on a Debian/Raspberry Pi OS machine (run as root from the
-# source tree). Idempotent.
+# Install Pay Spot as a service on 64-bit Raspberry Pi OS / Debian 12: run as root from the
+# source tree (sudo systemd/install.sh). Idempotent: a second run changes nothing it should not
+# (an edited configuration and the secret are kept).
+#
+# Staging (CI, image builds): DESTDIR=/some/folder systemd/install.sh installs the same files
+# with the same modes under that folder and leaves the machine alone: no apt-get, no new user,
+# no udev or systemd reload; the venv gets only this package (its dependencies are the test
+# suite's business); the service is enabled in the staged tree (systemctl --root). Owners are
+# set when run as root; KIOSK_USER / KIOSK_GROUP name who owns the kiosk's files there
+# (default paykiosk, which staging does not create).
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
-apt-get install -y python3-venv libusb-1.0-0
-id paykiosk >/dev/null 2>&1 || useradd --system --home /var/lib/paykiosk --shell /usr/sbin/nologin paykiosk
-mkdir -p /opt/paykiosk /etc/paykiosk
-python3 -m venv /opt/paykiosk/.venv
-/opt/paykiosk/.venv/bin/pip install "$src"
-[ -f /etc/paykiosk/paykiosk.toml ] || install -m 0640 -g paykiosk "$src/systemd/paykiosk.toml.example" /etc/paykiosk/paykiosk.toml
-install -m 0644 "$src/systemd/paykiosk.service" /etc/systemd/system/paykiosk.service
-install -m 0644 "$src/systemd/99-paykiosk.rules" /etc/udev/rules.d/99-paykiosk.rules
-echo "blacklist port100" > /etc/modprobe.d/paykiosk-blacklist-port100.conf
+root=${DESTDIR:-}
+user=${KIOSK_USER:-paykiosk}
+group=${KIOSK_GROUP:-$user}
+staging=${root:+yes}
+
+# What the kiosk needs from Debian: the venv, libusb (nfcpy), the Japanese fonts the screens
+# use, Mesa's EGL/GBM/DRI for Kivy's SDL on KMS/DRM, libmtdev for multitouch.
+packages="python3-venv libusb-1.0-0 fonts-ipaexfont-gothic fonts-noto-cjk libegl1 libegl-mesa0
+libgbm1 libgl1-mesa-dri libmtdev1"
+
+say() { echo "install: $*"; }
+
+if [ -z "$staging" ]; then
+    [ "$(id -u)" = 0 ] || { echo "install: run as root (sudo $0)" >&2; exit 1; }
+    # shellcheck disable=SC2086
+    apt-get install -y $packages
+    id "$user" >/dev/null 2>&1 ||
+        useradd --system --home-dir /var/lib/paykiosk --no-create-home --shell /usr/sbin/nologin "$user"
+    for extra in dialout plugdev gpio video render input; do
+        getent group "$extra" >/dev/null && usermod -a -G "$extra" "$user"
+    done
+else
+    say "staging into $root: packages not installed ($(echo $packages)), no user made"
+fi
+
+owned() {  # owned MODE OWNER GROUP PATH: mode always, owner when we may set it
+    chmod "$1" "$4"
+    if [ "$(id -u)" = 0 ]; then chown "$2:$3" "$4"; fi
+}
+
+mkdir -p "$root/opt/paykiosk" "$root/etc/paykiosk" "$root/etc/systemd/system" \
+    "$root/etc/udev/rules.d" "$root/etc/modprobe.d" "$root/var/lib/paykiosk"
+owned 0750 root "$group" "$root/etc/paykiosk"
+owned 0700 "$user" "$group" "$root/var/lib/paykiosk"
+
+# The program: a venv of its own (Kivy has aarch64 wheels; no armv7l ones: 64-bit OS only).
+[ -x "$root/opt/paykiosk/.venv/bin/python" ] || python3 -m venv "$root/opt/paykiosk/.venv"
+if [ -n "$staging" ]; then
+    "$root/opt/paykiosk/.venv/bin/pip" install -q --no-deps "$src"
+else
+    "$root/opt/paykiosk/.venv/bin/pip" install -q "$src"
+fi
+install -m 0644 "$src/README.md" "$root/opt/paykiosk/README.md"
+
+# Configuration: readable by the kiosk's group, never by others; kept if it exists.
+if [ ! -f "$root/etc/paykiosk/paykiosk.toml" ]; then
+    install -m 0640 "$src/systemd/paykiosk.toml.example" "$root/etc/paykiosk/paykiosk.toml"
+fi
+owned 0640 root "$group" "$root/etc/paykiosk/paykiosk.toml"
+# The wallet's client secret (and the TLS key beside it): the kiosk's user only.
+[ -f "$root/etc/paykiosk/client_secret" ] || : >"$root/etc/paykiosk/client_secret"
+owned 0600 "$user" "$group" "$root/etc/paykiosk/client_secret"
+if [ -f "$root/etc/paykiosk/client.key" ]; then
+    owned 0600 "$user" "$group" "$root/etc/paykiosk/client.key"
+fi
+
+install -m 0644 "$src/systemd/paykiosk.service" "$root/etc/systemd/system/paykiosk.service"
+install -m 0644 "$src/systemd/99-paykiosk.rules" "$root/etc/udev/rules.d/99-paykiosk.rules"
+echo "blacklist port100" >"$root/etc/modprobe.d/paykiosk-blacklist-port100.conf"
+chmod 0644 "$root/etc/modprobe.d/paykiosk-blacklist-port100.conf"
+
+if [ -n "$staging" ]; then
+    systemctl --root="$root" enable paykiosk.service
+    say "staged in $root"
+    exit 0
+fi
 udevadm control --reload-rules || true
 systemctl daemon-reload
-echo "Edit /etc/paykiosk/paykiosk.toml, put the client secret in /etc/paykiosk/client_secret"
-echo "(chown paykiosk, chmod 600), then: systemctl enable --now paykiosk"
+systemctl enable paykiosk.service
+if [ ! -s /etc/paykiosk/client_secret ]; then
+    say "now: edit /etc/paykiosk/paykiosk.toml, put the wallet's client secret in"
+    say "/etc/paykiosk/client_secret (already 0600, owned by $user), then: systemctl start paykiosk"
+else
+    say "done: systemctl restart paykiosk (or reboot)"
+fi

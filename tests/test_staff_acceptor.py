@@ -54,6 +54,16 @@ def test_a_note_switched_off_goes_back_to_members_and_the_test_mode_counts_nothi
     async def scenario(ui: KioskUI) -> None:
         await ui.ready()
         await staff_in(ui)
+        await ui.press(ui.t("Status"))
+        status = {row.label: row for row in (await desk_at(ui, Desk.STATUS)).status}
+        assert status["Bill acceptor"].value.startswith("online, i(JPN)100-SS")
+        assert status["Currency table"].value == "¥1,000 ¥2,000 ¥5,000 ¥10,000"
+        assert status["Card reader"].value == "online"
+        assert status["Wallet"].value.startswith("reachable, last answer in ")
+        assert not [row for row in status.values() if row.alert]
+        await ui.wait_text(ui.t("Currency table"))
+        await ui.shot("status")
+        await ui.press(ui.t("Back"))
         await ui.press(ui.t("Bill acceptor"))
         view = await desk_at(ui, Desk.ACCEPTOR)
         assert view.acceptor is not None and view.acceptor.state == "online"

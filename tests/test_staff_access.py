@@ -45,7 +45,7 @@ def write_config(directory: Path, tls: dict[str, bytes], lockout_minutes: float 
         .replace("/etc/ssl/certs/ca-certificates.crt", "ca.pem")
         .replace("/var/lib/paykiosk", "data")
     )
-    text += f"\n[staff]\nmax_pin_attempts = 5\nlockout_minutes = {lockout_minutes}\n"
+    text = text.replace("lockout_minutes = 15", f"lockout_minutes = {lockout_minutes}")
     path = directory / "paykiosk.toml"
     path.write_text(text)
     return path

@@ -43,6 +43,7 @@ class AcceptorTools:
             online=self.acceptor.online,
             version=self.acceptor.version,
             notes=notes,
+            currency=tuple(self.acceptor.denominations),
             testing=self.testing,
             tested=tuple(self.tested[:TESTED_SHOWN]),
         )

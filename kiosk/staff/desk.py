@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
+from hardware.card import CardReader
 from kiosk.config import Config
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
@@ -29,8 +30,10 @@ from kiosk.staff.cashbox_report import collection_event, summary_text
 from kiosk.staff.desk_pages import cashbox_fields, open_case, recent_events
 from kiosk.staff.desk_view import Desk, StaffView
 from kiosk.staff.export import export_for_staff
-from kiosk.staff.status_rows import status_rows
+from kiosk.staff.menu_timer import MenuTimer
+from kiosk.staff.status_rows import live_rows, status_rows
 from kiosk.view import SessionView
+from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.staff")
 
@@ -47,6 +50,8 @@ class EngineSide(Protocol):
 
     def device_fault(self, source: str, detail: str | None) -> None: ...
     def card_touched(self, card_id: str) -> None: ...
+    @property
+    def wallet(self) -> WalletClient: ...
     def stop(self) -> None: ...
 
 
@@ -78,14 +83,15 @@ class StaffDesk:
         self._card: str | None = None  # the staff card that asked for the PIN
         self._who = ""
         self._counted: dict[int, int] = {}
-        self._timer: asyncio.TimerHandle | None = None
+        self.timer = MenuTimer(config.staff.menu_timeout_s, self._timed_out)
         self._switched_off = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.reader: CardReader | None = None  # the card reader, once started (status)
 
     # ---- what the kiosk tells the desk ---------------------------------------------------
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """The loop the desk runs on (card touches arrive from the reader's thread)."""
-        self._loop = loop
+        self._loop = self.timer.loop = loop
 
     def member_view(self, view: SessionView) -> None:
         """The engine's listener: a staff card is taken only while no member is at the kiosk."""
@@ -197,6 +203,7 @@ class StaffDesk:
             return
         if desk is Desk.STATUS:
             rows = status_rows(self.config, self.journal, self._clock())
+            rows[-1:-1] = live_rows(self.acceptor.panel(), self.engine.wallet, self.reader)
             self._show(self._base(Desk.STATUS, status=tuple(rows)))
         elif desk is Desk.CASHBOX:
             self._show(self._cashbox_view(Desk.CASHBOX))
@@ -383,31 +390,18 @@ class StaffDesk:
             self.journal.log("staff", f"{self._who}: staff menu closed ({why})")
         self.acceptor.end_test(self._who)
         self._pin, self._card, self._who, self._counted = "", None, "", {}
-        self._cancel_timer()
+        self.timer.cancel()
         self.engine.device_fault(MENU_SOURCE, None)
         self._show(StaffView(Desk.CLOSED, out_of_service=self._switched_off), timer=False)
 
     def _show(self, view: StaffView, timer: bool = True) -> None:
         if timer:
-            self._restart_timer()
-            view = replace(view, deadline=time.monotonic() + self.settings.menu_timeout_s)
+            view = replace(view, deadline=self.timer.restart())
         self.view = view
         for listener in self.listeners:
             listener(view)
 
-    def _restart_timer(self) -> None:
-        self._cancel_timer()
-        loop = self._loop
-        if loop is not None:
-            self._timer = loop.call_later(self.settings.menu_timeout_s, self._timed_out)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-
     def _timed_out(self) -> None:
-        self._timer = None
         if self.view.desk is not Desk.CLOSED:
             self._close("untouched for a while")
 

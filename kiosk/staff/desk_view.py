@@ -68,6 +68,7 @@ class AcceptorPanel:
     online: bool
     version: str
     notes: tuple[tuple[int, bool], ...]  # every note value the kiosk knows: switched on?
+    currency: tuple[int, ...] = ()  # the notes of the unit's currency table (empty: offline)
     testing: bool = False
     tested: tuple[TestedNote, ...] = ()  # newest first
 

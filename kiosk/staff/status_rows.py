@@ -6,13 +6,42 @@ from __future__ import annotations
 
 import time
 
+from hardware.card import CardReader
 from kiosk.config import Config
 from kiosk.health import free_bytes
 from kiosk.journal import Journal
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
-from kiosk.staff.desk_view import StatusRow
+from kiosk.staff.desk_view import AcceptorPanel, StatusRow
 from kiosk.staff.status_commands import duration, journal_faults, journal_health
+from kiosk.wallet.client import WalletClient
+
+
+def live_rows(
+    acceptor: AcceptorPanel, wallet: WalletClient, reader: CardReader | None
+) -> list[StatusRow]:
+    """The devices as they are now (the running kiosk's, not the journal's): the acceptor's
+    state, firmware and currency table, the card reader, the wallet and its last answer."""
+    ready = acceptor.state == "online"
+    table = " ".join(yen(v) for v in acceptor.currency) or "unknown while offline"
+    rows = [
+        StatusRow("Bill acceptor", f"{acceptor.state}, {acceptor.version or '?'}", alert=not ready),
+        StatusRow("Currency table", table, alert=not acceptor.currency),
+    ]
+    if reader is not None:
+        rows.append(
+            StatusRow(
+                "Card reader", "online" if reader.online else "OFFLINE", alert=not reader.online
+            )
+        )
+    if wallet.reachable is None:
+        answer = "not asked yet"
+    else:
+        answer = "reachable" if wallet.reachable else "UNREACHABLE"
+        if wallet.last_latency_s is not None:
+            answer += f", last answer in {wallet.last_latency_s * 1000:,.0f} ms"
+    rows.append(StatusRow("Wallet", answer, alert=wallet.reachable is False))
+    return rows
 
 
 def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]:
@@ -51,6 +80,8 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
         StatusRow("Free disk", f"{free_mb:,.0f} MB", alert=free_mb < config.kiosk.min_free_mb),
     ]
     for source, (at, detail) in sorted(journal_faults(journal).last.items()):
+        if source == "staff":
+            continue  # the menu being read
         ok = detail == "cleared"
         value = f"{source}: ok since {when(at)}" if ok else f"{source}: {detail} ({when(at)})"
         rows.append(StatusRow("Device", value, alert=not ok))

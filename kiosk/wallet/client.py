@@ -93,6 +93,9 @@ class WalletClient:
         self._new_call_id = new_call_id
         # the wallet's time minus ours, from the last answer's Date header (None: none yet)
         self.clock_offset_s: float | None = None
+        # whether the last request got an answer, and how long it took (None: no request yet)
+        self.reachable: bool | None = None
+        self.last_latency_s: float | None = None
         connection: dict[str, Any] = (
             {"verify": tls_context(settings)} if transport is None else {"transport": transport}
         )
@@ -266,21 +269,24 @@ class WalletClient:
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.TimeoutException as error:
+            self.reachable = False
             log.warning("wallet %s %s timed out", method, _loggable(path))
             raise WalletUnreachable(
                 f"timed out: {type(error).__name__}", method=method, path=path
             ) from error
         except httpx.TransportError as error:
+            self.reachable = False
             log.warning("wallet %s %s failed: %s", method, _loggable(path), type(error).__name__)
             raise WalletUnreachable(
                 f"{type(error).__name__}: {error}", method=method, path=path
             ) from error
+        self.reachable, self.last_latency_s = True, time.monotonic() - started
         log.debug(
             "wallet %s %s -> %s in %.0f ms",
             method,
             _loggable(path),
             response.status_code,
-            (time.monotonic() - started) * 1000,
+            self.last_latency_s * 1000,
         )
         self._measure_clock(response)
         return response
