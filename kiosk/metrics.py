@@ -27,7 +27,7 @@ from hardware.card import CardReader
 from kiosk import __version__
 from kiosk.config import Config
 from kiosk.engine import Engine
-from kiosk.health import free_bytes
+from kiosk.health import Health, free_bytes
 from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient
 
@@ -45,6 +45,7 @@ class Sources:
     wallet: WalletClient
     stacker_capacity: int
     data_dir_free: Callable[[], int]
+    journal_ok: Callable[[], bool | None] = lambda: None  # writable and passing its check
 
 
 class KioskCollector(Collector):
@@ -156,6 +157,11 @@ class KioskCollector(Collector):
         path = self.sources.journal.db.path
         size = sum(_size(p) for p in (path, path.with_name(path.name + "-wal")))
         yield _gauge("paykiosk_journal_size_bytes", "The journal file and its WAL.", size)
+        ok = self.sources.journal_ok()
+        if ok is not None:
+            yield _gauge(
+                "paykiosk_journal_ok", "1 while the journal is writable and passes its check.", ok
+            )
         try:
             free = self.sources.data_dir_free()
         except OSError:
@@ -196,6 +202,13 @@ class MetricsEndpoint:
         self._thread.join(timeout=5)
 
 
+def journal_ok(health: Health) -> bool | None:
+    """None until the first check; then whether the journal is writable and passed it."""
+    if health.journal_check is None:
+        return None
+    return health.journal_check == "ok" and not health.journal_failed
+
+
 def start_metrics(
     config: Config,
     journal: Journal,
@@ -216,6 +229,7 @@ def start_metrics(
         wallet=wallet,
         stacker_capacity=config.staff.stacker_capacity,
         data_dir_free=lambda: free_bytes(journal.db.path.parent),
+        journal_ok=lambda: journal_ok(engine.health),
     )
     try:
         return MetricsEndpoint(sources, settings.address, settings.port)

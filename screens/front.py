@@ -67,6 +67,11 @@ def configure_kivy(settings: FrontSettings) -> None:
     if settings.kivy_home is not None:
         settings.kivy_home.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("KIVY_HOME", str(settings.kivy_home))
+        # Mesa's shader cache and fontconfig's cache beside it, in the data dir: the one place
+        # the unit lets the kiosk write (Mesa otherwise picks the user's passwd home).
+        caches = settings.kivy_home.parent / "cache"
+        os.environ.setdefault("XDG_CACHE_HOME", str(caches))
+        os.environ.setdefault("MESA_SHADER_CACHE_DIR", str(caches / "mesa_shader_cache"))
     from screens.heap import tune_process
 
     tune_process()

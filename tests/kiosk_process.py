@@ -43,15 +43,24 @@ class KioskProcess:
         self.frozen = threading.Event()
         self.output: list[str] = []
 
-    def start(self, freeze_at: str | None = None) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    def start(
+        self,
+        freeze_at: str | None = None,
+        ui: bool = False,
+        wrapper: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``ui``: the touch UI instead of ``--no-ui``; ``wrapper``: a command the kiosk runs
+        under (e.g. strace); ``env``: more environment."""
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         env.pop("PAYKIOSK_FREEZE_AT", None)
         if freeze_at:
             env["PAYKIOSK_FREEZE_AT"] = freeze_at
         self.frozen.clear()
         self.output = []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "--config", str(self.config), "--no-ui"],
+            [*wrapper, sys.executable, "-m", "kiosk", "--config", str(self.config)]
+            + ([] if ui else ["--no-ui"]),
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -54,6 +54,7 @@ def test_the_metrics_follow_the_notes_the_credits_and_the_wallet(
         assert at_start["paykiosk_cashbox_notes"] == 0 == at_start["paykiosk_notes_stacked_total"]
         assert at_start["paykiosk_disk_free_bytes"] > 0
         assert at_start["paykiosk_journal_size_bytes"] > 0
+        assert at_start["paykiosk_journal_ok"] == 1
         assert "paykiosk_last_note_timestamp_seconds" not in at_start
 
         fed_at = time.time()

@@ -60,6 +60,7 @@ def test_a_note_switched_off_goes_back_to_members_and_the_test_mode_counts_nothi
         assert status["Currency table"].value == "¥1,000 ¥2,000 ¥5,000 ¥10,000"
         assert status["Card reader"].value == "online"
         assert status["Wallet"].value.startswith("reachable, last answer in ")
+        assert status["Wallet"].value.endswith("s from ours")
         assert not [row for row in status.values() if row.alert]
         await ui.wait_text(ui.t("Currency table"))
         await ui.shot("status")

@@ -40,6 +40,8 @@ def live_rows(
         answer = "reachable" if wallet.reachable else "UNREACHABLE"
         if wallet.last_latency_s is not None:
             answer += f", last answer in {wallet.last_latency_s * 1000:,.0f} ms"
+    if wallet.clock_offset_s is not None:
+        answer += f", its clock {wallet.clock_offset_s:+.0f} s from ours"
     rows.append(StatusRow("Wallet", answer, alert=wallet.reachable is False))
     return rows
 
