@@ -162,20 +162,13 @@ def test_the_units_sandbox_leaves_the_kiosk_every_path_it_writes() -> None:
 
 
 def test_promtool_checks_the_alert_rules_and_their_unit_tests_pass() -> None:
-    checked = subprocess.run(
-        ["promtool", "check", "rules", "paykiosk-rules.yml"],
-        capture_output=True,
-        text=True,
-        cwd=RULES,
-        timeout=60,
-    )
+    def promtool(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["promtool", *args], capture_output=True, text=True, cwd=RULES, timeout=60
+        )
+
+    checked = promtool("check", "rules", "paykiosk-rules.yml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "SUCCESS: 7 rules found" in checked.stdout
-    tested = subprocess.run(
-        ["promtool", "test", "rules", "paykiosk-rules.test.yml"],
-        capture_output=True,
-        text=True,
-        cwd=RULES,
-        timeout=60,
-    )
+    tested = promtool("test", "rules", "paykiosk-rules.test.yml")
     assert tested.returncode == 0, tested.stdout + tested.stderr
