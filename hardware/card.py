@@ -1,11 +1,12 @@
 """The card reader as the engine sees it: touch and reader-status events, and the touch filter.
 
-Protocol-neutral: the nfcpy FeliCa reader implements it; a PC/SC reader could too. Card ids
+Protocol-neutral: the nfcpy FeliCa reader and the PC/SC reader implement it. Card ids
 are personal data: log them only through :func:`mask_card_id`.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -97,3 +98,39 @@ class TouchFilter:
         """The card in the field went away (or the reader lost it)."""
         if self._last_key is not None and self._left_at is None:
             self._left_at = now
+
+
+@dataclass(frozen=True)
+class ServiceBlock:
+    """Where a member/student number sits on the card: bytes ``start:end`` of one block of a
+    service readable without a key. ``encoding`` "ascii" keeps the printable text (trimmed),
+    "hex" gives the bytes as upper-case hex."""
+
+    service_code: int  # 16-bit FeliCa service code, e.g. 0x1A8B
+    block: int = 0
+    start: int = 0
+    end: int = 16
+    encoding: str = "ascii"
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.service_code <= 0xFFFF:
+            raise ValueError(f"service_code 0x{self.service_code:X} is not a 16-bit code")
+        if not self.service_code & 1:
+            raise ValueError(
+                f"service_code 0x{self.service_code:04X} needs a key (attribute bit 0 is 0); "
+                "only services readable without a key can be used"
+            )
+        if not 0 <= self.block <= 0xFFFF:
+            raise ValueError(f"block {self.block} is out of range")
+        if not 0 <= self.start < self.end <= 16:
+            raise ValueError(f"byte range {self.start}:{self.end} is not inside a 16-byte block")
+        if self.encoding not in ("ascii", "hex"):
+            raise ValueError(f"encoding {self.encoding!r} is not 'ascii' or 'hex'")
+
+    def decode(self, block: bytes) -> str:
+        """The number in a block read from the card ("" when there is none)."""
+        raw = block[self.start : self.end]
+        if self.encoding == "hex":
+            return raw.hex().upper()
+        text = raw.decode("ascii", errors="replace").strip(" \0")
+        return text if text and all(c in string.printable and c.strip() for c in text) else ""

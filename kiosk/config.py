@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.felica.paths import check_device_path
+from hardware.pcsc.paths import is_pcsc_path, reader_of
 from kiosk.wallet_files import WalletFileError, check_secret, check_tls_files
 
 BUCKETS = ("base", "cafeteria", "textbook")
@@ -241,9 +242,12 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     card = _Section("card", raw.get("card"), base)
     card_section = CardSection(card.get("device", str), card.get("lookup_money", str, "base"))
     try:
-        check_device_path(card_section.device)  # the reader's own rule
+        if is_pcsc_path(card_section.device):
+            reader_of(card_section.device)
+        else:
+            check_device_path(card_section.device)  # the reader's own rule
     except ValueError as error:
-        raise ConfigError(f"[card] device: {error}") from None
+        raise ConfigError(f"[card] device: {error} (or pcsc, pcsc:NAME)") from None
     _check_bucket("card", "lookup_money", card_section.lookup_money)
     card.finish()
     acceptor = _Section("acceptor", raw.get("acceptor"), base)

@@ -80,9 +80,17 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
     """The FeliCa reader on the configured nfcpy path; touches go to the staff desk, if there
     is one (it hands members' cards on), else to the engine."""
     from hardware.card import CardEventKind
-    from hardware.felica.reader import FelicaReader, ReaderConfig
+    from hardware.pcsc.paths import is_pcsc_path, reader_of
 
-    reader = FelicaReader(ReaderConfig(device=config.card.device))
+    reader: Any
+    if is_pcsc_path(config.card.device):
+        from hardware.pcsc.reader import PcscConfig, PcscReader
+
+        reader = PcscReader(PcscConfig(reader=reader_of(config.card.device)))
+    else:
+        from hardware.felica.reader import FelicaReader, ReaderConfig
+
+        reader = FelicaReader(ReaderConfig(device=config.card.device))
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:

@@ -20,6 +20,12 @@ staging=${root:+yes}
 # use, Mesa's EGL/GBM/DRI for Kivy's SDL on KMS/DRM, libmtdev for multitouch.
 packages="python3-venv libusb-1.0-0 fonts-ipaexfont-gothic fonts-noto-cjk libegl1 libegl-mesa0
 libgbm1 libgl1-mesa-dri libmtdev1"
+# WITH_PCSC=1: a PC/SC reader (Sony RC-S300): pcscd, and pyscard built from source.
+extra=""
+if [ "${WITH_PCSC:-}" = 1 ]; then
+    packages="$packages pcscd libccid libpcsclite-dev python3-dev gcc"
+    extra="[pcsc]"
+fi
 
 say() { echo "install: $*"; }
 
@@ -51,7 +57,7 @@ owned 0700 "$user" "$group" "$root/var/lib/paykiosk"
 if [ -n "$staging" ]; then
     "$root/opt/paykiosk/.venv/bin/pip" install -q --no-deps "$src"
 else
-    "$root/opt/paykiosk/.venv/bin/pip" install -q "$src"
+    "$root/opt/paykiosk/.venv/bin/pip" install -q "$src$extra"
 fi
 install -m 0644 "$src/README.md" "$root/opt/paykiosk/README.md"
 
@@ -78,6 +84,7 @@ if [ -n "$staging" ]; then
     exit 0
 fi
 udevadm control --reload-rules || true
+[ -z "$extra" ] || systemctl enable --now pcscd.socket
 systemctl daemon-reload
 systemctl enable paykiosk.service
 if [ ! -s /etc/paykiosk/client_secret ]; then

@@ -100,3 +100,16 @@ def tls_files() -> dict[str, bytes]:
         "client.key": client.private_key_pem.bytes(),
         "ca.pem": ca.cert_pem.bytes(),
     }
+
+
+@pytest.fixture(scope="session")
+def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """pcscd with vsmartcard's virtual reader, started for the test run (stopped after it)."""
+    from tests.pcsc_support import Pcscd, readers
+
+    if readers() is not None:
+        raise RuntimeError("a pcscd is already running: the PC/SC tests start their own")
+    daemon = Pcscd(tmp_path_factory.mktemp("pcscd") / "pcscd.log")
+    daemon.start()
+    yield daemon
+    daemon.stop()

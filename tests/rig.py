@@ -4,6 +4,8 @@ emulator (nfcpy udp) and the wallet sandbox (HTTPS), for crash and fault tests."
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +23,46 @@ from tests.wallet_support import Sandbox
 CRASH_TIMING = FAST_TIMING.__class__(**{**FAST_TIMING.__dict__, "escrow_timeout": 2.0})
 
 
+class PcscCards:
+    """The card side of a PC/SC kiosk: a virtual FeliCa card on pcscd's virtual reader (the
+    ``pcscd`` fixture must be running), with the card emulator's ``touch`` and ``close``."""
+
+    device_path = "pcsc:Virtual PCD 00 00"
+
+    def __init__(self) -> None:
+        self._on: Any = None
+        self._lifting: threading.Timer | None = None
+
+    def touch(self, card: EmulatedCard, hold: float | None = None) -> None:
+        """Put ``card`` on the reader (taking the last one away first) for ``hold`` seconds;
+        returns at once, as the emulator's does."""
+        from hardware.pcsc.virtual_card import VirtualCardOnReader, VirtualFelica
+
+        if self.close():
+            # pcscd polls the virtual reader every 400 ms, and the same card back within the
+            # reader's min_interval (1 s) is the same touch: lift it for longer than both
+            time.sleep(1.5)
+        self._on = VirtualCardOnReader(VirtualFelica(card.idm, pmm=card.pmm))
+        self._lifting = threading.Timer(hold or 1.0, self.close)
+        self._lifting.start()
+
+    def close(self) -> bool:
+        """Take the card away; True if one was on the reader."""
+        if self._lifting is not None:
+            self._lifting.cancel()
+        on, self._on = self._on, None
+        if on is None:
+            return False
+        was_on = not on.removed
+        on.remove()
+        return was_on
+
+
 @dataclass
 class Rig:
     sim: AcceptorSimulator
     wallet: Sandbox
-    card: CardEmulator
+    card: CardEmulator | PcscCards
     kiosk: KioskProcess
 
     def member(self, balances: dict[str, int | None] | None = None) -> tuple[str, str]:
@@ -39,6 +76,11 @@ class Rig:
     def start_session(self, card_id: str) -> None:
         """Touch the card and wait until the acceptor takes notes."""
         self.kiosk.wait_ready()
+        wait_until(  # in service: a touch while the kiosk starts up is not a session
+            lambda: any(line.endswith("ready: touch your card") for line in self.kiosk.output),
+            15,
+            "the kiosk in service",
+        )
         assert self.sim.wait_for(lambda d: not d.busy and d.inhibited, 15), self.sim.status
         self.touch(card_id)
         assert self.sim.wait_for(lambda d: not d.inhibited, 15), "\n".join(self.kiosk.output[-20:])
@@ -94,11 +136,17 @@ class Rig:
 
 @contextlib.contextmanager
 def make_rig(
-    tmp_path: Path, wallet: Sandbox, timing: Timing = CRASH_TIMING, **config: Any
+    tmp_path: Path,
+    wallet: Sandbox,
+    timing: Timing = CRASH_TIMING,
+    reader: str = "nfcpy",
+    **config: Any,
 ) -> Iterator[Rig]:
-    """``config``: keyword arguments of :func:`kiosk.sandbox_config.write_sandbox_config`."""
+    """``config``: keyword arguments of :func:`kiosk.sandbox_config.write_sandbox_config`;
+    ``reader``: the kiosk's card reader backend, ``nfcpy`` (the udp card emulator) or ``pcsc``
+    (a virtual card on pcscd's virtual reader)."""
     with running_simulator(tmp_path, timing) as sim:
-        card = CardEmulator(free_udp_port())
+        card = CardEmulator(free_udp_port()) if reader == "nfcpy" else PcscCards()
         config.setdefault("idle_finish_s", 1.5)
         path = write_sandbox_config(tmp_path, wallet.info, sim.path, card.device_path, **config)
         kiosk = KioskProcess(path)

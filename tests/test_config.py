@@ -113,6 +113,8 @@ def test_unknown_section_and_broken_toml(config_dir: Path) -> None:
         ("usb:001:002", "[card] device: 'usb:001:002' is a USB bus and device number"),
         ("/dev/ttyUSB0", "[card] device: '/dev/ttyUSB0' is not an nfcpy reader path"),
         ("udp:127.0.0.1:0", "[card] device: 'udp:127.0.0.1:0': the udp port must be between"),
+        ("pcsc:", "[card] device: 'pcsc:' is not a PC/SC reader path: use pcsc or pcsc:NAME"),
+        ("nfc:RC-S300", "[card] device: 'nfc:RC-S300' is not an nfcpy reader path"),
     ],
 )
 def test_a_card_reader_path_nfcpy_cannot_keep_is_refused(
@@ -123,7 +125,9 @@ def test_a_card_reader_path_nfcpy_cannot_keep_is_refused(
     assert message in str(caught.value)
 
 
-@pytest.mark.parametrize("device", ["usb", "usb:054c:06c3", "tty:USB0:pn532", "udp:127.0.0.1:1"])
+@pytest.mark.parametrize(
+    "device", ["usb", "usb:054c:06c3", "tty:USB0:pn532", "udp:127.0.0.1:1", "pcsc", "pcsc:RC-S300"]
+)
 def test_card_reader_paths(config_dir: Path, device: str) -> None:
     config = load(_write(config_dir, _replace(EXAMPLE, "device", f'device = "{device}"')))
     assert config.card.device == device

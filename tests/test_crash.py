@@ -174,3 +174,31 @@ def _credit_state(rig: Rig) -> str | None:
         return row["state"] if row else None
     finally:
         journal.close()
+
+
+@pytest.mark.parametrize("reader", ["nfcpy", "pcsc"])
+def test_a_charge_and_a_crash_with_each_card_reader_backend(
+    tmp_path: Path, wallet: Sandbox, reader: str, request: pytest.FixtureRequest
+) -> None:
+    """The same money path whichever reader the member touches: a charge end to end, then a
+    SIGKILL right after a note's stacked record (before its ACK), restart, settled once."""
+    if reader == "pcsc":
+        request.getfixturevalue("pcscd")
+    with make_rig(tmp_path, wallet, CRASH_TIMING, reader=reader) as rig:
+        user, card = rig.member({"base": 500})
+        rig.kiosk.start(freeze_at="stacked_before_ack")
+        rig.kiosk.wait_ready()
+        assert any(
+            line.endswith(("Virtual PCD 00 00", "udp")) or "card reader online" in line
+            for line in rig.kiosk.output
+        )
+        rig.start_session(card)
+        rig.feed(1000)
+        rig.kiosk.wait_frozen()
+        rig.restart_and_settle()
+        _exactly_once(rig, user, 500)
+        rig.start_session(card)  # and an ordinary charge after the restart
+        rig.feed(5000)
+        rig.kiosk.wait_settled()
+        _exactly_once(rig, user, 500)
+        assert rig.wallet.balance(user, "base") == 6500

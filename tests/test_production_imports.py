@@ -84,7 +84,9 @@ def test_the_install_requirements_carry_no_demo_only_package() -> None:
     required = setup["options"]["install_requires"]
     assert "trustme" not in required
     assert "trustme" in setup["options.extras_require"]["demo"]
-    assert "paykiosk[demo]" in setup["options.extras_require"]["test"]
+    assert "paykiosk[demo,pcsc]" in setup["options.extras_require"]["test"]
+    assert "pyscard" not in required  # only a kiosk with a PC/SC reader builds it
+    assert "pyscard" in setup["options.extras_require"]["pcsc"]
 
 
 def test_the_engine_never_imports_kivy() -> None:
