@@ -66,9 +66,16 @@ def test_the_touch_ui_kiosk_writes_only_under_its_data_dir(
             },
         )
         rig.kiosk.wait_ready(timeout=90)
+        wait_until(  # in service: a touch while the kiosk starts up is not a session
+            lambda: any(line.endswith("ready: touch your card") for line in rig.kiosk.output),
+            60,
+            "the kiosk in service",
+        )
         rig.touch(card)
         wait_until(
-            lambda: any("base ¥1,000" in line for line in rig.kiosk.output), 30, "the account"
+            lambda: any("base ¥1,000" in line for line in rig.kiosk.output),
+            30,
+            "the account; output:\n" + "\n".join(rig.kiosk.output[-20:]),
         )
         assert rig.kiosk.process is not None
         tracer = rig.kiosk.process.pid
