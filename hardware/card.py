@@ -6,10 +6,15 @@ are personal data: log them only through :func:`mask_card_id`.
 
 from __future__ import annotations
 
+import logging
 import string
+import threading
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+from hardware.listeners import notify
 
 
 class CardEventKind(StrEnum):
@@ -134,3 +139,38 @@ class ServiceBlock:
             return raw.hex().upper()
         text = raw.decode("ascii", errors="replace").strip(" \0")
         return text if text and all(c in string.printable and c.strip() for c in text) else ""
+
+
+class ReaderEvents:
+    """A reader's listeners and its online state, shared by the reader backends: each change of
+    state is reported once (``online``/``offline`` with why), card events are logged masked."""
+
+    def __init__(self, log: logging.Logger) -> None:
+        self.log = log
+        self.listeners: list[CardListener] = []
+        self.online = threading.Event()
+        self._status: bool | None = None  # last reported: None before the first report
+
+    def afresh(self) -> None:
+        """The next report is made whatever was reported before (a restarted reader)."""
+        self._status = None
+
+    def report(self, online: bool, detail: str) -> None:
+        if online:
+            self.online.set()
+        else:
+            self.online.clear()
+        if online is self._status:
+            return
+        self._status = online
+        if online:
+            self.log.info("card reader online: %s", detail)
+        else:
+            self.log.warning("card reader offline: %s", detail)
+        kind = CardEventKind.ONLINE if online else CardEventKind.OFFLINE
+        self.emit(CardEvent(kind, time.monotonic(), detail=detail))
+
+    def emit(self, event: CardEvent) -> None:
+        if event.kind in (CardEventKind.TOUCHED, CardEventKind.UNREADABLE):
+            self.log.info("card event: %s", event)
+        notify(self.listeners, event, self.log)

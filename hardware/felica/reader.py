@@ -29,12 +29,12 @@ from hardware.card import (
     CardEvent,
     CardEventKind,
     CardListener,
+    ReaderEvents,
     ServiceBlock,
     TouchFilter,
     mask_card_id,
 )
 from hardware.felica.paths import check_device_path
-from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.card")
 
@@ -90,11 +90,9 @@ class FelicaReader:
     def __init__(self, config: ReaderConfig, open_frontend: FrontendOpener = open_nfcpy) -> None:
         self.config = config
         self._open = open_frontend
-        self._listeners: list[CardListener] = []
+        self.events = ReaderEvents(log)
         self._filter = TouchFilter(config.min_interval)
         self._stop = threading.Event()
-        self._online = threading.Event()
-        self._status: bool | None = None  # last reported: None before the first report
         self._holding = False  # a card is in the field (between on-connect and on-release)
         self._last_poll = 0.0
         self.polls = 0  # polls started (diagnostics)
@@ -102,7 +100,7 @@ class FelicaReader:
 
     # ---- engine API ------------------------------------------------------------------
     def add_listener(self, listener: CardListener) -> None:
-        self._listeners.append(listener)
+        self.events.listeners.append(listener)
 
     def start(self) -> None:
         nfc_log = logging.getLogger("nfc")
@@ -110,7 +108,7 @@ class FelicaReader:
             nfc_log.setLevel(logging.INFO)  # its DEBUG lines carry full IDms
         if self._thread is None:
             self._stop.clear()
-            self._status = None  # report the state afresh
+            self.events.afresh()
             self._thread = threading.Thread(target=self._run, name="felica", daemon=True)
             self._thread.start()
 
@@ -125,7 +123,7 @@ class FelicaReader:
 
     @property
     def online(self) -> bool:
-        return self._online.is_set()
+        return self.events.online.is_set()
 
     @property
     def card_present(self) -> bool:
@@ -133,7 +131,7 @@ class FelicaReader:
         return self._holding
 
     def wait_online(self, timeout: float) -> bool:
-        return self._online.wait(timeout)
+        return self.events.online.wait(timeout)
 
     # ---- reader thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -147,7 +145,7 @@ class FelicaReader:
                 clf, reason = None, f"cannot open {config.device}: {error}"
             if clf is not None:
                 opened = time.monotonic()
-                self._report(True)
+                self.events.report(True, config.device)
                 try:
                     failure = self._serve(clf)
                 finally:
@@ -159,10 +157,10 @@ class FelicaReader:
                 reason = failure
                 if time.monotonic() - opened > config.reconnect_max:
                     backoff = config.reconnect_min  # it had been working: retry soon
-            self._report(False, reason)
+            self.events.report(False, reason)
             self._stop.wait(backoff)
             backoff = min(backoff * 2, config.reconnect_max)
-        self._online.clear()
+        self.events.online.clear()
 
     def _serve(self, clf: Frontend) -> str | None:
         """Poll until stopped (returns None) or the device fails (returns why)."""
@@ -211,7 +209,7 @@ class FelicaReader:
             if not self._filter.arrived(idm, time.monotonic()):
                 log.debug("card %s is back: same touch", mask_card_id(idm))
                 return True
-            self._emit(self._identify(tag, idm))
+            self.events.emit(self._identify(tag, idm))
         except OSError:
             raise  # the reader failed: connect() returns False and the thread reopens it
         except Exception:
@@ -244,23 +242,3 @@ class FelicaReader:
             detail = f"{place}: no number in bytes {where.start}:{where.end}"
             return CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail, **card)
         return CardEvent(CardEventKind.TOUCHED, time.monotonic(), card_id=number, **card)
-
-    def _report(self, online: bool, detail: str = "") -> None:
-        if online:
-            self._online.set()
-        else:
-            self._online.clear()
-        if online is self._status:
-            return
-        self._status = online
-        if online:
-            log.info("card reader online at %s", self.config.device)
-        else:
-            log.warning("card reader offline: %s", detail)
-        kind = CardEventKind.ONLINE if online else CardEventKind.OFFLINE
-        self._emit(CardEvent(kind, time.monotonic(), detail=detail))
-
-    def _emit(self, event: CardEvent) -> None:
-        if event.kind in (CardEventKind.TOUCHED, CardEventKind.UNREADABLE):
-            log.info("card event: %s", event)
-        notify(self._listeners, event, log)

@@ -22,11 +22,11 @@ from hardware.card import (
     CardEvent,
     CardEventKind,
     CardListener,
+    ReaderEvents,
     ServiceBlock,
     TouchFilter,
     mask_card_id,
 )
-from hardware.listeners import notify
 from hardware.pcsc import apdu
 
 log = logging.getLogger("paykiosk.card")
@@ -62,23 +62,21 @@ class PcscReader:
 
     def __init__(self, config: PcscConfig) -> None:
         self.config = config
-        self._listeners: list[CardListener] = []
+        self.events = ReaderEvents(log)
         self._filter = TouchFilter(config.min_interval)
         self._stop = threading.Event()
-        self._online = threading.Event()
-        self._status: bool | None = None
         self._context: int | None = None
         self._thread: threading.Thread | None = None
         self.reader_name = ""
 
     # ---- engine API ------------------------------------------------------------------
     def add_listener(self, listener: CardListener) -> None:
-        self._listeners.append(listener)
+        self.events.listeners.append(listener)
 
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()
-            self._status = None
+            self.events.afresh()
             self._thread = threading.Thread(target=self._run, name="pcsc", daemon=True)
             self._thread.start()
 
@@ -93,10 +91,10 @@ class PcscReader:
 
     @property
     def online(self) -> bool:
-        return self._online.is_set()
+        return self.events.online.is_set()
 
     def wait_online(self, timeout: float) -> bool:
-        return self._online.wait(timeout)
+        return self.events.online.wait(timeout)
 
     # ---- reader thread ---------------------------------------------------------------
     def _run(self) -> None:
@@ -104,7 +102,7 @@ class PcscReader:
         while not self._stop.is_set():
             result, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
             if result != scard.SCARD_S_SUCCESS:
-                self._report(False, f"pcscd not running ({_words(result)})")
+                self.events.report(False, f"pcscd not running ({_words(result)})")
             else:
                 self._context = context
                 try:
@@ -118,10 +116,10 @@ class PcscReader:
                     self._filter.left(time.monotonic())
                 if why is None:
                     break
-                self._report(False, why)
+                self.events.report(False, why)
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self.config.reconnect_max)
-        self._online.clear()
+        self.events.online.clear()
 
     def _serve(self, context: int) -> str | None:
         """Watch the reader until stopped (None) or it or pcscd goes (why)."""
@@ -130,7 +128,7 @@ class PcscReader:
             wanted = self.config.reader or "a FeliCa reader"
             return f"no PC/SC reader matching {wanted!r}"
         self.reader_name = name
-        self._report(True)
+        self.events.report(True, name)
         state = scard.SCARD_STATE_UNAWARE
         present = False
         while not self._stop.is_set():
@@ -172,7 +170,7 @@ class PcscReader:
         if not apdu.is_felica(atr):
             detail = f"not a FeliCa card (ATR {atr[:14].hex().upper()}…)"
             log.info("card reader: %s", detail)
-            self._emit(CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail))
+            self.events.emit(CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail))
             return
         result, card, protocol = scard.SCardConnect(
             context,
@@ -184,7 +182,7 @@ class PcscReader:
             if result in _GONE:
                 raise ReaderGone(f"reader {name!r}: {_words(result)}")
             detail = f"cannot connect to the card: {_words(result)}"
-            self._emit(CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail))
+            self.events.emit(CardEvent(CardEventKind.UNREADABLE, time.monotonic(), detail=detail))
             return
         try:
             event = self._identify(card, protocol)
@@ -195,7 +193,7 @@ class PcscReader:
         ):
             log.debug("card %s is back: same touch", mask_card_id(event.idm))
             return
-        self._emit(event)
+        self.events.emit(event)
 
     def _identify(self, card: int, protocol: int) -> CardEvent:
         """TOUCHED only when everything asked of the card was read; UNREADABLE otherwise."""
@@ -225,26 +223,6 @@ class PcscReader:
             raise apdu.ApduError(f"{what}: {_words(result)}")
         return apdu.data_of(bytes(answer), length, what)
 
-    def _report(self, online: bool, detail: str = "") -> None:
-        if online:
-            self._online.set()
-        else:
-            self._online.clear()
-        if online is self._status:
-            return
-        self._status = online
-        if online:
-            log.info("card reader online: %s", self.reader_name)
-            detail = self.reader_name
-        else:
-            log.warning("card reader offline: %s", detail)
-        kind = CardEventKind.ONLINE if online else CardEventKind.OFFLINE
-        self._emit(CardEvent(kind, time.monotonic(), detail=detail))
-
-    def _emit(self, event: CardEvent) -> None:
-        if event.kind in (CardEventKind.TOUCHED, CardEventKind.UNREADABLE):
-            log.info("card event: %s", event)
-        notify(self._listeners, event, log)
 
 
 def _words(result: int) -> str:
