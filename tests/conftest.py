@@ -105,11 +105,16 @@ def tls_files() -> dict[str, bytes]:
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """pcscd with vsmartcard's virtual reader, started for the test run (stopped after it)."""
-    from tests.pcsc_support import Pcscd, readers
+    from tests.pcsc_support import VIRTUAL_READER, Pcscd, readers
 
-    if readers() is not None:
-        raise RuntimeError("a pcscd is already running: the PC/SC tests start their own")
     daemon = Pcscd(tmp_path_factory.mktemp("pcscd") / "pcscd.log")
+    running = readers()
+    if running is not None:  # the machine's own (socket-activated) pcscd: use it, never stop it
+        if VIRTUAL_READER not in running:
+            raise RuntimeError(f"the running pcscd has no {VIRTUAL_READER}: {running}")
+        daemon.own = False
+        yield daemon
+        return
     daemon.start()
     yield daemon
     daemon.stop()

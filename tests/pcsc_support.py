@@ -31,6 +31,7 @@ class Pcscd:
     def __init__(self, log: Path) -> None:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
+        self.own = True  # False: the machine's pcscd, which the tests must not stop
 
     def start(self, timeout: float = 10.0) -> None:
         with self.log.open("ab") as out:
