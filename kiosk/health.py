@@ -12,6 +12,7 @@ with the offset in the reason; the wallet is pinged now and then until the clock
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sqlite3
@@ -28,6 +29,26 @@ DISK = "disk"
 JOURNAL = "journal"
 INTEGRITY = "journal check"
 CLOCK = "clock"
+
+
+def quick_check(path: Path) -> str:
+    """SQLite's quick check of the journal ("ok" when sound), on a read-only connection of its
+    own: under WAL the kiosk's writers are not held up while it reads every page."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.Error as error:
+        return str(error)
+    return str(row[0]) if row is not None else "no answer"
+
+
+def journal_size(path: Path) -> int:
+    """Bytes of the journal file and its WAL on disk."""
+    size = 0
+    for part in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(OSError):
+            size += part.stat().st_size
+    return size
 
 
 def free_bytes(path: Path) -> int:
@@ -88,13 +109,11 @@ class Health:
         self.report(JOURNAL, None)
 
     def check_integrity(self) -> None:
-        """SQLite's quick check of the whole journal (milliseconds for a kiosk's few MB): a
-        damaged journal takes no more cash until staff have looked at it."""
-        try:
-            row = self.journal.db.one("PRAGMA quick_check")
-            answer = str(row[0]) if row is not None else "no answer"
-        except sqlite3.Error as error:
-            answer = str(error)
+        """SQLite's quick check of the whole journal: a damaged journal takes no more cash
+        until staff have looked at it."""
+        self._integrity(quick_check(self.journal.db.path))
+
+    def _integrity(self, answer: str) -> None:
         was_ok = self.journal_check in (None, "ok")
         self.journal_check = answer
         if (answer == "ok") != was_ok:
@@ -124,7 +143,8 @@ class Health:
             now = asyncio.get_running_loop().time()
             if now >= self._next_integrity:
                 self._next_integrity = now + self.integrity_s
-                self.check_integrity()
+                # off the loop: a years-old journal takes a while to read on an SD card
+                self._integrity(await asyncio.to_thread(quick_check, self.journal.db.path))
             self.check_disk()
             if self.journal_failed:
                 self.probe_journal()

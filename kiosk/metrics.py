@@ -27,7 +27,7 @@ from hardware.card import CardReader
 from kiosk import __version__
 from kiosk.config import Config
 from kiosk.engine import Engine
-from kiosk.health import Health, free_bytes
+from kiosk.health import Health, free_bytes, journal_size
 from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient
 
@@ -154,8 +154,7 @@ class KioskCollector(Collector):
             )
 
     def _machine(self) -> Iterator[Metric]:
-        path = self.sources.journal.db.path
-        size = sum(_size(p) for p in (path, path.with_name(path.name + "-wal")))
+        size = journal_size(self.sources.journal.db.path)
         yield _gauge("paykiosk_journal_size_bytes", "The journal file and its WAL.", size)
         ok = self.sources.journal_ok()
         if ok is not None:
@@ -175,13 +174,6 @@ def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
     return CounterMetricFamily(name, documentation, value=float(value))
-
-
-def _size(path: object) -> int:
-    try:
-        return int(path.stat().st_size)  # type: ignore[attr-defined]
-    except OSError:
-        return 0
 
 
 class MetricsEndpoint:

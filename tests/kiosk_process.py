@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kiosk.journal import Journal
 from kiosk.sandbox_config import write_sandbox_config
+from tests.support import stop_process
 from tests.wallet_support import ROOT, Sandbox
 
 
@@ -99,12 +100,7 @@ class KioskProcess:
             self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.process)
 
     def journal(self) -> Journal:
         return Journal(self.journal_path, "T01")

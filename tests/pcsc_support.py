@@ -9,6 +9,8 @@ from pathlib import Path
 
 from smartcard import scard
 
+from tests.support import stop_process
+
 PCSCD = "/usr/sbin/pcscd"
 VIRTUAL_READER = "Virtual PCD 00 00"
 
@@ -47,11 +49,5 @@ class Pcscd:
         raise AssertionError(f"pcscd did not show {VIRTUAL_READER}: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        stop_process(self.process)
         self.process = None

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.device import SimulatedDevice, Timing
@@ -102,3 +103,15 @@ def one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> Non
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     for word in words:
         assert word in lines[0], lines[0]
+
+
+def stop_process(process: subprocess.Popen[Any] | None, grace: float = 10.0) -> None:
+    """SIGTERM, and SIGKILL if it has not ended within ``grace`` seconds."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)

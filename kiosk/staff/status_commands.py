@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.datadir import LOCK_NAME
-from kiosk.health import free_bytes
+from kiosk.health import free_bytes, journal_size, quick_check
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
 
@@ -71,14 +71,8 @@ class JournalHealth:
 
 def journal_health(config: Config, journal: Journal) -> JournalHealth:
     """SQLite's integrity check and the journal's size on disk."""
-    row = journal.db.one("PRAGMA quick_check")
-    check = str(row[0]) if row is not None else "?"
-    size = sum(
-        p.stat().st_size
-        for p in (config.journal_path, Path(f"{config.journal_path}-wal"))
-        if p.exists()
-    )
-    return JournalHealth(check == "ok", check, size)
+    check = quick_check(config.journal_path)
+    return JournalHealth(check == "ok", check, journal_size(config.journal_path))
 
 
 def journal_faults(journal: Journal) -> Faults:
