@@ -74,6 +74,15 @@ class ChargeSection:
 @dataclass(frozen=True)
 class NoUiSection:
     money: str = "base"
+    move_to: str | None = None  # instead of a charge, move ``move_amount`` here (マネー移動)
+    move_amount: int = 1000
+
+
+@dataclass(frozen=True)
+class MoveSection:
+    """マネー移動 directions offered (source, target): the co-op's member page offers these."""
+
+    routes: tuple[tuple[str, str], ...] = (("base", "cafeteria"), ("base", "textbook"))
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,7 @@ class Config:
     ui: UiSection = field(default_factory=UiSection)
     staff: StaffSection = field(default_factory=StaffSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
+    move: MoveSection = field(default_factory=MoveSection)
 
     @property
     def journal_path(self) -> Path:
@@ -214,8 +224,10 @@ def load(path: str | Path) -> Config:
 
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
+    from kiosk.config_move import parse_move  # it reads this module's section types
+
     known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio", "ui"}
-    known |= {"staff", "metrics"}
+    known |= {"staff", "metrics", "move"}
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
@@ -263,8 +275,14 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     )
     charge.finish()
     no_ui = _Section("no_ui", raw.get("no_ui", {}), base)
-    no_ui_section = NoUiSection(no_ui.get("money", str, "base"))
+    no_ui_section = NoUiSection(
+        no_ui.get("money", str, "base"),
+        no_ui.get("move_to", str, None),
+        no_ui.number("move_amount", int, 1000, 1, 10_000_000),
+    )
     _check_bucket("no_ui", "money", no_ui_section.money)
+    if no_ui_section.move_to is not None:
+        _check_bucket("no_ui", "move_to", no_ui_section.move_to)
     no_ui.finish()
     gpio = _parse_gpio(_Section("gpio", raw.get("gpio", {}), base))
     ui = _Section("ui", raw.get("ui", {}), base)
@@ -297,6 +315,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         ui_section,
         staff_section,
         _parse_metrics(_Section("metrics", raw.get("metrics", {}), base)),
+        parse_move(raw.get("move")),
     )
 
 

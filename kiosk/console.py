@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TextIO
 
-from kiosk.events import CreditOutcome, Notice
+from kiosk.events import CreditOutcome, MoveNews, MoveOutcome, MoveRefusal, Notice
 from kiosk.money import yen
 from kiosk.session import State
 from kiosk.view import SessionView
@@ -57,7 +57,8 @@ def describe(view: SessionView) -> str:
             if view.notice is Notice.MONEY_NOT_CHARGEABLE
             else ""
         )
-        return f"{view.member_name}: {balances}, points {view.points}{pending}{refused}"
+        moves = "".join(f"; {_earlier_move(m)}" for m in view.moves)
+        return f"{view.member_name}: {balances}, points {view.points}{pending}{refused}{moves}"
     if state is State.HISTORY:
         history = view.history
         if history is None or (history.loading and not history.entries):
@@ -89,6 +90,8 @@ def describe(view: SessionView) -> str:
             else ""
         )
         return _outcome(view) + held
+    if state in _MOVE_STATES:
+        return _move(view)
     if state is State.UNKNOWN_CARD:
         if view.notice is Notice.CARD_UNREADABLE:
             return "this card could not be read: touch it again, or ask at the co-op store"
@@ -99,6 +102,63 @@ def describe(view: SessionView) -> str:
         why = f" ({view.detail})" if view.detail else ""
         return f"the e-money service cannot be reached: no cash was taken; try again later{why}"
     return f"out of service ({view.fault})"
+
+
+_MOVE_STATES = (State.MOVE_ROUTE, State.MOVE_AMOUNT, State.MOVE_CONFIRM, State.MOVING, State.MOVED)
+_REFUSALS = {
+    MoveRefusal.NOT_ENOUGH: "not enough money to move",
+    MoveRefusal.OVER_CAP: "the target money cannot take that much",
+    MoveRefusal.ACCOUNT_STOPPED: "the account is stopped: ask at the co-op store",
+    MoveRefusal.NOT_ALLOWED: "the move is not possible: ask at the co-op store",
+}
+
+
+def _move(view: SessionView) -> str:
+    move, result = view.move, view.move_result
+    if view.state is State.MOVE_ROUTE:
+        routes = ", ".join(
+            f"{r.source} → {r.target} (up to {yen(r.limit)})" for r in view.move_routes
+        )
+        return f"move money: {routes}"
+    if view.state is State.MOVED and result is not None:
+        what = f"{yen(move.amount)} {move.source} → {move.target}" if move else "the move"
+        receipt = f", receipt {result.reference}" if result.reference else ""
+        if result.outcome is MoveOutcome.MOVED:
+            return (
+                f"moved {what}: {move.source if move else ''} {yen(result.source_balance or 0)},"
+                f" {move.target if move else ''} {yen(result.target_balance or 0)}{receipt}"
+            )
+        if result.outcome is MoveOutcome.REFUSED:
+            why = _REFUSALS[result.refusal or MoveRefusal.NOT_ALLOWED]
+            return f"{what} was not moved: {why}; nothing moved"
+        if result.outcome is MoveOutcome.NOT_STARTED:
+            return f"{what} could not be started: nothing moved; try again later"
+        return f"{what} is being processed: the result shows at your next touch{receipt}"
+    if move is None:
+        return "moving money…"
+    if view.state is State.MOVE_AMOUNT:
+        limit = " (that is the most)" if view.notice is Notice.MOVE_AT_LIMIT else ""
+        return (
+            f"move {move.source} → {move.target}: {yen(move.amount)} of up to"
+            f" {yen(move.limit)}{limit}"
+        )
+    balances = (
+        f"{move.source} {yen(move.source_before)} → {yen(move.source_after)},"
+        f" {move.target} {yen(move.target_before)} → {yen(move.target_after)}"
+    )
+    if view.state is State.MOVE_CONFIRM:
+        return f"confirm moving {yen(move.amount)}: {balances}"
+    return f"moving {yen(move.amount)} from {move.source} to {move.target}…"
+
+
+def _earlier_move(news: MoveNews) -> str:
+    what = f"the move of {yen(news.amount)} {news.source} → {news.target}"
+    if news.outcome is MoveOutcome.MOVED:
+        return f"{what} is done ({news.reference})"
+    if news.outcome is MoveOutcome.REFUSED:
+        why = _REFUSALS[news.refusal or MoveRefusal.NOT_ALLOWED]
+        return f"{what} was not made: {why}"
+    return f"{what} is being processed ({news.reference})"
 
 
 def _outcome(view: SessionView) -> str:

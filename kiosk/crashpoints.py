@@ -18,9 +18,14 @@ POINTS = (
     "credit_before_send",  # the credit and its request_id are durable; no attempt yet
     "credit_after_response",  # the wallet answered the top-up; not yet journaled
 )
+EXCHANGE_POINTS = (
+    "exchange_before_send",  # the exchange and its request_id are durable; no attempt yet
+    "exchange_after_response",  # the wallet answered the exchange; not yet journaled
+)
 
 
 def checkpoint(name: str) -> None:
+    """Freeze here for good if the crash test asked for this point."""
     if os.environ.get("PAYKIOSK_FREEZE_AT") == name:
         print(f"PAYKIOSK FROZEN {name}", file=sys.stderr, flush=True)
         threading.Event().wait()

@@ -5,6 +5,10 @@ every retry; an attempt whose answer was lost (state ``sent``) is first looked u
 ``request_id``. Refused for good → a staff case, never dropped and never retried blindly.
 Each member's credits go in order; one member's backlog never holds up another's.
 
+A マネー移動 exchange is a credit of kind ``exchange`` and takes the same path (same request id
+rules, same order per member: a cash credit journaled before it lands first); only its call
+differs, and a refusal for good moved nothing, so it opens no case (the member is told).
+
 Waits and backoff run on the monotonic clock, kept in memory: a step of the wall clock (NTP
 setting a wrong clock right) neither holds a credit back nor sends it early. The journal's
 ``next_attempt_at`` is wall-clock information for staff; nothing waits on it. A restarted kiosk
@@ -25,8 +29,16 @@ from enum import StrEnum
 from kiosk.crashpoints import checkpoint
 from kiosk.journal import Journal
 from kiosk.journal.records import Credit, CreditState
-from kiosk.wallet.client import WalletClient, check_topup
-from kiosk.wallet.errors import RefusedForGood, RequestExpired, TopupMismatch, WalletError
+from kiosk.wallet.checks import check_exchange, check_topup
+from kiosk.wallet.client import WalletClient
+from kiosk.wallet.errors import (
+    RefusedForGood,
+    RequestExpired,
+    RequestIdConflict,
+    TopupMismatch,
+    WalletError,
+)
+from kiosk.wallet.models import Transaction
 
 log = logging.getLogger("paykiosk.delivery")
 
@@ -38,6 +50,15 @@ class DeliveryPolicy:
     concurrency: int = 4  # members served at once
     batch: int = 200
     watch_s: float = 2.0  # how often a waiting worker looks for another process's writes
+
+
+def describe_for(kiosk_id: str) -> Callable[[Credit], str]:
+    """The description each transaction carries into the member's wallet history."""
+
+    def describe(credit: Credit) -> str:
+        return f"Pay Spot {kiosk_id} マネー移動" if credit.is_exchange else f"Pay Spot {kiosk_id}"
+
+    return describe
 
 
 class Delivered(StrEnum):
@@ -131,9 +152,14 @@ class Delivery:
         try:
             outcome = await self._deliver(credit)
         except RefusedForGood as refusal:
-            reference = self.journal.credits.refuse(credit.id, refusal.type, refusal.message)
-            log.warning("credit %s refused (%s): case %s", credit.id, refusal.type, reference)
-            outcome = Outcome(Delivered.REFUSED, reference=reference, error=refusal.type)
+            # an exchange refused moved nothing: the member is told, nobody owes anything (a
+            # request id conflict is our bug, though: staff look at it)
+            if credit.is_exchange and not isinstance(refusal, RequestIdConflict):
+                self.journal.exchanges.decline(credit.id, refusal.type or type(refusal).__name__)
+                log.info("exchange %s refused (%s): nothing moved", credit.id, refusal.type)
+                outcome = Outcome(Delivered.REFUSED, error=refusal.type)
+            else:
+                outcome = self._refused(credit, refusal)
         except TopupMismatch as mismatch:
             reference = self.journal.credits.refuse(credit.id, "mismatch", str(mismatch))
             log.error(
@@ -162,19 +188,46 @@ class Delivery:
                 self._settled.notify_all()
         return outcome
 
+    def _refused(self, credit: Credit, refusal: RefusedForGood) -> Outcome:
+        reference = self.journal.credits.refuse(credit.id, refusal.type, refusal.message)
+        log.warning("credit %s refused (%s): case %s", credit.id, refusal.type, reference)
+        return Outcome(Delivered.REFUSED, reference=reference, error=refusal.type)
+
     async def _deliver(self, credit: Credit) -> Outcome:
         if credit.outcome_unknown:
             found = await self.wallet.transaction_by_request_id(credit.request_id)
             if found is not None:
-                check_topup(found, credit.user_id, credit.money_id, credit.amount)
+                self._check(found, credit)
                 self.journal.credits.confirm(credit.id, found.id)
                 return Outcome(Delivered.CONFIRMED, transaction_id=found.id)
             self.journal.credits.not_created(credit.id)
-        checkpoint("credit_before_send")
+        if credit.is_exchange:
+            checkpoint("exchange_before_send")
+        else:
+            checkpoint("credit_before_send")
         # durable before the attempt goes out; a credit settled meanwhile is not sent at all
         if not self.journal.credits.mark_sent(credit.id):
             return self._settled_elsewhere(credit.id)
-        transaction = await self.wallet.topup(
+        transaction = await self._send(credit)
+        if credit.is_exchange:
+            checkpoint("exchange_after_response")
+        else:
+            checkpoint("credit_after_response")
+        self.journal.credits.confirm(credit.id, transaction.id)
+        return Outcome(Delivered.CONFIRMED, transaction_id=transaction.id)
+
+    async def _send(self, credit: Credit) -> Transaction:
+        if credit.is_exchange:
+            assert credit.source_money_id is not None
+            return await self.wallet.exchange(
+                request_id=credit.request_id,
+                user_id=credit.user_id,
+                sender_private_money_id=credit.source_money_id,
+                receiver_private_money_id=credit.money_id,
+                amount=credit.amount,
+                description=self.describe(credit),
+            )
+        return await self.wallet.topup(
             request_id=credit.request_id,
             customer_id=credit.user_id,
             private_money_id=credit.money_id,
@@ -182,9 +235,17 @@ class Delivery:
             description=self.describe(credit),
             metadata={"kiosk_credit": str(credit.id), "session": str(credit.session_id or "")},
         )
-        checkpoint("credit_after_response")
-        self.journal.credits.confirm(credit.id, transaction.id)
-        return Outcome(Delivered.CONFIRMED, transaction_id=transaction.id)
+
+    @staticmethod
+    def _check(found: Transaction, credit: Credit) -> None:
+        """The transaction found by our request id is the one we asked for."""
+        if credit.is_exchange:
+            assert credit.source_money_id is not None
+            check_exchange(
+                found, credit.user_id, credit.source_money_id, credit.money_id, credit.amount
+            )
+        else:
+            check_topup(found, credit.user_id, credit.money_id, credit.amount)
 
     def _settled_elsewhere(self, credit_id: int) -> Outcome:
         """The credit left pending/sent before this attempt claimed it (another worker settled

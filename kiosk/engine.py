@@ -35,7 +35,7 @@ from kiosk.events import (
     HandBack,
     LoadHistory,
     LookUp,
-    MoneyChosen,
+    MoveMoney,
     NoteEscrowed,
     NoteHandedBack,
     NoteStacked,
@@ -50,6 +50,7 @@ from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal_guard import JournalGuard
 from kiosk.lookup import look_up_member
 from kiosk.money import notes_that_fit
+from kiosk.moving import move_money
 from kiosk.session import Session, SessionError, State
 from kiosk.view import SessionView, snapshot
 from kiosk.wallet.client import WalletClient
@@ -91,6 +92,7 @@ class Engine(JournalGuard, Inbox):
         self.delivery = delivery
         # Out of service until the acceptor has reported online (its notes are known then).
         self.session = Session(state=State.OUT_OF_SERVICE, fault=f"acceptor {STARTING}")
+        self.session.routes = settings.move_routes
         self.faults = Faults(acceptor=STARTING)
         self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
         self.listeners: list[Callable[[SessionView], None]] = []
@@ -148,8 +150,8 @@ class Engine(JournalGuard, Inbox):
             self._journal_failed(error)
         self._schedule_timeout()
         self._publish()
-        if self.settings.auto_money and self.session.state is State.ACCOUNT:
-            self._queue.put_nowait(MoneyChosen(self.settings.auto_money))
+        for step in self.settings.auto_steps(self.session):
+            self._queue.put_nowait(step)
 
     def _note_from_the_gate(self, event: Event) -> None:
         """A note the acceptor thread has reserved is in flight even before its ESCROW event
@@ -252,6 +254,8 @@ class Engine(JournalGuard, Inbox):
             self._spawn(self._load_history(effect))
         elif isinstance(effect, StartAccepting):
             self._start_accepting(effect)
+        elif isinstance(effect, MoveMoney):
+            self._spawn(self._move(effect))
         elif isinstance(effect, FinishAndCredit):
             self._stop_accepting()
             self._closing = self._spawn(self._close_session())
@@ -327,6 +331,19 @@ class Engine(JournalGuard, Inbox):
             self._journal_failed(JournalUnwritable(closed.journal_error))
         self._credited = closed.taken
         await self._queue.put(replace(closed.settled, at=time.time()))  # the receipt's time
+
+    async def _move(self, move: MoveMoney) -> None:
+        settings, member = self.settings, self.session.member
+        settled = await move_money(
+            self.journal,
+            self.delivery,
+            member,
+            move,
+            settings.moneys,
+            settings.settle_wait_s,
+            self._journal_failed,
+        )
+        await self._queue.put(replace(settled, at=time.time()))  # the receipt's time
 
     # ---- stopping ----------------------------------------------------------------------
     def _begin_stop(self) -> Event | None:

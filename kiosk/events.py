@@ -18,6 +18,7 @@ class Notice(StrEnum):
     NOTE_RETURNED = "note_returned"  # a note was handed back (it did not fit, or not now)
     NOTE_REJECTED = "note_rejected"  # the acceptor did not recognise a note
     HISTORY_UNAVAILABLE = "history_unavailable"  # the wallet did not give the history
+    MOVE_AT_LIMIT = "move_at_limit"  # マネー移動: the amount stopped at what can move
 
 
 class CreditOutcome(StrEnum):
@@ -30,6 +31,24 @@ class CreditOutcome(StrEnum):
     NOTE_HELD = "note_held"  # nothing credited; a note is still inside the unit: staff settle it
 
 
+class MoveOutcome(StrEnum):
+    """How a マネー移動 stands when the member is told."""
+
+    MOVED = "moved"  # the wallet confirmed it
+    BEING_PROCESSED = "being_processed"  # journaled; the wallet's answer is not in yet
+    REFUSED = "refused"  # the wallet refused it: nothing moved (why: :class:`MoveRefusal`)
+    NOT_STARTED = "not_started"  # the kiosk could not record it: nothing sent, nothing moved
+
+
+class MoveRefusal(StrEnum):
+    """Why the wallet refused a move, in the words a member can act on."""
+
+    NOT_ENOUGH = "not_enough"  # the source money has less than that
+    OVER_CAP = "over_cap"  # the target money cannot take that much (cap or transfer limit)
+    ACCOUNT_STOPPED = "account_stopped"  # suspended or closed: ask at the store
+    NOT_ALLOWED = "not_allowed"  # any other refusal: ask at the store
+
+
 class HandBack(StrEnum):
     """Why a note came back out of the acceptor."""
 
@@ -38,11 +57,28 @@ class HandBack(StrEnum):
 
 
 @dataclass(frozen=True)
+class MoveNews:
+    """A move the member made earlier: still being processed, or how it ended (once)."""
+
+    source: str
+    target: str
+    amount: int
+    outcome: MoveOutcome
+    reference: str
+    refusal: MoveRefusal | None = None
+
+
+@dataclass(frozen=True)
 class Member:
     user_id: str
     name: str
     wallets: dict[str, Account]  # bucket → wallet
     being_credited: int = 0  # cash already taken, credit not yet confirmed
+    moves: tuple[MoveNews, ...] = ()  # earlier moves: being processed, or ended since last seen
+
+    @property
+    def move_in_progress(self) -> bool:
+        return any(m.outcome is MoveOutcome.BEING_PROCESSED for m in self.moves)
 
 
 @dataclass(frozen=True)
@@ -174,6 +210,53 @@ class Acknowledged:
     pass
 
 
+# マネー移動: account → route (source → target) → amount → confirmation → moving → moved
+@dataclass(frozen=True)
+class MoveRequested:
+    pass
+
+
+@dataclass(frozen=True)
+class MoveRouteChosen:
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class MoveAmountAdded:
+    amount: int  # a step (+¥100, +¥500…); the total stops at what can move
+
+
+@dataclass(frozen=True)
+class MoveAmountAll:
+    """All that can move."""
+
+
+@dataclass(frozen=True)
+class MoveAmountCleared:
+    pass
+
+
+@dataclass(frozen=True)
+class MoveReviewPressed:
+    """From the amount to the confirmation (balances before and after)."""
+
+
+@dataclass(frozen=True)
+class MoveConfirmed:
+    """確定: move it."""
+
+
+@dataclass(frozen=True)
+class MoveSettled:
+    outcome: MoveOutcome
+    refusal: MoveRefusal | None = None
+    source_balance: int | None = None  # new balances, when moved
+    target_balance: int | None = None
+    reference: str | None = None  # the receipt (journaled moves only)
+    at: float | None = None  # wall clock when the member was told (the receipt's time)
+
+
 @dataclass(frozen=True)
 class AcceptorFault:
     """Out of service: the acceptor, the door, the service key, the journal… (``detail``)."""
@@ -210,6 +293,14 @@ Event = (
     | Acknowledged
     | AcceptorFault
     | AcceptorRecovered
+    | MoveRequested
+    | MoveRouteChosen
+    | MoveAmountAdded
+    | MoveAmountAll
+    | MoveAmountCleared
+    | MoveReviewPressed
+    | MoveConfirmed
+    | MoveSettled
 )
 EVENT_TYPES: tuple[type[Event], ...] = get_args(Event)
 
@@ -244,7 +335,17 @@ class EndWithoutMoney:
     """Stop the acceptor and close the session: nothing was inserted."""
 
 
-Effect = LookUp | LoadHistory | StartAccepting | FinishAndCredit | EndWithoutMoney
+@dataclass(frozen=True)
+class MoveMoney:
+    """Journal the move with a new request id, then have delivery carry it out."""
+
+    user_id: str
+    source: str
+    target: str
+    amount: int
+
+
+Effect = LookUp | LoadHistory | StartAccepting | FinishAndCredit | EndWithoutMoney | MoveMoney
 
 
 @dataclass(frozen=True)

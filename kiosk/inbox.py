@@ -25,6 +25,13 @@ from kiosk.events import (
     HistoryRequested,
     MoneyChosen,
     MoreHistoryRequested,
+    MoveAmountAdded,
+    MoveAmountAll,
+    MoveAmountCleared,
+    MoveConfirmed,
+    MoveRequested,
+    MoveReviewPressed,
+    MoveRouteChosen,
 )
 
 log = logging.getLogger("paykiosk.engine")
@@ -124,6 +131,29 @@ class Inbox:
 
     def acknowledge(self) -> None:
         self._post(Acknowledged())
+
+    # マネー移動: account → route → amount → confirmation (back() goes one step back; cancel()
+    # returns to the account; nothing moves before move_confirm())
+    def move_money(self) -> None:
+        self._post(MoveRequested())
+
+    def move_route(self, source: str, target: str) -> None:
+        self._post(MoveRouteChosen(source, target))
+
+    def move_add(self, amount: int) -> None:
+        self._post(MoveAmountAdded(amount))
+
+    def move_all(self) -> None:
+        self._post(MoveAmountAll())
+
+    def move_clear(self) -> None:
+        self._post(MoveAmountCleared())
+
+    def move_review(self) -> None:
+        self._post(MoveReviewPressed())
+
+    def move_confirm(self) -> None:
+        self._post(MoveConfirmed())
 
     def activity(self) -> None:
         """The member touched the screen (e.g. switched the language): restart its time-out.

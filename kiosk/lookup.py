@@ -7,6 +7,8 @@ import logging
 from hardware.card import mask_card_id
 from kiosk.events import Member, MemberFound, MemberSuspended, MemberUnknown, WalletDown
 from kiosk.journal import Journal
+from kiosk.journal.records import CreditKind
+from kiosk.moving import earlier_moves
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import RequestExpired, WalletError
 
@@ -41,5 +43,6 @@ async def look_up_member(
         return WalletDown(type(error).__name__)
     buckets = {money_id: bucket for bucket, money_id in moneys.items()}
     wallets = {buckets[a.private_money.id]: a for a in accounts if a.private_money.id in buckets}
-    pending = sum(c.amount for c in journal.credits.open_credits(account.user.id))
-    return MemberFound(Member(account.user.id, account.user.name, wallets, pending))
+    pending = sum(c.amount for c in journal.credits.open_credits(account.user.id, CreditKind.CASH))
+    moves = earlier_moves(journal, account.user.id)
+    return MemberFound(Member(account.user.id, account.user.name, wallets, pending, moves))

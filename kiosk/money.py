@@ -84,3 +84,16 @@ def chargeable(wallet: Account, denominations: Iterable[int]) -> bool:
         return False
     headroom = wallet.headroom
     return headroom is None or headroom >= min(notes)
+
+
+MOVE_STEPS = (100, 500, 1000, 5000)  # the amount buttons of マネー移動
+
+
+def movable(source: Account, target: Account) -> int:
+    """How much マネー移動 can move from ``source`` to ``target``: the source's money balance,
+    bounded by the target's headroom (the same cap and per-transfer limits as a cash charge)."""
+    if not source.active or not target.active:
+        return 0
+    room = target.headroom
+    balance = max(0, source.money_balance)
+    return balance if room is None else min(balance, room)

@@ -14,7 +14,7 @@ from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.config import Config, ConfigError
 from kiosk.console import ConsoleView, say
-from kiosk.delivery import Delivery
+from kiosk.delivery import Delivery, describe_for
 from kiosk.engine import Engine
 from kiosk.engine_settings import EngineSettings
 from kiosk.journal import Journal
@@ -73,7 +73,14 @@ def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
         min_free_bytes=int(config.kiosk.min_free_mb * 1_000_000),
         done_s=2.0 if no_ui else 15.0,
         auto_money=config.no_ui.money if no_ui else None,
+        move_routes=config.move.routes,
+        auto_move=_auto_move(config) if no_ui else None,
     )
+
+
+def _auto_move(config: Config) -> tuple[str, int] | None:
+    target = config.no_ui.move_to
+    return None if target is None else (target, config.no_ui.move_amount)
 
 
 def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = None) -> Any:
@@ -157,7 +164,7 @@ async def run(
     )
     async with WalletClient(wallet_settings(config)) as wallet:
         await _check_wallet(wallet)
-        delivery = Delivery(journal, wallet, describe=lambda c: f"Pay Spot {config.kiosk.id}")
+        delivery = Delivery(journal, wallet, describe=describe_for(config.kiosk.id))
         engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
         engine.listeners.append(ConsoleView())
         acceptor.add_listener(_print_acceptor_status)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any
 
 from kiosk.events import (
@@ -42,6 +41,14 @@ from kiosk.events import (
     MemberUnknown,
     MoneyChosen,
     MoreHistoryRequested,
+    MoveAmountAdded,
+    MoveAmountAll,
+    MoveAmountCleared,
+    MoveConfirmed,
+    MoveRequested,
+    MoveReviewPressed,
+    MoveRouteChosen,
+    MoveSettled,
     NoteEscrowed,
     NoteHandedBack,
     NoteStacked,
@@ -51,25 +58,10 @@ from kiosk.events import (
     WalletDown,
 )
 from kiosk.money import chargeable
+from kiosk.session_moves import MoveSteps
+from kiosk.states import SessionError, State
 
-
-class State(StrEnum):
-    IDLE = "idle"
-    LOOKING_UP = "looking_up"
-    ACCOUNT = "account"
-    HISTORY = "history"
-    CHOOSE_MONEY = "choose_money"
-    ACCEPTING = "accepting"
-    CREDITING = "crediting"
-    DONE = "done"
-    UNKNOWN_CARD = "unknown_card"
-    ACCOUNT_SUSPENDED = "account_suspended"
-    WALLET_UNAVAILABLE = "wallet_unavailable"
-    OUT_OF_SERVICE = "out_of_service"
-
-
-class SessionError(RuntimeError):
-    """An event the current state does not allow (or refuses): the state is unchanged."""
+__all__ = ["TRANSITIONS", "Session", "SessionError", "State", "TransitionError", "diagram"]
 
 
 class TransitionError(AssertionError):
@@ -100,7 +92,9 @@ def _on(
 
 _S = State
 _ERRORS = (_S.UNKNOWN_CARD, _S.ACCOUNT_SUSPENDED, _S.WALLET_UNAVAILABLE)
-_BROWSING = (_S.ACCOUNT, _S.HISTORY, _S.CHOOSE_MONEY)  # a member on screen, no cash yet
+_MOVE_STEPS = (_S.MOVE_ROUTE, _S.MOVE_AMOUNT, _S.MOVE_CONFIRM)  # マネー移動, nothing sent yet
+# a member on screen, no cash yet, nothing on its way to the wallet
+_BROWSING = (_S.ACCOUNT, _S.HISTORY, _S.CHOOSE_MONEY, *_MOVE_STEPS)
 _LOOKUP_RESULTS = (MemberFound, MemberUnknown, MemberSuspended, WalletDown)
 _HISTORY_RESULTS = (HistoryLoaded, HistoryFailed)
 
@@ -120,7 +114,19 @@ _on([_S.HISTORY, _S.CHOOSE_MONEY], [BackPressed], "back_to_account", [_S.ACCOUNT
 # A money that cannot take the smallest note is refused with a notice on the money choice.
 _on([_S.ACCOUNT, _S.CHOOSE_MONEY], [MoneyChosen], "start_accepting",
     [_S.ACCEPTING, _S.CHOOSE_MONEY])  # fmt: skip
-_on([*_BROWSING, *_ERRORS], [CancelPressed, Timeout], "to_idle", [_S.IDLE])
+_on([_S.ACCOUNT, _S.HISTORY, _S.CHOOSE_MONEY, *_ERRORS], [CancelPressed], "to_idle", [_S.IDLE])
+_on([*_BROWSING, *_ERRORS], [Timeout], "to_idle", [_S.IDLE])
+# マネー移動: no cash; the move is journaled at 確定 and carried out like a credit.
+_on([_S.ACCOUNT, _S.HISTORY], [MoveRequested], "move_start", [_S.MOVE_ROUTE])
+_on([_S.MOVE_ROUTE, _S.MOVE_AMOUNT], [MoveRouteChosen], "move_route", [_S.MOVE_AMOUNT])
+_on([_S.MOVE_AMOUNT], [MoveAmountAdded], "move_add")
+_on([_S.MOVE_AMOUNT], [MoveAmountAll], "move_all")
+_on([_S.MOVE_AMOUNT], [MoveAmountCleared], "move_clear")
+_on([_S.MOVE_AMOUNT], [MoveReviewPressed], "move_review", [_S.MOVE_CONFIRM])
+_on([_S.MOVE_CONFIRM], [MoveConfirmed], "move_confirm", [_S.MOVING])
+_on(_MOVE_STEPS, [BackPressed], "move_back", [_S.ACCOUNT, _S.MOVE_ROUTE, _S.MOVE_AMOUNT])
+_on(_MOVE_STEPS, [CancelPressed], "move_cancel", [_S.ACCOUNT])
+_on([_S.MOVING], [MoveSettled], "move_settled", [_S.MOVED])
 _on(_ERRORS, [Acknowledged], "to_idle", [_S.IDLE])
 _on([_S.ACCEPTING, _S.CREDITING], [NoteStacked], "note_in")  # CREDITING: a note in flight
 _on([_S.ACCEPTING], [NoteEscrowed], "note_escrowed")
@@ -131,15 +137,18 @@ _on([_S.ACCEPTING], [Timeout], "idle_finish", [_S.CREDITING, _S.IDLE, _S.ACCEPTI
 _on([_S.ACCEPTING], [CancelPressed], "cancel_accepting", [_S.IDLE])
 _on([_S.ACCEPTING], [AcceptorFault], "fault_while_accepting", [_S.CREDITING, _S.OUT_OF_SERVICE])
 _on([_S.CREDITING], [CreditSettled], "settled", [_S.DONE])
-_on([_S.DONE], [Acknowledged, Timeout], "to_idle", [_S.IDLE, _S.OUT_OF_SERVICE])
-_on([_S.DONE], [CardTouched], "look_up", [_S.LOOKING_UP, _S.OUT_OF_SERVICE])
-_on([_S.DONE], [CardUnreadable], "unreadable", [_S.UNKNOWN_CARD, _S.OUT_OF_SERVICE])
+_on([_S.DONE, _S.MOVED], [Acknowledged, Timeout], "to_idle", [_S.IDLE, _S.OUT_OF_SERVICE])
+_on([_S.DONE, _S.MOVED], [CardTouched], "look_up", [_S.LOOKING_UP, _S.OUT_OF_SERVICE])
+_on([_S.DONE, _S.MOVED], [CardUnreadable], "unreadable", [_S.UNKNOWN_CARD, _S.OUT_OF_SERVICE])
 _on([_S.IDLE, _S.LOOKING_UP, *_BROWSING, *_ERRORS], [AcceptorFault], "out_of_service",
     [_S.OUT_OF_SERVICE])  # fmt: skip
-_on([_S.CREDITING, _S.DONE, _S.OUT_OF_SERVICE], [AcceptorFault], "remember_fault")
+# A move on its way finishes whatever the acceptor does: it takes no cash.
+_on([_S.CREDITING, _S.DONE, _S.MOVING, _S.MOVED, _S.OUT_OF_SERVICE], [AcceptorFault],
+    "remember_fault")  # fmt: skip
 _on([_S.OUT_OF_SERVICE], [AcceptorRecovered], "recovered", [_S.IDLE])
 # Late or repeated things that change nothing where they arrive:
-_on([_S.ACCEPTING, _S.CREDITING, _S.OUT_OF_SERVICE], [CardTouched, CardUnreadable], "stay")
+_on([_S.ACCEPTING, _S.CREDITING, _S.MOVING, _S.OUT_OF_SERVICE], [CardTouched, CardUnreadable],
+    "stay")  # fmt: skip
 _on([_S.CREDITING], [NoteEscrowed, NoteHandedBack], "stay")
 _on([_S.OUT_OF_SERVICE], _LOOKUP_RESULTS, "stay")  # a lookup that finished too late
 for _state in State:
@@ -150,7 +159,7 @@ for _state in State:
 
 
 @dataclass
-class Session:
+class Session(MoveSteps):
     """The kiosk's one charge session (or none, in IDLE)."""
 
     state: State = State.IDLE
@@ -167,6 +176,10 @@ class Session:
     fault: str | None = None
     denominations: tuple[int, ...] = ()  # the notes the acceptor takes (set when it is online)
     notes_off: tuple[int, ...] = ()  # notes the acceptor knows that staff switched off
+    routes: tuple[tuple[str, str], ...] = ()  # マネー移動 directions allowed (configuration)
+    move_route: tuple[str, str] | None = None
+    move_amount: int = 0
+    moved: MoveSettled | None = None
     trail: list[tuple[State, str, State]] = field(default_factory=list)
     _history_token: int = 0
 
@@ -359,6 +372,7 @@ class Session:
         self.in_flight = None
         self.notice, self.notice_amount, self.detail = None, None, ""
         self.settled, self.fault, self.history_view = None, None, None
+        self.move_route, self.move_amount, self.moved = None, 0, None
 
 
 def diagram() -> str:

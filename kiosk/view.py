@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kiosk.events import CreditOutcome, HistoryView, Notice
-from kiosk.money import notes_that_fit
+from kiosk.events import CreditOutcome, HistoryView, MoveNews, MoveSettled, Notice
+from kiosk.money import MOVE_STEPS, notes_that_fit
 from kiosk.session import Session, State
+from kiosk.session_moves import MoveRoute
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,27 @@ class BucketView:
     max_balance: int | None
     room: int | None  # how much more cash fits (None: no limit)
     chargeable: bool  # can take at least the smallest note now
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    """A マネー移動 on screen: the route, the amount chosen, both balances before and after."""
+
+    source: str
+    target: str
+    amount: int
+    limit: int  # the most that can move now
+    source_before: int
+    target_before: int
+    steps: tuple[int, ...] = MOVE_STEPS
+
+    @property
+    def source_after(self) -> int:
+        return self.source_before - self.amount
+
+    @property
+    def target_after(self) -> int:
+        return self.target_before + self.amount
 
 
 @dataclass(frozen=True)
@@ -46,6 +68,10 @@ class SessionView:
     fault: str | None = None
     deadline: float | None = None  # time.monotonic() when this screen times out
     finished_at: float | None = None  # DONE: time.time() when the charge ended (the receipt)
+    move_routes: tuple[MoveRoute, ...] = ()  # the moves offered now (none: no マネー移動 button)
+    moves: tuple[MoveNews, ...] = ()  # earlier moves: being processed, or how they ended
+    move: MovePreview | None = None  # the move being chosen or made
+    move_result: MoveSettled | None = None  # MOVED: how it went
 
     @property
     def points(self) -> int:
@@ -96,4 +122,25 @@ def snapshot(
         fault=session.fault,
         deadline=deadline,
         finished_at=settled.at if settled and session.state is State.DONE else None,
+        move_routes=tuple(session.move_routes()),
+        moves=member.moves if member else (),
+        move=_move_preview(session),
+        move_result=session.moved if session.state is State.MOVED else None,
+    )
+
+
+def _move_preview(session: Session) -> MovePreview | None:
+    member, route = session.member, session.move_route
+    if member is None or route is None:
+        return None
+    source, target = route
+    if source not in member.wallets or target not in member.wallets:
+        return None
+    return MovePreview(
+        source,
+        target,
+        session.move_amount,
+        session.move_limit(),
+        member.wallets[source].money_balance,
+        member.wallets[target].money_balance,
     )

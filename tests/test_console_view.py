@@ -8,7 +8,7 @@ import pytest
 from kiosk.console import describe
 from kiosk.events import CreditOutcome, HistoryView, Notice
 from kiosk.session import State
-from kiosk.view import BucketView, SessionView
+from kiosk.view import BucketView, MovePreview, SessionView
 
 NOTICE_STATES = {
     Notice.CARD_UNREADABLE: State.UNKNOWN_CARD,
@@ -16,6 +16,7 @@ NOTICE_STATES = {
     Notice.NOTE_RETURNED: State.ACCEPTING,
     Notice.NOTE_REJECTED: State.ACCEPTING,
     Notice.HISTORY_UNAVAILABLE: State.HISTORY,
+    Notice.MOVE_AT_LIMIT: State.MOVE_AMOUNT,
 }
 BUCKETS = [BucketView("base", 1000, 10, 50_000, 49_000, True)]
 
@@ -30,6 +31,7 @@ def test_every_notice_is_a_sentence(notice: Notice) -> None:
         notice=notice,
         notice_amount=5000,
         history=HistoryView("base", loading=False),
+        move=MovePreview("base", "cafeteria", 3000, 3000, 3000, 0),
     )
     plain = describe(view)
     with_no_notice = describe(SessionView(**{**view.__dict__, "notice": None}))

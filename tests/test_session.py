@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from kiosk.engine_settings import DEFAULT_MOVE_ROUTES
 from kiosk.events import (
     EVENT_TYPES,
     AcceptorFault,
@@ -40,6 +41,16 @@ from kiosk.events import (
     MemberUnknown,
     MoneyChosen,
     MoreHistoryRequested,
+    MoveAmountAdded,
+    MoveAmountAll,
+    MoveAmountCleared,
+    MoveConfirmed,
+    MoveMoney,
+    MoveOutcome,
+    MoveRequested,
+    MoveReviewPressed,
+    MoveRouteChosen,
+    MoveSettled,
     NoteEscrowed,
     NoteHandedBack,
     NoteStacked,
@@ -48,6 +59,7 @@ from kiosk.events import (
     Timeout,
     WalletDown,
 )
+from kiosk.money import movable
 from kiosk.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
 from kiosk.view import snapshot
 from kiosk.wallet.models import Account, PrivateMoney, User
@@ -79,8 +91,8 @@ MEMBER = Member(
 
 
 def new_session() -> Session:
-    """A session whose acceptor is online with the yen notes."""
-    return Session(denominations=NOTES)
+    """A session whose acceptor is online with the yen notes (マネー移動 as by default)."""
+    return Session(denominations=NOTES, routes=DEFAULT_MOVE_ROUTES)
 
 
 def at_account(member: Member = MEMBER) -> Session:
@@ -421,6 +433,16 @@ EVENT_STRATEGIES: dict[type, st.SearchStrategy[object]] = {
     Acknowledged: st.just(Acknowledged()),
     AcceptorFault: st.just(AcceptorFault("jam")),
     AcceptorRecovered: st.just(AcceptorRecovered()),
+    MoveRequested: st.just(MoveRequested()),
+    MoveRouteChosen: st.sampled_from(
+        [MoveRouteChosen("base", "cafeteria"), MoveRouteChosen("cafeteria", "base")]
+    ),
+    MoveAmountAdded: st.builds(MoveAmountAdded, st.sampled_from([100, 5000, 60_000])),
+    MoveAmountAll: st.just(MoveAmountAll()),
+    MoveAmountCleared: st.just(MoveAmountCleared()),
+    MoveReviewPressed: st.just(MoveReviewPressed()),
+    MoveConfirmed: st.just(MoveConfirmed()),
+    MoveSettled: st.builds(MoveSettled, st.sampled_from(list(MoveOutcome))),
 }
 EVENTS = st.one_of(*EVENT_STRATEGIES.values())
 
@@ -448,9 +470,15 @@ class SessionMachine(RuleBasedStateMachine):
         except SessionError:
             assert self.session.state is before and self.session.inserted == inserted
             allowed = (before, type(event)) in TRANSITIONS
-            refusals = (CancelPressed, MoneyChosen, HistoryRequested)
-            assert not allowed or isinstance(event, refusals)
+            refusals = (CancelPressed, MoneyChosen, HistoryRequested, MoveRequested)
+            moves = (MoveRouteChosen, MoveAmountAdded, MoveReviewPressed, MoveConfirmed)
+            assert not allowed or isinstance(event, (*refusals, *moves))
             return
+        for effect in effects:
+            if isinstance(effect, MoveMoney):  # only what the member's wallets allow
+                assert before is State.MOVE_CONFIRM and effect.source == "base"
+                source, target = MEMBER.wallets["base"], MEMBER.wallets["cafeteria"]
+                assert 0 < effect.amount <= movable(source, target)
         if any(isinstance(e, EndWithoutMoney) for e in effects):
             assert inserted == 0
         if before is State.CREDITING and isinstance(event, CreditSettled):

@@ -8,7 +8,7 @@ from collections.abc import Container
 
 from kiosk.journal.cases import Cases
 from kiosk.journal.db import Database
-from kiosk.journal.records import Credit
+from kiosk.journal.records import Credit, CreditKind
 
 OPEN_STATES = ("pending", "sent")
 
@@ -43,11 +43,16 @@ class Credits:
                 break
         return due
 
-    def open_credits(self, user_id: str | None = None) -> list[Credit]:
+    def open_credits(
+        self, user_id: str | None = None, kind: CreditKind | None = None
+    ) -> list[Credit]:
+        """Credits not settled yet, oldest first (of one member, of one kind: all if None)."""
         sql = "SELECT * FROM credits WHERE state IN ('pending', 'sent')"
         args: tuple[str, ...] = ()
         if user_id is not None:
             sql, args = sql + " AND user_id = ?", (user_id,)
+        if kind is not None:
+            sql, args = sql + " AND kind = ?", (*args, kind.value)
         return [Credit.from_row(r) for r in self.db.query(sql + " ORDER BY id", args)]
 
     def mark_sent(self, credit_id: int) -> bool:
@@ -130,5 +135,8 @@ class Credits:
         return reference
 
     def counts(self) -> dict[str, int]:
-        rows = self.db.query("SELECT state, COUNT(*) AS n FROM credits GROUP BY state")
+        """Cash credits by state (exchanges: ``Exchanges.counts``)."""
+        rows = self.db.query(
+            "SELECT state, COUNT(*) AS n FROM credits WHERE kind = 'cash' GROUP BY state"
+        )
         return {r["state"]: int(r["n"]) for r in rows}

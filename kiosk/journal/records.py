@@ -14,11 +14,18 @@ class CreditState(StrEnum):
     PENDING = "pending"  # journaled, not sent yet (or known not to have been created)
     SENT = "sent"  # an attempt went out; its outcome is unknown until answered or looked up
     CONFIRMED = "confirmed"  # the wallet has the top-up
-    REFUSED = "refused"  # refused for good: a staff case
+    REFUSED = "refused"  # refused for good: a staff case (an exchange: nothing moved, no case)
 
     @property
     def settled(self) -> bool:
         return self in (CreditState.CONFIRMED, CreditState.REFUSED)
+
+
+class CreditKind(StrEnum):
+    """What a credit row carries to the wallet (stored as its value)."""
+
+    CASH = "cash"  # a session's stacked notes: a top-up
+    EXCHANGE = "exchange"  # マネー移動: the member's own money moved from ``source_bucket``
 
 
 class _Row:
@@ -57,9 +64,19 @@ class Credit(_Row):
     last_error: str | None
     reference: str | None
     created_at: float
+    kind: CreditKind = CreditKind.CASH
+    source_money_id: str | None = None  # an exchange's sender money
+    source_bucket: str | None = None
+    told: bool = True  # an exchange: the member has seen how it ended
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", CreditState(self.state))
+        object.__setattr__(self, "kind", CreditKind(self.kind))
+        object.__setattr__(self, "told", bool(self.told))
+
+    @property
+    def is_exchange(self) -> bool:
+        return self.kind is CreditKind.EXCHANGE
 
     @property
     def outcome_unknown(self) -> bool:

@@ -1,8 +1,8 @@
 """Async client of the Pokepay Partner API subset the kiosk uses (see docs/wallet-api.md).
 
 Every call travels in the AES envelope over mutual TLS, with a fresh ``partner_call_id`` and
-timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups, which always
-carry a ``request_id``), only on time-outs, connection errors and 503.
+timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups and exchanges,
+which always carry a ``request_id``), only on time-outs, connection errors and 503.
 
 The wallet's ``Date`` header on every answer (``/ping`` too) tells how far this machine's clock
 is from the wallet's (``clock_offset_s``); a request refused as expired says by how much.
@@ -28,13 +28,14 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from kiosk.wallet.checks import check_exchange
+from kiosk.wallet.checks import check_topup as check_topup  # re-exported (kiosk.delivery)
 from kiosk.wallet.envelope import EnvelopeError, key_from_secret, open_sealed, seal
 from kiosk.wallet.errors import (
     BadResponse,
     NotFound,
     RequestExpired,
     TemporarilyUnavailable,
-    TopupMismatch,
     WalletError,
     WalletUnreachable,
     clock_behind_or_ahead,
@@ -190,6 +191,36 @@ class WalletClient:
 
         return await self._call("POST", "/transactions/topup", params, checked)
 
+    async def exchange(
+        self,
+        *,
+        request_id: str,
+        user_id: str,
+        sender_private_money_id: str,
+        receiver_private_money_id: str,
+        amount: int,
+        description: str = "",
+    ) -> Transaction:
+        """Move a member's value between two of their moneys (マネー移動). Safe to repeat with
+        the same ``request_id``: moved once."""
+        params = {
+            "user_id": user_id,
+            "sender_private_money_id": sender_private_money_id,
+            "receiver_private_money_id": receiver_private_money_id,
+            "amount": amount,
+            "description": description[:200],
+            "request_id": str(uuid.UUID(request_id)),
+        }
+
+        def checked(data: dict[str, Any]) -> Transaction:
+            transaction = Transaction.parse(data)
+            check_exchange(
+                transaction, user_id, sender_private_money_id, receiver_private_money_id, amount
+            )
+            return transaction
+
+        return await self._call("POST", "/transactions/exchange", params, checked)
+
     async def transaction_by_request_id(self, request_id: str) -> Transaction | None:
         """The transaction a ``request_id`` created, or None if none was created."""
         path = f"/transactions/requests/{uuid.UUID(request_id)}"
@@ -244,7 +275,8 @@ class WalletClient:
     ) -> T:
         """Send, decode and ``parse`` the answer; any :class:`WalletError` names the request
         (method and path, ids elided)."""
-        # Every call the kiosk makes is idempotent: GETs, and top-ups carry a request_id.
+        # Every call the kiosk makes is idempotent: GETs; top-ups and exchanges carry a
+        # request_id.
         try:
             async for attempt in self._retrying(idempotent=True):
                 with attempt:
@@ -334,23 +366,6 @@ class WalletClient:
         if not isinstance(data, dict):
             raise BadResponse("response is not a JSON object", status=response.status_code)
         return data
-
-
-def check_topup(
-    transaction: Transaction, customer_id: str, private_money_id: str, money_amount: int
-) -> None:
-    """Raise :class:`TopupMismatch` unless the transaction is the top-up we asked for."""
-    expected = ("topup", customer_id, private_money_id, money_amount)
-    got = (
-        transaction.type,
-        transaction.receiver_id,
-        transaction.private_money_id,
-        transaction.money_amount,
-    )
-    if got != expected:
-        raise TopupMismatch(
-            f"transaction {transaction.id} is {got}, expected {expected}", type="mismatch"
-        )
 
 
 def _rows(data: dict[str, Any]) -> list[Any]:

@@ -66,7 +66,7 @@ class TemporarilyUnavailable(WalletError):
 
 
 class RefusedForGood(WalletError):
-    """The wallet will not take this top-up as asked: retrying the same request cannot help."""
+    """The wallet will not take this top-up or exchange as asked: retrying cannot help."""
 
 
 class AccountSuspended(RefusedForGood):
@@ -99,7 +99,15 @@ class PeriodTopupLimitExceeded(LimitExceeded):
 
 
 class CustomerNotFound(RefusedForGood):
-    """``customer_user_not_found`` or ``customer_account_not_found`` (no wallet in that money)."""
+    """``customer_user_not_found``, ``customer_account_not_found`` or ``account_not_found``."""
+
+
+class BalanceNotEnough(RefusedForGood):
+    """``account_balance_not_enough``: the exchange's sender money holds less than the amount."""
+
+
+class ExchangeNotAllowed(RefusedForGood):
+    """An exchange the wallet does not allow: same money, between users, restricted, bad amount."""
 
 
 class MoneyUnavailable(RefusedForGood):
@@ -157,6 +165,9 @@ class TopupMismatch(WalletError):
     """The transaction returned for our ``request_id`` is not what we asked for."""
 
 
+TransactionMismatch = TopupMismatch  # the same error, named for any call with a request_id
+
+
 _BY_TYPE: dict[str, type[WalletError]] = {
     "account_suspended": AccountSuspended,
     "account_pre_closed": AccountClosed,
@@ -168,6 +179,12 @@ _BY_TYPE: dict[str, type[WalletError]] = {
     "account_total_topup_limit_entire_period": PeriodTopupLimitExceeded,
     "customer_account_not_found": CustomerNotFound,
     "customer_user_not_found": CustomerNotFound,
+    "account_not_found": CustomerNotFound,
+    "account_balance_not_enough": BalanceNotEnough,
+    "can_not_exchange_between_same_private_money": ExchangeNotAllowed,
+    "can_not_exchange_between_users": ExchangeNotAllowed,
+    "transaction_restricted": ExchangeNotAllowed,
+    "transaction_invalid_amount": ExchangeNotAllowed,
     "private_money_not_found": MoneyUnavailable,
     "private_money_closed": MoneyUnavailable,
     "account_can_not_topup": MoneyUnavailable,

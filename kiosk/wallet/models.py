@@ -128,6 +128,7 @@ class Transaction:
     point_amount: int
     done_at: str
     description: str
+    sender_private_money_id: str | None = None  # the money value left (an exchange's sender)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Transaction:
@@ -135,6 +136,7 @@ class Transaction:
             raise MalformedResponse(f"transaction: expected an object, got {data!r}")
         receiver_account = data.get("receiver_account") or {}
         money = receiver_account.get("private_money") or {}
+        sender_money = (data.get("sender_account") or {}).get("private_money") or {}
         return cls(
             id=_get(data, "id", str),
             type=_get(data, "type", str),
@@ -148,6 +150,7 @@ class Transaction:
             point_amount=_int(data, "point_amount"),
             done_at=_get(data, "done_at", str),
             description=str(data.get("description") or ""),
+            sender_private_money_id=sender_money.get("id"),
         )
 
 

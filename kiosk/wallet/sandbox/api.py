@@ -55,11 +55,19 @@ def _account(store: SandboxStore, account_id: str | None) -> sqlite3.Row | None:
     return store.one(_ACCOUNT_SQL + " WHERE a.id = ?", (account_id,))
 
 
-def transaction_json(store: SandboxStore, row: sqlite3.Row) -> dict[str, Any]:
+def transaction_json(
+    store: SandboxStore, row: sqlite3.Row, money_id: str | None = None
+) -> dict[str, Any]:
+    """One transaction. An exchange is ``exchange_inflow`` in a history of its receiver money
+    (``money_id``), ``exchange_outflow`` everywhere else."""
     sender, receiver = (
         _account(store, row["sender_account"]),
         _account(store, row["receiver_account"]),
     )
+    kind = row["type"]
+    if kind == "exchange":
+        inflow = money_id is not None and receiver is not None and receiver["money_id"] == money_id
+        kind = "exchange_inflow" if inflow else "exchange_outflow"
 
     def party(account: sqlite3.Row | None) -> tuple[Any, Any]:
         if account is None:
@@ -72,7 +80,7 @@ def transaction_json(store: SandboxStore, row: sqlite3.Row) -> dict[str, Any]:
     )
     return {
         "id": row["id"],
-        "type": row["type"],
+        "type": kind,
         "is_modified": False,
         "sender": sender_user,
         "sender_account": sender_account,
@@ -168,6 +176,31 @@ def create_topup(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) 
     return _transaction(store, "id", transaction_id)
 
 
+def create_exchange(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) -> Any:
+    ids = [
+        str(_uuid(params, key))
+        for key in ("user_id", "sender_private_money_id", "receiver_private_money_id", "request_id")
+    ]
+    amount = params.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount > 10**9:
+        raise Refused(400, "invalid_parameters", "amount must be an integer up to 10**9")
+    if amount < 1:
+        raise Refused(422, "transaction_invalid_amount", "amount must be at least 1")
+    description = str(params.get("description") or "")
+    if len(description) > 200:
+        raise Refused(400, "invalid_parameters", "description is over 200 characters")
+    user_id, sender_money_id, receiver_money_id, request_id = ids
+    transaction_id = store.exchange(
+        user_id=user_id,
+        sender_money_id=sender_money_id,
+        receiver_money_id=receiver_money_id,
+        amount=amount,
+        request_id=request_id,
+        description=description,
+    )
+    return _transaction(store, "id", transaction_id)
+
+
 def _transaction(store: SandboxStore, column: str, value: str) -> Any:
     row = store.one(f"SELECT * FROM transactions WHERE {column} = ?", (value,))
     if row is None:
@@ -203,8 +236,9 @@ def list_transactions_v2(store: SandboxStore, params: dict[str, Any], _: re.Matc
     if types:
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
             raise Refused(400, "invalid_parameters", "types must be a list of strings")
-        where.append(f"type IN ({','.join('?' * len(types))})")
-        args += types
+        clause, type_args = _types_clause(types, money_id)
+        where.append(clause)
+        args += type_args
     count = len(
         store.query(f"SELECT seq FROM transactions WHERE {' AND '.join(where)}", tuple(args))
     )
@@ -220,12 +254,31 @@ def list_transactions_v2(store: SandboxStore, params: dict[str, Any], _: re.Matc
         (*args, per_page + 1),
     )
     return {
-        "rows": [transaction_json(store, r) for r in rows[:per_page]],
+        "rows": [transaction_json(store, r, money_id) for r in rows[:per_page]],
         "count": count,
         "per_page": per_page,
         "next_page_cursor_id": rows[per_page]["id"] if len(rows) > per_page else None,
         "prev_page_cursor_id": cursor,
     }
+
+
+def _types_clause(types: list[str], money_id: str | None) -> tuple[str, list[str]]:
+    """SQL for the ``types`` filter, on the types as :func:`transaction_json` renders them:
+    an exchange row is ``exchange_inflow`` only on its receiver money's side."""
+    plain = [t for t in types if t not in ("exchange", "exchange_outflow", "exchange_inflow")]
+    clauses = [f"type IN ({','.join('?' * len(plain))})"] if plain else []
+    args = list(plain)
+    in_money = "IN (SELECT id FROM accounts WHERE money_id = ?)"
+    if "exchange_inflow" in types and money_id:
+        clauses.append(f"(type = 'exchange' AND receiver_account {in_money})")
+        args.append(money_id)
+    if "exchange_outflow" in types:
+        if money_id:
+            clauses.append(f"(type = 'exchange' AND receiver_account NOT {in_money})")
+            args.append(money_id)
+        else:
+            clauses.append("type = 'exchange'")
+    return f"({' OR '.join(clauses) or '0'})", args
 
 
 Handler = Callable[[SandboxStore, dict[str, Any], re.Match[str]], Any]
@@ -234,6 +287,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/accounts/customers"), list_customer_accounts),
     ("GET", re.compile(rf"/users/{_ID}/accounts"), list_user_accounts),
     ("POST", re.compile(r"/transactions/topup"), create_topup),
+    ("POST", re.compile(r"/transactions/exchange"), create_exchange),
     ("GET", re.compile(rf"/transactions/requests/{_ID}"), get_by_request_id),
     ("GET", re.compile(r"/transactions-v2"), list_transactions_v2),
     ("GET", re.compile(rf"/transactions/{_ID}"), get_transaction),

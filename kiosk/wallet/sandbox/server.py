@@ -148,7 +148,10 @@ class SandboxServer:
                 "type": "partner_request_already_done",
                 "message": "partner_call_id was used before",
             }
-        one_member = faults.unavailable_for and params.get("customer_id") == faults.unavailable_for
+        one_member = faults.unavailable_for and faults.unavailable_for in (
+            params.get("customer_id"),
+            params.get("user_id"),
+        )
         if (
             one_member
             or fault_settings.take(self.store, "next_503")

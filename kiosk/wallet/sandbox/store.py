@@ -186,17 +186,9 @@ class SandboxStore:
         belongs to another user is a conflict.
         """
         with self.transaction() as db:
-            existing = db.execute(
-                "SELECT t.id, a.user_id FROM transactions t JOIN accounts a"
-                " ON a.id = t.receiver_account WHERE t.request_id = ?",
-                (request_id,),
-            ).fetchone()
-            if existing:
-                if existing["user_id"] != customer_id:
-                    raise Refused(
-                        422, "request_id_conflict", "request_id is used by another transaction"
-                    )
-                return str(existing["id"])
+            existing = _replayed(db, request_id, customer_id)
+            if existing is not None:
+                return existing
             money = db.execute("SELECT * FROM moneys WHERE id = ?", (money_id,)).fetchone()
             if money is None:
                 raise Refused(422, "private_money_not_found", "private money not found")
@@ -217,20 +209,8 @@ class SandboxStore:
             ).fetchone()
             if account is None:
                 raise Refused(422, "customer_account_not_found", "no account in this money")
-            status = account["status"]
-            if status != "active":
-                kind = {"suspended": "account_suspended", "pre-closed": "account_pre_closed"}
-                raise Refused(422, kind.get(status, "account_closed"), f"account is {status}")
-            limits = (
-                (money["transfer_limit"], "account_transfer_limit_exceeded"),
-                (money["topup_limit"], "account_money_topup_transfer_limit_exceeded"),
-            )
-            for limit, kind_ in limits:
-                if limit is not None and money_amount > limit:
-                    raise Refused(422, kind_, f"over the limit of {limit}")
-            cap = money["max_balance"]
-            if cap is not None and account["money_balance"] + money_amount > cap:
-                raise Refused(422, "account_balance_exceeded", f"over the balance cap of {cap}")
+            _check_active(account)
+            _check_fits(money, account, money_amount)
             transaction_id = new_id()
             db.execute(
                 "INSERT INTO transactions (id, type, request_id, sender_account,"
@@ -253,6 +233,71 @@ class SandboxStore:
             )
             return transaction_id
 
+    def exchange(
+        self,
+        user_id: str,
+        sender_money_id: str,
+        receiver_money_id: str,
+        amount: int,
+        request_id: str,
+        description: str,
+    ) -> str:
+        """Move a member's value from one of their moneys to another (マネー移動); returns the
+        transaction id. ``request_id`` works as for :meth:`topup` (one namespace for both)."""
+        with self.transaction() as db:
+            existing = _replayed(db, request_id, user_id)
+            if existing is not None:
+                return existing
+            if sender_money_id == receiver_money_id:
+                raise Refused(
+                    422,
+                    "can_not_exchange_between_same_private_money",
+                    "sender and receiver are the same private money",
+                )
+            moneys = [
+                db.execute("SELECT * FROM moneys WHERE id = ?", (money_id,)).fetchone()
+                for money_id in (sender_money_id, receiver_money_id)
+            ]
+            if None in moneys:
+                raise Refused(422, "private_money_not_found", "private money not found")
+            if any(money["status"] != "active" for money in moneys):
+                raise Refused(422, "private_money_closed", "private money is closed")
+            sender, receiver = (
+                db.execute(
+                    "SELECT * FROM accounts WHERE user_id = ? AND money_id = ?",
+                    (user_id, money_id),
+                ).fetchone()
+                for money_id in (sender_money_id, receiver_money_id)
+            )
+            if sender is None or receiver is None:
+                raise Refused(422, "account_not_found", "no such user or account in this money")
+            _check_active(sender)
+            _check_active(receiver)
+            if amount > sender["money_balance"]:
+                raise Refused(422, "account_balance_not_enough", "not enough in the sender money")
+            _check_fits(moneys[1], receiver, amount)
+            transaction_id = new_id()
+            db.execute(
+                "INSERT INTO transactions (id, type, request_id, sender_account,"
+                " receiver_account, money_amount, done_at, description)"
+                " VALUES (?, 'exchange', ?, ?, ?, ?, ?, ?)",
+                (
+                    transaction_id,
+                    request_id,
+                    sender["id"],
+                    receiver["id"],
+                    amount,
+                    now_iso(),
+                    description,
+                ),
+            )
+            for account_id, change in ((sender["id"], -amount), (receiver["id"], amount)):
+                db.execute(
+                    "UPDATE accounts SET money_balance = money_balance + ? WHERE id = ?",
+                    (change, account_id),
+                )
+            return transaction_id
+
     def record_payment(
         self, account_id: str, shop_account_id: str, amount: int, description: str
     ) -> str:
@@ -269,3 +314,39 @@ class SandboxStore:
                 (amount, account_id),
             )
         return transaction_id
+
+
+def _replayed(db: sqlite3.Connection, request_id: str, user_id: str) -> str | None:
+    """The id of the transaction a known ``request_id`` made (None if new); a conflict if it is
+    another user's (the user of its receiver account)."""
+    existing = db.execute(
+        "SELECT t.id, a.user_id FROM transactions t JOIN accounts a"
+        " ON a.id = t.receiver_account WHERE t.request_id = ?",
+        (request_id,),
+    ).fetchone()
+    if existing is None:
+        return None
+    if existing["user_id"] != user_id:
+        raise Refused(422, "request_id_conflict", "request_id is used by another transaction")
+    return str(existing["id"])
+
+
+def _check_active(account: sqlite3.Row) -> None:
+    status = account["status"]
+    if status != "active":
+        kind = {"suspended": "account_suspended", "pre-closed": "account_pre_closed"}
+        raise Refused(422, kind.get(status, "account_closed"), f"account is {status}")
+
+
+def _check_fits(money: sqlite3.Row, account: sqlite3.Row, amount: int) -> None:
+    """The money's per-transfer and per-top-up limits, then its balance cap."""
+    limits = (
+        (money["transfer_limit"], "account_transfer_limit_exceeded"),
+        (money["topup_limit"], "account_money_topup_transfer_limit_exceeded"),
+    )
+    for limit, kind in limits:
+        if limit is not None and amount > limit:
+            raise Refused(422, kind, f"over the limit of {limit}")
+    cap = money["max_balance"]
+    if cap is not None and account["money_balance"] + amount > cap:
+        raise Refused(422, "account_balance_exceeded", f"over the balance cap of {cap}")

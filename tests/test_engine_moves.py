@@ -1,0 +1,167 @@
+"""マネー移動 through the real engine: card → account → route → amount → 確定 → the sandbox,
+with the same exactly-once rules as cash (request id journaled first, unknown outcomes looked
+up, the member told at once or at their next touch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hardware.id003.simulator import AcceptorSimulator
+from kiosk.events import MoveOutcome, MoveRefusal, Notice
+from kiosk.session import State
+from tests.engine_support import EngineHarness
+from tests.support import wait_until
+from tests.wallet_support import Sandbox
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> Iterator[EngineHarness]:
+    harness = EngineHarness(tmp_path, sim, wallet, settle_wait_s=2.0)
+    yield harness
+    harness.stop()
+
+
+def _to_amount(kiosk: EngineHarness, wallet: Sandbox, balances: dict[str, int | None]) -> str:
+    user = wallet.member(balances)
+    kiosk.touch(wallet.card_of(user))
+    account = kiosk.wait_state(State.ACCOUNT)
+    assert account.move_routes, "a member with base money is offered a move"
+    kiosk.call(lambda e: e.move_money())
+    kiosk.wait_state(State.MOVE_ROUTE)
+    kiosk.call(lambda e: e.move_route("base", "cafeteria"))
+    kiosk.wait_state(State.MOVE_AMOUNT)
+    return user
+
+
+def _exchanges(kiosk: EngineHarness) -> list[dict[str, object]]:
+    rows = kiosk.journal.db.query("SELECT * FROM credits WHERE kind = 'exchange' ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+def test_a_move_lands_once_with_both_new_balances_and_a_receipt(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    user = _to_amount(kiosk, wallet, {"base": 3800, "cafeteria": 200})
+    kiosk.call(lambda e: e.move_add(1000))
+    kiosk.call(lambda e: e.move_add(500))
+    view = kiosk.wait_view(lambda v: v.move is not None and v.move.amount == 1500, what="1,500")
+    assert view.move is not None and view.move.limit == 3800
+    kiosk.call(lambda e: e.move_review())
+    confirm = kiosk.wait_state(State.MOVE_CONFIRM)
+    assert confirm.move is not None
+    assert (confirm.move.source_before, confirm.move.source_after) == (3800, 2300)
+    assert (confirm.move.target_before, confirm.move.target_after) == (200, 1700)
+    assert wallet.balance(user, "base") == 3800, "nothing moves before 確定"
+    kiosk.call(lambda e: e.move_confirm())
+    moved = kiosk.wait_state(State.MOVED)
+    result = moved.move_result
+    assert result is not None and result.outcome is MoveOutcome.MOVED
+    assert (result.source_balance, result.target_balance) == (2300, 1700)
+    assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (2300, 1700)
+    [row] = _exchanges(kiosk)
+    assert row["state"] == "confirmed" and row["told"] == 1
+    assert result.reference == f"K01-M{row['id']:06d}"
+    assert kiosk.journal.cases.list() == []
+
+
+def test_the_amount_stops_at_what_the_target_can_take(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    # cafeteria money's cap leaves room for 1,200 only; base has more
+    cap = wallet.store.one("SELECT max_balance FROM moneys WHERE bucket = 'cafeteria'")
+    assert cap is not None
+    _to_amount(kiosk, wallet, {"base": 20_000, "cafeteria": cap["max_balance"] - 1200})
+    kiosk.call(lambda e: e.move_add(5000))
+    view = kiosk.wait_view(lambda v: v.notice is Notice.MOVE_AT_LIMIT, what="at the limit")
+    assert view.move is not None and view.move.amount == 1200 == view.move.limit
+    kiosk.call(lambda e: e.move_clear())
+    kiosk.wait_view(lambda v: v.move is not None and v.move.amount == 0, what="cleared")
+    kiosk.call(lambda e: e.move_all())
+    kiosk.wait_view(lambda v: v.move is not None and v.move.amount == 1200, what="all")
+
+
+def test_cancel_at_the_confirmation_moves_nothing(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    user = _to_amount(kiosk, wallet, {"base": 3000})
+    kiosk.call(lambda e: e.move_all())
+    kiosk.wait_view(lambda v: v.move is not None and v.move.amount == 3000, what="all")
+    kiosk.call(lambda e: e.move_review())
+    kiosk.wait_state(State.MOVE_CONFIRM)
+    kiosk.call(lambda e: e.cancel())
+    kiosk.wait_state(State.ACCOUNT)
+    assert _exchanges(kiosk) == [] and wallet.balance(user, "base") == 3000
+
+
+def test_a_refused_move_says_why_and_moves_nothing(kiosk: EngineHarness, wallet: Sandbox) -> None:
+    user = _to_amount(kiosk, wallet, {"base": 3000})
+    kiosk.call(lambda e: e.move_all())
+    kiosk.wait_view(lambda v: v.move is not None and v.move.amount == 3000, what="all")
+    kiosk.call(lambda e: e.move_review())
+    kiosk.wait_state(State.MOVE_CONFIRM)
+    # the member spends at the cafeteria register meanwhile
+    base = wallet.store.one(
+        "SELECT a.id FROM accounts a JOIN moneys m ON m.id = a.money_id"
+        " WHERE a.user_id = ? AND m.bucket = 'base'",
+        (user,),
+    )
+    assert base is not None
+    wallet.store.record_payment(base["id"], base["id"], 2500, "lunch")
+    kiosk.call(lambda e: e.move_confirm())
+    result = kiosk.wait_state(State.MOVED).move_result
+    assert result is not None and result.outcome is MoveOutcome.REFUSED
+    assert result.refusal is MoveRefusal.NOT_ENOUGH
+    assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (500, 0)
+    [row] = _exchanges(kiosk)
+    assert row["state"] == "refused" and row["reference"] is None  # no staff case
+    assert kiosk.journal.cases.list() == []
+
+
+def test_a_move_the_wallet_does_not_answer_is_being_processed_then_shown_at_the_next_touch(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    user = _to_amount(kiosk, wallet, {"base": 3000})
+    kiosk.call(lambda e: e.move_add(1000))
+    kiosk.wait_view(lambda v: v.move is not None and v.move.amount == 1000, what="1,000")
+    kiosk.call(lambda e: e.move_review())
+    kiosk.wait_state(State.MOVE_CONFIRM)
+    wallet.faults(refuse=True)
+    kiosk.call(lambda e: e.move_confirm())
+    result = kiosk.wait_state(State.MOVED, timeout=15).move_result
+    assert result is not None and result.outcome is MoveOutcome.BEING_PROCESSED
+    [row] = _exchanges(kiosk)
+    assert row["state"] in ("pending", "sent") and row["told"] == 0
+    kiosk.call(lambda e: e.acknowledge())
+    kiosk.wait_state(State.IDLE)
+    kiosk.touch(wallet.card_of(user))  # still down: the lookup fails, nothing is told
+    kiosk.wait_state(State.WALLET_UNAVAILABLE, timeout=20)
+    wallet.clear_faults()
+    wait_until(lambda: _exchanges(kiosk)[0]["state"] == "confirmed", 20, "delivered")
+    assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (2000, 1000)
+    kiosk.call(lambda e: e.acknowledge())
+    kiosk.wait_state(State.IDLE)
+    kiosk.touch(wallet.card_of(user))
+    account = kiosk.wait_state(State.ACCOUNT)
+    [news] = account.moves
+    assert (news.outcome, news.amount, news.target) == (MoveOutcome.MOVED, 1000, "cafeteria")
+    assert _exchanges(kiosk)[0]["told"] == 1
+    kiosk.call(lambda e: e.cancel())
+    kiosk.wait_state(State.IDLE)
+    kiosk.touch(wallet.card_of(user))  # told once
+    assert kiosk.wait_state(State.ACCOUNT).moves == ()
+
+
+def test_no_move_is_offered_while_one_is_being_processed(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    user = wallet.member({"base": 3000})
+    kiosk.journal.exchanges.open(
+        user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 500
+    )
+    wallet.faults(unavailable_for=user)  # that member's calls answer 503
+    kiosk.touch(wallet.card_of(user))
+    account = kiosk.wait_state(State.ACCOUNT)
+    assert account.move_routes == ()
+    [news] = account.moves
+    assert news.outcome is MoveOutcome.BEING_PROCESSED and news.amount == 500
