@@ -1,4 +1,5 @@
-"""The member's account: name, balance per money, points, what is still being credited."""
+"""The member's account: name, balance per money, points, what is still being credited, how
+earlier moves (マネー移動) went; charge, move money, history, finish."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from kivy.uix.gridlayout import GridLayout
 from kiosk.money import yen
 from kiosk.view import SessionView
 from screens.base import KioskScreen
+from screens.moved import earlier_move_line
 from screens.widgets import ALERT, MUTED, NEUTRAL, KioskButton, Text, unit
 
 
@@ -46,6 +48,11 @@ class AccountScreen(KioskScreen):
                     halign="right",
                 )
             )
+        for news in view.moves:
+            line, alert = earlier_move_line(self, news)
+            body.add_widget(
+                Text(line, size=20, height=36, color=ALERT if alert else MUTED, halign="right")
+            )
         body.add_widget(BoxLayout())  # the rest of the body stays empty
         intents = self.host.intents
         buttons.add_widget(
@@ -53,5 +60,7 @@ class AccountScreen(KioskScreen):
                 _("Charge"), intents.charge, enabled=any(b.chargeable for b in view.buckets)
             )
         )
+        if view.move_routes:
+            buttons.add_widget(KioskButton(_("Move money"), intents.move_money))
         buttons.add_widget(KioskButton(_("History"), intents.show_history, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Finish"), intents.cancel, color=NEUTRAL))

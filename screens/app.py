@@ -30,6 +30,8 @@ from screens.history import HistoryScreen
 from screens.i18n import LANGUAGES, Texts
 from screens.insert import InsertNotesScreen
 from screens.message import MessageScreen
+from screens.move import MoveAmountScreen, MoveConfirmScreen, MoveRouteScreen
+from screens.moved import MovedScreen
 from screens.staff_app import CLOSED_VIEW, NoDesk, add_staff_screens, staff_screen_for
 from screens.staff_base import StaffScreen
 from screens.unknown_card import UnknownCardScreen
@@ -43,6 +45,10 @@ SCREENS: tuple[type[KioskScreen], ...] = (
     DoneScreen,
     MessageScreen,
     UnknownCardScreen,
+    MoveRouteScreen,
+    MoveAmountScreen,
+    MoveConfirmScreen,
+    MovedScreen,
 )
 
 SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
@@ -54,6 +60,11 @@ SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
     State.ACCEPTING: InsertNotesScreen,
     State.CREDITING: DoneScreen,
     State.DONE: DoneScreen,
+    State.MOVE_ROUTE: MoveRouteScreen,
+    State.MOVE_AMOUNT: MoveAmountScreen,
+    State.MOVE_CONFIRM: MoveConfirmScreen,
+    State.MOVING: MovedScreen,
+    State.MOVED: MovedScreen,
     State.UNKNOWN_CARD: UnknownCardScreen,
     State.ACCOUNT_SUSPENDED: MessageScreen,
     State.WALLET_UNAVAILABLE: MessageScreen,

@@ -3,16 +3,36 @@
 
 from __future__ import annotations
 
-from kiosk.events import CreditOutcome, HistoryEntry, HistoryView, Notice
+from kiosk.events import (
+    CreditOutcome,
+    HistoryEntry,
+    HistoryView,
+    MoveNews,
+    MoveOutcome,
+    MoveRefusal,
+    MoveSettled,
+    Notice,
+)
 from kiosk.session import State
-from kiosk.view import BucketView, SessionView
+from kiosk.session_moves import MoveRoute
+from kiosk.view import BucketView, MovePreview, SessionView
 
 BUCKETS = [
     BucketView("base", 12_340, 120, 50_000, 37_660, True),
     BucketView("cafeteria", 3_000, 0, 30_000, 27_000, True),
     BucketView("textbook", 49_500, 0, 50_000, 500, False),
 ]
-ACCOUNT = SessionView(State.ACCOUNT, member_name="山田 花子", buckets=BUCKETS, being_credited=2_000)
+ROUTES = (MoveRoute("base", "cafeteria", 12_340), MoveRoute("base", "textbook", 500))
+ACCOUNT = SessionView(
+    State.ACCOUNT,
+    member_name="山田 花子",
+    buckets=BUCKETS,
+    being_credited=2_000,
+    move_routes=ROUTES,
+)
+MOVE = MovePreview("base", "cafeteria", 1_500, 12_340, 12_340, 3_000)
+AT_LIMIT = MovePreview("base", "textbook", 500, 500, 12_340, 49_500)
+MOVED_AT = 1_795_000_000.0  # a fixed time: the receipt's QR code is the same in every run
 
 SAMPLES: dict[str, SessionView] = {
     "attract": SessionView(State.IDLE),
@@ -87,6 +107,41 @@ SAMPLES: dict[str, SessionView] = {
     "account_suspended": SessionView(State.ACCOUNT_SUSPENDED),
     "wallet_unavailable": SessionView(State.WALLET_UNAVAILABLE, detail="no answer in time"),
     "out_of_service": SessionView(State.OUT_OF_SERVICE, fault="acceptor: stacker open"),
+    "account_moves": SessionView(
+        State.ACCOUNT,
+        member_name="山田 花子",
+        buckets=BUCKETS,
+        moves=(
+            MoveNews("base", "cafeteria", 2_000, MoveOutcome.MOVED, "K01-M000012"),
+            MoveNews(
+                "base", "textbook", 5_000, MoveOutcome.REFUSED, "K01-M000013", MoveRefusal.OVER_CAP
+            ),
+        ),
+    ),
+    "move_route": SessionView(State.MOVE_ROUTE, buckets=BUCKETS, move_routes=ROUTES),
+    "move_amount": SessionView(State.MOVE_AMOUNT, buckets=BUCKETS, move=MOVE),
+    "move_amount_limit": SessionView(
+        State.MOVE_AMOUNT, buckets=BUCKETS, move=AT_LIMIT, notice=Notice.MOVE_AT_LIMIT
+    ),
+    "move_confirm": SessionView(State.MOVE_CONFIRM, buckets=BUCKETS, move=MOVE),
+    "moving": SessionView(State.MOVING, move=MOVE),
+    "moved": SessionView(
+        State.MOVED,
+        move=MOVE,
+        move_result=MoveSettled(MoveOutcome.MOVED, None, 10_840, 4_500, "K01-M000014", MOVED_AT),
+    ),
+    "move_refused": SessionView(
+        State.MOVED,
+        move=MOVE,
+        move_result=MoveSettled(MoveOutcome.REFUSED, MoveRefusal.NOT_ENOUGH, at=MOVED_AT),
+    ),
+    "move_processing": SessionView(
+        State.MOVED,
+        move=MOVE,
+        move_result=MoveSettled(
+            MoveOutcome.BEING_PROCESSED, reference="K01-M000015", at=MOVED_AT
+        ),
+    ),
     "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
     "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),
     "journal_failed": SessionView(

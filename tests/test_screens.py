@@ -44,6 +44,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "ポイント 120",
             "入金処理中 ¥2,000",
             "チャージ",
+            "マネー移動",
             "履歴",
             "終了",
         ],
@@ -177,6 +178,71 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         ],
         "en": ["Out of service", "The note reader is not available."],
     },
+    "account_moves": {
+        "ja": [
+            "学食への ¥2,000 の移動：完了しました",
+            "教科書への ¥5,000 の移動：できませんでした（移動していません）",
+        ],
+        "en": ["Move of ¥2,000 to Cafeteria: done", "Charge", "History"],
+    },
+    "move_route": {
+        "ja": ["マネー移動：移動先を選んでください", "ベース → 学食   (最大 ¥12,340)", "戻る"],
+        "en": ["Base → Textbook   (up to ¥500)", "Back"],
+    },
+    "move_amount": {
+        "ja": [
+            "ベース → 学食",
+            "¥1,500",
+            "最大 ¥12,340",
+            "+¥100",
+            "+¥5,000",
+            "全額",
+            "クリア",
+            "次へ",
+        ],
+        "en": ["Base → Cafeteria", "¥1,500", "Up to ¥12,340", "+¥1,000", "All of it", "Next"],
+    },
+    "move_amount_limit": {
+        "ja": ["移動できるのは最大 ¥500 です"],
+        "en": ["That is the most that can move: ¥500"],
+    },
+    "move_confirm": {
+        "ja": [
+            "¥1,500 を移動しますか？",
+            "現在",
+            "移動後",
+            "¥12,340",
+            "¥10,840",
+            "¥4,500",
+            "確定",
+            "キャンセル",
+        ],
+        "en": ["Move ¥1,500?", "Now", "After", "Confirm", "Cancel"],
+    },
+    "moving": {"ja": ["移動しています…しばらくお待ちください"], "en": ["Moving… please wait"]},
+    "moved": {
+        "ja": [
+            "移動しました",
+            "ベース  ¥10,840",
+            "学食  ¥4,500",
+            "受付番号: K01-M000014",
+            "このコードを読み取ると控えを保存できます。",
+            "OK",
+        ],
+        "en": ["Moved", "Base → Cafeteria  ¥1,500", "Reference: K01-M000014"],
+    },
+    "move_refused": {
+        "ja": ["移動していません。", "移動元の残高が足りません。", "OK"],
+        "en": ["Nothing was moved.", "There is not that much money to move."],
+    },
+    "move_processing": {
+        "ja": [
+            "マネー移動を処理しています。",
+            "結果は次にカードをタッチしたときに表示されます。",
+            "受付番号: K01-M000015",
+        ],
+        "en": ["Your move is being processed.", "Reference: K01-M000015"],
+    },
     "starting": {
         "ja": ["起動中です…しばらくお待ちください。", "まもなくご利用いただけます。"],
         "en": ["Starting… please wait.", "acceptor starting"],
@@ -200,6 +266,12 @@ ABSENT: dict[str, list[str]] = {
     "out_of_service": ["OK"],
     "starting": ["OK"],
     "crediting": ["OK"],
+    "moving": ["OK"],
+    "account_moves": ["マネー移動", "Move money"],  # nothing to move: no button
+    "move_refused": [
+        "このコードを読み取ると控えを保存できます。",
+        "Scan this code to keep a receipt.",
+    ],
     # a receipt only for a charge that took cash
     "done_note_held": [
         "このコードを読み取ると控えを保存できます。",
@@ -435,8 +507,9 @@ def test_the_catalogs_hold_every_text_the_screens_use() -> None:
     used = set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"\s*\)', source))
     from screens.base import MONEY_NAMES
     from screens.history import KINDS
+    from screens.moved import REFUSALS
 
-    used |= {*MONEY_NAMES.values(), *KINDS.values()}
+    used |= {*MONEY_NAMES.values(), *KINDS.values(), *REFUSALS.values()}
     assert "Touch your card" in used and "Textbook" in used
     for lang in LANGUAGES:
         path = LOCALE_DIR / lang / "LC_MESSAGES" / "paykiosk.po"
