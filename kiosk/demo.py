@@ -59,6 +59,7 @@ Touch a card (held 5 s):
 Then: b / c / k  charge base / cafeteria / textbook money
       1 2 5 0    feed a ¥1,000 / ¥2,000 / ¥5,000 / ¥10,000 note     x  an unreadable note
       f  finish (or wait: the session finishes by itself)   n  cancel   ok  dismiss the result
+      mv c 1000 / mv k 500  move base money to cafeteria / textbook money (マネー移動); y  confirm
 Faults: w down | w up | w slow (wallet)   jam before | power-cut | stacker open … (? lists all)
 Staff:  pending   journal                 q  quit
 """
@@ -254,6 +255,19 @@ def _keyboard(
             print(f"  > {answer}", flush=True)
 
 
+def _move(line: str, engine: Engine) -> str:
+    """``mv c 1000``: the member's steps up to the confirmation (``y`` confirms, ``n`` cancels)."""
+    parts = line.split()
+    targets = {"c": "cafeteria", "k": "textbook"}
+    if len(parts) != 3 or parts[1] not in targets or not parts[2].isdigit() or not int(parts[2]):
+        return "mv c AMOUNT | mv k AMOUNT (e.g. mv c 1000)"
+    engine.move_money()
+    engine.move_route("base", targets[parts[1]])
+    engine.move_add(int(parts[2]))
+    engine.move_review()
+    return ""
+
+
 def _command(
     line: str, engine: Engine, controls: DemoControls, info: dict[str, Any], journal_path: Path
 ) -> str:
@@ -272,6 +286,11 @@ def _command(
     if line in intents:
         name, *args = intents[line]
         getattr(engine, name)(*args)  # intents are safe to call from this thread
+        return ""
+    if line.startswith("mv"):
+        return _move(line, engine)
+    if line == "y":
+        engine.move_confirm()
         return ""
     if line.startswith("t") and (line[1:].isdigit() or line == "tx"):
         if line == "tx":

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from kiosk.demo import CARD_HOLD_S
 from tests.test_screens import SHOTS, overgrown, shown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,6 +79,7 @@ def test_console_demo_charges_a_note_end_to_end(tmp_path: Path) -> None:
     with demo_process(["--console", "--data-dir", str(tmp_path)]) as (say, until):
         until("bill acceptor online", "card reader online")
         say("t1")
+        touched = time.monotonic()
         until("生協 太郎: base ¥1,070")
         say("k")
         until("insert notes into textbook")
@@ -86,6 +88,16 @@ def test_console_demo_charges_a_note_end_to_end(tmp_path: Path) -> None:
         until("in ¥5,000")
         say("f")
         until("done: ¥5,000 credited to textbook, new balance ¥5,000")
+        say("ok")
+        until("ready: touch your card")
+        # the same card again: its 5 s on the reader are over and it was away a moment
+        time.sleep(max(0.0, touched + CARD_HOLD_S + 1.5 - time.monotonic()))
+        say("t1")
+        until("生協 太郎: base ¥1,070")
+        say("mv c 1000")
+        until("confirm moving ¥1,000: base ¥1,070 → ¥70, cafeteria ¥1,500 → ¥2,500")
+        say("y")
+        until("moved ¥1,000 base → cafeteria: base ¥70, cafeteria ¥2,500, receipt DEMO-M")
 
 
 @pytest.mark.skipif(bool(glob.glob("/dev/dri/card*")), reason="this machine has a display device")
