@@ -72,6 +72,7 @@ def main() -> None:
             journal = kiosk.journal()
             rows = journal.db.query(
                 "SELECT created_at, updated_at FROM credits WHERE state = 'confirmed'"
+                " AND kind = 'cash'"
             )
             confirmed = [r["updated_at"] - r["created_at"] for r in rows]
             total = sum(sandbox.balance(m, "textbook") for m in members)

@@ -112,7 +112,7 @@ def main() -> None:
             try:
                 row = journal.db.one(
                     "SELECT COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total FROM credits"
-                    " WHERE state = 'confirmed'"
+                    " WHERE state = 'confirmed' AND kind = 'cash'"  # a move is no cash
                 )
                 matches = journal.cashbox.matches_notes()
             finally:

@@ -3,7 +3,7 @@ closed vocabularies a screen can ``match`` on (notices, credit outcomes)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import get_args
 
@@ -75,6 +75,8 @@ class Member:
     wallets: dict[str, Account]  # bucket → wallet
     being_credited: int = 0  # cash already taken, credit not yet confirmed
     moves: tuple[MoveNews, ...] = ()  # earlier moves: being processed, or ended since last seen
+    # bucket → yen the kiosk sent its way that the wallet has not confirmed (cash and moves)
+    on_its_way: dict[str, int] = field(default_factory=dict)
 
     @property
     def move_in_progress(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from kiosk.journal import Journal
+from kiosk.journal.records import Credit, CreditKind
 from kiosk.money import yen
 
 
@@ -13,8 +14,8 @@ def _when(at: float | None) -> str:
 
 
 def pending(journal: Journal) -> str:
-    """Cash in the box not yet in a confirmed credit, credits not yet confirmed, open staff
-    cases."""
+    """Cash in the box not yet in a confirmed credit, cash credits not yet confirmed, moves
+    (マネー移動 exchanges: no cash) not yet confirmed, open staff cases."""
     lines = ["cash in the box not yet in a confirmed credit:"]
     rows = journal.db.query(
         "SELECT n.session_id, s.state AS session_state, c.state AS credit_state,"
@@ -35,14 +36,16 @@ def pending(journal: Journal) -> str:
     else:
         lines.append("  none")
     lines.append("credits not yet confirmed:")
-    open_credits = journal.credits.open_credits()
-    for c in open_credits:
-        lines.append(
-            f"  #{c.id} {yen(c.amount)} → {c.bucket} ({c.state}, {c.attempts} attempts,"
-            f" since {_when(c.created_at)}) request {c.request_id}"
-            + (f" — last error: {c.last_error}" if c.last_error else "")
-        )
+    open_credits = journal.credits.open_credits(kind=CreditKind.CASH)
+    lines.extend(_open_line(c, f"{yen(c.amount)} → {c.bucket}") for c in open_credits)
     if not open_credits:
+        lines.append("  none")
+    lines.append("moves (マネー移動, no cash) not yet confirmed:")
+    moves = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+    lines.extend(
+        _open_line(c, f"move {yen(c.amount)} {c.source_bucket} → {c.bucket}") for c in moves
+    )
+    if not moves:
         lines.append("  none")
     lines.append("open staff cases:")
     cases = journal.cases.list()
@@ -56,6 +59,14 @@ def pending(journal: Journal) -> str:
     return "\n".join(lines)
 
 
+def _open_line(credit: Credit, what: str) -> str:
+    c = credit
+    return (
+        f"  #{c.id} {what} ({c.state}, {c.attempts} attempts, since {_when(c.created_at)})"
+        f" request {c.request_id}" + (f" — last error: {c.last_error}" if c.last_error else "")
+    )
+
+
 def journal_report(journal: Journal, limit: int = 20) -> str:
     """Recent sessions, notes, credits, events and the cash box."""
     count = journal.cashbox.count()
@@ -64,6 +75,7 @@ def journal_report(journal: Journal, limit: int = 20) -> str:
         f"cash box since last collection: {box} — {count.notes} notes, {yen(count.total)}",
         f"cash box ledger equals stacked notes: {journal.cashbox.matches_notes()}",
         f"credits by state: {journal.credits.counts() or 'none'}",
+        f"moves (マネー移動) by state: {journal.exchanges.counts() or 'none'}",
         f"recent sessions (last {limit}):",
     ]
     for s in journal.sessions.recent(limit):

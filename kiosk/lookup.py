@@ -43,6 +43,11 @@ async def look_up_member(
         return WalletDown(type(error).__name__)
     buckets = {money_id: bucket for bucket, money_id in moneys.items()}
     wallets = {buckets[a.private_money.id]: a for a in accounts if a.private_money.id in buckets}
-    pending = sum(c.amount for c in journal.credits.open_credits(account.user.id, CreditKind.CASH))
+    waiting = journal.credits.open_credits(account.user.id)
+    pending = sum(c.amount for c in waiting if c.kind is CreditKind.CASH)
+    on_its_way: dict[str, int] = {}
+    for credit in waiting:
+        on_its_way[credit.bucket] = on_its_way.get(credit.bucket, 0) + credit.amount
     moves = earlier_moves(journal, account.user.id)
-    return MemberFound(Member(account.user.id, account.user.name, wallets, pending, moves))
+    member = Member(account.user.id, account.user.name, wallets, pending, moves, on_its_way)
+    return MemberFound(member)

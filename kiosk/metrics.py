@@ -11,6 +11,7 @@ writes, and the devices' flags are plain reads.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from kiosk.config import Config
 from kiosk.engine import Engine
 from kiosk.health import Health, free_bytes, journal_size
 from kiosk.journal import Journal
+from kiosk.journal.records import CreditKind
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.metrics")
@@ -99,14 +101,16 @@ class KioskCollector(Collector):
 
     def _money(self) -> Iterator[Metric]:
         journal, now = self.sources.journal, time.time()
-        waiting = journal.credits.open_credits()
+        waiting = journal.credits.open_credits(kind=CreditKind.CASH)
         yield _gauge(
-            "paykiosk_credits_pending", "Credits not yet confirmed by the wallet.", len(waiting)
+            "paykiosk_credits_pending",
+            "Cash credits not yet confirmed by the wallet.",
+            len(waiting),
         )
         oldest = min((c.created_at for c in waiting), default=None)
         yield _gauge(
             "paykiosk_credit_oldest_pending_age_seconds",
-            "Age of the oldest credit not yet confirmed (0: none).",
+            "Age of the oldest cash credit not yet confirmed (0: none).",
             0.0 if oldest is None else max(0.0, now - oldest),
         )
         cases = journal.cases.list()
@@ -137,21 +141,45 @@ class KioskCollector(Collector):
                 "When the last note was stacked.",
                 row["last"],
             )
-        credited = journal.db.one(
-            "SELECT count(*) AS n, coalesce(sum(amount), 0) AS yen, max(updated_at) AS last"
-            " FROM credits WHERE state = 'confirmed'"
-        )
-        assert credited is not None
+        credited = _settled(journal, CreditKind.CASH, "confirmed")
         yield _counter(
-            "paykiosk_credits_confirmed", "Credits the wallet confirmed, ever.", credited["n"]
+            "paykiosk_credits_confirmed", "Cash credits the wallet confirmed, ever.", credited["n"]
         )
-        yield _counter("paykiosk_credited_yen", "Yen the wallet confirmed, ever.", credited["yen"])
+        yield _counter(
+            "paykiosk_credited_yen", "Cash yen the wallet confirmed, ever.", credited["yen"]
+        )
         if credited["last"] is not None:
             yield _gauge(
                 "paykiosk_last_credit_timestamp_seconds",
-                "When the wallet last confirmed a credit.",
+                "When the wallet last confirmed a cash credit.",
                 credited["last"],
             )
+        yield from self._exchanges(now)
+
+    def _exchanges(self, now: float) -> Iterator[Metric]:
+        """マネー移動: the member's own money moved between their moneys (no cash)."""
+        journal = self.sources.journal
+        waiting = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+        yield _gauge(
+            "paykiosk_exchanges_pending", "Moves not yet settled by the wallet.", len(waiting)
+        )
+        oldest = min((c.created_at for c in waiting), default=None)
+        yield _gauge(
+            "paykiosk_exchange_oldest_pending_age_seconds",
+            "Age of the oldest move not yet settled (0: none).",
+            0.0 if oldest is None else max(0.0, now - oldest),
+        )
+        moved = _settled(journal, CreditKind.EXCHANGE, "confirmed")
+        yield _counter(
+            "paykiosk_exchanges_confirmed", "Moves the wallet carried out, ever.", moved["n"]
+        )
+        yield _counter("paykiosk_exchanged_yen", "Yen the wallet moved, ever.", moved["yen"])
+        refused = _settled(journal, CreditKind.EXCHANGE, "refused")
+        yield _counter(
+            "paykiosk_exchanges_refused",
+            "Moves refused for good (nothing moved), ever.",
+            refused["n"],
+        )
 
     def _machine(self) -> Iterator[Metric]:
         size = journal_size(self.sources.journal.db.path)
@@ -166,6 +194,17 @@ class KioskCollector(Collector):
         except OSError:
             return
         yield _gauge("paykiosk_disk_free_bytes", "Free space where the journal lives.", free)
+
+
+def _settled(journal: Journal, kind: CreditKind, state: str) -> sqlite3.Row:
+    """Count, yen and last update of the credits of ``kind`` in ``state``."""
+    row = journal.db.one(
+        "SELECT count(*) AS n, coalesce(sum(amount), 0) AS yen, max(updated_at) AS last"
+        " FROM credits WHERE kind = ? AND state = ?",
+        (kind.value, state),
+    )
+    assert row is not None
+    return row
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

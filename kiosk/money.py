@@ -75,25 +75,33 @@ def notes_that_fit(denominations: list[int], remaining: int) -> set[int]:
     return {value for value in denominations if value <= remaining}
 
 
-def chargeable(wallet: Account, denominations: Iterable[int]) -> bool:
+def room(wallet: Account, on_its_way: int = 0) -> int | None:
+    """What still fits a wallet (None: no limit): its headroom (cap and per-transfer limits)
+    less what the kiosk has already sent its way and the wallet has not confirmed (a credit or
+    a move of the member still being processed lands first: each member's go in order)."""
+    headroom = wallet.headroom
+    return None if headroom is None else max(0, headroom - on_its_way)
+
+
+def chargeable(wallet: Account, denominations: Iterable[int], on_its_way: int = 0) -> bool:
     """The one chargeability rule, for the screens and the session alike: an active wallet with
     room for at least the smallest note the acceptor takes (nothing while the notes are not
     known yet)."""
     notes = list(denominations)
     if not wallet.active or not notes:
         return False
-    headroom = wallet.headroom
-    return headroom is None or headroom >= min(notes)
+    fits = room(wallet, on_its_way)
+    return fits is None or fits >= min(notes)
 
 
 MOVE_STEPS = (100, 500, 1000, 5000)  # the amount buttons of マネー移動
 
 
-def movable(source: Account, target: Account) -> int:
+def movable(source: Account, target: Account, on_its_way: int = 0) -> int:
     """How much マネー移動 can move from ``source`` to ``target``: the source's money balance,
-    bounded by the target's headroom (the same cap and per-transfer limits as a cash charge)."""
+    bounded by the target's room (the same rule as a cash charge: :func:`room`)."""
     if not source.active or not target.active:
         return 0
-    room = target.headroom
+    fits = room(target, on_its_way)
     balance = max(0, source.money_balance)
-    return balance if room is None else min(balance, room)
+    return balance if fits is None else min(balance, fits)

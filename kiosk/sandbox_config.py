@@ -16,6 +16,7 @@ def write_sandbox_config(
     idle_finish_s: float = 1.5,
     screen_timeout_s: float = 10.0,
     no_ui_money: str = "base",
+    no_ui_move: tuple[str, int] | None = None,
     min_free_mb: float = 32.0,
     lookup_timeout_s: float = 12.0,
     wallet_timeout_s: float = 3.0,
@@ -24,13 +25,18 @@ def write_sandbox_config(
 ) -> Path:
     """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
     ``extra`` is appended (more sections, e.g. ``[gpio]``). No metrics endpoint unless
-    ``metrics_port`` (kiosks in parallel tests would fight over the default port)."""
+    ``metrics_port`` (kiosks in parallel tests would fight over the default port).
+    ``no_ui_move``: (target bucket, amount): ``--no-ui`` moves that much from base at each
+    member's touch instead of charging (``[no_ui] move_to``, ``move_amount``)."""
     metrics = "enabled = false" if metrics_port is None else f"port = {metrics_port}"
     info = sandbox_info
     secret = directory / "client_secret"
     secret.write_text(info["client_secret"] + "\n")
     secret.chmod(0o600)
     moneys = info["moneys"]
+    move = ""
+    if no_ui_move is not None:
+        move = f'move_to = "{no_ui_move[0]}"\nmove_amount = {no_ui_move[1]}\n'
     path = directory / "paykiosk.toml"
     path.write_text(f"""\
 [kiosk]
@@ -67,7 +73,7 @@ lookup_timeout_s = {lookup_timeout_s}
 
 [no_ui]
 money = "{no_ui_money}"
-
+{move}
 [metrics]
 {metrics}
 {extra}""")

@@ -57,7 +57,7 @@ from kiosk.events import (
     Timeout,
     WalletDown,
 )
-from kiosk.money import chargeable
+from kiosk.money import chargeable, room
 from kiosk.session_moves import MoveSteps
 from kiosk.states import SessionError, State
 
@@ -190,7 +190,13 @@ class Session(MoveSteps):
     def chargeable(self, bucket: str) -> bool:
         """The one rule, for the screens and for :class:`MoneyChosen`: see ``money.chargeable``."""
         wallet = self.member.wallets.get(bucket) if self.member else None
-        return wallet is not None and chargeable(wallet, self.denominations)
+        on_its_way = self.on_its_way(bucket)
+        return wallet is not None and chargeable(wallet, self.denominations, on_its_way)
+
+    def room(self, bucket: str) -> int | None:
+        """What still fits ``bucket`` now (None: no limit): see ``money.room``."""
+        wallet = self.member.wallets.get(bucket) if self.member else None
+        return None if wallet is None else room(wallet, self.on_its_way(bucket))
 
     def handle(self, event: Event) -> list[Effect]:
         transition = TRANSITIONS.get((self.state, type(event)))
@@ -297,7 +303,7 @@ class Session(MoveSteps):
         if not self.chargeable(event.bucket):
             self.notice, self.state = Notice.MONEY_NOT_CHARGEABLE, State.CHOOSE_MONEY
             return []
-        headroom = wallet.headroom
+        headroom = self.room(event.bucket)
         self.bucket, self.inserted, self.notice = event.bucket, 0, None
         self.headroom = headroom if headroom is not None else 10**9
         self.state = State.ACCEPTING

@@ -41,6 +41,10 @@ class MoveSteps:
     move_amount: int
     moved: MoveSettled | None
 
+    def on_its_way(self, bucket: str) -> int:
+        """Yen on their way into ``bucket`` that the wallet has not confirmed yet."""
+        return self.member.on_its_way.get(bucket, 0) if self.member else 0
+
     def move_routes(self) -> list[MoveRoute]:
         """The moves the member can make now: allowed, both wallets there and active, something
         to move and room for it; none while an earlier move is still being processed."""
@@ -50,7 +54,9 @@ class MoveSteps:
         routes = []
         for source, target in self.routes:
             if source in member.wallets and target in member.wallets:
-                limit = movable(member.wallets[source], member.wallets[target])
+                limit = movable(
+                    member.wallets[source], member.wallets[target], self.on_its_way(target)
+                )
                 if limit > 0:
                     routes.append(MoveRoute(source, target, limit))
         return routes

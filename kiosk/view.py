@@ -93,7 +93,7 @@ def snapshot(
                     wallet.money_balance,
                     wallet.point_balance,
                     wallet.private_money.max_balance,
-                    wallet.headroom,
+                    session.room(name),
                     session.chargeable(name),
                 )
             )

@@ -38,6 +38,7 @@ DESK_MESSAGES = (
 STATUS_LABELS = (
     N_("Credits waiting"),
     N_("Credits confirmed / refused"),
+    N_("Moves being processed"),
     N_("Staff cases open"),
     N_("Cash box"),
     N_("Cash box taken out without a collection"),

@@ -9,7 +9,7 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.journal.cases import CaseSummary
+from kiosk.journal.cases import RETRIABLE, CaseSummary
 from kiosk.money import yen
 from kiosk.staff.desk_view import StaffView
 from screens.staff_base import N_, StaffScreen
@@ -17,6 +17,7 @@ from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
 
 CASE_KINDS = {
     "refused_credit": N_("Credit refused"),
+    "refused_move": N_("Move refused (no cash)"),
     "uncredited_note": N_("Note not credited"),
     "unresolved_note": N_("Note not settled"),
 }
@@ -134,15 +135,18 @@ class CaseScreen(StaffScreen):
             body.add_widget(BoxLayout())
         desk, reference = self.desk, case.reference
         buttons.add_widget(KioskButton(_("Back"), desk.staff_back, color=NEUTRAL, size=20))
-        if case.kind == "refused_credit":
+        if case.kind in RETRIABLE:
             buttons.add_widget(
                 KioskButton(_("Retry now"), partial(desk.staff_retry, reference), size=20)
             )
-        buttons.add_widget(
-            KioskButton(
-                _("Refunded in cash"), partial(desk.staff_resolve, reference, "refunded"), size=20
+        if case.kind != "refused_move":  # a move took no cash: nothing to refund
+            buttons.add_widget(
+                KioskButton(
+                    _("Refunded in cash"),
+                    partial(desk.staff_resolve, reference, "refunded"),
+                    size=20,
+                )
             )
-        )
         buttons.add_widget(
             KioskButton(
                 _("Credited by hand"),

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from kiosk.journal import Journal
+from kiosk.journal.records import Credit
 from kiosk.sandbox_config import write_sandbox_config
 from tests.support import stop_process
 from tests.wallet_support import ROOT, Sandbox
@@ -23,6 +24,7 @@ def write_config(
     card_device: str,
     idle_finish_s: float = 1.5,
     no_ui_money: str = "base",
+    no_ui_move: tuple[str, int] | None = None,
 ) -> Path:
     return write_sandbox_config(
         directory,
@@ -31,6 +33,7 @@ def write_config(
         card_device,
         idle_finish_s=idle_finish_s,
         no_ui_money=no_ui_money,
+        no_ui_move=no_ui_move,
     )
 
 
@@ -104,6 +107,17 @@ class KioskProcess:
 
     def journal(self) -> Journal:
         return Journal(self.journal_path, "T01")
+
+    def exchanges(self) -> list[Credit]:
+        """The journal's マネー移動 exchanges, oldest first (none before the journal exists)."""
+        if not self.journal_path.exists():
+            return []
+        journal = self.journal()
+        try:
+            rows = journal.db.query("SELECT * FROM credits WHERE kind = 'exchange' ORDER BY id")
+            return [Credit.from_row(row) for row in rows]
+        finally:
+            journal.close()
 
     def wait_settled(self, timeout: float = 30.0) -> None:
         """No open session, no open credit: everything the kiosk took is settled."""

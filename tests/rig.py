@@ -85,6 +85,25 @@ class Rig:
         self.touch(card_id)
         assert self.sim.wait_for(lambda d: not d.inhibited, 15), "\n".join(self.kiosk.output[-20:])
 
+    def touch_to_move(self, card_id: str) -> None:
+        """``--no-ui`` with ``no_ui_move`` (a move at each touch): touch the card, wait until
+        the move is journaled and take the card away. A card left on the reader across a
+        restart would be a new touch: a second move, by design."""
+        self.kiosk.wait_ready()
+        wait_until(
+            lambda: any(line.endswith("ready: touch your card") for line in self.kiosk.output),
+            15,
+            "the kiosk in service",
+        )
+        self.touch(card_id)
+        deadline = time.monotonic() + 20
+        while not self.kiosk.exchanges():  # each look opens the journal: not too often
+            assert time.monotonic() < deadline, "no move journaled:\n" + "\n".join(
+                self.kiosk.output[-20:]
+            )
+            time.sleep(0.1)
+        self.card.close()
+
     def feed(self, value: int) -> None:
         assert self.sim.wait_for(lambda d: not d.busy, 15), self.sim.status
         assert self.sim.insert(value), self.sim.status

@@ -8,8 +8,11 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from kiosk.delivery import Delivered, Delivery
 from kiosk.journal import Journal
+from kiosk.journal.cases import CaseRefused
 from kiosk.journal.records import Credit, CreditKind
 from kiosk.wallet.client import WalletClient
 from tests.engine_support import FAST_DELIVERY
@@ -111,4 +114,26 @@ def test_the_journal_keeps_cash_and_moves_apart(tmp_path: Path, wallet: Sandbox)
     assert move.source_bucket == "base" and move.bucket == "cafeteria"
     journal.exchanges.told([move.id])  # still open: not marked, it is shown until it settles
     assert [c.id for c in journal.exchanges.of_member(user)] == [move.id]
+    journal.close()
+
+
+def test_a_move_with_a_conflicting_request_id_is_a_case_that_cannot_be_refunded(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3", "K01")
+    other, user = wallet.member(), wallet.member({"base": 3000})
+    elsewhere = Journal(tmp_path / "other-kiosk.sqlite3", "K02")
+    cash = stacked_credit(elsewhere, wallet, other, 1000)
+    _drain(elsewhere, wallet)
+    elsewhere.close()
+    move = _exchange(journal, wallet, user, 500)
+    with journal.db.write() as tx:  # a bug's request id: another member's top-up's
+        tx.execute("UPDATE credits SET request_id = ? WHERE id = ?", (cash.request_id, move.id))
+    _drain(journal, wallet)
+    [case] = journal.cases.list()
+    assert (case.kind, case.credit_id, case.amount) == ("refused_move", move.id, 500)
+    with pytest.raises(CaseRefused, match="no cash was taken"):
+        journal.cases.resolve(case.reference, "refunded", "staff-1")
+    journal.cases.resolve(case.reference, "no_money_involved", "staff-1", "checked the wallet")
+    assert wallet.balance(user, "base") == 3000 and _moves_at_the_wallet(wallet, user) == 0
     journal.close()

@@ -165,3 +165,24 @@ def test_no_move_is_offered_while_one_is_being_processed(
     assert account.move_routes == ()
     [news] = account.moves
     assert news.outcome is MoveOutcome.BEING_PROCESSED and news.amount == 500
+
+
+def test_a_move_on_its_way_into_a_money_is_not_offered_again_as_room_for_cash(
+    kiosk: EngineHarness, wallet: Sandbox
+) -> None:
+    """Cafeteria money has ¥3,000 of room; a ¥2,500 move into it is still being processed (it
+    lands before anything else of the member's): a ¥1,000 note would not fit any more."""
+    cap = wallet.store.one("SELECT max_balance FROM moneys WHERE bucket = 'cafeteria'")
+    assert cap is not None
+    user = wallet.member({"base": 5000, "cafeteria": cap["max_balance"] - 3000})
+    kiosk.journal.exchanges.open(
+        user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 2500
+    )
+    wallet.faults(unavailable_for=user)
+    kiosk.touch(wallet.card_of(user))
+    account = kiosk.wait_state(State.ACCOUNT)
+    cafeteria = {b.bucket: b for b in account.buckets}["cafeteria"]
+    assert (cafeteria.room, cafeteria.chargeable) == (500, False)
+    kiosk.call(lambda e: e.choose_money("cafeteria"))
+    view = kiosk.wait_view(lambda v: v.notice is Notice.MONEY_NOT_CHARGEABLE, what="refused")
+    assert view.state is State.CHOOSE_MONEY

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.journal import Journal
+from kiosk.sandbox_config import write_sandbox_config
+from tests.kiosk_process import run_kiosk
 from tests.rig import CRASH_TIMING, Rig, make_rig
 from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from tests.wallet_support import Sandbox, cash_and_moves
 
 pytestmark = pytest.mark.slow
 
@@ -65,10 +68,10 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(data: Path) -> Path:
     """Write until the file system is full; the file to delete to free it."""
     filler = data / "filler"
-    with open(filler, "wb") as out, contextlib.suppress(OSError):
+    # unbuffered: a buffered file would flush what did not fit again at its close, and raise
+    with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):
         while True:
             out.write(b"\0" * 65536)
-            out.flush()
             os.fsync(out.fileno())
     return filler
 
@@ -205,6 +208,37 @@ def test_pending_shows_notes_of_a_session_still_open(tmp_path: Path, wallet: San
         report = rig.pending()
         assert "session #1 (open): 1 notes, ¥5,000 — no credit yet" in report
         assert "total ¥5,000" in report
+
+
+def test_pending_and_journal_list_moves_apart_from_the_cash(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    """``paykiosk pending`` / ``journal`` as staff run them: a move being processed is listed as
+    a move (its route, state, attempts, last error), not among the cash credits."""
+    config = write_sandbox_config(tmp_path, wallet.info, str(tmp_path / "acc"), "udp:x:9")
+    journal = Journal(tmp_path / "data" / "journal.sqlite3", "T01")
+    try:
+        made = cash_and_moves(journal)
+        cash, move = (journal.credits.get(i) for i in (made.cash_waiting, made.move_waiting))
+    finally:
+        journal.close()
+    result = run_kiosk(config, "pending")
+    assert result.returncode == 0, result.stderr
+    credits, _, rest = result.stdout.partition("credits not yet confirmed:\n")[2].partition(
+        "moves (マネー移動, no cash) not yet confirmed:\n"
+    )
+    moves = rest.partition("open staff cases:")[0]
+    assert credits.count("\n") == 1 and f"#{cash.id} ¥1,000 → base (pending" in credits, credits
+    assert moves.count("\n") == 1, moves
+    assert f"#{move.id} move ¥700 base → cafeteria (sent, 1 attempts, since " in moves, moves
+    assert f"request {move.request_id} — last error: 503 temporarily_unavailable" in moves
+    assert "total ¥1,000" in result.stdout  # the cash box holds the cash credit's note only
+    report = run_kiosk(config, "journal")
+    assert report.returncode == 0, report.stderr
+    assert "credits by state: {'confirmed': 1, 'pending': 1}" in report.stdout, report.stdout
+    assert (
+        "moves (マネー移動) by state: {'confirmed': 1, 'refused': 1, 'sent': 1}" in report.stdout
+    ), report.stdout
 
 
 def test_a_wallet_too_slow_for_the_lookup_deadline_takes_no_cash(

@@ -1,20 +1,24 @@
 """The metrics endpoint of a running ``paykiosk --no-ui`` (acceptor simulator, card emulator,
 wallet sandbox), scraped over HTTP as Prometheus would, against what happened: notes fed and
-credited, a credit waiting while the wallet is away, and back."""
+credited, a credit waiting while the wallet is away, and back; and マネー移動 moves in their own
+families, never counted as cash."""
 
 from __future__ import annotations
 
 import socket
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from kiosk import __version__
+from kiosk.journal import Journal
+from kiosk.metrics import KioskCollector, Sources
 from tests.rig import make_rig
 from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from tests.wallet_support import Sandbox, cash_and_moves
 
 
 def free_tcp_port() -> int:
@@ -110,3 +114,35 @@ def test_a_taken_metrics_port_is_said_and_the_kiosk_runs_on(
             lines = "\n".join(rig.kiosk.output)
             assert f"metrics: cannot listen on 127.0.0.1:{port}" in lines
             assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
+
+
+def test_a_move_is_counted_in_its_own_families_never_as_cash(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3", "T01")
+    try:
+        made = cash_and_moves(journal)
+        sources = Sources(
+            journal=journal,
+            faults=dict,
+            acceptor=cast(Any, None),  # the money families read the journal only
+            reader=None,
+            wallet=cast(Any, None),
+            stacker_capacity=1000,
+            data_dir_free=lambda: 0,
+        )
+        samples = {
+            sample.name: sample.value
+            for family in KioskCollector(sources)._money()
+            for sample in family.samples
+        }
+    finally:
+        journal.close()
+    assert samples["paykiosk_credits_pending"] == 1  # the cash credit, not the move
+    assert samples["paykiosk_credits_confirmed_total"] == 1
+    assert samples["paykiosk_credited_yen_total"] == 2_000
+    assert samples["paykiosk_last_credit_timestamp_seconds"] == made.confirmed_at
+    assert samples["paykiosk_cashbox_yen"] == 3_000
+    assert samples["paykiosk_exchanges_pending"] == 1
+    assert 0 <= samples["paykiosk_exchange_oldest_pending_age_seconds"] < 60
+    assert samples["paykiosk_exchanges_confirmed_total"] == 1
+    assert samples["paykiosk_exchanged_yen_total"] == 300
+    assert samples["paykiosk_exchanges_refused_total"] == 1

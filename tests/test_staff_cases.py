@@ -402,7 +402,7 @@ def test_staff_list_retry_and_resolve_cases_from_a_shell(
 
 BAD = [  # the command line (cases by name), the words its one-line error says
     ("retry T01-20000101-0001 --by tanaka", "no case T01-20000101-0001"),
-    ("retry {note} --by tanaka", "only a refused credit can be retried"),
+    ("retry {note} --by tanaka", "only a refused credit or move can be retried"),
     ("retry {refused}", "--by NAME is required"),
     ("retry {refused} --by suzuki", "suzuki|no such staff member"),
     ("resolve {refused} --as cash --by tanaka --note x", "--as must be one of|'cash'"),

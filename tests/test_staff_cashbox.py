@@ -248,6 +248,7 @@ def test_the_csv_export_holds_what_the_journal_holds(tmp_path: Path, wallet: San
     try:
         [credit, *_] = journal.credits.open_credits()
         reference = journal.credits.refuse(credit.id, "account_suspended", "suspended")
+        move = journal.exchanges.open("user-1", ("base", "money-b"), ("cafeteria", "money-c"), 700)
     finally:
         journal.close()
     out = tmp_path / "usb"
@@ -274,6 +275,9 @@ def test_the_csv_export_holds_what_the_journal_holds(tmp_path: Path, wallet: San
             (c["amount"], c["state"], c["request_id"]) for c in credits
         ]
         assert tables["credits"][0]["reference"] == reference
+        kinds = [(r["kind"], r["source_bucket"], r["bucket"]) for r in tables["credits"]]
+        assert kinds == [("cash", "", "base")] * 3 + [("exchange", "base", "cafeteria")]
+        assert tables["credits"][-1]["request_id"] == move.request_id
 
         [case] = tables["cases"]
         assert (case["reference"], case["kind"], case["amount"]) == (

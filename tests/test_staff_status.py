@@ -1,5 +1,6 @@
 """``paykiosk staff status`` beside the real kiosk process: whether it runs (never taking its
-lock), credits waiting for a wallet that is down and their age, devices at fault, the journal."""
+lock), credits waiting for a wallet that is down and their age, devices at fault, the journal;
+and マネー移動 moves being processed, shown beside the cash credits and never counted as cash."""
 
 from __future__ import annotations
 
@@ -8,10 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import load
+from kiosk.journal import Journal
+from kiosk.sandbox_config import write_sandbox_config
+from kiosk.staff.status_commands import status_text
+from kiosk.staff.status_rows import status_rows
 from tests.kiosk_process import run_kiosk
 from tests.rig import CRASH_TIMING, make_rig
 from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from tests.wallet_support import Sandbox, cash_and_moves
 
 
 def status(config: Path) -> str:
@@ -55,3 +61,30 @@ def test_status_follows_the_running_kiosk_its_waiting_credits_and_its_faults(
         rig.kiosk.start()  # the status never held the lock: the kiosk starts
         rig.kiosk.wait_ready()
         wait_until(lambda: "credits: 0 waiting" in status(config), 30, "the credit delivered")
+
+
+def test_moves_being_processed_are_shown_beside_the_cash_credits_never_as_cash(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    config_path = write_sandbox_config(tmp_path, wallet.info, str(tmp_path / "acc"), "udp:x:9")
+    config = load(config_path)
+    journal = Journal(config.kiosk.data_dir / "journal.sqlite3", "T01")
+    try:
+        made = cash_and_moves(journal)
+        now = journal.credits.get(made.move_waiting).created_at + 125
+        text = status_text(config, journal, now)
+        rows = {row.label: row for row in status_rows(config, journal, now)}
+    finally:
+        journal.close()
+    assert "credits: 1 waiting for the wallet, the oldest for 2 min; 1 confirmed, 0 refused" in (
+        text
+    ), text
+    assert (
+        "moves (マネー移動, no cash): 1 being processed, the oldest for 2 min; 1 moved,"
+        " 1 refused (nothing moved)"
+    ) in text, text
+    assert rows["Credits waiting"].value == "1 (2 min)" and rows["Credits waiting"].alert
+    assert rows["Credits confirmed / refused"].value == "1 / 0"
+    assert rows["Moves being processed"].value == "1 (2 min)"
+    assert rows["Moves being processed"].alert
+    assert rows["Staff cases open"].value == "0"  # a refused move opens no case

@@ -139,3 +139,54 @@ def stacked_credit(
     credit = journal.sessions.finish(session, "finished")
     assert credit is not None
     return credit
+
+
+@dataclass(frozen=True)
+class CashAndMoves:
+    """What :func:`cash_and_moves` journaled (credit ids)."""
+
+    cash_confirmed: int  # ¥2,000
+    cash_waiting: int  # ¥1,000
+    move_waiting: int  # ¥700 base → cafeteria, sent once, last error "503"
+    move_done: int  # ¥300 base → textbook
+    move_refused: int  # ¥50,000 base → cafeteria, nothing moved
+    confirmed_at: float  # the cash credit's confirmation, before the move's
+
+
+def cash_and_moves(journal: Journal, user: str = "user-1") -> CashAndMoves:
+    """Two cash credits (one confirmed, one waiting) and three マネー移動 exchanges (one being
+    processed, one confirmed after the cash, one refused): what reports must tell apart."""
+    moneys = {"base": "money-b", "cafeteria": "money-c", "textbook": "money-t"}
+    done = _stacked(journal, user, 2000)
+    journal.credits.confirm(done, "tx-cash")
+    row = journal.db.one("SELECT updated_at FROM credits WHERE id = ?", (done,))
+    assert row is not None
+    confirmed_at = float(row["updated_at"])
+    waiting = _stacked(journal, user, 1000)
+
+    def move(target: str, amount: int) -> int:
+        return journal.exchanges.open(
+            user, ("base", moneys["base"]), (target, moneys[target]), amount
+        ).id
+
+    move_waiting = move("cafeteria", 700)
+    journal.credits.mark_sent(move_waiting)
+    journal.credits.retry_later(move_waiting, "503 temporarily_unavailable", time.time() + 2)
+    time.sleep(0.01)  # the move confirmed after the cash credit
+    move_done = move("textbook", 300)
+    journal.credits.confirm(move_done, "tx-move")
+    move_refused = move("cafeteria", 50_000)
+    journal.exchanges.decline(move_refused, "account_balance_not_enough")
+    return CashAndMoves(done, waiting, move_waiting, move_done, move_refused, confirmed_at)
+
+
+def _stacked(journal: Journal, user: str, amount: int) -> int:
+    session = journal.sessions.open("T…00", user, "n", "base", "money-b")
+    journal.gate.open(session, 10**6)
+    note = journal.notes.escrow(0x61, amount)
+    assert note is not None
+    journal.notes.stacked(note.id)
+    journal.gate.close()
+    credit = journal.sessions.finish(session, "finished")
+    assert credit is not None
+    return credit.id

@@ -24,7 +24,10 @@ from datetime import datetime
 from kiosk.journal.db import Database
 from kiosk.journal.records import Case
 
-KINDS = ("refused_credit", "uncredited_note", "unresolved_note")
+# refused_move: a マネー移動 the wallet refused oddly (request id conflict, another transaction
+# returned): no cash was taken, so it can be retried or settled by hand but never refunded
+KINDS = ("refused_credit", "refused_move", "uncredited_note", "unresolved_note")
+RETRIABLE = ("refused_credit", "refused_move")
 RESOLUTIONS = ("refunded", "credited_manually", "no_money_involved")
 CREDITED_ON_RETRY = "credited_on_retry"  # closed by the delivery worker, not by staff
 NOTE_MAX = 200
@@ -107,6 +110,11 @@ class Cases:
             raise ValueError(f"resolution must be one of {', '.join(RESOLUTIONS)}")
         text = clean_note(note) if note else ""
         with self.db.write() as tx:
+            if resolution == "refunded" and self._case(tx, reference).kind == "refused_move":
+                raise CaseRefused(
+                    f"case {reference} is a move between the member's own moneys: no cash was"
+                    " taken, so nothing can be refunded (credited by hand, or no money involved)"
+                )
             changed = tx.execute(
                 "UPDATE cases SET state = 'resolved', resolution = ?, resolved_by = ?,"
                 " resolved_at = ?, resolution_note = ? WHERE reference = ? AND state = 'open'"
@@ -126,10 +134,10 @@ class Cases:
         as ``credited_on_retry``) or the wallet refuses it again."""
         with self.db.write() as tx:
             case = self._case(tx, reference)
-            if case.kind != "refused_credit" or case.credit_id is None:
+            if case.kind not in RETRIABLE or case.credit_id is None:
                 raise CaseRefused(
                     f"case {reference} is an {case.kind.replace('_', ' ')}: only a refused"
-                    " credit can be retried; resolve it by hand"
+                    " credit or move can be retried; resolve it by hand"
                 )
             changed = tx.execute(
                 "UPDATE credits SET state = 'pending', updated_at = ? WHERE id = ?"

@@ -121,7 +121,7 @@ class Credits:
                 return credit.reference
             reference = self.cases.open_in(
                 tx,
-                "refused_credit",
+                "refused_move" if credit.is_exchange else "refused_credit",
                 amount=credit.amount,
                 credit_id=credit.id,
                 user_id=credit.user_id,

@@ -88,7 +88,7 @@ class Credit(_Row):
 class Case(_Row):
     id: int
     reference: str
-    kind: str  # refused_credit | uncredited_note | unresolved_note
+    kind: str  # refused_credit | refused_move | uncredited_note | unresolved_note
     credit_id: int | None
     note_id: int | None
     user_id: str | None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _KIND = {
     "refused_credit": "credit refused",
+    "refused_move": "move (マネー移動, no cash) refused",
     "uncredited_note": "note not credited",
     "unresolved_note": "note not settled",
 }

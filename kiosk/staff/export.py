@@ -1,5 +1,6 @@
-"""CSV export of the journal for the co-op's books: the cash ledger, credits, staff cases and
-collections, one snapshot of the journal, each file written atomically (temp + rename).
+"""CSV export of the journal for the co-op's books: the cash ledger, credits (cash top-ups and
+マネー移動 moves, told apart by ``kind``: a move is no cash), staff cases and collections, one
+snapshot of the journal, each file written atomically (temp + rename).
 
 Files are UTF-8 with a byte-order mark (spreadsheets then read Japanese text right) and named
 ``paykiosk-<kiosk id>-<local time>-<what>.csv``. No card id is exported.
@@ -43,9 +44,12 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             "last_error",
             "created_at",
             "updated_at",
+            "kind",  # cash (a top-up of notes) | exchange (マネー移動: no cash)
+            "source_bucket",  # an exchange's: the money it moved from
         ),
         "SELECT id, request_id, session_id, user_id, bucket, money_id, amount, state, attempts,"
-        " transaction_id, reference, last_error, created_at, updated_at FROM credits ORDER BY id",
+        " transaction_id, reference, last_error, created_at, updated_at, kind, source_bucket"
+        " FROM credits ORDER BY id",
     ),
     "cases": (
         (

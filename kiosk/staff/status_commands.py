@@ -1,7 +1,8 @@
 """``paykiosk staff status``: how the kiosk stands, from what a shell can see without disturbing
-it — whether its process runs, credits waiting and the oldest one's age, open staff cases, the
-cash box, the journal's health and size, free disk space, the devices' last journaled faults and
-the clock. (The live device figures come with the metrics endpoint.)"""
+it — whether its process runs, cash credits waiting and the oldest one's age, マネー移動 moves
+being processed, open staff cases, the cash box, the journal's health and size, free disk space,
+the devices' last journaled faults and the clock. (The live device figures come with the metrics
+endpoint.)"""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.datadir import LOCK_NAME
 from kiosk.health import free_bytes, journal_size, quick_check
+from kiosk.journal.records import CreditKind
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
 
@@ -93,12 +95,20 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
     pid = running_pid(data_dir)
     lines = [f"kiosk {config.kiosk.id}: " + (f"running (pid {pid})" if pid else "NOT RUNNING")]
     counts = journal.credits.counts()
-    waiting = journal.credits.open_credits()
+    waiting = journal.credits.open_credits(kind=CreditKind.CASH)
     oldest = min((c.created_at for c in waiting), default=None)
     age = "" if oldest is None else f", the oldest for {duration(now - oldest)}"
     lines.append(
         f"credits: {len(waiting)} waiting for the wallet{age}; {counts.get('confirmed', 0)}"
         f" confirmed, {counts.get('refused', 0)} refused"
+    )
+    moves = journal.exchanges.counts()
+    moving = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+    oldest = min((c.created_at for c in moving), default=None)
+    age = "" if oldest is None else f", the oldest for {duration(now - oldest)}"
+    lines.append(
+        f"moves (マネー移動, no cash): {len(moving)} being processed{age};"
+        f" {moves.get('confirmed', 0)} moved, {moves.get('refused', 0)} refused (nothing moved)"
     )
     cases = journal.cases.list()
     oldest_case = min((c.created_at for c in cases), default=None)

@@ -1,6 +1,7 @@
-"""The staff menu's status screen as rows (label msgid, value, alert): credits waiting, staff
-cases, the cash box, the journal, free disk, the devices' last journaled faults and the clock —
-the same figures ``paykiosk staff status`` prints, from the running kiosk's journal."""
+"""The staff menu's status screen as rows (label msgid, value, alert): cash credits waiting,
+マネー移動 moves being processed, staff cases, the cash box, the journal, free disk, the devices'
+last journaled faults and the clock — the same figures ``paykiosk staff status`` prints, from
+the running kiosk's journal."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hardware.card import CardReader
 from kiosk.config import Config
 from kiosk.health import free_bytes
 from kiosk.journal import Journal
+from kiosk.journal.records import CreditKind
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
 from kiosk.staff.desk_view import AcceptorPanel, StatusRow
@@ -47,10 +49,13 @@ def live_rows(
 
 
 def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]:
-    waiting = journal.credits.open_credits()
+    waiting = journal.credits.open_credits(kind=CreditKind.CASH)
     oldest = min((c.created_at for c in waiting), default=None)
     age = "" if oldest is None else f" ({duration(now - oldest)})"
     counts = journal.credits.counts()
+    moving = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+    oldest_move = min((c.created_at for c in moving), default=None)
+    move_age = "" if oldest_move is None else f" ({duration(now - oldest_move)})"
     cases = journal.cases.list()
     box = journal.cashbox.count()
     fill = Fill(box.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
@@ -64,6 +69,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
             "Credits confirmed / refused",
             f"{counts.get('confirmed', 0):,} / {counts.get('refused', 0):,}",
         ),
+        StatusRow("Moves being processed", f"{len(moving)}{move_age}", alert=bool(moving)),
         StatusRow("Staff cases open", str(len(cases)), alert=bool(cases)),
         StatusRow(
             "Cash box",
