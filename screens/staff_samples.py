@@ -122,6 +122,7 @@ STAFF_SAMPLES: dict[str, StaffView] = {
         status=(
             StatusRow("Credits waiting", "2 (oldest 14 min)", alert=True),
             StatusRow("Credits confirmed / refused", "1,204 / 3"),
+            StatusRow("Moves being processed", "0"),
             StatusRow("Staff cases open", "3", alert=True),
             StatusRow("Cash box", "203 notes, ¥613,000, 20 %"),
             StatusRow("Cash box taken out without a collection", "no"),
