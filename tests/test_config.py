@@ -91,6 +91,38 @@ def test_gpio_pin_factory(config_dir: Path, line: str | None, factory: str | Non
     assert load(_write(config_dir, text)).gpio.pin_factory == factory
 
 
+@pytest.mark.parametrize(
+    ("routes", "message"),
+    [
+        ('"base->cafeteria"', "[move] routes: must be a list"),
+        ('["base->points"]', "[move] routes: 'base->points' is not SOURCE->TARGET"),
+        ('["base cafeteria"]', "is not SOURCE->TARGET"),
+        ('["base->base"]', "[move] routes: 'base->base' moves a money to itself"),
+        ('["base->textbook", "base -> textbook"]', "is listed twice"),
+    ],
+)
+def test_bad_move_routes_are_named(config_dir: Path, routes: str, message: str) -> None:
+    text = EXAMPLE.replace('routes = ["base->cafeteria", "base->textbook"]', f"routes = {routes}")
+    with pytest.raises(ConfigError) as caught:
+        load(_write(config_dir, text))
+    assert message in str(caught.value)
+
+
+def test_move_routes_default_configured_and_none(config_dir: Path) -> None:
+    default = (("base", "cafeteria"), ("base", "textbook"))
+    assert load(_write(config_dir, EXAMPLE)).move.routes == default
+    without = EXAMPLE.replace('routes = ["base->cafeteria", "base->textbook"]', "")
+    assert load(_write(config_dir, without)).move.routes == default
+    none = EXAMPLE.replace('routes = ["base->cafeteria", "base->textbook"]', "routes = []")
+    assert load(_write(config_dir, none)).move.routes == ()
+    other = EXAMPLE.replace('["base->cafeteria", "base->textbook"]', '["cafeteria->textbook"]')
+    assert load(_write(config_dir, other)).move.routes == (("cafeteria", "textbook"),)
+    with pytest.raises(ConfigError, match=r"\[move\] colour: unknown key"):
+        load(_write(config_dir, EXAMPLE.replace("[move]\n", "[move]\ncolour = 1\n")))
+    with pytest.raises(ConfigError, match=r"\[no_ui\] move_to: must be one of"):
+        load(_write(config_dir, EXAMPLE.replace('# move_to = "cafeteria"', 'move_to = "x"')))
+
+
 def test_secret_file_readable_by_others_is_refused(config_dir: Path) -> None:
     os.chmod(config_dir / "client_secret", 0o644)
     with pytest.raises(ConfigError, match=r"\[wallet\] client_secret_file: .* chmod 600"):
