@@ -39,6 +39,7 @@ class AcceptorEvent:
     value: int | None = None
     code: int | None = None
     detail: str = ""
+    note: int | None = None  # the ledger's note id (UNRESOLVED_NOTE: its case is opened with it)
 
     def __str__(self) -> str:
         parts = [self.kind.value]
@@ -82,8 +83,10 @@ class NoteLedger(Protocol):
         """Durably mark the note as money in. Must return before the ACK goes out; raise if
         the write failed (the driver then withholds the ACK and tries again)."""
 
-    def closed(self, note_id: int, state: NoteState) -> None:
-        """Record that an open note ended without being counted."""
+    def closed(self, note_id: int, state: NoteState, why: str = "") -> None:
+        """Record that an open note ended without being counted. An ``UNRESOLVED`` note (its
+        fate unknown: ``why``) needs staff: the ledger records that in the same durable write,
+        so that no crash can keep the note and its staff alarm apart."""
 
     def last_note(self) -> NoteRecord | None:
         """The most recent record, whatever its state (used after a restart)."""

@@ -28,7 +28,7 @@ class JournalGuard:
         while self._pending_cases:
             event = self._pending_cases[0]
             reference = self.journal.cases.open(
-                event.kind.value, amount=event.value, detail=event.detail
+                event.kind.value, amount=event.value, detail=event.detail, note_id=event.note
             )
             self._pending_cases.pop(0)
             log.error("acceptor %s: staff case %s", event.kind.value, reference)

@@ -48,6 +48,9 @@ async def look_up_member(
     on_its_way: dict[str, int] = {}
     for credit in waiting:
         on_its_way[credit.bucket] = on_its_way.get(credit.bucket, 0) + credit.amount
+    for bucket, amount in journal.sessions.uncredited(account.user.id).items():
+        pending += amount  # stacked after its session closed: a credit at the next round
+        on_its_way[bucket] = on_its_way.get(bucket, 0) + amount
     moves = earlier_moves(journal, account.user.id)
     member = Member(account.user.id, account.user.name, wallets, pending, moves, on_its_way)
     return MemberFound(member)

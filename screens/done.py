@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.events import CreditOutcome
@@ -15,8 +14,8 @@ from kiosk.session import State
 from kiosk.view import SessionView
 from screens.base import KioskScreen
 from screens.i18n import Texts
-from screens.qr import QR_SIDE, QRCode
-from screens.widgets import ALERT, KioskButton, Text, unit
+from screens.qr import beside_receipt
+from screens.widgets import ALERT, KioskButton, Text
 
 
 def receipt_text(view: SessionView, kiosk_id: str, money: str, _: Texts) -> str:
@@ -63,25 +62,10 @@ class DoneScreen(KioskScreen):
             return
         column = body
         if has_receipt(view):
-            u = unit()
-            row = BoxLayout(spacing=16 * u)
-            column = BoxLayout(orientation="vertical", spacing=6 * u)
-            row.add_widget(column)
-            row.add_widget(self._receipt(receipt_text(view, self.host.kiosk_id, money, _)))
-            body.add_widget(row)
+            receipt = receipt_text(view, self.host.kiosk_id, money, _)
+            column = beside_receipt(body, receipt, _("Scan this code to keep a receipt."))
         self._say(view, money, column)
         buttons.add_widget(KioskButton(_("OK"), self.host.intents.acknowledge))
-
-    def _receipt(self, text: str) -> BoxLayout:
-        u = unit()
-        side = BoxLayout(orientation="vertical", size_hint_x=None, width=QR_SIDE * u)
-        box = AnchorLayout(size_hint_y=None, height=QR_SIDE * u)
-        box.add_widget(QRCode(text))
-        side.add_widget(BoxLayout())  # the code sits in the middle of the column
-        side.add_widget(box)
-        side.add_widget(Text(self._("Scan this code to keep a receipt."), size=16, height=48))
-        side.add_widget(BoxLayout())
-        return side
 
     def _say(self, view: SessionView, money: str, body: BoxLayout) -> None:
         _ = self._

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.events import MoveNews, MoveOutcome, MoveRefusal, MoveSettled
@@ -15,8 +14,8 @@ from kiosk.session import State
 from kiosk.view import MovePreview, SessionView
 from screens.base import KioskScreen
 from screens.i18n import Texts
-from screens.qr import QR_SIDE, QRCode
-from screens.widgets import ALERT, KioskButton, Text, unit
+from screens.qr import beside_receipt
+from screens.widgets import ALERT, KioskButton, Text
 
 REFUSALS = {
     MoveRefusal.NOT_ENOUGH: "There is not that much money to move.",
@@ -77,28 +76,11 @@ class MovedScreen(KioskScreen):
             return
         column = body
         if result.outcome in (MoveOutcome.MOVED, MoveOutcome.BEING_PROCESSED) and result.reference:
-            u = unit()
-            row = BoxLayout(spacing=16 * u)
-            column = BoxLayout(orientation="vertical", spacing=6 * u)
-            row.add_widget(column)
             names = {b: self.money_name(b) for b in (move.source, move.target)}
-            row.add_widget(
-                self._receipt(move_receipt_text(move, result, self.host.kiosk_id, names, _))
-            )
-            body.add_widget(row)
+            receipt = move_receipt_text(move, result, self.host.kiosk_id, names, _)
+            column = beside_receipt(body, receipt, _("Scan this code to keep a receipt."))
         self._say(move, result, column)
         buttons.add_widget(KioskButton(_("OK"), self.host.intents.acknowledge))
-
-    def _receipt(self, text: str) -> BoxLayout:
-        u = unit()
-        side = BoxLayout(orientation="vertical", size_hint_x=None, width=QR_SIDE * u)
-        box = AnchorLayout(size_hint_y=None, height=QR_SIDE * u)
-        box.add_widget(QRCode(text))
-        side.add_widget(BoxLayout())
-        side.add_widget(box)
-        side.add_widget(Text(self._("Scan this code to keep a receipt."), size=16, height=48))
-        side.add_widget(BoxLayout())
-        return side
 
     def _say(self, move: MovePreview, result: MoveSettled, body: BoxLayout) -> None:
         _ = self._

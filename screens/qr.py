@@ -11,9 +11,11 @@ from typing import Any
 
 import qrcode  # type: ignore[import-untyped]  # ships no type information
 from kivy.graphics import Color, Rectangle
+from kivy.uix.anchorlayout import AnchorLayout
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.widget import Widget
 
-from screens.widgets import WHITE, unit
+from screens.widgets import WHITE, Text, unit
 
 # Units: at least 4 px (0.75 mm on a 7" 800×480 panel) a module for a receipt code of up to
 # 53 modules (version 7 with the quiet zone); a phone reads that from a hand's length.
@@ -61,3 +63,22 @@ class QRCode(Widget):
                     if dark:
                         at = (left + c * module, top - (r + 1) * module)
                         self.modules.append(Rectangle(pos=at, size=(module, module)))
+
+
+def beside_receipt(body: BoxLayout, receipt: str, caption: str) -> BoxLayout:
+    """Lay ``body`` out as a column of text beside the receipt's QR code (``caption`` under the
+    code); returns the column the text goes into."""
+    u = unit()
+    row = BoxLayout(spacing=16 * u)
+    column = BoxLayout(orientation="vertical", spacing=6 * u)
+    row.add_widget(column)
+    side = BoxLayout(orientation="vertical", size_hint_x=None, width=QR_SIDE * u)
+    box = AnchorLayout(size_hint_y=None, height=QR_SIDE * u)
+    box.add_widget(QRCode(receipt))
+    side.add_widget(BoxLayout())  # the code sits in the middle of the column
+    side.add_widget(box)
+    side.add_widget(Text(caption, size=16, height=48))
+    side.add_widget(BoxLayout())
+    row.add_widget(side)
+    body.add_widget(row)
+    return column

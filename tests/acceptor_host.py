@@ -45,7 +45,7 @@ def main() -> int:
     parser.add_argument("--hang", choices=["before-stacked", "after-stacked"])
     args = parser.parse_args()
     journal = accepting_journal(Path(args.ledger))
-    ledger = HangingLedger(journal.db, journal.gate)
+    ledger = HangingLedger(journal.db, journal.gate, journal.cases)
     ledger.hang = args.hang
     driver = Id003Acceptor(args.port, ledger, FAST_DRIVER)
 

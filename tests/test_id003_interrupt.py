@@ -219,7 +219,7 @@ class _NoNotes:
     def stacked(self, note_id: int) -> None:
         raise AssertionError("nothing is stacked here")
 
-    def closed(self, note_id: int, state: NoteState) -> None:
+    def closed(self, note_id: int, state: NoteState, why: str = "") -> None:
         pass
 
     def last_note(self) -> NoteRecord | None:

@@ -36,6 +36,18 @@ def _exchanges(wallet: Sandbox, user: str) -> int:
     return int(row["n"])
 
 
+async def _all_of_base_to_textbook(ui: KioskUI, card: str, amount: str) -> None:
+    """Touch, マネー移動, base → textbook, 全額 (``amount``), 次へ: at the confirmation."""
+    await ui.touch_card(card)
+    await ui.wait_shown(State.ACCOUNT)
+    await ui.press("マネー移動")
+    await ui.press("ベース → 教科書")
+    await ui.press("全額")
+    await ui.wait_label(amount)
+    await ui.press("次へ")
+    await ui.wait_shown(State.MOVE_CONFIRM)
+
+
 def test_a_member_moves_base_money_to_cafeteria_money_and_cancels_a_second_move(
     tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
 ) -> None:
@@ -72,14 +84,7 @@ def test_a_member_moves_base_money_to_cafeteria_money_and_cancels_a_second_move(
         await ui.press("OK")
         await ui.wait_shown(State.IDLE)
         # a second move, cancelled at the confirmation: nothing moves
-        await ui.touch_card(card)
-        await ui.wait_shown(State.ACCOUNT)
-        await ui.press("マネー移動")
-        await ui.press("ベース → 教科書")
-        await ui.press("全額")
-        await ui.wait_label("¥1,700")
-        await ui.press("次へ")
-        await ui.wait_shown(State.MOVE_CONFIRM)
+        await _all_of_base_to_textbook(ui, card, "¥1,700")
         await ui.press("キャンセル")
         await ui.wait_shown(State.ACCOUNT)
         await ui.press("終了")
@@ -119,14 +124,7 @@ def test_a_move_over_the_cap_stops_at_the_room_and_a_refused_one_moves_nothing(
         await ui.press("OK")
         await ui.wait_shown(State.IDLE)
         # not enough: the member spends base money between the confirmation and 確定
-        await ui.touch_card(card)
-        await ui.wait_shown(State.ACCOUNT)
-        await ui.press("マネー移動")
-        await ui.press("ベース → 教科書")
-        await ui.press("全額")
-        await ui.wait_label("¥20,000")
-        await ui.press("次へ")
-        await ui.wait_shown(State.MOVE_CONFIRM)
+        await _all_of_base_to_textbook(ui, card, "¥20,000")
         _set_balance(wallet, user, "base", 500)
         await ui.press("確定")
         texts = await ui.wait_text("移動元の残高が足りません。")

@@ -211,11 +211,11 @@ class NoteTracker:
 
     def close(self, note: NoteRecord, state: NoteState, now: float, why: str = "") -> None:
         try:
-            self.ledger.closed(note.id, state)
+            self.ledger.closed(note.id, state, why)
         except Exception as error:
             self._emit(now, EventKind.LEDGER_FAILED, value=note.value, detail=str(error))
         if state is NoteState.UNRESOLVED:
-            self._emit(now, EventKind.UNRESOLVED_NOTE, value=note.value, detail=why)
+            self._emit(now, EventKind.UNRESOLVED_NOTE, value=note.value, detail=why, note=note.id)
         self.note = None
 
     def _emit(self, now: float, kind: EventKind, **fields: object) -> None:

@@ -28,7 +28,7 @@ class Journal:
         self.db = Database(path)
         self.gate = gate or AcceptanceGate()
         self.cases = Cases(self.db, kiosk_id)
-        self.notes = JournalNotes(self.db, self.gate)
+        self.notes = JournalNotes(self.db, self.gate, self.cases)
         self.sessions = Sessions(self.db)
         self.credits = Credits(self.db, self.cases)
         self.exchanges = Exchanges(self.db)

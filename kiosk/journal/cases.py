@@ -99,7 +99,16 @@ class Cases:
         return reference
 
     def open(self, kind: str, *, amount: int | None, detail: str, **links: object) -> str:
+        """Open a case; a case of this kind for the same note is not opened twice (the note's
+        ledger write may have opened it already): its reference is returned."""
         with self.db.write() as tx:
+            if links.get("note_id") is not None:
+                row = tx.execute(
+                    "SELECT reference FROM cases WHERE note_id = ? AND kind = ?",
+                    (links["note_id"], kind),
+                ).fetchone()
+                if row is not None:
+                    return str(row["reference"])
             return self.open_in(tx, kind, amount=amount, detail=detail, **links)  # type: ignore[arg-type]
 
     def resolve(self, reference: str, resolution: str, who: str, note: str = "") -> Case:

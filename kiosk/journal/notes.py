@@ -11,6 +11,7 @@ import time
 
 from hardware.acceptor import NoteRecord, NoteState
 from kiosk.crashpoints import checkpoint
+from kiosk.journal.cases import Cases
 from kiosk.journal.db import Database
 from kiosk.money import AcceptanceGate
 
@@ -18,9 +19,10 @@ from kiosk.money import AcceptanceGate
 class JournalNotes:
     """Implements :class:`hardware.acceptor.NoteLedger` on the journal."""
 
-    def __init__(self, db: Database, gate: AcceptanceGate) -> None:
+    def __init__(self, db: Database, gate: AcceptanceGate, cases: Cases) -> None:
         self.db = db
         self.gate = gate
+        self.cases = cases
 
     def escrow(self, escrow_code: int, value: int) -> NoteRecord | None:
         session_id = self.gate.reserve(value)
@@ -59,7 +61,9 @@ class JournalNotes:
         self.gate.landed()
         checkpoint("stacked_before_ack")
 
-    def closed(self, note_id: int, state: NoteState) -> None:
+    def closed(self, note_id: int, state: NoteState, why: str = "") -> None:
+        """An open note ended uncounted; an unresolved one opens its staff case in the same
+        transaction (the engine's case for the acceptor's event then finds it open)."""
         with self.db.write() as tx:
             row = tx.execute(
                 "SELECT session_id, value FROM notes WHERE id = ? AND state = 'stack_sent'",
@@ -69,6 +73,10 @@ class JournalNotes:
                 "UPDATE notes SET state = ?, updated_at = ? WHERE id = ? AND state = 'stack_sent'",
                 (state.value, time.time(), note_id),
             )
+            if row is not None and state is NoteState.UNRESOLVED:
+                self.cases.open_in(
+                    tx, "unresolved_note", amount=row["value"], detail=why, note_id=note_id
+                )
         if row is not None:
             self.gate.release(row["session_id"], row["value"])
         else:

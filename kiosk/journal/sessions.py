@@ -69,6 +69,18 @@ class Sessions:
                 credits.append(credit)
         return credits
 
+    def uncredited(self, user_id: str) -> dict[str, int]:
+        """A member's cash stacked but in no credit yet, per bucket: a note held at Done and
+        stacked after its session closed waits for delivery's next round to become a credit
+        (:meth:`credit_orphans`), yet it is already on its way into the wallet."""
+        rows = self.db.query(
+            "SELECT s.bucket, SUM(n.value) AS amount FROM notes n JOIN sessions s"
+            " ON s.id = n.session_id WHERE n.state = 'stacked' AND n.credit_id IS NULL"
+            " AND s.user_id = ? GROUP BY s.bucket",
+            (user_id,),
+        )
+        return {str(r["bucket"]): int(r["amount"]) for r in rows}
+
     def recent(self, limit: int = 20) -> list[SessionRecord]:
         rows = self.db.query("SELECT * FROM sessions ORDER BY id DESC LIMIT ?", (limit,))
         return [SessionRecord.from_row(r) for r in rows]
