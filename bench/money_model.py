@@ -1,13 +1,14 @@
 """The money-path model (tests/test_money_model.py) searched long, with figures.
 
-    python -m bench.money_model [--examples 5000] [--steps 50] [--seed N] [--startup-crash]
+    python -m bench.money_model [--examples 5000] [--steps 50] [--seed N] [--no-startup-crash]
 
 Runs the hypothesis state machine over the real journal, note ledger, sessions, closing, moves
 and delivery against the fake wallet, crashing and restarting the kiosk. Prints the examples
 run, steps, crashes by kind, wallet behaviours by call, money outcomes and the time taken; on a
 failure, the seed, the failing steps and hypothesis's ``@reproduce_failure`` blob, and exits 1.
-``--startup-crash`` also lets the kiosk die again during start-up before the engine took the
-acceptor's events (off by default: a known gap, see the test file).
+The kiosk may also die again during start-up before the engine took the acceptor's events
+(``--no-startup-crash`` leaves that out); that is how the search found an unresolved note's staff
+case lost to a crash (fixed, see the test file).
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=5000)
     parser.add_argument("--steps", type=int, default=50, help="rules per example at most")
     parser.add_argument("--seed", type=int, default=None, help="default: a random one")
-    parser.add_argument("--startup-crash", action="store_true")
+    parser.add_argument("--no-startup-crash", action="store_true")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
 
     class Machine(MoneyMachine):
-        startup_crashes = args.startup_crash
+        startup_crashes = not args.no_startup_crash
 
     Machine._hypothesis_internal_use_seed = seed
     Machine.__name__ = Machine.__qualname__ = "MoneyMachine"
@@ -66,6 +67,7 @@ def main() -> None:
             " line above onto MoneyMachine.TestCase"
         )
         sys.exit(1)
+    print(f"every invariant held (seed {seed})")
 
 
 def report(elapsed: float) -> None:

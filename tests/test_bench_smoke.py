@@ -23,6 +23,14 @@ BENCHES = {
         ["--touches", "3", "--service-block"],
         ["touch → event:   n=3 p50=", "answer → event:  n=3 p50="],
     ),
+    "crash_space": (
+        ["--scenario", "move", "--every", "100", "--seed", "3"],
+        ["move    recorded", "killed before step 1 ", "; seed 3; 0 failed"],
+    ),
+    "money_model": (
+        ["--examples", "5", "--steps", "10", "--seed", "1"],
+        ["money model: 5 examples", "crashes:", "every invariant held (seed 1)"],
+    ),
     "replay": (["--credits", "30", "--members", "5"], ["drained in", "'confirmed': 30"]),
     "soak": (
         ["--sessions", "2", "--members", "2"],
