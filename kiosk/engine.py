@@ -333,16 +333,8 @@ class Engine(JournalGuard, Inbox):
         await self._queue.put(replace(closed.settled, at=time.time()))  # the receipt's time
 
     async def _move(self, move: MoveMoney) -> None:
-        settings, member = self.settings, self.session.member
-        settled = await move_money(
-            self.journal,
-            self.delivery,
-            member,
-            move,
-            settings.moneys,
-            settings.settle_wait_s,
-            self._journal_failed,
-        )
+        journal, member, failed = self.journal, self.session.member, self._journal_failed
+        settled = await move_money(journal, self.delivery, member, move, self.settings, failed)
         await self._queue.put(replace(settled, at=time.time()))  # the receipt's time
 
     # ---- stopping ----------------------------------------------------------------------

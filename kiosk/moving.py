@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 
 from kiosk.delivery import Delivery
+from kiosk.engine_settings import EngineSettings
 from kiosk.events import Member, MoveMoney, MoveNews, MoveOutcome, MoveRefusal, MoveSettled
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.records import Credit, CreditState
@@ -42,13 +43,13 @@ async def move_money(
     delivery: Delivery,
     member: Member | None,
     move: MoveMoney,
-    moneys: dict[str, str],
-    settle_wait_s: float,
+    settings: EngineSettings,
     journal_failed: Callable[[JournalUnwritable], None],
 ) -> MoveSettled:
     """Journal ``move`` (its request id durable before any attempt), ask delivery to settle it
-    and wait up to ``settle_wait_s``. Never raises for wallet trouble: that is "being
+    and wait up to ``settings.settle_wait_s``. Never raises for wallet trouble: that is "being
     processed", and delivery goes on."""
+    moneys = settings.moneys
     try:
         credit = journal.exchanges.open(
             move.user_id,
@@ -60,7 +61,7 @@ async def move_money(
         log.error("a move could not be journaled: nothing sent, nothing moved")
         journal_failed(error)
         return MoveSettled(MoveOutcome.NOT_STARTED)
-    settled = await delivery.settle(credit.id, settle_wait_s)
+    settled = await delivery.settle(credit.id, settings.settle_wait_s)
     news = news_of(settled, journal.cases.kiosk_id)
     if news.outcome is MoveOutcome.BEING_PROCESSED:
         return MoveSettled(news.outcome, reference=news.reference)

@@ -34,9 +34,9 @@ def _case(reference: str, kind: str, amount: int | None, detail: str) -> Case:
         id=int(reference[-4:]),
         reference=reference,
         kind=kind,
-        credit_id=7 if kind == "refused_credit" else None,
-        note_id=None if kind == "refused_credit" else 40,
-        user_id="u-1042" if kind == "refused_credit" else None,
+        credit_id=7 if kind.startswith("refused") else None,
+        note_id=None if kind.startswith("refused") else 40,
+        user_id="u-1042" if kind.startswith("refused") else None,
         amount=amount,
         detail=detail,
         state="open",
@@ -67,6 +67,13 @@ UNRESOLVED = CaseSummary(
     None,
     None,
     None,
+    None,
+)
+MOVE_REFUSED = CaseSummary(
+    _case("K01-20261130-0004", "refused_move", 1_500, "mismatch: another transaction returned"),
+    "refused",
+    "山田 花子",
+    "0123…ef",
     None,
 )
 CASES = (REFUSED, UNCREDITED, UNRESOLVED)
@@ -165,6 +172,7 @@ STAFF_SAMPLES: dict[str, StaffView] = {
     ),
     "cases_empty": StaffView(Desk.CASES, staff="佐藤"),
     "case": StaffView(Desk.CASE, staff="佐藤", cases=CASES, case=REFUSED),
+    "case_move": StaffView(Desk.CASE, staff="佐藤", cases=CASES, case=MOVE_REFUSED),
     "case_note": StaffView(
         Desk.CASE,
         staff="佐藤",

@@ -46,6 +46,7 @@ from hardware.id003.frames import Frame
 from hardware.id003.notes import ERROR_EVENTS, NoteTracker
 from kiosk.closing import close_session
 from kiosk.delivery import Delivery, DeliveryPolicy, describe_for
+from kiosk.engine_settings import EngineSettings
 from kiosk.events import Member, MemberFound, MoveMoney
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.cases import CREDITED_ON_RETRY, RESOLUTIONS, CaseRefused
@@ -719,7 +720,8 @@ class MoneyMachine(RuleBasedStateMachine):
             raise AssertionError(f"journal unwritable: {error}")
 
         move = MoveMoney(member, source, target, amount)
-        self._run(move_money(self.journal, self.delivery, None, move, MONEYS, 0.0, journal_failed))
+        settings = EngineSettings(kiosk_id=KIOSK, moneys=MONEYS, settle_wait_s=0.0)
+        self._run(move_money(self.journal, self.delivery, None, move, settings, journal_failed))
         STATS.outcomes["moves journaled"] += 1
 
     @rule(script=behaviours, fate=fates)

@@ -220,6 +220,10 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "Back",
         ],
     },
+    "case_move": {  # a move took no cash: retried or settled, never refunded
+        "ja": ["移動拒否（現金なし）", "¥1,500", "今すぐ再送", "手作業で入金済み"],
+        "en": ["Move refused (no cash)", "Retry now", "Credited by hand"],
+    },
     "case_note": {
         "ja": [
             "紙幣未入金",
@@ -262,6 +266,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
     },
 }
 ABSENT: dict[str, list[str]] = {
+    "case_move": ["現金で返金済み", "Refunded in cash"],
     "case_note": ["今すぐ再送", "Retry now"],  # only a refused credit is sent again
     "menu": ["利用を再開", "Back in service", "金庫がまもなく満杯です。回収してください。"],
 }
