@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from kiosk.events import CreditOutcome, Notice
+from kiosk.events import CreditOutcome, MoveOutcome, Notice
 from kiosk.session import State
 from kiosk.view import SessionView
 
@@ -65,6 +65,12 @@ def sound_for(previous: SessionView, view: SessionView) -> Sound | None:
         if view.outcome is CreditOutcome.CONFIRMED:
             return Sound.DONE
         if view.outcome in (CreditOutcome.REFUSED, CreditOutcome.NOTE_HELD):
+            return Sound.ERROR
+    if entered and view.state is State.MOVED and view.move_result is not None:
+        moved = view.move_result.outcome
+        if moved is MoveOutcome.MOVED:
+            return Sound.DONE
+        if moved in (MoveOutcome.REFUSED, MoveOutcome.NOT_STARTED):
             return Sound.ERROR
     if view.state in _TAKING and previous.state in _TAKING and view.inserted > previous.inserted:
         return Sound.COUNTED

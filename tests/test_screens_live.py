@@ -19,6 +19,9 @@ from kiosk.events import (
     HistoryRequested,
     HistoryView,
     MoreHistoryRequested,
+    MoveOutcome,
+    MoveRefusal,
+    MoveSettled,
     Notice,
 )
 from kiosk.session import State
@@ -305,6 +308,16 @@ def test_which_sound_a_change_makes() -> None:
     assert sound(SessionView(State.IDLE), broken) is None  # nobody there
     assert sound(SessionView(State.OUT_OF_SERVICE, fault="starting"), broken) is None
     assert sound(account, account) is None  # the same view shown again (language toggle)
+    moving = SessionView(State.MOVING)
+    moved = SessionView(State.MOVED, move_result=MoveSettled(MoveOutcome.MOVED))
+    assert sound(moving, moved) == "done"
+    assert sound(moved, at(moved, deadline=3.0)) is None
+    refused = MoveSettled(MoveOutcome.REFUSED, MoveRefusal.NOT_ENOUGH)
+    assert sound(moving, at(moved, move_result=refused)) == "error"
+    processing = MoveSettled(MoveOutcome.BEING_PROCESSED)
+    assert sound(moving, at(moved, move_result=processing)) is None
+    at_limit = SessionView(State.MOVE_AMOUNT, notice=Notice.MOVE_AT_LIMIT)
+    assert sound(SessionView(State.MOVE_AMOUNT), at_limit) is None  # not an error: it stops
 
 
 def test_sounds_without_audio_stay_silent_and_say_so_once(
