@@ -15,7 +15,7 @@ from bench.crash_space import SCENARIOS, Explorer, Outcome, build_shim, points
 from tests.wallet_support import Sandbox
 
 pytestmark = pytest.mark.slow
-KILLS_PER_SCENARIO = 5
+KILLS_PER_SCENARIO = 4
 RANDOM_SEED = 20261203
 
 
