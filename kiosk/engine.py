@@ -35,6 +35,7 @@ from kiosk.events import (
     HandBack,
     LoadHistory,
     LookUp,
+    MemberFound,
     MoveMoney,
     NoteEscrowed,
     NoteHandedBack,
@@ -50,7 +51,7 @@ from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal_guard import JournalGuard
 from kiosk.lookup import look_up_member
 from kiosk.money import notes_that_fit
-from kiosk.moving import move_money
+from kiosk.moving import move_money, told
 from kiosk.session import Session, SessionError, State
 from kiosk.view import SessionView, snapshot
 from kiosk.wallet.client import WalletClient
@@ -177,6 +178,8 @@ class Engine(JournalGuard, Inbox):
             return None
         if isinstance(item, Answer):
             if item.token == self._lookup_token and self.session.state is State.LOOKING_UP:
+                if isinstance(item.event, MemberFound):
+                    told(self.journal, item.event.member.moves)  # on screen now: shown once
                 return item.event
             log.info("a late lookup answer was ignored")
             return None

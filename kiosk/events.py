@@ -66,6 +66,7 @@ class MoveNews:
     outcome: MoveOutcome
     reference: str
     refusal: MoveRefusal | None = None
+    credit_id: int | None = None  # the journal's row (marked told once shown)
 
 
 @dataclass(frozen=True)

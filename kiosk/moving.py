@@ -89,15 +89,22 @@ def news_of(credit: Credit, kiosk_id: str) -> MoveNews:
         reference = credit.reference or reference  # a staff case's, if one was opened
     else:
         outcome, refusal = MoveOutcome.BEING_PROCESSED, None
-    return MoveNews(credit.source_bucket, credit.bucket, credit.amount, outcome, reference, refusal)
+    return MoveNews(
+        credit.source_bucket, credit.bucket, credit.amount, outcome, reference, refusal, credit.id
+    )
 
 
 def earlier_moves(journal: Journal, user_id: str) -> tuple[MoveNews, ...]:
     """At a member's touch: their moves still being processed, and those that ended since they
-    were last told (marked told now: each is shown once)."""
+    were last told (:func:`told` once the account is on screen: each is shown once)."""
     credits = journal.exchanges.of_member(user_id)
-    _told(journal, [c.id for c in credits if c.state.settled])
     return tuple(news_of(c, journal.cases.kiosk_id) for c in credits)
+
+
+def told(journal: Journal, moves: tuple[MoveNews, ...]) -> None:
+    """The member sees these moves now: the settled ones are not shown again."""
+    settled = [m.credit_id for m in moves if m.outcome is not MoveOutcome.BEING_PROCESSED]
+    _told(journal, [i for i in settled if i is not None])
 
 
 def _told(journal: Journal, credit_ids: list[int]) -> None:

@@ -4,6 +4,7 @@ up, the member told at once or at their next touch)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -186,3 +187,34 @@ def test_a_move_on_its_way_into_a_money_is_not_offered_again_as_room_for_cash(
     kiosk.call(lambda e: e.choose_money("cafeteria"))
     view = kiosk.wait_view(lambda v: v.notice is Notice.MONEY_NOT_CHARGEABLE, what="refused")
     assert view.state is State.CHOOSE_MONEY
+
+
+def test_a_result_the_member_never_saw_is_shown_at_the_next_touch(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    """A settled move is marked told only once the account is on screen: a lookup that timed
+    out (its answer came too late and was dropped) does not use the result up."""
+    kiosk = EngineHarness(tmp_path, sim, wallet, lookup_timeout_s=1.0)
+    try:
+        user = wallet.member({"base": 3000})
+        move = kiosk.journal.exchanges.open(
+            user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 700
+        )
+        assert kiosk.loop is not None and kiosk.engine is not None
+        kiosk.loop.call_soon_threadsafe(kiosk.engine.delivery.wake)
+        wait_until(lambda: _exchanges(kiosk)[0]["state"] == "confirmed", 15, "delivered")
+        wallet.faults(latency_ms=1500)  # the lookup's answer comes after the time-out
+        kiosk.touch(wallet.card_of(user))
+        kiosk.wait_state(State.WALLET_UNAVAILABLE, timeout=15)
+        time.sleep(3.5)  # the late answer arrives and is dropped
+        assert kiosk.journal.credits.get(move.id).told is False
+        wallet.clear_faults()
+        kiosk.call(lambda e: e.acknowledge())
+        kiosk.wait_state(State.IDLE)
+        time.sleep(1.5)  # the same card again: away from the reader a moment
+        kiosk.touch(wallet.card_of(user))
+        [news] = kiosk.wait_state(State.ACCOUNT).moves
+        assert (news.outcome, news.amount) == (MoveOutcome.MOVED, 700)
+        assert kiosk.journal.credits.get(move.id).told is True
+    finally:
+        kiosk.stop()
