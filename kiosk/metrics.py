@@ -30,6 +30,7 @@ from kiosk.config import Config
 from kiosk.engine import Engine
 from kiosk.health import Health, free_bytes, journal_size
 from kiosk.journal import Journal
+from kiosk.journal.credits import oldest_age
 from kiosk.journal.records import CreditKind
 from kiosk.wallet.client import WalletClient
 
@@ -107,11 +108,10 @@ class KioskCollector(Collector):
             "Cash credits not yet confirmed by the wallet.",
             len(waiting),
         )
-        oldest = min((c.created_at for c in waiting), default=None)
         yield _gauge(
             "paykiosk_credit_oldest_pending_age_seconds",
             "Age of the oldest cash credit not yet confirmed (0: none).",
-            0.0 if oldest is None else max(0.0, now - oldest),
+            oldest_age(waiting, now) or 0.0,
         )
         cases = journal.cases.list()
         yield _gauge("paykiosk_staff_cases_open", "Staff cases not yet resolved.", len(cases))
@@ -163,11 +163,10 @@ class KioskCollector(Collector):
         yield _gauge(
             "paykiosk_exchanges_pending", "Moves not yet settled by the wallet.", len(waiting)
         )
-        oldest = min((c.created_at for c in waiting), default=None)
         yield _gauge(
             "paykiosk_exchange_oldest_pending_age_seconds",
             "Age of the oldest move not yet settled (0: none).",
-            0.0 if oldest is None else max(0.0, now - oldest),
+            oldest_age(waiting, now) or 0.0,
         )
         moved = _settled(journal, CreditKind.EXCHANGE, "confirmed")
         yield _counter(

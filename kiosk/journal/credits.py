@@ -136,7 +136,18 @@ class Credits:
 
     def counts(self) -> dict[str, int]:
         """Cash credits by state (exchanges: ``Exchanges.counts``)."""
-        rows = self.db.query(
-            "SELECT state, COUNT(*) AS n FROM credits WHERE kind = 'cash' GROUP BY state"
-        )
-        return {r["state"]: int(r["n"]) for r in rows}
+        return counts_by_state(self.db, CreditKind.CASH)
+
+
+def counts_by_state(db: Database, kind: CreditKind) -> dict[str, int]:
+    """How many credits of ``kind`` are in each state."""
+    rows = db.query(
+        "SELECT state, COUNT(*) AS n FROM credits WHERE kind = ? GROUP BY state", (kind.value,)
+    )
+    return {r["state"]: int(r["n"]) for r in rows}
+
+
+def oldest_age(credits: list[Credit], now: float) -> float | None:
+    """Seconds the oldest of ``credits`` has waited (None: there are none)."""
+    oldest = min((c.created_at for c in credits), default=None)
+    return None if oldest is None else max(0.0, now - oldest)

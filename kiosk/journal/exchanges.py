@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 
+from kiosk.journal.credits import counts_by_state
 from kiosk.journal.db import Database
 from kiosk.journal.records import Credit, CreditKind
 
@@ -88,7 +89,4 @@ class Exchanges:
             )
 
     def counts(self) -> dict[str, int]:
-        rows = self.db.query(
-            f"SELECT state, COUNT(*) AS n FROM credits WHERE {_EXCHANGE} GROUP BY state"
-        )
-        return {r["state"]: int(r["n"]) for r in rows}
+        return counts_by_state(self.db, CreditKind.EXCHANGE)

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.datadir import LOCK_NAME
 from kiosk.health import free_bytes, journal_size, quick_check
-from kiosk.journal.records import CreditKind
+from kiosk.journal.credits import oldest_age
+from kiosk.journal.records import Credit, CreditKind
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
 
@@ -90,22 +91,25 @@ def journal_faults(journal: Journal) -> Faults:
     return Faults(last)
 
 
+def _oldest_for(credits: list[Credit], now: float) -> str:
+    age = oldest_age(credits, now)
+    return "" if age is None else f", the oldest for {duration(age)}"
+
+
 def status_text(config: Config, journal: Journal, now: float) -> str:
     data_dir = config.kiosk.data_dir
     pid = running_pid(data_dir)
     lines = [f"kiosk {config.kiosk.id}: " + (f"running (pid {pid})" if pid else "NOT RUNNING")]
     counts = journal.credits.counts()
     waiting = journal.credits.open_credits(kind=CreditKind.CASH)
-    oldest = min((c.created_at for c in waiting), default=None)
-    age = "" if oldest is None else f", the oldest for {duration(now - oldest)}"
+    age = _oldest_for(waiting, now)
     lines.append(
         f"credits: {len(waiting)} waiting for the wallet{age}; {counts.get('confirmed', 0)}"
         f" confirmed, {counts.get('refused', 0)} refused"
     )
     moves = journal.exchanges.counts()
     moving = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
-    oldest = min((c.created_at for c in moving), default=None)
-    age = "" if oldest is None else f", the oldest for {duration(now - oldest)}"
+    age = _oldest_for(moving, now)
     lines.append(
         f"moves (マネー移動, no cash): {len(moving)} being processed{age};"
         f" {moves.get('confirmed', 0)} moved, {moves.get('refused', 0)} refused (nothing moved)"

@@ -11,7 +11,8 @@ from hardware.card import CardReader
 from kiosk.config import Config
 from kiosk.health import free_bytes
 from kiosk.journal import Journal
-from kiosk.journal.records import CreditKind
+from kiosk.journal.credits import oldest_age
+from kiosk.journal.records import Credit, CreditKind
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
 from kiosk.staff.desk_view import AcceptorPanel, StatusRow
@@ -48,14 +49,17 @@ def live_rows(
     return rows
 
 
+def _waited(credits: list[Credit], now: float) -> str:
+    age = oldest_age(credits, now)
+    return "" if age is None else f" ({duration(age)})"
+
+
 def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]:
     waiting = journal.credits.open_credits(kind=CreditKind.CASH)
-    oldest = min((c.created_at for c in waiting), default=None)
-    age = "" if oldest is None else f" ({duration(now - oldest)})"
+    age = _waited(waiting, now)
     counts = journal.credits.counts()
     moving = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
-    oldest_move = min((c.created_at for c in moving), default=None)
-    move_age = "" if oldest_move is None else f" ({duration(now - oldest_move)})"
+    move_age = _waited(moving, now)
     cases = journal.cases.list()
     box = journal.cashbox.count()
     fill = Fill(box.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
