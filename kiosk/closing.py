@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hardware.acceptor import NoteState
 from kiosk.delivery import Delivery
 from kiosk.events import CreditOutcome, CreditSettled, Member
 from kiosk.journal import Journal, JournalUnwritable
-from kiosk.journal.records import CreditState
+from kiosk.journal.records import CreditState, SessionOutcome
 
 log = logging.getLogger("paykiosk.closing")
 
@@ -37,24 +38,30 @@ async def close_session(
     member: Member | None,
     note_settle_s: float,
     settle_wait_s: float,
+    journal_down: Callable[[], bool] = lambda: False,
 ) -> Closed:
     deadline = time.monotonic() + note_settle_s
     while held := _held(journal, session_id):
         if time.monotonic() > deadline:
             log.error("session %s: a note did not settle; crediting what is counted", session_id)
             break
+        if journal_down():  # its stacking cannot be recorded now: no use keeping them waiting
+            log.error("session %s: the journal failed with a note in flight", session_id)
+            break
         await asyncio.sleep(0.05)
     # A note still inside the unit (jammed, or its VEND VALID not yet recorded) is never
     # "nothing taken": the member is told it is held, and staff settle it (a case follows
     # when the jam is cleared; if it is stacked, it is credited then).
     try:
-        credit = journal.sessions.finish(session_id, "finished")
+        credit = journal.sessions.finish(session_id, SessionOutcome.FINISHED)
     except JournalUnwritable as error:
         taken = sum(
             n.value for n in journal.notes.of_session(session_id) if n.state is NoteState.STACKED
         )
         log.error("session %s: cannot be closed now; closed when the journal is back", session_id)
-        outcome = CreditOutcome.BEING_CREDITED if taken or held else CreditOutcome.NOTHING_TAKEN
+        outcome = CreditOutcome.KIOSK_FAULT if taken else CreditOutcome.NOTHING_TAKEN
+        if held and not taken:
+            outcome = CreditOutcome.NOTE_HELD
         return Closed(CreditSettled(outcome, held=held), taken, str(error))
     if credit is None:
         outcome = CreditOutcome.NOTE_HELD if held else CreditOutcome.NOTHING_TAKEN

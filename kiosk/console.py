@@ -175,8 +175,13 @@ def _outcome(view: SessionView) -> str:
             f"{yen(view.credited)} taken but the wallet refused it: staff will settle it,"
             f" reference {view.reference}"
         )
+    if view.outcome is CreditOutcome.KIOSK_FAULT:
+        return (
+            f"{yen(view.credited)} taken: this kiosk cannot record it just now; it is credited"
+            " once the kiosk is repaired (nothing is lost)"
+        )
     receipt = f", receipt {view.reference}" if view.reference else ""
     return (
-        f"{yen(view.credited)} taken: being credited (the wallet is slow; nothing is lost)"
-        f"{receipt}"
+        f"{yen(view.credited)} taken: being credited (the wallet has not confirmed it yet;"
+        f" nothing is lost){receipt}"
     )

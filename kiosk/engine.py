@@ -44,10 +44,11 @@ from kiosk.events import (
     Timeout,
 )
 from kiosk.faults import Faults
-from kiosk.health import JOURNAL, Health
+from kiosk.health import INTEGRITY, JOURNAL, Health
 from kiosk.history import load_history
 from kiosk.inbox import Activity, Answer, DeviceFault, Fatal, Inbox, Item, Stop, TimerFired
 from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.records import SessionOutcome
 from kiosk.journal_guard import JournalGuard
 from kiosk.lookup import look_up_member
 from kiosk.money import notes_that_fit
@@ -92,7 +93,7 @@ class Engine(JournalGuard, Inbox):
         self.wallet = wallet
         self.delivery = delivery
         # Out of service until the acceptor has reported online (its notes are known then).
-        self.session = Session(state=State.OUT_OF_SERVICE, fault=f"acceptor {STARTING}")
+        self.session = Session(state=State.OUT_OF_SERVICE, fault=f"acceptor: {STARTING}")
         self.session.routes = settings.move_routes
         self.faults = Faults(acceptor=STARTING)
         self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
@@ -212,8 +213,8 @@ class Engine(JournalGuard, Inbox):
                 return NoteHandedBack(event.value, HandBack(kind.value))
         elif kind in _ACTIVITY:
             self._schedule_timeout()
-        elif kind is EventKind.LEDGER_FAILED:
-            raise JournalUnwritable(event.detail)
+        elif kind is EventKind.LEDGER_FAILED:  # the journal's own error says what kind
+            raise self.journal.db.last_failure or JournalUnwritable(event.detail)
         elif kind in _FAULTS:
             return self._fault_change("acceptor", f"{kind.value} {event.detail}".strip())
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
@@ -238,7 +239,8 @@ class Engine(JournalGuard, Inbox):
             if self.health.journal_failed:
                 return None  # it failed again after the probe: the newer failure holds
             if self._closing is None and self._session_id is None:
-                self._recover()  # what could not be closed while the journal failed
+                # what could not be closed while the journal failed
+                self._recover(SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE)
                 if self.health.journal_failed:
                     return None
         event = self.faults.clear(source)
@@ -269,7 +271,7 @@ class Engine(JournalGuard, Inbox):
                 self._closing = self._spawn(self._close_session())
             elif self._session_id is not None:
                 session_id, self._session_id = self._session_id, None
-                self.journal.sessions.finish(session_id, "nothing_inserted")
+                self.journal.sessions.finish(session_id, SessionOutcome.NOTHING_INSERTED)
 
     async def _look_up(self, card_id: str, token: int) -> None:
         settings = self.settings
@@ -327,6 +329,7 @@ class Engine(JournalGuard, Inbox):
                 self.session.member,
                 settings.note_settle_s,
                 settings.settle_wait_s,
+                self._journal_down,
             )
         finally:
             self._closing = None
@@ -334,6 +337,10 @@ class Engine(JournalGuard, Inbox):
             self._journal_failed(JournalUnwritable(closed.journal_error))
         self._credited = closed.taken
         await self._queue.put(replace(closed.settled, at=time.time()))  # the receipt's time
+
+    def _journal_down(self) -> bool:
+        """The journal cannot record money facts now (a failed write, a lost file, damage)."""
+        return self.health.journal_failed or INTEGRITY in self.faults
 
     async def _move(self, move: MoveMoney) -> None:
         journal, member, failed = self.journal, self.session.member, self._journal_failed

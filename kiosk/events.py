@@ -29,6 +29,9 @@ class CreditOutcome(StrEnum):
     REFUSED = "refused"  # refused for good: a staff case with a reference
     NOTHING_TAKEN = "nothing_taken"  # the note in flight came back: no money was taken
     NOTE_HELD = "note_held"  # nothing credited; a note is still inside the unit: staff settle it
+    # taken, but the kiosk's journal failed as it closed the session: credited once the journal
+    # can be written again (nothing is lost; the kiosk is out of service until then)
+    KIOSK_FAULT = "kiosk_fault"
 
 
 class MoveOutcome(StrEnum):

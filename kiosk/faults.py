@@ -36,5 +36,4 @@ class Faults:
         return AcceptorRecovered()
 
     def _text(self, source: str) -> str:
-        detail = self._by_source[source]
-        return detail if source == "acceptor" else f"{source}: {detail}"
+        return f"{source}: {self._by_source[source]}"  # always named: staff read it too

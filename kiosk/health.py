@@ -7,6 +7,12 @@ new session starts (the kiosk is out of service with the reason), and after a fa
 journal is probed until a durable write succeeds again; then the kiosk comes back by itself.
 A clock the wallet refuses (every request would be refused as expired) is out of service too,
 with the offset in the reason; the wallet is pinged now and then until the clock is set.
+
+The journal's file is watched too (``file_s``): removed, replaced or truncated under the open
+connection, the kiosk is out of service at once (every write is refused from that moment, see
+:meth:`Database.file_problem`), the journal is restored to its path from the open connection,
+a staff case records it, and the probe write brings the kiosk back. If it cannot be restored,
+the kiosk stays out of service saying why.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ import contextlib
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.db import JournalRestoreFailed
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 
@@ -69,6 +77,8 @@ class Health:
         interval_s: float = 2.0,
         clock_ping_s: float = 10.0,
         integrity_s: float = 600.0,
+        file_s: float = 0.5,
+        restore_retry_s: float = 5.0,
     ) -> None:
         self.journal = journal
         self.reserve_bytes = reserve_bytes
@@ -78,6 +88,10 @@ class Health:
         self.clock_ping_s = clock_ping_s
         self.journal_failed = False  # set by the engine after a failed write
         self.integrity_s = integrity_s
+        self.file_s = file_s
+        self.restore_retry_s = restore_retry_s
+        self.restore_failed: str | None = None  # why the lost journal file is not back yet
+        self._restore_retry_at = 0.0
         self.journal_check: str | None = None  # SQLite's last quick_check answer ("ok")
         self._next_integrity = 0.0
         self._disk_low = False
@@ -97,8 +111,45 @@ class Health:
             log.log(logging.ERROR if low else logging.WARNING, "disk space: %s", why)
             self.report(DISK, f"nearly full ({why})" if low else None)
 
+    def check_file(self) -> None:
+        """The journal's path still names the file the kiosk writes: else out of service at
+        once, the journal restored from the open connection, a staff case, and back. A restore
+        that fails (no room for the copy, a damaged copy) is tried again every
+        ``restore_retry_s``: until the kiosk stops, the open connection is the only copy."""
+        db = self.journal.db
+        problem = db.file_problem()
+        if problem is None:
+            return
+        now = time.monotonic()
+        if self.restore_failed is None:
+            log.critical("journal file %s: %s", db.path, problem)
+            self.journal_failed = True  # back only through a probe write, after the restore
+            self.report(JOURNAL, f"file {problem}")
+        elif now < self._restore_retry_at:
+            return
+        try:
+            done = db.restore()
+        except JournalRestoreFailed as error:
+            self._restore_retry_at = now + self.restore_retry_s
+            if str(error) != self.restore_failed:
+                self.restore_failed = str(error)
+                log.critical("journal file %s: %s; out of service, tried again", problem, error)
+                self.report(JOURNAL, f"file {problem}; {error}")
+            return
+        self.restore_failed = None
+        log.warning("%s", done)
+        try:
+            reference = self.journal.cases.open("journal_file", amount=None, detail=done)
+        except JournalUnwritable as error:
+            log.error("journal restored, but its staff case could not be written: %s", error)
+        else:
+            log.warning("journal file %s: staff case %s", problem, reference)
+        self.probe_journal()
+
     def probe_journal(self) -> None:
         """After a failed write: one durable write; back in service if it lands."""
+        if self.journal.db.lost is not None:
+            return  # restored by check_file, or lost for good
         try:
             self.journal.probe()
         except JournalUnwritable as error:
@@ -112,6 +163,11 @@ class Health:
         """SQLite's quick check of the whole journal: a damaged journal takes no more cash
         until staff have looked at it."""
         self._integrity(quick_check(self.journal.db.path))
+
+    def damaged(self, error: str) -> None:
+        """A write found the journal damaged: out of service as if the check had said so."""
+        if self.journal_check in (None, "ok"):
+            self._integrity(error)
 
     def _integrity(self, answer: str) -> None:
         was_ok = self.journal_check in (None, "ok")
@@ -139,6 +195,16 @@ class Health:
             log.info("clock check: the wallet did not answer (%s)", type(error).__name__)
 
     async def run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._watch_file())
+            tasks.create_task(self._run_checks())
+
+    async def _watch_file(self) -> None:
+        while True:
+            self.check_file()
+            await asyncio.sleep(self.file_s)
+
+    async def _run_checks(self) -> None:
         while True:
             now = asyncio.get_running_loop().time()
             if now >= self._next_integrity:

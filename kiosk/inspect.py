@@ -17,22 +17,31 @@ def pending(journal: Journal) -> str:
     """Cash in the box not yet in a confirmed credit, cash credits not yet confirmed, moves
     (マネー移動 exchanges: no cash) not yet confirmed, open staff cases."""
     lines = ["cash in the box not yet in a confirmed credit:"]
+    # Whatever its session's state: stacked notes whose credit is not confirmed, notes being
+    # stacked that the journal could not yet record as stacked (a full disk at VEND VALID:
+    # the unit holds them, or has put them in the box), and notes of unknown fate (a case)
     rows = journal.db.query(
-        "SELECT n.session_id, s.state AS session_state, c.state AS credit_state,"
-        " COUNT(*) AS notes, SUM(n.value) AS amount"
+        "SELECT n.session_id, n.state AS note_state, s.state AS session_state,"
+        " c.state AS credit_state, COUNT(*) AS notes, SUM(n.value) AS amount"
         " FROM notes n LEFT JOIN sessions s ON s.id = n.session_id"
         " LEFT JOIN credits c ON c.id = n.credit_id"
-        " WHERE n.state = 'stacked' AND (c.id IS NULL OR c.state != 'confirmed')"
-        " GROUP BY n.session_id, s.state, c.state ORDER BY n.session_id"
+        " WHERE (n.state = 'stacked' AND (c.id IS NULL OR c.state != 'confirmed'))"
+        " OR n.state = 'stack_sent'"
+        " OR (n.state = 'unresolved' AND EXISTS (SELECT 1 FROM cases k WHERE k.note_id = n.id"
+        "  AND k.state = 'open'))"
+        " GROUP BY n.session_id, n.state, s.state, c.state ORDER BY n.session_id, n.state DESC"
     )
     for row in rows:
-        held = f"credit {row['credit_state']}" if row["credit_state"] else "no credit yet"
+        held = _held(row["note_state"], row["credit_state"])
         lines.append(
             f"  session #{row['session_id']} ({row['session_state'] or '-'}): {row['notes']}"
             f" notes, {yen(int(row['amount']))} — {held}"
         )
     if rows:
-        lines.append(f"  total {yen(sum(int(r['amount']) for r in rows))}")
+        total = sum(int(r["amount"]) for r in rows)
+        unsure = sum(int(r["amount"]) for r in rows if r["note_state"] != "stacked")
+        unsure_text = f" (of which {yen(unsure)} may be in the box or still in the unit)"
+        lines.append(f"  total {yen(total)}" + (unsure_text if unsure else ""))
     else:
         lines.append("  none")
     lines.append("credits not yet confirmed:")
@@ -51,12 +60,22 @@ def pending(journal: Journal) -> str:
     cases = journal.cases.list()
     for case in cases:
         amount = yen(case.amount) if case.amount is not None else "value unknown"
+        if case.kind == "journal_file":
+            amount = "no money"
         lines.append(
             f"  {case.reference} {case.kind} {amount} ({_when(case.created_at)}): {case.detail}"
         )
     if not cases:
         lines.append("  none")
     return "\n".join(lines)
+
+
+def _held(note_state: str, credit_state: str | None) -> str:
+    if note_state == "stack_sent":
+        return "being stacked: not yet recorded as stacked (may be in the box)"
+    if note_state == "unresolved":
+        return "fate unknown: a staff case (may be in the box)"
+    return f"credit {credit_state}" if credit_state else "no credit yet"
 
 
 def _open_line(credit: Credit, what: str) -> str:

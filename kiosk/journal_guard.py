@@ -12,6 +12,8 @@ from kiosk.delivery import Delivery
 from kiosk.health import JOURNAL, Health
 from kiosk.inbox import DeviceFault, Item
 from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.db import Failure
+from kiosk.journal.records import SessionOutcome
 
 log = logging.getLogger("paykiosk.engine")
 
@@ -33,12 +35,12 @@ class JournalGuard:
             self._pending_cases.pop(0)
             log.error("acceptor %s: staff case %s", event.kind.value, reference)
 
-    def _recover(self) -> None:
+    def _recover(self, outcome: SessionOutcome = SessionOutcome.CLOSED_AFTER_RESTART) -> None:
         """Close the sessions a crash (or a failed write) left open into their credits, and
         open the staff cases a failed write held back."""
         try:
             self._open_cases()
-            for credit in self.journal.sessions.close_open():
+            for credit in self.journal.sessions.close_open(outcome):
                 log.info("session %s closed into credit %s", credit.session_id, credit.id)
         except JournalUnwritable as error:
             self._journal_failed(error)  # again when the journal can be written
@@ -46,8 +48,13 @@ class JournalGuard:
             self.delivery.wake()
 
     def _journal_failed(self, error: JournalUnwritable) -> None:
-        """Out of service until a probe write lands (see :class:`Health`)."""
+        """Out of service until a probe write lands (see :class:`Health`); a journal SQLite
+        finds damaged stays out of service until its integrity check passes (a probe write
+        could land beside the damage and bring it back, only to fail again)."""
         self.acceptor.inhibit()
+        if error.failure is Failure.DAMAGED:
+            self.health.damaged(str(error))
+            return
         if not self.health.journal_failed:
             log.critical("journal unwritable: %s", error)
             self.health.journal_failed = True

@@ -14,6 +14,9 @@ from kiosk.view import SessionView
 _ERRORS = {State.UNKNOWN_CARD, State.ACCOUNT_SUSPENDED, State.WALLET_UNAVAILABLE}
 
 
+_ERROR_OUTCOMES = (CreditOutcome.REFUSED, CreditOutcome.KIOSK_FAULT)
+
+
 class Panel:
     """Connects a :class:`KioskGpio` to the engine (both directions)."""
 
@@ -41,7 +44,7 @@ class Panel:
         elif (
             view.state in _ERRORS
             or view.state is State.OUT_OF_SERVICE
-            or (view.state is State.DONE and view.outcome is CreditOutcome.REFUSED)
+            or (view.state is State.DONE and view.outcome in _ERROR_OUTCOMES)
         ):
             self.gpio.beep(Sound.ERROR)
 

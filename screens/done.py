@@ -33,6 +33,8 @@ def receipt_text(view: SessionView, kiosk_id: str, money: str, _: Texts) -> str:
             lines.append(_("New balance: {amount}").format(amount=yen(view.new_balance)))
     elif view.outcome is CreditOutcome.REFUSED:
         lines.append(_("Not credited"))
+    elif view.outcome is CreditOutcome.KIOSK_FAULT:
+        lines.append(_("To be credited once the kiosk is repaired"))
     else:
         lines.append(_("Being credited"))
     if view.reference:
@@ -97,6 +99,20 @@ class DoneScreen(KioskScreen):
                 )
             )
             body.add_widget(Text(_("Please show this reference at the co-op store."), size=22))
+        elif outcome is CreditOutcome.KIOSK_FAULT:
+            body.add_widget(
+                Text(_("We took {amount}.").format(amount=yen(view.credited)), size=34, bold=True)
+            )
+            body.add_widget(
+                Text(
+                    _(
+                        "This kiosk cannot record your charge just now. It will be credited to"
+                        " {money} once the kiosk is repaired; nothing is lost."
+                    ).format(money=money),
+                    size=22,
+                )
+            )
+            body.add_widget(Text(_("Please tell the co-op store."), size=22, color=ALERT))
         else:  # being credited
             body.add_widget(
                 Text(_("We took {amount}.").format(amount=yen(view.credited)), size=34, bold=True)

@@ -15,9 +15,9 @@ from screens.base import KioskScreen
 from screens.i18n import Texts
 from screens.widgets import ALERT, MUTED, KioskButton, Text
 
-# Acceptor faults reach the view as the event kind and its detail ("stacker_open", "jam
-# stacker"), or with their source ("acceptor starting"); other sources as "door: …" (kiosk/
-# faults.py, kiosk/health.py, kiosk/panel.py).
+# Faults reach the view as "source: detail" (kiosk/faults.py): the acceptor's with its event
+# kind ("acceptor: stacker_open", "acceptor: starting"), others as "door: …" (kiosk/health.py,
+# kiosk/panel.py).
 _NOTE_READER = {"acceptor", *(k.value for k in EventKind)}
 _STAFF = {"door", "service"}  # the cash-box door, the service key
 _MACHINE = {"journal", "disk", "clock"}
@@ -38,7 +38,7 @@ def fault_reason(fault: str | None, _: Texts) -> tuple[str, str]:
         )
     if first == "kiosk":  # the kiosk itself is stopping (a restart or a shutdown)
         return _("This kiosk is stopping."), _("Please wait a little, or use another kiosk.")
-    if first == EventKind.STACKER_FULL.value or "full" in words[1:3]:
+    if EventKind.STACKER_FULL.value in words[:2] or "full" in words[1:3]:
         return _("The cash box is full."), _("Please use another kiosk, or tell the co-op store.")
     if first in _NOTE_READER:
         return (

@@ -99,6 +99,9 @@ SAMPLES: dict[str, SessionView] = {
         outcome=CreditOutcome.BEING_CREDITED,
         reference="K01-C000043",
     ),
+    "done_kiosk_fault": SessionView(
+        State.DONE, bucket="base", credited=1_000, outcome=CreditOutcome.KIOSK_FAULT, held=5_000
+    ),
     "done_nothing_taken": SessionView(
         State.DONE, bucket="base", outcome=CreditOutcome.NOTHING_TAKEN
     ),

@@ -64,7 +64,11 @@ def sound_for(previous: SessionView, view: SessionView) -> Sound | None:
     if view.state is State.DONE and view.outcome is not previous.outcome:
         if view.outcome is CreditOutcome.CONFIRMED:
             return Sound.DONE
-        if view.outcome in (CreditOutcome.REFUSED, CreditOutcome.NOTE_HELD):
+        if view.outcome in (
+            CreditOutcome.REFUSED,
+            CreditOutcome.NOTE_HELD,
+            CreditOutcome.KIOSK_FAULT,
+        ):
             return Sound.ERROR
     if entered and view.state is State.MOVED and view.move_result is not None:
         moved = view.move_result.outcome

@@ -9,7 +9,7 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.journal.cases import RETRIABLE, CaseSummary
+from kiosk.journal.cases import RETRIABLE, SETTLED_AS, CaseSummary
 from kiosk.money import yen
 from kiosk.staff.desk_view import StaffView
 from screens.staff_base import N_, StaffScreen
@@ -20,6 +20,12 @@ CASE_KINDS = {
     "refused_move": N_("Move refused (no cash)"),
     "uncredited_note": N_("Note not credited"),
     "unresolved_note": N_("Note not settled"),
+    "journal_file": N_("Journal file restored"),
+}
+SETTLEMENTS = {
+    "refunded": N_("Refunded in cash"),
+    "credited_manually": N_("Credited by hand"),
+    "no_money_involved": N_("Checked: no money involved"),
 }
 CREDIT_STATES = {
     "pending": N_("waiting to be sent"),
@@ -139,18 +145,11 @@ class CaseScreen(StaffScreen):
             buttons.add_widget(
                 KioskButton(_("Retry now"), partial(desk.staff_retry, reference), size=20)
             )
-        if case.kind != "refused_move":  # a move took no cash: nothing to refund
+        for resolution in SETTLED_AS[case.kind]:
             buttons.add_widget(
                 KioskButton(
-                    _("Refunded in cash"),
-                    partial(desk.staff_resolve, reference, "refunded"),
+                    _(SETTLEMENTS[resolution]),
+                    partial(desk.staff_resolve, reference, resolution),
                     size=20,
                 )
             )
-        buttons.add_widget(
-            KioskButton(
-                _("Credited by hand"),
-                partial(desk.staff_resolve, reference, "credited_manually"),
-                size=20,
-            )
-        )

@@ -76,6 +76,19 @@ MOVE_REFUSED = CaseSummary(
     "0123…ef",
     None,
 )
+JOURNAL_FILE = CaseSummary(
+    _case(
+        "K01-20261201-0005",
+        "journal_file",
+        None,
+        "journal /var/lib/paykiosk/journal.sqlite restored from the open connection (file"
+        " removed)",
+    ),
+    None,
+    None,
+    None,
+    None,
+)
 CASES = (REFUSED, UNCREDITED, UNRESOLVED)
 
 EVENTS = (
@@ -173,6 +186,7 @@ STAFF_SAMPLES: dict[str, StaffView] = {
     "cases_empty": StaffView(Desk.CASES, staff="佐藤"),
     "case": StaffView(Desk.CASE, staff="佐藤", cases=CASES, case=REFUSED),
     "case_move": StaffView(Desk.CASE, staff="佐藤", cases=CASES, case=MOVE_REFUSED),
+    "case_journal_file": StaffView(Desk.CASE, staff="佐藤", cases=CASES, case=JOURNAL_FILE),
     "case_note": StaffView(
         Desk.CASE,
         staff="佐藤",

@@ -11,6 +11,7 @@ import pytest
 from hardware.acceptor import NoteState
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.db import MIGRATIONS
+from kiosk.journal.records import SessionOutcome
 
 
 @pytest.fixture
@@ -52,12 +53,13 @@ def test_escrow_respects_the_headroom_and_returned_notes_free_it(journal: Journa
 
 def test_finishing_a_session_makes_one_pending_credit_with_a_request_id(journal: Journal) -> None:
     session = _session_with_notes(journal, [1000, 5000])
-    credit = journal.sessions.finish(session, "finished")
+    credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
     assert credit is not None
     assert (credit.amount, credit.state, credit.user_id) == (6000, "pending", "user-1")
     assert re.fullmatch(r"[0-9a-f-]{36}", credit.request_id)
     assert journal.sessions.get(session).outcome == "credited"
-    assert journal.sessions.finish(session, "finished") is None  # nothing left to credit
+    # nothing left to credit
+    assert journal.sessions.finish(session, SessionOutcome.FINISHED) is None
 
 
 def test_stacked_is_idempotent_and_the_cash_box_equals_the_stacked_notes(journal: Journal) -> None:
@@ -75,7 +77,8 @@ def test_stacked_is_idempotent_and_the_cash_box_equals_the_stacked_notes(journal
 
 
 def test_credit_lifecycle_and_refusal_opens_a_case_with_a_reference(journal: Journal) -> None:
-    credit = journal.sessions.finish(_session_with_notes(journal, [2000]), "finished")
+    session = _session_with_notes(journal, [2000])
+    credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
     assert credit is not None
     journal.credits.mark_sent(credit.id)
     assert journal.credits.get(credit.id).outcome_unknown

@@ -18,6 +18,7 @@ from hardware.card import mask_card_id
 from hardware.id003.codes import Command
 from kiosk.config import StaffSection
 from kiosk.journal import Journal
+from kiosk.journal.records import SessionOutcome
 from kiosk.sandbox_config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
 from tests.kiosk_process import run_kiosk
@@ -57,7 +58,7 @@ def _stack(config: Path, values: list[int], finish: bool = True) -> None:
             journal.notes.stacked(note.id)
         journal.gate.close()
         if finish:
-            journal.sessions.finish(session, "finished")
+            journal.sessions.finish(session, SessionOutcome.FINISHED)
     finally:
         journal.close()
 

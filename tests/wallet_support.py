@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from kiosk.journal.records import SessionOutcome
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.sandbox import faults as fault_settings
 from kiosk.wallet.sandbox.seed import add_member
@@ -136,7 +137,7 @@ def stacked_credit(
     assert note is not None
     journal.notes.stacked(note.id)
     journal.gate.close()
-    credit = journal.sessions.finish(session, "finished")
+    credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
     assert credit is not None
     return credit
 
@@ -187,6 +188,6 @@ def _stacked(journal: Journal, user: str, amount: int) -> int:
     assert note is not None
     journal.notes.stacked(note.id)
     journal.gate.close()
-    credit = journal.sessions.finish(session, "finished")
+    credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
     assert credit is not None
     return credit.id

@@ -26,9 +26,19 @@ from kiosk.journal.records import Case
 
 # refused_move: a マネー移動 the wallet refused oddly (request id conflict, another transaction
 # returned): no cash was taken, so it can be retried or settled by hand but never refunded
-KINDS = ("refused_credit", "refused_move", "uncredited_note", "unresolved_note")
+# journal_file: the journal's file was removed, replaced or truncated under the running kiosk
+# and restored from its open connection: nothing to pay back, staff find out who did it
+KINDS = ("refused_credit", "refused_move", "uncredited_note", "unresolved_note", "journal_file")
 RETRIABLE = ("refused_credit", "refused_move")
 RESOLUTIONS = ("refunded", "credited_manually", "no_money_involved")
+# How staff may settle a case of each kind by hand on the touch screen
+SETTLED_AS: dict[str, tuple[str, ...]] = {
+    "refused_credit": ("refunded", "credited_manually"),
+    "refused_move": ("credited_manually",),  # a move took no cash: nothing to refund
+    "uncredited_note": ("refunded", "credited_manually"),
+    "unresolved_note": ("refunded", "credited_manually"),
+    "journal_file": ("no_money_involved",),
+}
 CREDITED_ON_RETRY = "credited_on_retry"  # closed by the delivery worker, not by staff
 NOTE_MAX = 200
 _IN_FLIGHT = ("pending", "sent")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +106,44 @@ MIGRATIONS: list[str] = [
 ]
 
 
+class Failure(enum.Enum):
+    """Why a journal write failed, which decides how the kiosk comes back."""
+
+    UNWRITABLE = "unwritable"  # full disk, I/O error, a table gone: probed until a write lands
+    DAMAGED = "damaged"  # SQLite found the file malformed: out of service until staff act
+    FILE_LOST = "file lost"  # the path no longer names the open file: restored from the connection
+
+
 class JournalUnwritable(RuntimeError):
     """The journal could not be written: the kiosk must stop taking cash."""
+
+    def __init__(self, message: str, failure: Failure = Failure.UNWRITABLE) -> None:
+        super().__init__(message)
+        self.failure = failure
+
+    @classmethod
+    def of(cls, error: sqlite3.Error) -> JournalUnwritable:
+        damaged = getattr(error, "sqlite_errorcode", None) in (
+            sqlite3.SQLITE_CORRUPT,
+            sqlite3.SQLITE_NOTADB,
+        )
+        return cls(str(error), Failure.DAMAGED if damaged else Failure.UNWRITABLE)
+
+
+class JournalRestoreFailed(RuntimeError):
+    """The journal's file was lost and could not be put back from the open connection."""
+
+
+@dataclass(frozen=True)
+class _FileId:
+    """Which file a path names: device and inode."""
+
+    dev: int
+    ino: int
+
+    @classmethod
+    def of(cls, stat: os.stat_result) -> _FileId:
+        return cls(stat.st_dev, stat.st_ino)
 
 
 class JournalUnusable(RuntimeError):
@@ -135,8 +176,11 @@ class Database:
         (naming the file) when it cannot be used (a newer journal is not written to at all)."""
         self.path = Path(path)
         self._lock = threading.RLock()
+        self.lost: str | None = None  # why the path no longer names the open file
+        self.last_failure: JournalUnwritable | None = None
         self._db = self._open()
         try:
+            self._remember_file()
             self.migrate()
         except JournalUnwritable as error:
             self._db.close()
@@ -184,6 +228,100 @@ class Database:
                 "wrote it"
             )
 
+    # ---- the file under the connection ----------------------------------------------------
+    def _remember_file(self) -> None:
+        """The files the connection has open (the journal and its write-ahead log), so that a
+        removed, replaced or truncated file is noticed: the connection would go on writing
+        money facts into a file no path names, lost at the next start."""
+        self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the -wal
+        self._file = _FileId.of(os.stat(self.path))
+        self._size = os.stat(self.path).st_size
+        try:
+            self._wal: _FileId | None = _FileId.of(os.stat(self._wal_path))
+        except FileNotFoundError:
+            self._wal = None
+
+    @property
+    def _wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def file_problem(self) -> str | None:
+        """What is wrong with the journal's file under the open connection (None: nothing);
+        once something is, every write is refused until :meth:`restore` puts it back."""
+        if self.lost is not None:
+            return self.lost
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            problem: str | None = "removed"
+        except OSError as error:
+            problem = f"cannot be looked at ({error.strerror})"
+        else:
+            if _FileId.of(stat) != self._file:
+                problem = "replaced by another file"
+            elif stat.st_size < self._size:  # no VACUUM here: the file only grows
+                problem = f"truncated ({self._size} → {stat.st_size} bytes)"
+            else:
+                self._size = stat.st_size
+                problem = self._wal_problem()
+        if problem is not None:
+            self.lost = problem
+        return problem
+
+    def _wal_problem(self) -> str | None:
+        if self._wal is None:
+            return None
+        try:
+            wal = _FileId.of(os.stat(self._wal_path))
+        except FileNotFoundError:
+            return "write-ahead log (-wal) removed"
+        return None if wal == self._wal else "write-ahead log (-wal) replaced"
+
+    def restore(self) -> str:
+        """Put the journal back at its path from the open connection (SQLite's online backup
+        reads through the connection, its write-ahead log included), checked before it takes
+        the path; a file found at the path is kept beside it. Returns what was done; raises
+        :class:`JournalRestoreFailed` (the path is left as it was) if it cannot be done."""
+        with self._lock:
+            if self.lost is None:
+                return "nothing to restore"
+            stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+            fresh = self.path.with_name(f".{self.path.name}.restoring")
+            for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            try:
+                self._copy_to(fresh)
+            except (OSError, sqlite3.Error, JournalRestoreFailed) as error:
+                fresh.unlink(missing_ok=True)
+                reason = error.strerror if isinstance(error, OSError) else str(error)
+                raise JournalRestoreFailed(f"cannot restore it: {reason}") from error
+            kept = ""
+            if self.path.exists():
+                aside = self.path.with_name(f"{self.path.name}.found-{stamp}")
+                os.rename(self.path, aside)
+                kept = f"; the file found there is kept as {aside.name}"
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()  # its -wal and -shm go with it: their names are the old file's
+            os.rename(fresh, self.path)
+            _fsync_dir(self.path.parent)
+            self._db = self._open()
+            self._remember_file()
+            why, self.lost = self.lost, None
+            return f"journal {self.path} restored from the open connection (file {why}){kept}"
+
+    def _copy_to(self, fresh: Path) -> None:
+        target = sqlite3.connect(fresh, isolation_level=None)
+        try:
+            self._db.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one file, whole, before it is moved
+            answer = target.execute("PRAGMA quick_check").fetchone()[0]
+            if answer != "ok":
+                raise JournalRestoreFailed(f"the copy is damaged ({str(answer)[:120]})")
+        finally:
+            target.close()
+        with open(fresh, "rb") as file:
+            os.fsync(file.fileno())
+
     @property
     def version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -203,16 +341,29 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One durable transaction: everything in the block lands together or not at all."""
+        try:
+            with self._transaction() as db:
+                yield db
+        except JournalUnwritable as error:
+            self.last_failure = error  # for whoever hears of it only as text (the acceptor's)
+            raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # Checked before every write (two stat calls): money facts are never written into a
+        # file that no path names any more.
+        if (problem := self.file_problem()) is not None:
+            raise JournalUnwritable(f"journal file {problem}", Failure.FILE_LOST)
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
-                raise JournalUnwritable(str(error)) from error
+                raise JournalUnwritable.of(error) from error
             try:
                 yield self._db
             except sqlite3.Error as error:
                 self._rollback()
-                raise JournalUnwritable(str(error)) from error
+                raise JournalUnwritable.of(error) from error
             except BaseException:
                 self._rollback()
                 raise
@@ -220,7 +371,7 @@ class Database:
                 self._db.execute("COMMIT")
             except sqlite3.Error as error:
                 self._rollback()  # a failed COMMIT (disk full) may have rolled back already
-                raise JournalUnwritable(str(error)) from error
+                raise JournalUnwritable.of(error) from error
 
     def _rollback(self) -> None:
         """Undo what is left of the transaction; SQLite may have undone it already."""
@@ -246,5 +397,20 @@ class Database:
             return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
+        """Close the connection; a journal file lost under it is restored first (its money
+        facts live only in this connection until then)."""
         with self._lock:
+            if self.file_problem() is not None:
+                try:
+                    log.warning("%s", self.restore())
+                except JournalRestoreFailed as error:
+                    log.critical("journal %s lost at close: %s", self.path, error)
             self._db.close()
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -28,6 +28,16 @@ class CreditKind(StrEnum):
     EXCHANGE = "exchange"  # マネー移動: the member's own money moved from ``source_bucket``
 
 
+class SessionOutcome(StrEnum):
+    """How a journaled charge session was closed (stored as its value)."""
+
+    CREDITED = "credited"  # closed by the member (or the idle time-out) into its credit
+    FINISHED = "finished"  # closed by the member with no note stacked
+    NOTHING_INSERTED = "nothing_inserted"  # ended before any note went in
+    CLOSED_AFTER_RESTART = "closed_after_restart"  # left open by a crash: closed at the start
+    CLOSED_AFTER_JOURNAL_FAILURE = "closed_after_journal_failure"  # once the journal wrote again
+
+
 class _Row:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Self:

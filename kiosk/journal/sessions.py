@@ -7,7 +7,7 @@ import time
 import uuid
 
 from kiosk.journal.db import Database
-from kiosk.journal.records import Credit, SessionRecord
+from kiosk.journal.records import Credit, SessionOutcome, SessionRecord
 
 
 class Sessions:
@@ -30,7 +30,7 @@ class Sessions:
             raise KeyError(session_id)
         return SessionRecord.from_row(row)
 
-    def finish(self, session_id: int, outcome: str) -> Credit | None:
+    def finish(self, session_id: int, outcome: SessionOutcome) -> Credit | None:
         """Close the session and, in the same transaction, turn its stacked, uncredited notes
         into one pending credit with a fresh ``request_id``."""
         with self.db.write() as tx:
@@ -39,18 +39,23 @@ class Sessions:
                 "UPDATE sessions SET state = 'finished', outcome = ?, finished_at = ?"
                 " WHERE id = ? AND state = 'open'",
                 (
-                    "credited" if credit and outcome == "finished" else outcome,
+                    SessionOutcome.CREDITED
+                    if credit and outcome is SessionOutcome.FINISHED
+                    else outcome,
                     time.time(),
                     session_id,
                 ),
             )
         return credit
 
-    def close_open(self) -> list[Credit]:
-        """At start: finish the sessions a crash left open (crediting what they took)."""
+    def close_open(
+        self, outcome: SessionOutcome = SessionOutcome.CLOSED_AFTER_RESTART
+    ) -> list[Credit]:
+        """Finish the sessions left open (crediting what they took): at start after a crash,
+        or once a journal that failed can be written again."""
         credits = []
         for row in self.db.query("SELECT id FROM sessions WHERE state = 'open' ORDER BY id"):
-            credit = self.finish(int(row["id"]), "closed_after_restart")
+            credit = self.finish(int(row["id"]), outcome)
             if credit:
                 credits.append(credit)
         return credits

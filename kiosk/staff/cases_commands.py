@@ -26,6 +26,7 @@ _KIND = {
     "refused_move": "move (マネー移動, no cash) refused",
     "uncredited_note": "note not credited",
     "unresolved_note": "note not settled",
+    "journal_file": "journal file restored (no money to settle)",
 }
 _CREDIT = {
     "refused": "refused: can be retried",

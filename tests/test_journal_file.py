@@ -1,0 +1,252 @@
+"""The journal's own file under attack while the real ``paykiosk --no-ui`` process runs:
+removed, replaced, truncated, or the disk full as a note is stacked. The kiosk goes out of
+service at once, puts the journal back at its path from its open connection (a staff case
+says so) and comes back by itself; every note in the box becomes exactly one credit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hardware.id003.codes import Command
+from hardware.id003.frames import Frame
+from kiosk.journal.records import SessionOutcome
+from tests.kiosk_process import run_kiosk
+from tests.rig import Rig, make_rig
+from tests.support import wait_until
+from tests.test_machine_faults import fill, tiny_disk  # noqa: F401 (a fixture)
+from tests.wallet_support import Sandbox
+
+pytestmark = pytest.mark.slow
+
+
+def _lines(rig: Rig) -> list[str]:
+    """The kiosk's output: console lines without their time stamp, log lines whole."""
+    return [line.partition("] ")[2] or line for line in list(rig.kiosk.output)]
+
+
+def _saw(rig: Rig, text: str, timeout: float = 30.0, after: int = 0) -> int:
+    """Wait for an output line (from line ``after`` on) containing ``text``; its index."""
+
+    def found() -> int | None:
+        lines = _lines(rig)
+        return next((i for i in range(after, len(lines)) if text in lines[i]), None)
+
+    try:
+        wait_until(lambda: found() is not None, timeout, repr(text))
+    except AssertionError as error:
+        raise AssertionError(f"{error}; output:\n" + "\n".join(rig.kiosk.output[-30:])) from None
+    index = found()
+    assert index is not None
+    return index
+
+
+def _lost(rig: Rig, what: str) -> int:
+    """The kiosk noticed (its log says what happened to the file); the line's index."""
+    return _saw(rig, f"{rig.kiosk.journal_path}: {what}")
+
+
+def _ready_again(rig: Rig, after: int) -> None:
+    _saw(rig, "ready: touch your card", after=after)
+
+
+def _books_balance(rig: Rig, user: str, expected: int) -> None:
+    """The wallet has every stacked note once, and the journal at its path knows them all."""
+    wait_until(lambda: sum(rig.sim.stacked) == expected, 30, "stacked")
+    wait_until(lambda: rig.wallet.balance(user, "base") == expected, 30, "credited")
+    rig.kiosk.wait_settled()
+    journal = rig.kiosk.journal()
+    try:
+        assert journal.notes.stacked_values() == rig.sim.stacked
+        assert journal.cashbox.count().total == expected
+        assert journal.cashbox.matches_notes()
+        confirmed = journal.db.one("SELECT SUM(amount) AS s FROM credits WHERE state='confirmed'")
+        assert confirmed is not None and confirmed["s"] == expected
+    finally:
+        journal.close()
+    assert rig.wallet.balance(user, "base") == expected  # not twice
+
+
+def _journal_cases(rig: Rig) -> list[str]:
+    journal = rig.kiosk.journal()
+    try:
+        return [c.detail for c in journal.cases.list() if c.kind == "journal_file"]
+    finally:
+        journal.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Path, wallet: Sandbox) -> Iterator[Rig]:
+    with make_rig(tmp_path, wallet) as rig:
+        yield rig
+
+
+def test_journal_removed_mid_session_is_put_back_and_every_note_credited_once(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.feed(1000)
+    _saw(rig, "in ¥1,000")
+    rig.kiosk.journal_path.unlink()  # an operator's rm
+    gone = _lost(rig, "removed")
+    # out of service at once: the session is closed into its credit, as on any fault
+    _saw(rig, "done: ¥1,000 credited to base", after=gone)
+    _ready_again(rig, gone)  # put back from the open connection, by itself
+    assert rig.kiosk.journal_path.exists()
+    rig.card.remove()
+    time.sleep(1.5)  # the same card back within a second is the same touch
+    rig.start_session(card)  # a second member's money goes into the journal at its path
+    rig.feed(2000)
+    rig.feed(5000)
+    _books_balance(rig, user, 8000)
+    rig.kiosk.stop()
+    assert not any("Traceback" in line for line in rig.kiosk.output)
+    report = run_kiosk(rig.kiosk.config, "journal").stdout
+    assert "cash box since last collection: ¥1,000×1, ¥2,000×1, ¥5,000×1" in report
+    [case] = _journal_cases(rig)
+    assert "file removed" in case and "restored" in case
+    assert "journal_file no money" in rig.pending()
+    assert "restored from the open connection (file removed)" in rig.pending()
+
+
+def test_journal_removed_while_a_credit_waits_for_the_wallet_then_restarted(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.faults(refuse=True)  # the wallet goes down
+    rig.feed(10000)
+    _saw(rig, "¥10,000 taken: being credited")
+    for part in rig.kiosk.journal_path.parent.glob(rig.kiosk.journal_path.name + "*"):
+        part.unlink()  # rm journal.sqlite3*: the file and its write-ahead log
+    gone = _lost(rig, "removed")
+    _ready_again(rig, gone)
+    rig.kiosk.stop()  # stopped and started: the credit is still waiting in the journal
+    assert "#1 ¥10,000 → base" in rig.pending()
+    rig.wallet.faults(refuse=False)
+    rig.kiosk.start()
+    _books_balance(rig, user, 10000)
+
+
+def test_journal_removed_then_stopped_at_once_keeps_the_credit(rig: Rig) -> None:
+    """Removed and stopped before the watch looks: the kiosk puts it back as it closes."""
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.faults(refuse=True)
+    rig.feed(10000)
+    _saw(rig, "¥10,000 taken: being credited")
+    assert rig.kiosk.process is not None
+    rig.kiosk.process.send_signal(2)  # the file goes as SIGINT does: one may beat the other
+    rig.kiosk.journal_path.unlink()
+    rig.kiosk.process.wait(30)
+    assert rig.kiosk.journal_path.exists()
+    assert "#1 ¥10,000 → base" in rig.pending()
+    rig.wallet.faults(refuse=False)
+    rig.kiosk.start()
+    _books_balance(rig, user, 10000)
+
+
+def test_journal_replaced_by_another_file_is_put_back_and_the_other_kept(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    path = rig.kiosk.journal_path
+    _saw(rig, "ready: touch your card")
+    old = path.with_name("restored-from-backup")
+    shutil.copy(path, old)  # yesterday's backup, say
+    rig.start_session(card)
+    rig.feed(1000)
+    _saw(rig, "in ¥1,000")
+    os.rename(old, path)  # a botched restore, under the running kiosk
+    gone = _lost(rig, "replaced by another file")
+    _ready_again(rig, gone)
+    kept = list(path.parent.glob(path.name + ".found-*"))
+    assert len(kept) == 1, kept
+    _books_balance(rig, user, 1000)
+    [case] = _journal_cases(rig)
+    assert kept[0].name in case
+
+
+def test_journal_truncated_under_the_kiosk_is_put_back(rig: Rig) -> None:
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.feed(2000)
+    _saw(rig, "in ¥2,000")
+    os.truncate(rig.kiosk.journal_path, 0)
+    gone = _lost(rig, "truncated")
+    _ready_again(rig, gone)
+    _books_balance(rig, user, 2000)
+    assert len(_journal_cases(rig)) == 1
+
+
+def test_journal_that_cannot_be_put_back_stays_out_of_service_until_it_can(
+    tmp_path: Path, wallet: Sandbox, tiny_disk: Path  # noqa: F811
+) -> None:
+    """No room for the copy: out of service saying why, tried again, back when there is."""
+    with make_rig(tmp_path, wallet, min_free_mb=0.5) as rig:
+        user, card = rig.member()
+        rig.kiosk.start()
+        rig.start_session(card)
+        rig.feed(1000)
+        _saw(rig, "in ¥1,000")
+        filler = fill(tiny_disk)
+        rig.kiosk.journal_path.unlink()
+        _saw(rig, "cannot restore it")
+        assert not rig.kiosk.journal_path.exists()  # nothing written anywhere else meanwhile
+        assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
+        assert rig.sim.wait_for(lambda d: d.inhibited, 5)
+        mark = len(_lines(rig))
+        filler.unlink()
+        _ready_again(rig, mark)
+        _books_balance(rig, user, 1000)
+
+
+def test_disk_full_as_a_note_is_stacked_pending_shows_all_the_cash(
+    tmp_path: Path, wallet: Sandbox, tiny_disk: Path  # noqa: F811
+) -> None:
+    with make_rig(tmp_path, wallet, min_free_mb=0.5) as rig:
+        user, card = rig.member()
+        rig.kiosk.start()
+        rig.start_session(card)
+        rig.feed(1000)
+        _saw(rig, "in ¥1,000")
+        filled: list[Path] = []
+
+        def fill_at_stack(frame: Frame) -> None:
+            if frame.code in (Command.STACK_1, Command.STACK_2) and not filled:
+                filled.append(fill(tiny_disk))  # the escrow is recorded; VEND VALID is not
+
+        rig.sim.on_receive = fill_at_stack
+        rig.feed(5000)
+        # told at once (not after the note settle time of 30 s) what became of both notes
+        said = _saw(rig, "¥1,000 taken: this kiosk cannot record it just now", timeout=20)
+        assert "¥5,000 note is still inside" in _lines(rig)[said]
+        assert "wallet" not in _lines(rig)[said]
+        pending = rig.pending()
+        assert "total ¥6,000" in pending, pending
+        assert "being stacked: not yet recorded as stacked" in pending
+        rig.sim.on_receive = None
+        mark = len(_lines(rig))
+        filled[0].unlink()
+        _ready_again(rig, mark)
+        _books_balance(rig, user, 6000)
+        journal = rig.kiosk.journal()
+        try:
+            first = journal.sessions.get(1)
+        finally:
+            journal.close()
+        # closed by the same process once the journal could be written: not "after a restart"
+        assert first.outcome == SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE
+
+
+def test_an_acceptor_fault_names_the_acceptor(rig: Rig) -> None:
+    rig.kiosk.start()
+    _saw(rig, "ready: touch your card")
+    rig.sim.unplug()
+    _saw(rig, "out of service (acceptor: offline")
+    rig.sim.plug()
