@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -250,3 +251,32 @@ def test_an_acceptor_fault_names_the_acceptor(rig: Rig) -> None:
     rig.sim.unplug()
     _saw(rig, "out of service (acceptor: offline")
     rig.sim.plug()
+
+
+def test_a_journal_found_damaged_while_running_stays_out_of_service_without_flapping(
+    rig: Rig,
+) -> None:
+    """A write that finds the journal malformed: out of service until a check passes, not
+    "writable again" / "unwritable" every few seconds as probe writes land beside the damage."""
+    user, card = rig.member()
+    rig.kiosk.start()
+    _saw(rig, "ready: touch your card")
+    path = rig.kiosk.journal_path
+    other = sqlite3.connect(path)
+    try:
+        other.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+        [(root,)] = other.execute("SELECT rootpage FROM sqlite_master WHERE name = 'sessions'")
+        [(page_size,)] = other.execute("PRAGMA page_size")
+    finally:
+        other.close()
+    with path.open("r+b") as file:  # a failing SD card: the sessions table's page scribbled
+        file.seek((root - 1) * page_size)
+        file.write(b"\xde\xad\xbe\xef" * (page_size // 4))
+    rig.touch(card)
+    damaged = _saw(rig, "out of service (journal check: damaged")
+    assert rig.sim.wait_for(lambda d: d.inhibited, 5)
+    time.sleep(6)  # three probe intervals
+    later = _lines(rig)[damaged:]
+    assert not any("writable again" in line for line in later), later
+    assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
+    assert rig.wallet.balance(user, "base") == 0 and rig.sim.stacked == []

@@ -92,7 +92,7 @@ def test_a_full_disk_at_finish_is_out_of_service_then_credited_once(
     rig.feed(1000)
     _saw(rig, "in ¥1,000")
     filler = fill(tiny_disk)  # before the idle finish closes the session into its credit
-    _saw(rig, "¥1,000 taken: being credited")
+    _saw(rig, "¥1,000 taken: this kiosk cannot record it just now")  # not "the wallet is slow"
     _saw(rig, "out of service")
     assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None  # no crash
     assert rig.sim.wait_for(lambda d: d.inhibited, 5)
