@@ -137,7 +137,7 @@ class Health:
                 self.report(JOURNAL, f"file {problem}; {error}")
             return
         self.restore_failed = None
-        log.warning("%s", done)
+        log.warning("journal %s: %s", db.path, done)
         try:
             reference = self.journal.cases.open("journal_file", amount=None, detail=done)
         except JournalUnwritable as error:

@@ -81,8 +81,7 @@ JOURNAL_FILE = CaseSummary(
         "K01-20261201-0005",
         "journal_file",
         None,
-        "journal /var/lib/paykiosk/journal.sqlite restored from the open connection (file"
-        " removed)",
+        "file removed; restored from the open connection",
     ),
     None,
     None,

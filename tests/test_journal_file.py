@@ -112,7 +112,7 @@ def test_journal_removed_mid_session_is_put_back_and_every_note_credited_once(ri
     [case] = _journal_cases(rig)
     assert "file removed" in case and "restored" in case
     assert "journal_file no money" in rig.pending()
-    assert "restored from the open connection (file removed)" in rig.pending()
+    assert "file removed; restored from the open connection" in rig.pending()
 
 
 def test_journal_removed_while_a_credit_waits_for_the_wallet_then_restarted(rig: Rig) -> None:

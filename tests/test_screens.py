@@ -118,6 +118,21 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["受付番号: K01-C000043", "このコードを読み取ると控えを保存できます。"],
         "en": ["Reference: K01-C000043", "Scan this code to keep a receipt."],
     },
+    "done_kiosk_fault": {  # the journal failed at the close: the truth, not "the wallet is slow"
+        "ja": [
+            "¥1,000をお預かりしました。",
+            "この機械は、いまチャージを記録できません。修理が済みしだいベースに入金されます。"
+            "お金は失われません。",
+            "生協店舗にお知らせください。",
+            "¥5,000のお札が機械の中に残っています。係員にお申し付けください。",
+        ],
+        "en": [
+            "We took ¥1,000.",
+            "This kiosk cannot record your charge just now. It will be credited to Base"
+            " once the kiosk is repaired; nothing is lost.",
+            "Please tell the co-op store.",
+        ],
+    },
     "done_nothing_taken": {
         "ja": ["OK"],
         "en": ["No money was taken: your note came back."],
@@ -276,6 +291,11 @@ ABSENT: dict[str, list[str]] = {
     "done_note_held": [
         "このコードを読み取ると控えを保存できます。",
         "Scan this code to keep a receipt.",
+    ],
+    "done_kiosk_fault": [  # no credit yet, so no receipt number to keep
+        "このコードを読み取ると控えを保存できます。",
+        "Scan this code to keep a receipt.",
+        "wallet",
     ],
     "done_nothing_taken": [
         "このコードを読み取ると控えを保存できます。",

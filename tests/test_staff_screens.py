@@ -224,6 +224,14 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["移動拒否（現金なし）", "¥1,500", "今すぐ再送", "手作業で入金済み"],
         "en": ["Move refused (no cash)", "Retry now", "Credited by hand"],
     },
+    "case_journal_file": {  # nothing to pay back: staff only mark it checked
+        "ja": ["ジャーナル復元", "確認済み（金銭なし）"],
+        "en": [
+            "Journal file restored",
+            "file removed; restored from the open connection",
+            "Checked: no money involved",
+        ],
+    },
     "case_note": {
         "ja": [
             "紙幣未入金",
@@ -268,6 +276,14 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
 ABSENT: dict[str, list[str]] = {
     "case_move": ["現金で返金済み", "Refunded in cash"],
     "case_note": ["今すぐ再送", "Retry now"],  # only a refused credit is sent again
+    "case_journal_file": [
+        "現金で返金済み",
+        "Refunded in cash",
+        "手作業で入金済み",
+        "Credited by hand",
+        "今すぐ再送",
+        "Retry now",
+    ],
     "menu": ["利用を再開", "Back in service", "金庫がまもなく満杯です。回収してください。"],
 }
 

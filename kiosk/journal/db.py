@@ -307,7 +307,7 @@ class Database:
             self._db = self._open()
             self._remember_file()
             why, self.lost = self.lost, None
-            return f"journal {self.path} restored from the open connection (file {why}){kept}"
+            return f"file {why}; restored from the open connection{kept}"
 
     def _copy_to(self, fresh: Path) -> None:
         target = sqlite3.connect(fresh, isolation_level=None)
