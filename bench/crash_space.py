@@ -132,6 +132,7 @@ class Scenario:
     config: dict[str, object]
     notes: tuple[int, ...] = ()
     flaky_wallet: bool = False  # 503, then the answer dropped after the wallet committed
+    remove_journal_after: int | None = None  # rm the journal's files after this many notes
 
     def drive(self, driver: Driver, card_id: str) -> None:
         rig = driver.rig
@@ -144,7 +145,11 @@ class Scenario:
             return
         if self.flaky_wallet:
             rig.wallet.faults(next_503=1, drop_after_commit=1)
-        for value in self.notes:
+        for fed, value in enumerate(self.notes):
+            if fed == self.remove_journal_after:  # an operator's rm under the running kiosk
+                path = rig.kiosk.journal_path
+                for part in path.parent.glob(path.name + "*"):
+                    part.unlink(missing_ok=True)
             if not driver.feed(value):
                 return
         driver.until(lambda: driver.said("done:"), 25)
@@ -154,6 +159,7 @@ SCENARIOS = {
     "charge": Scenario("charge", {"base": 500}, {}, notes=(1000, 2000, 5000)),
     "flaky": Scenario("flaky", {"base": 0}, {}, notes=(1000,), flaky_wallet=True),
     "move": Scenario("move", {"base": 3000, "cafeteria": 200}, {"no_ui_move": ("cafeteria", 1000)}),
+    "removed": Scenario("removed", {"base": 0}, {}, notes=(1000, 5000), remove_journal_after=1),
 }
 
 

@@ -156,7 +156,9 @@ async def run(
     (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
     once. An engine task that died ends the run with 1, for systemd to restart the kiosk."""
     notifier = SystemdNotifier()
-    journal = Journal(config.journal_path, config.kiosk.id)
+    journal = Journal(config.journal_path, config.kiosk.id, owner=True)
+    if journal.db.adopted is not None:  # the last run's file, lost under it, put back
+        journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
     acceptor = Id003Acceptor(
         config.acceptor.port,
         journal.notes,

@@ -152,6 +152,29 @@ def test_journal_removed_then_stopped_at_once_keeps_the_credit(rig: Rig) -> None
     _books_balance(rig, user, 10000)
 
 
+def test_journal_removed_and_the_kiosk_killed_at_once_is_put_back_at_the_next_start(
+    rig: Rig,
+) -> None:
+    """``rm`` and a power cut a moment later, before the kiosk could put the file back: the
+    kiosk's second name for it (a hard link) brings it back at the next start."""
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.faults(refuse=True)
+    rig.feed(10000)
+    _saw(rig, "¥10,000 taken: being credited")
+    path = rig.kiosk.journal_path
+    for part in path.parent.glob(path.name + "*"):
+        part.unlink()
+    rig.kiosk.kill()
+    rig.wallet.faults(refuse=False)
+    rig.kiosk.start()
+    _saw(rig, "put back at the start")
+    _books_balance(rig, user, 10000)
+    [case] = _journal_cases(rig)
+    assert "file removed under the last run" in case
+
+
 def test_journal_replaced_by_another_file_is_put_back_and_the_other_kept(rig: Rig) -> None:
     user, card = rig.member()
     rig.kiosk.start()

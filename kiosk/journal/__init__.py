@@ -24,8 +24,15 @@ __all__ = ["Journal", "JournalUnwritable"]
 
 
 class Journal:
-    def __init__(self, path: str | Path, kiosk_id: str, gate: AcceptanceGate | None = None) -> None:
-        self.db = Database(path)
+    def __init__(
+        self,
+        path: str | Path,
+        kiosk_id: str,
+        gate: AcceptanceGate | None = None,
+        owner: bool = False,
+    ) -> None:
+        """``owner``: the running kiosk's journal (see :class:`Database`)."""
+        self.db = Database(path, owner)
         self.gate = gate or AcceptanceGate()
         self.cases = Cases(self.db, kiosk_id)
         self.notes = JournalNotes(self.db, self.gate, self.cases)

@@ -169,18 +169,29 @@ def _check_header(path: Path) -> None:
 
 
 class Database:
-    """One connection shared by the engine loop and the acceptor thread, under a lock."""
+    """One connection shared by the engine loop and the acceptor thread, under a lock.
 
-    def __init__(self, path: str | Path) -> None:
+    ``owner``: the running kiosk (it holds the data dir's lock). The owner keeps a second name
+    for the journal's file and its write-ahead log (hard links ``.NAME.keep``, ``.NAME.keep-wal``)
+    while it runs: a journal removed under it and the kiosk killed before it could put the file
+    back (a power cut a moment after an ``rm``) is found there by the next start. Reports and
+    staff commands opened beside it are not owners and leave the links alone."""
+
+    def __init__(self, path: str | Path, owner: bool = False) -> None:
         """Open (or create) the journal and bring it to the newest schema; ``JournalUnusable``
         (naming the file) when it cannot be used (a newer journal is not written to at all)."""
         self.path = Path(path)
+        self.owner = owner
         self._lock = threading.RLock()
         self.lost: str | None = None  # why the path no longer names the open file
         self.last_failure: JournalUnwritable | None = None
+        self.adopted: str | None = None  # what the start found and put back (for a staff case)
+        if owner:
+            self.adopted = self._adopt_kept()
         self._db = self._open()
         try:
             self._remember_file()
+            self._keep()
             self.migrate()
         except JournalUnwritable as error:
             self._db.close()
@@ -245,6 +256,62 @@ class Database:
     def _wal_path(self) -> Path:
         return self.path.with_name(self.path.name + "-wal")
 
+    @property
+    def _keep_paths(self) -> tuple[Path, Path]:
+        return (
+            self.path.with_name(f".{self.path.name}.keep"),
+            self.path.with_name(f".{self.path.name}.keep-wal"),
+        )
+
+    def _keep(self) -> None:
+        """(Re)link the second names to the files the connection has open now."""
+        if not self.owner:
+            return
+        for source, keep in zip((self.path, self._wal_path), self._keep_paths, strict=True):
+            keep.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.link(source, keep)
+        _fsync_dir(self.path.parent)
+
+    def _drop_keep(self) -> None:
+        if self.owner:
+            for keep in self._keep_paths:
+                keep.unlink(missing_ok=True)
+
+    def _adopt_kept(self) -> str | None:
+        """At start: the last run's file, if it was lost under that run (removed or replaced)
+        and the run died before putting it back, goes back to its path; a file found there is
+        kept beside it. Returns what was done, or None."""
+        keep, keep_wal = self._keep_paths
+        try:
+            kept = _FileId.of(os.stat(keep))
+        except FileNotFoundError:
+            return None
+        try:
+            same = _FileId.of(os.stat(self.path)) == kept
+        except FileNotFoundError:
+            same, why = False, "removed"
+        else:
+            why = "replaced by another file"
+        if same:  # the last run ended (or died) with its file in place
+            self._drop_keep()
+            return None
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        found = ""
+        for part in (self.path, self._wal_path):
+            if part.exists():
+                aside = part.with_name(f"{part.name}.found-{stamp}")
+                os.rename(part, aside)
+                found = f"; the file found there is kept as {self.path.name}.found-{stamp}"
+        self.path.with_name(self.path.name + "-shm").unlink(missing_ok=True)  # rebuilt on open
+        if keep_wal.exists():
+            os.rename(keep_wal, self._wal_path)
+        os.rename(keep, self.path)
+        _fsync_dir(self.path.parent)
+        done = f"file {why} under the last run; put back at the start{found}"
+        log.warning("journal %s: %s", self.path, done)
+        return done
+
     def file_problem(self) -> str | None:
         """What is wrong with the journal's file under the open connection (None: nothing);
         once something is, every write is refused until :meth:`restore` puts it back."""
@@ -306,6 +373,7 @@ class Database:
             _fsync_dir(self.path.parent)
             self._db = self._open()
             self._remember_file()
+            self._keep()
             why, self.lost = self.lost, None
             return f"file {why}; restored from the open connection{kept}"
 
@@ -405,7 +473,10 @@ class Database:
                     log.warning("%s", self.restore())
                 except JournalRestoreFailed as error:
                     log.critical("journal %s lost at close: %s", self.path, error)
+                    self._db.close()
+                    return  # its second name stays: the next start puts it back
             self._db.close()
+            self._drop_keep()
 
 
 def _fsync_dir(folder: Path) -> None:
