@@ -132,7 +132,7 @@ class Scenario:
     config: dict[str, object]
     notes: tuple[int, ...] = ()
     flaky_wallet: bool = False  # 503, then the answer dropped after the wallet committed
-    remove_journal_after: int | None = None  # rm the journal's files after this many notes
+    remove_journal_after: int | None = None  # rm the journal's files once this many are in
 
     def drive(self, driver: Driver, card_id: str) -> None:
         rig = driver.rig
@@ -145,13 +145,16 @@ class Scenario:
             return
         if self.flaky_wallet:
             rig.wallet.faults(next_503=1, drop_after_commit=1)
-        for fed, value in enumerate(self.notes):
+        for fed, value in enumerate(self.notes, start=1):
+            if not driver.feed(value):
+                return
             if fed == self.remove_journal_after:  # an operator's rm under the running kiosk
+                stacked = sum(self.notes[:fed])  # once the notes fed are in the box
+                if not driver.until(lambda s=stacked: sum(rig.sim.stacked) >= s, 15):
+                    return
                 path = rig.kiosk.journal_path
                 for part in path.parent.glob(path.name + "*"):
                     part.unlink(missing_ok=True)
-            if not driver.feed(value):
-                return
         driver.until(lambda: driver.said("done:"), 25)
 
 
@@ -159,7 +162,8 @@ SCENARIOS = {
     "charge": Scenario("charge", {"base": 500}, {}, notes=(1000, 2000, 5000)),
     "flaky": Scenario("flaky", {"base": 0}, {}, notes=(1000,), flaky_wallet=True),
     "move": Scenario("move", {"base": 3000, "cafeteria": 200}, {"no_ui_move": ("cafeteria", 1000)}),
-    "removed": Scenario("removed", {"base": 0}, {}, notes=(1000, 5000), remove_journal_after=1),
+    # the journal's files removed once the note is in the box: the session closes on the fault
+    "removed": Scenario("removed", {"base": 0}, {}, notes=(5000,), remove_journal_after=1),
 }
 
 
