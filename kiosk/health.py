@@ -15,11 +15,11 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.journal import Journal, JournalUnwritable
+from kiosk.journal.db import quick_check
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 
@@ -29,17 +29,6 @@ DISK = "disk"
 JOURNAL = "journal"
 INTEGRITY = "journal check"
 CLOCK = "clock"
-
-
-def quick_check(path: Path) -> str:
-    """SQLite's quick check of the journal ("ok" when sound), on a read-only connection of its
-    own: under WAL the kiosk's writers are not held up while it reads every page."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            row = db.execute("PRAGMA quick_check").fetchone()
-    except sqlite3.Error as error:
-        return str(error)
-    return str(row[0]) if row is not None else "no answer"
 
 
 def journal_size(path: Path) -> int:
@@ -78,8 +67,11 @@ class Health:
         self.clock_ping_s = clock_ping_s
         self.journal_failed = False  # set by the engine after a failed write
         self.integrity_s = integrity_s
-        self.journal_check: str | None = None  # SQLite's last quick_check answer ("ok")
-        self._next_integrity = 0.0
+        # SQLite's last quick_check answer ("ok"); a journal checked as it was opened is not
+        # read through again at once (on an SD card that takes a while): one interval later
+        checked = journal.db.checked
+        self.journal_check: str | None = "ok" if checked else None
+        self._next_integrity: float | None = None if checked else 0.0
         self._disk_low = False
         self._clock: str | None = None
         self._next_ping = 0.0
@@ -141,6 +133,8 @@ class Health:
     async def run(self) -> None:
         while True:
             now = asyncio.get_running_loop().time()
+            if self._next_integrity is None:
+                self._next_integrity = now + self.integrity_s
             if now >= self._next_integrity:
                 self._next_integrity = now + self.integrity_s
                 # off the loop: a years-old journal takes a while to read on an SD card

@@ -13,19 +13,27 @@ from pathlib import Path
 from kiosk.journal.cases import Cases
 from kiosk.journal.cashbox import Cashbox
 from kiosk.journal.credits import Credits
-from kiosk.journal.db import Database, JournalUnwritable
+from kiosk.journal.db import Database, JournalDamaged, JournalUnusable, JournalUnwritable
 from kiosk.journal.exchanges import Exchanges
 from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
 from kiosk.journal.sessions import Sessions
 from kiosk.money import AcceptanceGate
 
-__all__ = ["Journal", "JournalUnwritable"]
+__all__ = ["Journal", "JournalDamaged", "JournalUnusable", "JournalUnwritable"]
 
 
 class Journal:
-    def __init__(self, path: str | Path, kiosk_id: str, gate: AcceptanceGate | None = None) -> None:
-        self.db = Database(path)
+    def __init__(
+        self,
+        path: str | Path,
+        kiosk_id: str,
+        gate: AcceptanceGate | None = None,
+        check: bool = False,
+    ) -> None:
+        """``check``: refuse a journal SQLite finds damaged (``JournalDamaged``), as the kiosk
+        and the staff commands do at start."""
+        self.db = Database(path, check=check)
         self.gate = gate or AcceptanceGate()
         self.cases = Cases(self.db, kiosk_id)
         self.notes = JournalNotes(self.db, self.gate, self.cases)
