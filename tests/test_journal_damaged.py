@@ -9,6 +9,7 @@ wrote their rows. For each table of the schema its root page is overwritten on a
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -139,6 +140,10 @@ def test_a_journal_damaged_at_start_is_refused_in_one_line_then_recovered(
 ) -> None:
     journal = rig.kiosk.journal_path
     _damage(source, journal, table)
+    journal.chmod(0o640)
+    if os.geteuid() == 0:  # recovered by root, the journal stays the kiosk user's
+        os.chown(journal, 4321, 4321)
+    owner = journal.stat()
     damaged = journal.read_bytes()
 
     for args in READERS:  # the kiosk (--no-ui and with its UI) and each command
@@ -151,6 +156,8 @@ def test_a_journal_damaged_at_start_is_refused_in_one_line_then_recovered(
     [kept] = journal.parent.glob(f"{journal.name}.damaged-*")  # its empty WAL is not kept
     assert kept.read_bytes() == damaged  # the damaged file, beside the new one, untouched
     assert str(kept) in result.stdout, result.stdout
+    new = journal.stat()
+    assert (new.st_uid, new.st_gid, new.st_mode) == (owner.st_uid, owner.st_gid, owner.st_mode)
 
     # every row of every other table is there (and the recovery's own event); the damaged
     # table lost what was on its page

@@ -149,6 +149,7 @@ def recover(path: Path) -> Recovery | None:
             )
         Database(work).close()  # this version's schema, by the journal's own migrations
         after, dangling = _finish(work, kept)
+        _same_owner(path, work)
     except BaseException:
         _remove(work)
         raise
@@ -301,6 +302,15 @@ def _finish(work: Path, kept: Path) -> tuple[dict[str, int], dict[str, int]]:
     with work.open("rb") as file:
         os.fsync(file.fileno())
     return after, dict(dangling)
+
+
+def _same_owner(path: Path, work: Path) -> None:
+    """The new journal gets the old one's owner and mode: recovered by root, it must still be
+    the kiosk user's to write."""
+    stat = path.stat()
+    if os.geteuid() == 0:
+        os.chown(work, stat.st_uid, stat.st_gid)
+    os.chmod(work, stat.st_mode & 0o777)
 
 
 def _keep(path: Path, kept: Path) -> None:
