@@ -32,7 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("pending", help="credits not yet confirmed, open staff cases")
-    commands.add_parser("journal", help="recent sessions, events and the cash box")
+    journal = commands.add_parser("journal", help="recent sessions, events and the cash box")
+    journal.add_argument(
+        "--recover",
+        action="store_true",
+        help="a damaged journal (the kiosk stopped): copy what can be read into a new journal,"
+        " keeping the damaged file beside it",
+    )
     commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
     shots = commands.add_parser("screens", help="render every sample screen to PNG files")
     shots.add_argument("--out", required=True, help="folder for the PNG files")
@@ -101,31 +107,50 @@ def main(argv: list[str] | None = None) -> int:
 def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
     """The kiosk, or a report on its journal. A set-up the kiosk cannot start on is one line on
     stderr and ``EXIT_CONFIG`` (78), never a traceback; a data dir another kiosk process holds
-    is ``EXIT_LOCKED`` (75). The systemd unit restarts on neither."""
+    is ``EXIT_LOCKED`` (75). The systemd unit restarts on neither. A damaged journal is 78 too,
+    with the command that recovers it."""
+    import sqlite3
+    from pathlib import Path
+
     from kiosk.config import EXIT_CONFIG, ConfigError, load
     from kiosk.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock, prepare
-    from kiosk.journal.db import JournalUnusable
+    from kiosk.journal.db import JournalDamaged, JournalUnusable, damage_in
+    from kiosk.journal.recovery import RecoveryFailed, ShellMissing
 
     if not args.config:
         print("paykiosk: --config FILE is required", file=sys.stderr)
         return 2
+    recovery = f"paykiosk --config {Path(args.config).resolve()} journal --recover"
     try:
         config = load(args.config)
         prepare(config.kiosk.data_dir)
-        if args.command in ("pending", "journal"):
-            return _report(config, args.command)  # beside a running kiosk: no lock
-        if args.command == "staff":
-            from kiosk.staff.cli import main as staff_main
+        try:
+            if args.command == "journal" and args.recover:
+                with DataDirLock(config.kiosk.data_dir):  # no kiosk on it meanwhile
+                    return _recover(config)
+            if args.command in ("pending", "journal"):
+                return _report(config, args.command)  # beside a running kiosk: no lock
+            if args.command == "staff":
+                from kiosk.staff.cli import main as staff_main
 
-            return staff_main(config, rest)  # beside a running kiosk too: the journal's lock
-        with DataDirLock(config.kiosk.data_dir):
-            return _run(config, args.no_ui)
+                return staff_main(config, rest)  # beside a running kiosk too: the journal's lock
+            with DataDirLock(config.kiosk.data_dir):
+                return _run(config, args.no_ui)
+        except sqlite3.DatabaseError as error:  # a page the check at start did not read
+            what = damage_in(error)
+            if what is None:
+                raise
+            raise JournalDamaged(config.journal_path, what) from None
     except ConfigError as error:  # also found while starting the devices (no GPIO library)
         return _refuse(f"configuration error: {error}", EXIT_CONFIG)
-    except JournalUnusable as error:
+    except JournalDamaged as error:
+        return _refuse(f"{error}; with the kiosk stopped, run: {recovery}", EXIT_CONFIG)
+    except (JournalUnusable, ShellMissing) as error:
         return _refuse(str(error), EXIT_CONFIG)
     except DataDirBusy as error:
         return _refuse(str(error), EXIT_LOCKED)
+    except RecoveryFailed as error:
+        return _refuse(str(error), 1)
 
 
 def _screens(args: argparse.Namespace) -> int:
@@ -152,11 +177,25 @@ def _report(config: Config, command: str) -> int:
     from kiosk.inspect import journal_report, pending
     from kiosk.journal import Journal
 
-    journal = Journal(config.journal_path, config.kiosk.id)
+    journal = Journal(config.journal_path, config.kiosk.id, check=True)
     try:
         print(pending(journal) if command == "pending" else journal_report(journal))
     finally:
         journal.close()
+    return 0
+
+
+def _recover(config: Config) -> int:
+    from kiosk.journal.recovery import recover
+
+    recovery = recover(config.journal_path)
+    if recovery is None:
+        print(
+            f"journal {config.journal_path}: SQLite's integrity check finds nothing wrong;"
+            " nothing to recover, nothing was changed"
+        )
+    else:
+        print(recovery.report())
     return 0
 
 

@@ -21,13 +21,12 @@ import asyncio
 import contextlib
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.journal import Journal, JournalUnwritable
-from kiosk.journal.db import JournalRestoreFailed
+from kiosk.journal.db import JournalRestoreFailed, quick_check
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 
@@ -37,17 +36,6 @@ DISK = "disk"
 JOURNAL = "journal"
 INTEGRITY = "journal check"
 CLOCK = "clock"
-
-
-def quick_check(path: Path) -> str:
-    """SQLite's quick check of the journal ("ok" when sound), on a read-only connection of its
-    own: under WAL the kiosk's writers are not held up while it reads every page."""
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            row = db.execute("PRAGMA quick_check").fetchone()
-    except sqlite3.Error as error:
-        return str(error)
-    return str(row[0]) if row is not None else "no answer"
 
 
 def journal_size(path: Path) -> int:
@@ -92,8 +80,11 @@ class Health:
         self.restore_retry_s = restore_retry_s
         self.restore_failed: str | None = None  # why the lost journal file is not back yet
         self._restore_retry_at = 0.0
-        self.journal_check: str | None = None  # SQLite's last quick_check answer ("ok")
-        self._next_integrity = 0.0
+        # SQLite's last quick_check answer ("ok"); a journal checked as it was opened is not
+        # read through again at once (on an SD card that takes a while): one interval later
+        checked = journal.db.checked
+        self.journal_check: str | None = "ok" if checked else None
+        self._next_integrity: float | None = None if checked else 0.0
         self._disk_low = False
         self._clock: str | None = None
         self._next_ping = 0.0
@@ -207,6 +198,8 @@ class Health:
     async def _run_checks(self) -> None:
         while True:
             now = asyncio.get_running_loop().time()
+            if self._next_integrity is None:
+                self._next_integrity = now + self.integrity_s
             if now >= self._next_integrity:
                 self._next_integrity = now + self.integrity_s
                 # off the loop: a years-old journal takes a while to read on an SD card

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,6 +19,7 @@ from kiosk.delivery import Delivery, describe_for
 from kiosk.engine import Engine
 from kiosk.engine_settings import EngineSettings
 from kiosk.journal import Journal
+from kiosk.journal.db import JournalDamaged, damage_in
 from kiosk.metrics import start_metrics
 from kiosk.notify import SystemdNotifier
 from kiosk.staff.desk import StaffDesk
@@ -156,7 +158,9 @@ async def run(
     (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
     once. An engine task that died ends the run with 1, for systemd to restart the kiosk."""
     notifier = SystemdNotifier()
-    journal = Journal(config.journal_path, config.kiosk.id, owner=True)
+    # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a
+    # device starts, not met halfway through the replay
+    journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
     if journal.db.adopted is not None:  # the last run's file, lost under it, put back
         journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
     acceptor = Id003Acceptor(
@@ -208,12 +212,22 @@ async def run(
             shown = loop.create_task(screen.run())
             shown.add_done_callback(lambda _: engine.stop())  # the window went: stop too
         status = 0
+        started = False
+
+        def ready() -> None:
+            nonlocal started
+            started = True
+            notifier.ready(f"kiosk {config.kiosk.id} ready")
+
         try:
-            await engine.run(ready=lambda: notifier.ready(f"kiosk {config.kiosk.id} ready"))
+            await engine.run(ready=ready)
             log.info("stopped")
         except asyncio.CancelledError:
             log.info("stopped at once")
-        except Exception:  # EngineFailed, or a journal that cannot even be read any more
+        except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
+            what = damage_in(error) if isinstance(error, sqlite3.DatabaseError) else None
+            if not started and what is not None:  # the replay: a restart would meet it again
+                raise JournalDamaged(config.journal_path, what) from None
             log.critical("the engine failed; exiting for a restart", exc_info=True)
             status = 1
         finally:

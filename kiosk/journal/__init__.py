@@ -13,14 +13,14 @@ from pathlib import Path
 from kiosk.journal.cases import Cases
 from kiosk.journal.cashbox import Cashbox
 from kiosk.journal.credits import Credits
-from kiosk.journal.db import Database, JournalUnwritable
+from kiosk.journal.db import Database, JournalDamaged, JournalUnusable, JournalUnwritable
 from kiosk.journal.exchanges import Exchanges
 from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
 from kiosk.journal.sessions import Sessions
 from kiosk.money import AcceptanceGate
 
-__all__ = ["Journal", "JournalUnwritable"]
+__all__ = ["Journal", "JournalDamaged", "JournalUnusable", "JournalUnwritable"]
 
 
 class Journal:
@@ -30,9 +30,12 @@ class Journal:
         kiosk_id: str,
         gate: AcceptanceGate | None = None,
         owner: bool = False,
+        check: bool = False,
     ) -> None:
-        """``owner``: the running kiosk's journal (see :class:`Database`)."""
-        self.db = Database(path, owner)
+        """``owner``: the running kiosk's journal (see :class:`Database`); ``check``: refuse a
+        journal SQLite finds damaged (``JournalDamaged``), as the kiosk and the staff commands
+        do at start."""
+        self.db = Database(path, owner=owner, check=check)
         self.gate = gate or AcceptanceGate()
         self.cases = Cases(self.db, kiosk_id)
         self.notes = JournalNotes(self.db, self.gate, self.cases)

@@ -151,6 +151,43 @@ class JournalUnusable(RuntimeError):
     newer version, no access): the kiosk must not start on it. The message names the file."""
 
 
+class JournalDamaged(JournalUnusable):
+    """SQLite finds the journal's pages damaged (a failing SD card): what can still be read is
+    copied into a new journal by ``paykiosk journal --recover``."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path, self.what = path, what
+        super().__init__(f"journal {path}: damaged ({what})")
+
+
+def quick_check(path: Path) -> str:
+    """SQLite's quick check of the journal ("ok" when sound), on a read-only connection of its
+    own: under WAL the kiosk's writers are not held up while it reads every page."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            row = db.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.Error as error:
+        return str(error)
+    return str(row[0]) if row is not None else "no answer"
+
+
+def damage_in(error: sqlite3.DatabaseError) -> str | None:
+    """What SQLite said, if ``error`` is the journal's file being damaged (not, say, a lock
+    held too long or a disk error, which a restart may mend)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return shortened(str(error))
+    return None
+
+
+def shortened(answer: str, limit: int = 160) -> str:
+    """SQLite's account of the damage on one short line: its first findings, without the
+    "*** in database main ***" heading."""
+    lines = [line.strip() for line in answer.splitlines()]
+    text = "; ".join(line for line in lines if line and not line.startswith("*** in database"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -177,9 +214,11 @@ class Database:
     back (a power cut a moment after an ``rm``) is found there by the next start. Reports and
     staff commands opened beside it are not owners and leave the links alone."""
 
-    def __init__(self, path: str | Path, owner: bool = False) -> None:
+    def __init__(self, path: str | Path, owner: bool = False, check: bool = False) -> None:
         """Open (or create) the journal and bring it to the newest schema; ``JournalUnusable``
-        (naming the file) when it cannot be used (a newer journal is not written to at all)."""
+        (naming the file) when it cannot be used (a newer journal is not written to at all).
+        ``check``: SQLite's quick check first, read through every page (``JournalDamaged``,
+        before anything is written); ``checked`` then says it passed."""
         self.path = Path(path)
         self.owner = owner
         self._lock = threading.RLock()
@@ -188,7 +227,10 @@ class Database:
         self.adopted: str | None = None  # what the start found and put back (for a staff case)
         if owner:
             self.adopted = self._adopt_kept()
+        if check:
+            self._check()
         self._db = self._open()
+        self.checked = check
         try:
             self._remember_file()
             self._keep()
@@ -223,11 +265,36 @@ class Database:
             db.close()
             if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
                 raise JournalUnusable(f"journal {self.path}: not an SQLite database") from None
+            what = damage_in(error) if isinstance(error, sqlite3.DatabaseError) else None
+            if what is not None:  # e.g. its schema's pages
+                raise JournalDamaged(self.path, what) from None
             raise JournalUnusable(f"journal {self.path}: cannot open it: {error}") from None
         except BaseException:
             db.close()
             raise
         return db
+
+    def _check(self) -> None:
+        """Refuse a journal SQLite finds damaged: the kiosk would stop at the first page it
+        cannot read (a session's replay, a credit's delivery), and a restart would too. Read
+        only: a damaged journal is left exactly as it was (a writer closing it would fold its
+        WAL in). Other errors are left to the opening, which names them."""
+        _check_header(self.path)
+        if not self.path.exists():
+            return  # a new journal
+        try:
+            with contextlib.closing(
+                sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+            ) as db:
+                rows = db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as error:  # e.g. its schema cannot be read at all
+            what = damage_in(error)
+            if what is not None:
+                raise JournalDamaged(self.path, what) from None
+            return
+        answer = "\n".join(str(row[0]) for row in rows)
+        if answer != "ok":
+            raise JournalDamaged(self.path, shortened(answer or "no answer"))
 
     def _refuse_newer(self, found: int) -> None:
         """Code that does not know a journal's schema must not write to it (a downgrade)."""
@@ -258,10 +325,7 @@ class Database:
 
     @property
     def _keep_paths(self) -> tuple[Path, Path]:
-        return (
-            self.path.with_name(f".{self.path.name}.keep"),
-            self.path.with_name(f".{self.path.name}.keep-wal"),
-        )
+        return keep_paths(self.path)
 
     def _keep(self) -> None:
         """(Re)link the second names to the files the connection has open now."""
@@ -477,6 +541,18 @@ class Database:
                     return  # its second name stays: the next start puts it back
             self._db.close()
             self._drop_keep()
+
+
+def keep_paths(path: Path) -> tuple[Path, Path]:
+    """The running kiosk's second names for the journal at ``path`` and its write-ahead log."""
+    return path.with_name(f".{path.name}.keep"), path.with_name(f".{path.name}.keep-wal")
+
+
+def forget_kept(path: Path) -> None:
+    """The file at ``path`` is the journal from now on (a recovery put it there, no kiosk
+    running): the last run's second names must not bring the old one back at the next start."""
+    for keep in keep_paths(path):
+        keep.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:

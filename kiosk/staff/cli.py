@@ -39,7 +39,7 @@ def main(config: Config, argv: list[str]) -> int:
 
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    journal = Journal(config.journal_path, config.kiosk.id)
+    journal = Journal(config.journal_path, config.kiosk.id, check=True)  # damaged: refused
     try:
         return handler(config, journal, args)
     except (KeyError, ValueError, JournalUnwritable) as error:

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.datadir import LOCK_NAME
-from kiosk.health import free_bytes, journal_size, quick_check
+from kiosk.health import free_bytes, journal_size
 from kiosk.journal.credits import oldest_age
+from kiosk.journal.db import quick_check
 from kiosk.journal.records import Credit, CreditKind
 from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
