@@ -11,8 +11,11 @@ strace holds the asyncio thread's first one at start-up too, which only delays t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,12 +71,34 @@ def _card(rig: Rig | ClockRig) -> CardEmulator:
     return rig.card
 
 
+def _stop_traced(kiosk: KioskProcess) -> None:
+    """Stop the kiosk under strace by stopping the kiosk itself: a SIGTERM to strace detaches
+    it and leaves the kiosk running, an orphan with nobody reading its output."""
+    tracer = kiosk.process
+    if tracer is None or tracer.poll() is not None:
+        return
+    with contextlib.suppress(FileNotFoundError):
+        children = Path(f"/proc/{tracer.pid}/task/{tracer.pid}/children").read_text().split()
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(child), signal.SIGTERM)
+        try:
+            tracer.wait(30)  # strace ends with the kiosk
+        except subprocess.TimeoutExpired:
+            for child in children:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(child), signal.SIGKILL)
+
+
 @pytest.fixture
 def rig(tmp_path: Path, wallet: Sandbox) -> Iterator[Rig]:
     if shutil.which("strace") is None:
         pytest.skip("needs strace: apt-get install strace")
     with make_rig(tmp_path, wallet, card_poll_timeout_s=POLL_TIMEOUT_S) as running:
-        yield running
+        try:
+            yield running
+        finally:
+            _stop_traced(running.kiosk)
 
 
 def test_a_reader_that_stops_polling_is_out_of_service_until_it_polls_again(
