@@ -16,6 +16,10 @@ from typing import Protocol
 
 from hardware.listeners import notify
 
+# A reader that has completed no poll for this long is offline (both backends, ``[card]
+# poll_timeout_s``). A udp poll without a card waits 1 s per target: 2 s a round by default.
+POLL_TIMEOUT_S = 5.0
+
 
 class CardEventKind(StrEnum):
     TOUCHED = "touched"  # card_id: the id to look the member up with (one event per touch)
@@ -143,20 +147,62 @@ class ServiceBlock:
 
 class ReaderEvents:
     """A reader's listeners and its online state, shared by the reader backends: each change of
-    state is reported once (``online``/``offline`` with why), card events are logged masked."""
+    state is reported once (``online``/``offline`` with why), card events are logged masked.
+
+    It also watches the polling: a reader that has not completed a poll for a while is offline
+    like one that failed (its thread hangs in a driver call, a udp poll waits on a stepped wall
+    clock…), and online again at its next poll. The backend calls :meth:`polled` after each
+    poll round and runs :meth:`watch` beside its polling thread."""
 
     def __init__(self, log: logging.Logger) -> None:
         self.log = log
         self.listeners: list[CardListener] = []
         self.online = threading.Event()
         self._status: bool | None = None  # last reported: None before the first report
+        self._lock = threading.Lock()  # the polling thread and the watchdog both report
+        self._polled_at = time.monotonic()
 
     def afresh(self) -> None:
-        """The next report is made whatever was reported before (a restarted reader)."""
-        self._status = None
+        """The next report is made whatever was reported before (a restarted reader); the
+        first poll is due within the poll timeout from now."""
+        with self._lock:
+            self._status = None
+            self._polled_at = time.monotonic()
+
+    def polled(self) -> None:
+        """A poll round completed (a card found or none): online again if the watchdog had
+        reported the reader offline."""
+        with self._lock:
+            self._polled_at = time.monotonic()
+            if self._status is False:
+                self._report(True, "polling again")
+
+    def check_polling(self, timeout_s: float) -> None:
+        """Offline if the reader, open or still opening, completed no poll for ``timeout_s``."""
+        with self._lock:
+            silent = time.monotonic() - self._polled_at
+            if self._status is not False and silent >= timeout_s:
+                self._report(False, f"no poll for {silent:.0f} s")
+
+    def watch(self, timeout_s: float, stop: threading.Event, name: str) -> threading.Thread:
+        """Start the watchdog thread: :meth:`check_polling` a few times per ``timeout_s``
+        until ``stop`` is set."""
+
+        def run() -> None:
+            while not stop.wait(min(0.5, timeout_s / 4)):
+                self.check_polling(timeout_s)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        return thread
 
     def report(self, online: bool, detail: str) -> None:
+        with self._lock:
+            self._report(online, detail)
+
+    def _report(self, online: bool, detail: str) -> None:
         if online:
+            self._polled_at = time.monotonic()  # just opened: the first poll is due from now
             self.online.set()
         else:
             self.online.clear()

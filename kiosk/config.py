@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hardware.card import POLL_TIMEOUT_S
 from hardware.felica.paths import check_device_path
 from hardware.pcsc.paths import is_pcsc_path, reader_of
 from kiosk.wallet_files import WalletFileError, check_secret, check_tls_files
@@ -56,6 +57,7 @@ class WalletSection:
 class CardSection:
     device: str
     lookup_money: str = "base"
+    poll_timeout_s: float = POLL_TIMEOUT_S  # no poll completed for this long: out of service
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,12 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
     moneys = {bucket: moneys_section.uuid(bucket) for bucket in BUCKETS}
     moneys_section.finish()
     card = _Section("card", raw.get("card"), base)
-    card_section = CardSection(card.get("device", str), card.get("lookup_money", str, "base"))
+    card_section = CardSection(
+        card.get("device", str),
+        card.get("lookup_money", str, "base"),
+        # from 3 s: a udp test reader without a card takes 2 s a poll round
+        card.number("poll_timeout_s", float, POLL_TIMEOUT_S, 3.0, 60.0),
+    )
     try:
         if is_pcsc_path(card_section.device):
             reader_of(card_section.device)

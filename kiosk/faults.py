@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from kiosk.events import AcceptorFault, AcceptorRecovered
 
+CARD_READER = "card reader"  # offline, or no poll completed in [card] poll_timeout_s
+
 
 class Faults:
     """The kiosk is out of service while any source is at fault."""

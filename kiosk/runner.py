@@ -18,6 +18,7 @@ from kiosk.console import ConsoleView, say
 from kiosk.delivery import Delivery, describe_for
 from kiosk.engine import Engine
 from kiosk.engine_settings import EngineSettings
+from kiosk.faults import CARD_READER
 from kiosk.journal import Journal
 from kiosk.journal.db import JournalDamaged, damage_in
 from kiosk.metrics import start_metrics
@@ -92,14 +93,17 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
     from hardware.pcsc.paths import is_pcsc_path, reader_of
 
     reader: Any
-    if is_pcsc_path(config.card.device):
+    card = config.card
+    if is_pcsc_path(card.device):
         from hardware.pcsc.reader import PcscConfig, PcscReader
 
-        reader = PcscReader(PcscConfig(reader=reader_of(config.card.device)))
+        reader = PcscReader(
+            PcscConfig(reader=reader_of(card.device), poll_timeout_s=card.poll_timeout_s)
+        )
     else:
         from hardware.felica.reader import FelicaReader, ReaderConfig
 
-        reader = FelicaReader(ReaderConfig(device=config.card.device))
+        reader = FelicaReader(ReaderConfig(device=card.device, poll_timeout_s=card.poll_timeout_s))
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
@@ -111,6 +115,9 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
             engine.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
             say(f"card reader {event.kind.value} {event.detail}".rstrip())
+            # a kiosk that cannot read cards serves no one, at start (no reader) as later
+            online = event.kind is CardEventKind.ONLINE
+            engine.device_fault(CARD_READER, None if online else event.detail or "offline")
 
     reader.add_listener(listener)
     reader.start()

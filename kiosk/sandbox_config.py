@@ -21,14 +21,17 @@ def write_sandbox_config(
     lookup_timeout_s: float = 12.0,
     wallet_timeout_s: float = 3.0,
     metrics_port: int | None = None,
+    card_poll_timeout_s: float | None = None,
     extra: str = "",
 ) -> Path:
     """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
     ``extra`` is appended (more sections, e.g. ``[gpio]``). No metrics endpoint unless
     ``metrics_port`` (kiosks in parallel tests would fight over the default port).
     ``no_ui_move``: (target bucket, amount): ``--no-ui`` moves that much from base at each
-    member's touch instead of charging (``[no_ui] move_to``, ``move_amount``)."""
+    member's touch instead of charging (``[no_ui] move_to``, ``move_amount``).
+    ``card_poll_timeout_s``: ``[card] poll_timeout_s`` (else the kiosk's default)."""
     metrics = "enabled = false" if metrics_port is None else f"port = {metrics_port}"
+    card = "" if card_poll_timeout_s is None else f"poll_timeout_s = {card_poll_timeout_s}\n"
     info = sandbox_info
     secret = directory / "client_secret"
     secret.write_text(info["client_secret"] + "\n")
@@ -61,7 +64,7 @@ textbook = "{moneys["textbook"]}"
 
 [card]
 device = "{card_device}"
-
+{card}
 [acceptor]
 port = "{acceptor_port}"
 poll_ms = 100

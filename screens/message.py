@@ -17,7 +17,7 @@ from screens.widgets import ALERT, MUTED, KioskButton, Text
 
 # Faults reach the view as "source: detail" (kiosk/faults.py): the acceptor's with its event
 # kind ("acceptor: stacker_open", "acceptor: starting"), others as "door: …" (kiosk/health.py,
-# kiosk/panel.py).
+# kiosk/panel.py, kiosk/runner.py: "card reader: …").
 _NOTE_READER = {"acceptor", *(k.value for k in EventKind)}
 _STAFF = {"door", "service"}  # the cash-box door, the service key
 _MACHINE = {"journal", "disk", "clock"}
@@ -40,6 +40,11 @@ def fault_reason(fault: str | None, _: Texts) -> tuple[str, str]:
         return _("This kiosk is stopping."), _("Please wait a little, or use another kiosk.")
     if EventKind.STACKER_FULL.value in words[:2] or "full" in words[1:3]:
         return _("The cash box is full."), _("Please use another kiosk, or tell the co-op store.")
+    if words[:2] == ["card", "reader"]:
+        return (
+            _("The card reader is not available."),
+            _("Please use another kiosk, or ask at the co-op store."),
+        )
     if first in _NOTE_READER:
         return (
             _("The note reader is not available."),

@@ -147,6 +147,7 @@ SAMPLES: dict[str, SessionView] = {
     ),
     "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
     "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),
+    "card_reader": SessionView(State.OUT_OF_SERVICE, fault="card reader: no poll for 5 s"),
     "journal_failed": SessionView(
         State.OUT_OF_SERVICE, fault="journal: unwritable (disk I/O error)"
     ),

@@ -63,6 +63,7 @@ def test_example_config_loads(config_dir: Path) -> None:
         ("cafeteria", None, "[moneys] cafeteria: missing"),
         ("lookup_money", 'lookup_money = "points"', "[card] lookup_money: must be one of"),
         ("poll_ms", "poll_ms = 50", "[acceptor] poll_ms: must be between 100 and 200"),
+        ("poll_timeout_s", "poll_timeout_s = 1", "[card] poll_timeout_s: must be between 3.0"),
         ("idle_finish_s", "idle_finish_s = 0", "[charge] idle_finish_s: must be between"),
         ("money", 'money = ""', "[no_ui] money: must not be empty"),
         ("language", 'language = "fr"', "[kiosk] language: must be ja or en"),

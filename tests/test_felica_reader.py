@@ -165,6 +165,25 @@ def test_reader_missing_at_start_is_offline_until_plugged_in(card: CardEmulator)
     assert [e.kind for e in events.events] == [OFFLINE, ONLINE, TOUCHED]
 
 
+def test_reader_that_stops_polling_is_offline_until_it_polls_again(card: CardEmulator) -> None:
+    plug = UdpReaderPlug()
+    with running_reader(config_for(card, poll_timeout_s=3.0), plug.open) as (reader, events):
+        events.wait(ONLINE, timeout=WAIT)
+        plug.hang()  # the driver's next poll does not return
+        try:
+            (offline,) = events.wait(OFFLINE, timeout=WAIT)
+            assert not reader.online
+        finally:
+            plug.resume()
+        events.wait(ONLINE, 2, timeout=WAIT)
+        assert reader.online
+        card.touch(EmulatedCard(idm(16)))
+        events.wait(TOUCHED, timeout=WAIT)
+    assert [e.kind for e in events.events] == [ONLINE, OFFLINE, ONLINE, TOUCHED]
+    assert offline.detail.startswith("no poll for ")
+    assert plug.opens == 1  # the same frontend polls on: the stall alone was reported
+
+
 def test_stop_with_a_card_on_the_reader_is_clean(card: CardEmulator) -> None:
     with running_reader(config_for(card)) as (reader, events):
         card.touch(EmulatedCard(idm(14)))
@@ -224,6 +243,7 @@ def test_service_block_decoding() -> None:
         {"targets": ()},
         {"system_code": 0x10000},
         {"reconnect_min": 0.0},
+        {"poll_timeout_s": 0.0},
     ],
 )
 def test_reader_config_rejects_bad_settings(settings: dict[str, object]) -> None:

@@ -266,6 +266,10 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["係員が点検中です。", "door: cash-box door open"],
         "en": ["Under maintenance by staff.", "Please wait a little, or use another kiosk."],
     },
+    "card_reader": {
+        "ja": ["カードの読み取り機が使えません。", "card reader: no poll for 5 s"],
+        "en": ["The card reader is not available.", "Out of service"],
+    },
     "journal_failed": {
         "ja": [
             "この端末は点検が必要です。",
@@ -280,6 +284,7 @@ ABSENT: dict[str, list[str]] = {
     "insert_notes": ["キャンセル", "Cancel"],
     "out_of_service": ["OK"],
     "starting": ["OK"],
+    "card_reader": ["OK"],
     "crediting": ["OK"],
     "moving": ["OK"],
     "account_moves": ["マネー移動", "Move money"],  # nothing to move: no button

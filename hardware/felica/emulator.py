@@ -22,7 +22,8 @@ from typing import Any
 
 import nfc
 import nfc.clf
-import nfc.clf.udp
+
+from hardware.felica.udp import MonotonicUdp
 
 # IC type 0x20 (a FeliCa Standard chip, so nfcpy uses RequestResponse as the presence check);
 # bytes 2-7 declare generous maximum response times (about 77 ms per command) so that a reader
@@ -88,7 +89,7 @@ def _as_nfcpy_reads_it(port: int) -> str:
     return socket.getnameinfo(("127.0.0.1", port), socket.NI_NUMERICHOST)[1]
 
 
-class _CardSideUdp(nfc.clf.udp.Device):  # type: ignore[misc]  # nfcpy is untyped
+class _CardSideUdp(MonotonicUdp):
     """nfcpy's udp driver for the card side; any wait ends once the card is taken away, and a
     card taken away answers nothing."""
 
@@ -101,9 +102,9 @@ class _CardSideUdp(nfc.clf.udp.Device):  # type: ignore[misc]  # nfcpy is untype
         self._path = f"udp:{host}:{port}"
 
     def _recv_data(self, timeout: float | None, *brty_list: str) -> Any:
-        deadline = None if timeout is None else time.time() + timeout
+        deadline = None if timeout is None else time.monotonic() + timeout
         while not self._gone():
-            step = _SLICE if deadline is None else min(_SLICE, deadline - time.time())
+            step = _SLICE if deadline is None else min(_SLICE, deadline - time.monotonic())
             if step <= 0:
                 break
             try:
@@ -228,12 +229,17 @@ class UdpReaderPlug:
     frontend's device raises ``OSError(ENODEV)`` on its next poll or exchange — what nfcpy's USB
     transport raises when the reader vanishes, and what makes ``connect()`` return False — and
     opening finds no reader (None, as ``ContactlessFrontend.open('usb:054c:06c3')`` returns
-    False with nothing plugged in). Everything else is the real nfcpy stack over loopback.
+    False with nothing plugged in). :meth:`hang` makes the driver's next poll or exchange block
+    until :meth:`resume`, as a USB transfer that never completes (or a poll of nfcpy's own udp
+    driver waiting on a wall clock set back). Everything else is the real nfcpy stack over
+    loopback.
     """
 
     def __init__(self) -> None:
         self._plugged = threading.Event()
         self._plugged.set()
+        self._running = threading.Event()
+        self._running.set()
         self.opens = 0
 
     @property
@@ -246,6 +252,12 @@ class UdpReaderPlug:
     def plug(self) -> None:
         self._plugged.set()
 
+    def hang(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
     def open(self, path: str) -> nfc.ContactlessFrontend | None:
         if not self.plugged:
             return None
@@ -253,19 +265,22 @@ class UdpReaderPlug:
         if kind != "udp":
             raise ValueError(f"{path!r} is not a udp path")
         clf = nfc.ContactlessFrontend()
-        clf.device = _PluggedUdp(host, int(port), self._plugged.is_set)
+        clf.device = _PluggedUdp(host, int(port), self._plugged.is_set, self._running.wait)
         self.opens += 1
         return clf
 
 
-class _PluggedUdp(nfc.clf.udp.Device):  # type: ignore[misc]  # nfcpy is untyped
-    def __init__(self, host: str, port: int, plugged: Callable[[], bool]) -> None:
+class _PluggedUdp(MonotonicUdp):
+    def __init__(
+        self, host: str, port: int, plugged: Callable[[], bool], running: Callable[[], object]
+    ) -> None:
         super().__init__(host, port)
-        self._plugged = plugged
+        self._plugged, self._running = plugged, running
         self._vendor_name, self._device_name, self._chipset_name = "Pay Spot", "reader", "UDP"
         self._path = f"udp:{host}:{port}"
 
     def _check(self) -> None:
+        self._running()  # returns at once unless the driver hangs
         if not self._plugged():
             raise OSError(errno.ENODEV, os.strerror(errno.ENODEV))
 

@@ -4,8 +4,10 @@ The device path is configuration (``usb``, ``usb:054c:06c3``, ``tty:...``, ``udp
 One frontend stays open and ``connect()`` is called in a loop, one card per call (reopening per
 read is unreliable, nfcpy#54). A reader that cannot be opened, or whose ``connect()`` gives up
 (nfcpy returns False on an I/O error, e.g. the USB reader was unplugged), is reported offline,
-closed and reopened with backoff. Listeners run on the reader thread: an asyncio engine must hand
-events over with ``loop.call_soon_threadsafe``.
+closed and reopened with backoff. A reader that completes no poll for ``poll_timeout_s`` (its
+thread hangs in the driver) is reported offline by a watchdog thread, and online at its next
+poll. Listeners run on the reader thread (the watchdog's report on the watchdog's): an asyncio
+engine must hand events over with ``loop.call_soon_threadsafe``.
 
 nfcpy logs full IDms at DEBUG: :meth:`FelicaReader.start` raises the ``nfc`` logger to INFO
 unless the application set a level for it.
@@ -26,6 +28,7 @@ import nfc.tag
 from nfc.tag.tt3 import BlockCode, ServiceCode, Type3Tag
 
 from hardware.card import (
+    POLL_TIMEOUT_S,
     CardEvent,
     CardEventKind,
     CardListener,
@@ -35,6 +38,7 @@ from hardware.card import (
     mask_card_id,
 )
 from hardware.felica.paths import check_device_path
+from hardware.felica.udp import udp_frontend
 
 log = logging.getLogger("paykiosk.card")
 
@@ -51,6 +55,7 @@ class ReaderConfig:
     poll_interval: float = 0.1  # seconds between polls (a udp poll itself waits up to 1 s)
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
+    poll_timeout_s: float = POLL_TIMEOUT_S  # no poll completed for this long: offline
 
     def __post_init__(self) -> None:
         check_device_path(self.device)  # the same rule as the kiosk's configuration check
@@ -62,6 +67,8 @@ class ReaderConfig:
             raise ValueError("min_interval and poll_interval must not be negative")
         if not 0 < self.reconnect_min <= self.reconnect_max:
             raise ValueError("need 0 < reconnect_min <= reconnect_max")
+        if self.poll_timeout_s <= 0:
+            raise ValueError("poll_timeout_s must be positive")
 
 
 class Frontend(Protocol):
@@ -76,7 +83,11 @@ FrontendOpener = Callable[[str], Frontend | None]
 
 
 def open_nfcpy(path: str) -> Frontend | None:
-    """Open a real nfcpy frontend; None when no reader is found at ``path``."""
+    """Open a real nfcpy frontend; None when no reader is found at ``path``. A udp path gets
+    nfcpy's udp driver with monotonic waits (a wall-clock step would stall its polls)."""
+    if path.partition(":")[0] == "udp":
+        udp: Frontend = udp_frontend(path)
+        return udp
     clf = nfc.ContactlessFrontend()
     return clf if clf.open(path) else None
 
@@ -93,10 +104,11 @@ class FelicaReader:
         self.events = ReaderEvents(log)
         self._filter = TouchFilter(config.min_interval)
         self._stop = threading.Event()
-        self._holding = False  # a card is in the field (between on-connect and on-release)
+        self._holding = False  # a card is in the field (from on-connect until it leaves)
         self._last_poll = 0.0
         self.polls = 0  # polls started (diagnostics)
         self._thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
 
     # ---- engine API ------------------------------------------------------------------
     def add_listener(self, listener: CardListener) -> None:
@@ -111,10 +123,15 @@ class FelicaReader:
             self.events.afresh()
             self._thread = threading.Thread(target=self._run, name="felica", daemon=True)
             self._thread.start()
+            timeout = self.config.poll_timeout_s
+            self._watchdog = self.events.watch(timeout, self._stop, "felica-watchdog")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop polling and close the reader (returns after the current poll, about 1 s max)."""
         self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout)
+            self._watchdog = None
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -167,14 +184,19 @@ class FelicaReader:
         options = {
             "targets": list(self.config.targets),
             "on-startup": self._on_startup,
+            "on-discover": self._on_discover,
             "on-connect": self._on_connect,
-            "on-release": self._on_release,
             "iterations": 1,
             "beep-on-connect": False,
         }
         while not self._stop.is_set():
             try:
                 result = clf.connect(rdwr=options, terminate=self._terminate)
+                if isinstance(result, nfc.tag.Tag):
+                    self._hold(result)
+            except OSError as error:  # as nfcpy's connect() takes one: the device failed
+                log.error("card reader: %s", error)
+                return "reader stopped answering"
             except Exception as error:
                 log.exception("card reader: connect() failed")
                 return f"reader error: {error!r}"
@@ -182,8 +204,22 @@ class FelicaReader:
                 return "reader stopped answering"
         return None
 
+    def _hold(self, tag: nfc.tag.Tag) -> None:
+        """Check that the card is still there until it leaves (or the reader stops); the next
+        connect() polls for the next card. nfcpy's own loop for this sleeps with time.sleep,
+        which fails with EINVAL under libfaketime (the clock tests) and so looked like a reader
+        failure; this one waits on the stop event, which also ends it at stop()."""
+        try:
+            while not self._terminate() and tag.is_present:
+                self._stop.wait(0.1)
+        finally:
+            self._card_gone()
+
     def _terminate(self) -> bool:
-        """nfcpy's terminate hook, called before each poll: also paces the polls."""
+        """nfcpy's terminate hook, called before each poll and between the presence checks of
+        a card on the reader (:meth:`_hold`): a poll round completed, the watchdog's sign of
+        life; also paces the polls."""
+        self.events.polled()
         if not self._holding:
             wait = self._last_poll + self.config.poll_interval - time.monotonic()
             if wait > 0 and self._stop.wait(wait):
@@ -199,26 +235,29 @@ class FelicaReader:
                 target.sensf_req = bytearray(request)
         return targets
 
+    def _on_discover(self, target: Any) -> bool:
+        """A poll found a card: a completed poll, reported before the card's touch (a reader
+        back from a stall is online before the touch reaches the kiosk)."""
+        self.events.polled()
+        # as nfcpy's default: an IDm starting 01FE is a peer-to-peer (NFC-DEP) device, no card
+        return not (target.sensf_res and bytes(target.sensf_res[1:3]) == b"\x01\xfe")
+
     def _on_connect(self, tag: nfc.tag.Tag) -> bool:
         self._holding = True
         try:
             if not isinstance(tag, Type3Tag):
                 log.debug("ignoring a card that is not FeliCa: %s", type(tag).__name__)
-                return True  # wait for it to leave
+                return False  # held until it leaves, as any card
             idm = bytes(tag.idm).hex().upper()
             if not self._filter.arrived(idm, time.monotonic()):
                 log.debug("card %s is back: same touch", mask_card_id(idm))
-                return True
+                return False
             self.events.emit(self._identify(tag, idm))
         except OSError:
             raise  # the reader failed: connect() returns False and the thread reopens it
         except Exception:
             log.exception("card reader: reading the card failed")
-        return True  # nfcpy now checks presence until the card leaves, then calls on-release
-
-    def _on_release(self, tag: nfc.tag.Tag) -> bool:
-        self._card_gone()
-        return True  # makes connect() return: one card per call
+        return False  # connect() returns the tag: one card per call, held in _hold()
 
     def _card_gone(self) -> None:
         if self._holding:

@@ -7,6 +7,8 @@ connected, checked to be FeliCa by its ATR, asked for its IDm (GET DATA) and, if
 for the block holding the member number (SELECT FILE, READ BINARY); then left alone until it
 goes. pcscd not running, the reader gone or a card pulled mid-read are reported (offline,
 unreadable) and the reader is found again with backoff; a half-read card never becomes a touch.
+A wait that does not end (pcscd hangs) is reported offline by the watchdog after
+``poll_timeout_s``, and online once pcscd answers again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from smartcard import scard
 
 from hardware.card import (
+    POLL_TIMEOUT_S,
     CardEvent,
     CardEventKind,
     CardListener,
@@ -55,6 +58,7 @@ class PcscConfig:
     wait_ms: int = 500  # longest SCardGetStatusChange wait (how fast stop() is noticed)
     reconnect_min: float = 0.5
     reconnect_max: float = 10.0
+    poll_timeout_s: float = POLL_TIMEOUT_S  # no status-change wait ended for this long: offline
 
 
 class PcscReader:
@@ -67,6 +71,7 @@ class PcscReader:
         self._stop = threading.Event()
         self._context: int | None = None
         self._thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
         self.reader_name = ""
 
     # ---- engine API ------------------------------------------------------------------
@@ -79,12 +84,17 @@ class PcscReader:
             self.events.afresh()
             self._thread = threading.Thread(target=self._run, name="pcsc", daemon=True)
             self._thread.start()
+            timeout = self.config.poll_timeout_s
+            self._watchdog = self.events.watch(timeout, self._stop, "pcsc-watchdog")
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         context = self._context
         if context is not None:
             scard.SCardCancel(context)  # ends a status-change wait at once
+        if self._watchdog is not None:
+            self._watchdog.join(timeout)
+            self._watchdog = None
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
@@ -135,6 +145,7 @@ class PcscReader:
             result, changes = scard.SCardGetStatusChange(
                 context, self.config.wait_ms, [(name, state)]
             )
+            self.events.polled()  # pcscd answered within wait_ms, as it must
             if result in (scard.SCARD_E_TIMEOUT, scard.SCARD_E_CANCELLED):
                 continue
             if result != scard.SCARD_S_SUCCESS:
