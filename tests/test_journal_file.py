@@ -20,7 +20,7 @@ from kiosk.journal.records import SessionOutcome
 from tests.kiosk_process import run_kiosk
 from tests.rig import Rig, make_rig
 from tests.support import wait_until
-from tests.test_machine_faults import fill, tiny_disk  # noqa: F401 (a fixture)
+from tests.test_machine_faults import disk_rig, fill, tiny_disk  # noqa: F401 (fixtures)
 from tests.wallet_support import Sandbox
 
 pytestmark = pytest.mark.slow
@@ -45,6 +45,27 @@ def _saw(rig: Rig, text: str, timeout: float = 30.0, after: int = 0) -> int:
     index = found()
     assert index is not None
     return index
+
+
+def _charging(rig: Rig, value: int) -> tuple[str, str]:
+    """A member's session with one note of ``value`` counted: (user, card)."""
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.feed(value)
+    _saw(rig, f"in ¥{value:,}")
+    return user, card
+
+
+def _waiting_for_the_wallet(rig: Rig) -> str:
+    """A member's ¥10,000 taken while the wallet is down: its credit waits; the member."""
+    user, card = rig.member()
+    rig.kiosk.start()
+    rig.start_session(card)
+    rig.wallet.faults(refuse=True)  # the wallet goes down
+    rig.feed(10000)
+    _saw(rig, "¥10,000 taken: being credited")
+    return user
 
 
 def _lost(rig: Rig, what: str) -> int:
@@ -88,11 +109,7 @@ def rig(tmp_path: Path, wallet: Sandbox) -> Iterator[Rig]:
 
 
 def test_journal_removed_mid_session_is_put_back_and_every_note_credited_once(rig: Rig) -> None:
-    user, card = rig.member()
-    rig.kiosk.start()
-    rig.start_session(card)
-    rig.feed(1000)
-    _saw(rig, "in ¥1,000")
+    user, card = _charging(rig, 1000)
     rig.kiosk.journal_path.unlink()  # an operator's rm
     gone = _lost(rig, "removed")
     # out of service at once: the session is closed into its credit, as on any fault
@@ -116,12 +133,7 @@ def test_journal_removed_mid_session_is_put_back_and_every_note_credited_once(ri
 
 
 def test_journal_removed_while_a_credit_waits_for_the_wallet_then_restarted(rig: Rig) -> None:
-    user, card = rig.member()
-    rig.kiosk.start()
-    rig.start_session(card)
-    rig.wallet.faults(refuse=True)  # the wallet goes down
-    rig.feed(10000)
-    _saw(rig, "¥10,000 taken: being credited")
+    user = _waiting_for_the_wallet(rig)
     for part in rig.kiosk.journal_path.parent.glob(rig.kiosk.journal_path.name + "*"):
         part.unlink()  # rm journal.sqlite3*: the file and its write-ahead log
     gone = _lost(rig, "removed")
@@ -135,12 +147,7 @@ def test_journal_removed_while_a_credit_waits_for_the_wallet_then_restarted(rig:
 
 def test_journal_removed_then_stopped_at_once_keeps_the_credit(rig: Rig) -> None:
     """Removed and stopped before the watch looks: the kiosk puts it back as it closes."""
-    user, card = rig.member()
-    rig.kiosk.start()
-    rig.start_session(card)
-    rig.wallet.faults(refuse=True)
-    rig.feed(10000)
-    _saw(rig, "¥10,000 taken: being credited")
+    user = _waiting_for_the_wallet(rig)
     assert rig.kiosk.process is not None
     rig.kiosk.process.send_signal(2)  # the file goes as SIGINT does: one may beat the other
     rig.kiosk.journal_path.unlink()
@@ -157,12 +164,7 @@ def test_journal_removed_and_the_kiosk_killed_at_once_is_put_back_at_the_next_st
 ) -> None:
     """``rm`` and a power cut a moment later, before the kiosk could put the file back: the
     kiosk's second name for it (a hard link) brings it back at the next start."""
-    user, card = rig.member()
-    rig.kiosk.start()
-    rig.start_session(card)
-    rig.wallet.faults(refuse=True)
-    rig.feed(10000)
-    _saw(rig, "¥10,000 taken: being credited")
+    user = _waiting_for_the_wallet(rig)
     path = rig.kiosk.journal_path
     for part in path.parent.glob(path.name + "*"):
         part.unlink()
@@ -196,11 +198,7 @@ def test_journal_replaced_by_another_file_is_put_back_and_the_other_kept(rig: Ri
 
 
 def test_journal_truncated_under_the_kiosk_is_put_back(rig: Rig) -> None:
-    user, card = rig.member()
-    rig.kiosk.start()
-    rig.start_session(card)
-    rig.feed(2000)
-    _saw(rig, "in ¥2,000")
+    user, _ = _charging(rig, 2000)
     os.truncate(rig.kiosk.journal_path, 0)
     gone = _lost(rig, "truncated")
     _ready_again(rig, gone)
@@ -209,63 +207,55 @@ def test_journal_truncated_under_the_kiosk_is_put_back(rig: Rig) -> None:
 
 
 def test_journal_that_cannot_be_put_back_stays_out_of_service_until_it_can(
-    tmp_path: Path, wallet: Sandbox, tiny_disk: Path  # noqa: F811
+    disk_rig: Rig, tiny_disk: Path  # noqa: F811
 ) -> None:
     """No room for the copy: out of service saying why, tried again, back when there is."""
-    with make_rig(tmp_path, wallet, min_free_mb=0.5) as rig:
-        user, card = rig.member()
-        rig.kiosk.start()
-        rig.start_session(card)
-        rig.feed(1000)
-        _saw(rig, "in ¥1,000")
-        filler = fill(tiny_disk)
-        rig.kiosk.journal_path.unlink()
-        _saw(rig, "cannot restore it")
-        assert not rig.kiosk.journal_path.exists()  # nothing written anywhere else meanwhile
-        assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
-        assert rig.sim.wait_for(lambda d: d.inhibited, 5)
-        mark = len(_lines(rig))
-        filler.unlink()
-        _ready_again(rig, mark)
-        _books_balance(rig, user, 1000)
+    rig = disk_rig
+    user, _ = _charging(rig, 1000)
+    filler = fill(tiny_disk)
+    rig.kiosk.journal_path.unlink()
+    _saw(rig, "cannot restore it")
+    assert not rig.kiosk.journal_path.exists()  # nothing written anywhere else meanwhile
+    assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
+    assert rig.sim.wait_for(lambda d: d.inhibited, 5)
+    mark = len(_lines(rig))
+    filler.unlink()
+    _ready_again(rig, mark)
+    _books_balance(rig, user, 1000)
 
 
 def test_disk_full_as_a_note_is_stacked_pending_shows_all_the_cash(
-    tmp_path: Path, wallet: Sandbox, tiny_disk: Path  # noqa: F811
+    disk_rig: Rig, tiny_disk: Path  # noqa: F811
 ) -> None:
-    with make_rig(tmp_path, wallet, min_free_mb=0.5) as rig:
-        user, card = rig.member()
-        rig.kiosk.start()
-        rig.start_session(card)
-        rig.feed(1000)
-        _saw(rig, "in ¥1,000")
-        filled: list[Path] = []
+    rig = disk_rig
+    user, _ = _charging(rig, 1000)
+    filled: list[Path] = []
 
-        def fill_at_stack(frame: Frame) -> None:
-            if frame.code in (Command.STACK_1, Command.STACK_2) and not filled:
-                filled.append(fill(tiny_disk))  # the escrow is recorded; VEND VALID is not
+    def fill_at_stack(frame: Frame) -> None:
+        if frame.code in (Command.STACK_1, Command.STACK_2) and not filled:
+            filled.append(fill(tiny_disk))  # the escrow is recorded; VEND VALID is not
 
-        rig.sim.on_receive = fill_at_stack
-        rig.feed(5000)
-        # told at once (not after the note settle time of 30 s) what became of both notes
-        said = _saw(rig, "¥1,000 taken: this kiosk cannot record it just now", timeout=20)
-        assert "¥5,000 note is still inside" in _lines(rig)[said]
-        assert "wallet" not in _lines(rig)[said]
-        pending = rig.pending()
-        assert "total ¥6,000" in pending, pending
-        assert "being stacked: not yet recorded as stacked" in pending
-        rig.sim.on_receive = None
-        mark = len(_lines(rig))
-        filled[0].unlink()
-        _ready_again(rig, mark)
-        _books_balance(rig, user, 6000)
-        journal = rig.kiosk.journal()
-        try:
-            first = journal.sessions.get(1)
-        finally:
-            journal.close()
-        # closed by the same process once the journal could be written: not "after a restart"
-        assert first.outcome == SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE
+    rig.sim.on_receive = fill_at_stack
+    rig.feed(5000)
+    # told at once (not after the note settle time of 30 s) what became of both notes
+    said = _saw(rig, "¥1,000 taken: this kiosk cannot record it just now", timeout=20)
+    assert "¥5,000 note is still inside" in _lines(rig)[said]
+    assert "wallet" not in _lines(rig)[said]
+    pending = rig.pending()
+    assert "total ¥6,000" in pending, pending
+    assert "being stacked: not yet recorded as stacked" in pending
+    rig.sim.on_receive = None
+    mark = len(_lines(rig))
+    filled[0].unlink()
+    _ready_again(rig, mark)
+    _books_balance(rig, user, 6000)
+    journal = rig.kiosk.journal()
+    try:
+        first = journal.sessions.get(1)
+    finally:
+        journal.close()
+    # closed by the same process once the journal could be written: not "after a restart"
+    assert first.outcome == SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE
 
 
 def test_an_acceptor_fault_names_the_acceptor(rig: Rig) -> None:
