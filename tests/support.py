@@ -23,7 +23,9 @@ FAST_TIMING = Timing(
     stack_2=0.1,
     stacked=0.05,
     returning=0.1,
-    rejecting=0.1,
+    # A refused note is only ever seen as this status, and the kiosk polls every 100 ms: shorter,
+    # a poll that comes late on a busy machine (tests side by side) misses the refusal.
+    rejecting=0.6,
     initialize=0.1,
     cheated=0.2,
     escrow_timeout=10.0,
