@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from kiosk.demo import CARD_HOLD_S
-from tests.test_screens import SHOTS, overgrown, shown
+from tests.support import window_shot
+from tests.test_screens import overgrown, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 Say = Callable[[str], None]
@@ -188,8 +189,6 @@ def test_demo_window_charges_a_note_fed_from_the_strip(tmp_path: Path) -> None:
     from kiosk.demo import WINDOW_SIZE
 
     seen: dict[str, Any] = {}
-    for old in SHOTS.glob("demo-window-*.png"):
-        old.unlink()
 
     def start(app: Any) -> bool:
         from kivy.core.window import Window
@@ -201,10 +200,7 @@ def test_demo_window_charges_a_note_fed_from_the_strip(tmp_path: Path) -> None:
         return "カードをタッチしてください" in texts(app.current_screen)
 
     def look(app: Any) -> bool:
-        from kivy.core.window import Window
-
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        seen["shot"] = Window.screenshot(name=str(SHOTS / "demo-window-.png"))
+        seen["shot"] = window_shot("demo-window")
         seen["strip"] = texts(app.strip)
         seen["overgrown"] = overgrown(app.root, WINDOW_SIZE)
         return True

@@ -7,7 +7,6 @@ Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -22,8 +21,8 @@ from kiosk.view import SessionView
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
+from tests.support import window_shot
 
-SHOTS = Path(os.environ.get("PAYKIOSK_SCREENSHOTS", "/tmp/paykiosk-screens"))
 SIZES = [(800, 480), (1280, 800)]
 
 VIEWS = SAMPLES
@@ -348,9 +347,6 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any],
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob(f"*-{size[0]}x{size[1]}-*.png"):
-        old.unlink()
     results: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
     steps: list[Callable[[Any], None]] = []
     for name, view in VIEWS.items():
@@ -366,7 +362,7 @@ def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
                 assert tuple(Window.size) == size
                 screen = app.current_screen
                 texts = [label.text for label in shown(screen)]
-                png = Window.screenshot(name=str(SHOTS / f"{name}-{lang}-{size[0]}x{size[1]}-.png"))
+                png = window_shot(f"{name}-{lang}-{size[0]}x{size[1]}")
                 results[name, lang] = (
                     texts,
                     overgrown(screen, size) + small_targets(screen, size),
