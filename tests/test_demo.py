@@ -174,12 +174,25 @@ def touch(widget: Any) -> None:
     t.touch_up()
 
 
+_found: dict[str, tuple[Any, int]] = {}  # button text → the button, the frame it was found at
+
+
 def press(root: Any, text: str) -> bool:
-    """Touch the enabled button whose text starts with ``text``; False while there is none."""
+    """Touch the enabled button whose text starts with ``text``, once it has been laid out and
+    drawn; False until then. A button found the moment its screen was built has no layout yet:
+    a touch at its centre lands elsewhere (a lost ベース press, on a busy machine)."""
+    from kivy.clock import Clock
     from kivy.uix.button import Button
 
     for widget in shown(root):
         if isinstance(widget, Button) and widget.text.startswith(text) and not widget.disabled:
+            button, frame = _found.get(text, (None, 0))
+            if button is not widget:
+                _found[text] = (widget, Clock.frames_displayed)
+                return False
+            if Clock.frames_displayed < frame + 2:
+                return False
+            del _found[text]
             touch(widget)
             return True
     return False
