@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,7 +24,14 @@ os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_WINDOW", "sdl2")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="paykiosk-kivy-"))
+# Each test process (pytest-xdist's workers inherit the first process's environment) has a Kivy
+# home and a pcscd socket of its own (tests/pcsc_support.py; libpcsclite reads the path once, at
+# its first call, so it is set here, before any).
+if "PYTEST_XDIST_WORKER" in os.environ or "KIVY_HOME" not in os.environ:
+    os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="paykiosk-kivy-")
+_PCSCD_DIR = tempfile.mkdtemp(prefix="paykiosk-pcscd-")
+atexit.register(shutil.rmtree, _PCSCD_DIR, ignore_errors=True)
+os.environ["PCSCLITE_CSOCK_NAME"] = str(Path(_PCSCD_DIR) / "pcscd.comm")
 # Open the window at the largest size a test uses: the offscreen driver's framebuffer does not
 # grow when the window is made larger later (the extra area renders as garbage).
 os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1280")
@@ -104,17 +113,11 @@ def tls_files() -> dict[str, bytes]:
 
 @pytest.fixture(scope="session")
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """pcscd with vsmartcard's virtual reader, started for the test run (stopped after it)."""
-    from tests.pcsc_support import VIRTUAL_READER, Pcscd, readers
+    """This test process's own pcscd with vsmartcard's virtual reader, started for the test run
+    (stopped after it); a pcscd of the machine's own is never used nor disturbed."""
+    from tests.pcsc_support import Pcscd
 
     daemon = Pcscd(tmp_path_factory.mktemp("pcscd") / "pcscd.log")
-    running = readers()
-    if running is not None:  # the machine's own (socket-activated) pcscd: use it, never stop it
-        if VIRTUAL_READER not in running:
-            raise RuntimeError(f"the running pcscd has no {VIRTUAL_READER}: {running}")
-        daemon.own = False
-        yield daemon
-        return
     daemon.start()
     yield daemon
     daemon.stop()

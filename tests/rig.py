@@ -37,12 +37,13 @@ class PcscCards:
         """Put ``card`` on the reader (taking the last one away first) for ``hold`` seconds;
         returns at once, as the emulator's does."""
         from hardware.pcsc.virtual_card import VirtualCardOnReader, VirtualFelica
+        from tests.pcsc_support import card_port
 
         if self.close():
             # pcscd polls the virtual reader every 400 ms, and the same card back within the
             # reader's min_interval (1 s) is the same touch: lift it for longer than both
             time.sleep(1.5)
-        self._on = VirtualCardOnReader(VirtualFelica(card.idm, pmm=card.pmm))
+        self._on = VirtualCardOnReader(VirtualFelica(card.idm, pmm=card.pmm), card_port())
         self._lifting = threading.Timer(hold or 1.0, self.close)
         self._lifting.start()
 

@@ -1,9 +1,13 @@
-"""Shared test helpers: an event log with waits, fast simulator/driver settings."""
+"""Shared test helpers: an event log with waits, fast simulator/driver settings, screenshots."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,13 +21,20 @@ from hardware.id003.protocol import ProtocolConfig
 from hardware.id003.simulator import AcceptorSimulator
 from kiosk.journal import Journal
 
+# Screenshots for a look (README); tests read back their own copy, never this folder's, which
+# other test processes (and other runs on the machine) write beside them.
+SHOTS = Path(os.environ.get("PAYKIOSK_SCREENSHOTS", "/tmp/paykiosk-screens"))
+_own_shots: list[Path] = []  # this process's folder for the copies it reads back
+
 FAST_TIMING = Timing(
     accepting=0.05,
     stack_1=0.05,
     stack_2=0.1,
     stacked=0.05,
     returning=0.1,
-    rejecting=0.1,
+    # A refused note is only ever seen as this status, and the kiosk polls every 100 ms: shorter,
+    # a poll that comes late on a busy machine (tests side by side) misses the refusal.
+    rejecting=0.6,
     initialize=0.1,
     cheated=0.2,
     escrow_timeout=10.0,
@@ -115,3 +126,20 @@ def stop_process(process: subprocess.Popen[Any] | None, grace: float = 10.0) -> 
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
+
+
+def window_shot(name: str, folder: Path = SHOTS) -> str:
+    """Kivy's last frame: written to this process's own folder (the path returned, for the test
+    to read back) and published as ``folder/<name>.png`` for a look, replacing the last run's in
+    one step (a reader never sees half a file)."""
+    from kivy.core.window import Window
+
+    if not _own_shots:
+        _own_shots.append(Path(tempfile.mkdtemp(prefix="paykiosk-shots-")))
+        atexit.register(shutil.rmtree, _own_shots[0], ignore_errors=True)
+    own: str = Window.screenshot(name=str(_own_shots[0] / f"{name}-.png"))
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{name}.{os.getpid()}.part"
+    shutil.copyfile(own, partial)
+    os.replace(partial, folder / f"{name}.png")
+    return own

@@ -57,7 +57,7 @@ def test_bench_prints_its_figures(bench: str) -> None:
         capture_output=True,
         text=True,
         timeout=180,
-        check=True,
     )
+    assert result.returncode == 0, result.stdout + result.stderr  # say why, not only the status
     for text in expected:
         assert text in result.stdout, result.stdout

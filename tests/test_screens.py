@@ -7,7 +7,6 @@ Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -22,8 +21,8 @@ from kiosk.view import SessionView
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
+from tests.support import window_shot
 
-SHOTS = Path(os.environ.get("PAYKIOSK_SCREENSHOTS", "/tmp/paykiosk-screens"))
 SIZES = [(800, 480), (1280, 800)]
 
 VIEWS = SAMPLES
@@ -373,9 +372,6 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any],
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob(f"*-{size[0]}x{size[1]}-*.png"):
-        old.unlink()
     results: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
     steps: list[Callable[[Any], None]] = []
     for name, view in VIEWS.items():
@@ -391,7 +387,7 @@ def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
                 assert tuple(Window.size) == size
                 screen = app.current_screen
                 texts = [label.text for label in shown(screen)]
-                png = Window.screenshot(name=str(SHOTS / f"{name}-{lang}-{size[0]}x{size[1]}-.png"))
+                png = window_shot(f"{name}-{lang}-{size[0]}x{size[1]}")
                 results[name, lang] = (
                     texts,
                     overgrown(screen, size) + small_targets(screen, size),
@@ -582,15 +578,17 @@ def test_paykiosk_screens_renders_the_samples_to_png_files(tmp_path: Path) -> No
     assert bad.returncode == 2 and "no sample screen 'nothing'" in bad.stderr
 
 
-def test_every_screen_fits_a_1024x600_and_a_full_hd_display(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", ["1024x600", "1920x1080"])
+def test_every_screen_fits_a_1024x600_and_a_full_hd_display(tmp_path: Path, size: str) -> None:
     """The other panels a co-op may buy: no text outgrows its box, no button is too small
-    (``paykiosk screens --check``, in its own process: its window opens at full HD)."""
+    (``paykiosk screens --check``, in its own process: its window opens at the size; one
+    process per size, so the two can run side by side)."""
     import subprocess
     import sys
 
-    sizes = ["--size", "1024x600", "--size", "1920x1080"]
+    command = [sys.executable, "-m", "kiosk", "screens", "--out", str(tmp_path), "--check"]
     result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "screens", "--out", str(tmp_path), "--check", *sizes],
+        [*command, "--size", size],
         capture_output=True,
         text=True,
         timeout=300,
@@ -598,4 +596,4 @@ def test_every_screen_fits_a_1024x600_and_a_full_hd_display(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     from screens.staff_samples import STAFF_SAMPLES
 
-    assert len(list(tmp_path.glob("*-1920x1080.png"))) == 2 * (len(SAMPLES) + len(STAFF_SAMPLES))
+    assert len(list(tmp_path.glob(f"*-{size}.png"))) == 2 * (len(SAMPLES) + len(STAFF_SAMPLES))

@@ -26,8 +26,8 @@ from kiosk.events import (
 )
 from kiosk.session import State
 from kiosk.view import BucketView, SessionView
+from tests.support import window_shot
 from tests.test_screens import (
-    SHOTS,
     SIZES,
     RecordingInbox,
     assert_painted,
@@ -91,10 +91,7 @@ def test_the_time_left_counts_down_in_the_header_and_idle_has_no_timer() -> None
         screen = app.current_screen
         seen["later"] = [t for t in texts(app) if "残り" in t]
         seen["truly_left"] = seen["deadline"] - time.monotonic()
-        from kivy.core.window import Window
-
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        Window.screenshot(name=str(SHOTS / "live-countdown-ja-800x480-.png"))
+        window_shot("live-countdown-ja-800x480")
         seen["same"] = screen.countdown is seen["label"] and screen.children[0] is seen["body"]
         seen["screen"] = screen
 
@@ -200,19 +197,14 @@ def test_history_formats_local_time_and_signed_amounts() -> None:
 @pytest.mark.usefixtures("in_japan")
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_history_by_money_one_page_at_a_time(size: tuple[int, int]) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob(f"live-history-*-{size[0]}x{size[1]}-*.png"):
-        old.unlink()
     inbox = RecordingInbox()
     seen: dict[str, Any] = {}
 
     def look(name: str) -> Step:
         def step(app: Any) -> None:
-            from kivy.core.window import Window
-
             screen = app.current_screen
-            png = str(SHOTS / f"live-history-{name}-{app.texts.lang}-{size[0]}x{size[1]}-.png")
-            seen[name] = (texts(app), overgrown(screen, size), Window.screenshot(name=png))
+            png = window_shot(f"live-history-{name}-{app.texts.lang}-{size[0]}x{size[1]}")
+            seen[name] = (texts(app), overgrown(screen, size), png)
             seen[name + "_rows"] = [
                 [c.text for c in reversed(row.children)]
                 for row in screen.walk(restrict=True)

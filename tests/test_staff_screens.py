@@ -20,7 +20,8 @@ from kiosk.view import SessionView
 from screens.i18n import LANGUAGES
 from screens.layout_check import overgrown, shown, small_targets
 from screens.staff_samples import REFUSED, STAFF_SAMPLES
-from tests.test_screens import SHOTS, SIZES, RecordingInbox, assert_painted, run_app
+from tests.support import window_shot
+from tests.test_screens import SIZES, RecordingInbox, assert_painted, run_app
 
 EXPECTED: dict[str, dict[str, list[str]]] = {
     "choose_name": {
@@ -343,9 +344,6 @@ def test_every_desk_state_but_closed_has_a_sample_and_a_screen() -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_staff_screen_in_both_languages(size: tuple[int, int]) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob(f"staff_*-{size[0]}x{size[1]}-*.png"):
-        old.unlink()
     results: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
     steps: list[Callable[[Any], None]] = []
     for name, view in STAFF_SAMPLES.items():
@@ -360,13 +358,12 @@ def test_every_staff_screen_in_both_languages(size: tuple[int, int]) -> None:
 
                 assert tuple(Window.size) == size
                 screen = app.current_screen
-                png = SHOTS / f"staff_{name}-{lang}-{size[0]}x{size[1]}-.png"
                 results[name, lang] = (
                     texts(app),
                     overgrown(screen, size)
                     + small_targets(screen, size)
                     + under_header(screen, size),
-                    Window.screenshot(name=str(png)),
+                    window_shot(f"staff_{name}-{lang}-{size[0]}x{size[1]}"),
                 )
 
             steps += [show, look]
