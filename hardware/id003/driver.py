@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import select
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from hardware.id003.protocol import HostProtocol, ProtocolConfig
 from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.acceptor")
+# pyserial lets termios.error (not an OSError) out of tcsetattr when a port is reopened
+_PORT_ERRORS = (serial.SerialException, OSError, termios.error)
 
 Listener = Callable[[AcceptorEvent], None]
 _INHIBIT = Frame(Command.SET_INHIBIT, b"\x01").encode()
@@ -125,7 +128,7 @@ class Id003Acceptor:
                     write_timeout=1.0,
                     exclusive=True,
                 )
-            except (serial.SerialException, OSError) as error:
+            except _PORT_ERRORS as error:
                 self._protocol.lost(time.monotonic(), f"cannot open {self.port}: {error}")
                 self._dispatch()
                 self._stop.wait(backoff)
@@ -136,7 +139,7 @@ class Id003Acceptor:
                 self._serve(port)
                 if self._protocol.online:
                     backoff = self.config.reconnect_min
-            except (serial.SerialException, OSError) as error:
+            except _PORT_ERRORS as error:
                 self._protocol.lost(time.monotonic(), f"port error: {error}")
             finally:
                 port.close()
