@@ -102,7 +102,7 @@ class Health:
             log.log(logging.ERROR if low else logging.WARNING, "disk space: %s", why)
             self.report(DISK, f"nearly full ({why})" if low else None)
 
-    def check_file(self) -> None:
+    async def check_file(self) -> None:
         """The journal's path still names the file the kiosk writes: else out of service at
         once, the journal restored from the open connection, a staff case, and back. A restore
         that fails (no room for the copy, a damaged copy) is tried again every
@@ -119,7 +119,8 @@ class Health:
         elif now < self._restore_retry_at:
             return
         try:
-            done = db.restore()
+            # off the loop: it keeps answering the watchdog while a big journal is copied
+            done = await asyncio.to_thread(db.restore)
         except JournalRestoreFailed as error:
             self._restore_retry_at = now + self.restore_retry_s
             if str(error) != self.restore_failed:
@@ -192,7 +193,7 @@ class Health:
 
     async def _watch_file(self) -> None:
         while True:
-            self.check_file()
+            await self.check_file()
             await asyncio.sleep(self.file_s)
 
     async def _run_checks(self) -> None:
