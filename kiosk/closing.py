@@ -59,13 +59,10 @@ async def close_session(
             n.value for n in journal.notes.of_session(session_id) if n.state is NoteState.STACKED
         )
         log.error("session %s: cannot be closed now; closed when the journal is back", session_id)
-        outcome = CreditOutcome.KIOSK_FAULT if taken else CreditOutcome.NOTHING_TAKEN
-        if held and not taken:
-            outcome = CreditOutcome.NOTE_HELD
+        outcome = CreditOutcome.KIOSK_FAULT if taken else _nothing_credited(held)
         return Closed(CreditSettled(outcome, held=held), taken, str(error))
     if credit is None:
-        outcome = CreditOutcome.NOTE_HELD if held else CreditOutcome.NOTHING_TAKEN
-        return Closed(CreditSettled(outcome, held=held), 0)
+        return Closed(CreditSettled(_nothing_credited(held), held=held), 0)
     settled = await delivery.settle(credit.id, settle_wait_s)
     wallet = member.wallets.get(credit.bucket) if member else None
     receipt = receipt_number(journal.cases.kiosk_id, credit.id)
@@ -80,6 +77,11 @@ async def close_session(
         return Closed(refused, credit.amount)
     being = CreditSettled(CreditOutcome.BEING_CREDITED, reference=receipt, held=held)
     return Closed(being, credit.amount)
+
+
+def _nothing_credited(held: int) -> CreditOutcome:
+    """No cash of the session is in a credit: a note still inside, or none taken."""
+    return CreditOutcome.NOTE_HELD if held else CreditOutcome.NOTHING_TAKEN
 
 
 def receipt_number(kiosk_id: str, credit_id: int) -> str:

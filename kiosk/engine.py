@@ -93,9 +93,9 @@ class Engine(JournalGuard, Inbox):
         self.wallet = wallet
         self.delivery = delivery
         # Out of service until the acceptor has reported online (its notes are known then).
-        self.session = Session(state=State.OUT_OF_SERVICE, fault=f"acceptor: {STARTING}")
-        self.session.routes = settings.move_routes
         self.faults = Faults(acceptor=STARTING)
+        self.session = Session(state=State.OUT_OF_SERVICE, fault=self.faults.latest())
+        self.session.routes = settings.move_routes
         self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
         self.listeners: list[Callable[[SessionView], None]] = []
         super().__init__()

@@ -24,6 +24,10 @@ class Faults:
         """A copy, safe to take from another thread (one C-level copy under the GIL)."""
         return self._by_source.copy()
 
+    def latest(self) -> str | None:
+        """The text of the latest fault that still holds (None: in service)."""
+        return self._text(next(reversed(self._by_source))) if self._by_source else None
+
     def set(self, source: str, detail: str) -> AcceptorFault:
         self._by_source.pop(source, None)  # the newest goes last
         self._by_source[source] = detail

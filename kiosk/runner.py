@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -232,7 +231,7 @@ async def run(
         except asyncio.CancelledError:
             log.info("stopped at once")
         except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
-            what = damage_in(error) if isinstance(error, sqlite3.DatabaseError) else None
+            what = damage_in(error)
             if not started and what is not None:  # the replay: a restart would meet it again
                 raise JournalDamaged(config.journal_path, what) from None
             log.critical("the engine failed; exiting for a restart", exc_info=True)

@@ -152,11 +152,15 @@ class KioskProcess:
         )
 
 
-def run_kiosk(config: Path, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    """``paykiosk --config F ARGS`` to its end (``pending``, or a start that must refuse)."""
+def run_kiosk(
+    config: Path, *args: str, timeout: float = 30, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``paykiosk --config F ARGS`` to its end (``pending``, or a start that must refuse);
+    ``stdin``: what is typed into it (a staff command's secrets)."""
     return subprocess.run(
         [sys.executable, "-m", "kiosk", "--config", str(config), *args],
         cwd=ROOT,
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,

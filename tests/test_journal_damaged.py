@@ -65,14 +65,7 @@ def _counts(path: Path) -> dict[str, int]:
 
 def _staff(config: Path, *args: str, stdin: str = "") -> None:
     """A staff command, its secrets on stdin (a wrong PIN exits 1)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "--config", str(config), "staff", *args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_kiosk(config, "staff", *args, stdin=stdin)
     assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result
 
 

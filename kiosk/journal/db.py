@@ -123,10 +123,7 @@ class JournalUnwritable(RuntimeError):
 
     @classmethod
     def of(cls, error: sqlite3.Error) -> JournalUnwritable:
-        damaged = getattr(error, "sqlite_errorcode", None) in (
-            sqlite3.SQLITE_CORRUPT,
-            sqlite3.SQLITE_NOTADB,
-        )
+        damaged = damage_in(error) is not None
         return cls(str(error), Failure.DAMAGED if damaged else Failure.UNWRITABLE)
 
 
@@ -160,20 +157,29 @@ class JournalDamaged(JournalUnusable):
         super().__init__(f"journal {path}: damaged ({what})")
 
 
+def check_rows(path: Path, pragma: str = "quick_check") -> list[str]:
+    """SQLite's ``quick_check`` or ``integrity_check`` of the file at ``path`` (["ok"] when
+    sound), on a read-only connection of its own: under WAL the kiosk's writers are not held up
+    while it reads every page, and a damaged file is left exactly as it was. Raises
+    ``sqlite3.Error`` when it cannot even be read."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return [str(row[0]) for row in db.execute(f"PRAGMA {pragma}").fetchall()]
+
+
 def quick_check(path: Path) -> str:
-    """SQLite's quick check of the journal ("ok" when sound), on a read-only connection of its
-    own: under WAL the kiosk's writers are not held up while it reads every page."""
+    """SQLite's quick check of the journal: "ok" when sound, else its first finding."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            row = db.execute("PRAGMA quick_check").fetchone()
+        rows = check_rows(path)
     except sqlite3.Error as error:
         return str(error)
-    return str(row[0]) if row is not None else "no answer"
+    return rows[0] if rows else "no answer"
 
 
-def damage_in(error: sqlite3.DatabaseError) -> str | None:
+def damage_in(error: BaseException) -> str | None:
     """What SQLite said, if ``error`` is the journal's file being damaged (not, say, a lock
     held too long or a disk error, which a restart may mend)."""
+    if not isinstance(error, sqlite3.Error):
+        return None
     code = getattr(error, "sqlite_errorcode", None)
     if code is not None and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return shortened(str(error))
@@ -265,7 +271,7 @@ class Database:
             db.close()
             if error.sqlite_errorcode == sqlite3.SQLITE_NOTADB:
                 raise JournalUnusable(f"journal {self.path}: not an SQLite database") from None
-            what = damage_in(error) if isinstance(error, sqlite3.DatabaseError) else None
+            what = damage_in(error)
             if what is not None:  # e.g. its schema's pages
                 raise JournalDamaged(self.path, what) from None
             raise JournalUnusable(f"journal {self.path}: cannot open it: {error}") from None
@@ -283,16 +289,13 @@ class Database:
         if not self.path.exists():
             return  # a new journal
         try:
-            with contextlib.closing(
-                sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            ) as db:
-                rows = db.execute("PRAGMA quick_check").fetchall()
+            rows = check_rows(self.path)
         except sqlite3.DatabaseError as error:  # e.g. its schema cannot be read at all
             what = damage_in(error)
             if what is not None:
                 raise JournalDamaged(self.path, what) from None
             return
-        answer = "\n".join(str(row[0]) for row in rows)
+        answer = "\n".join(rows)
         if answer != "ok":
             raise JournalDamaged(self.path, shortened(answer or "no answer"))
 
@@ -312,8 +315,8 @@ class Database:
         removed, replaced or truncated file is noticed: the connection would go on writing
         money facts into a file no path names, lost at the next start."""
         self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # opens the -wal
-        self._file = _FileId.of(os.stat(self.path))
-        self._size = os.stat(self.path).st_size
+        stat = os.stat(self.path)
+        self._file, self._size = _FileId.of(stat), stat.st_size
         try:
             self._wal: _FileId | None = _FileId.of(os.stat(self._wal_path))
         except FileNotFoundError:
@@ -335,7 +338,7 @@ class Database:
             keep.unlink(missing_ok=True)
             with contextlib.suppress(FileNotFoundError):
                 os.link(source, keep)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
 
     def _drop_keep(self) -> None:
         if self.owner:
@@ -371,7 +374,7 @@ class Database:
         if keep_wal.exists():
             os.rename(keep_wal, self._wal_path)
         os.rename(keep, self.path)
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         done = f"file {why} under the last run; put back at the start{found}"
         log.warning("journal %s: %s", self.path, done)
         return done
@@ -434,7 +437,7 @@ class Database:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()  # its -wal and -shm go with it: their names are the old file's
             os.rename(fresh, self.path)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
             self._db = self._open()
             self._remember_file()
             self._keep()
@@ -555,8 +558,9 @@ def forget_kept(path: Path) -> None:
         keep.unlink(missing_ok=True)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_dir(folder: Path) -> None:
+    """Make the folder's entries (a rename, a link) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:

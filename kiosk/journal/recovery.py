@@ -31,7 +31,9 @@ from kiosk.journal.db import (
     MIGRATIONS,
     Database,
     JournalUnusable,
+    check_rows,
     forget_kept,
+    fsync_dir,
     quick_check,
     shortened,
 )
@@ -112,11 +114,10 @@ def integrity(path: Path) -> str:
     """SQLite's full integrity check ("ok" when sound), read-only: it also finds an index that
     disagrees with its table, which the quick check at start does not look for."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            rows = db.execute("PRAGMA integrity_check").fetchall()
+        rows = check_rows(path, "integrity_check")
     except sqlite3.DatabaseError as error:
         return str(error)
-    return "\n".join(str(row[0]) for row in rows) or "no answer"
+    return "\n".join(rows) or "no answer"
 
 
 def recover(path: Path) -> Recovery | None:
@@ -167,7 +168,7 @@ def recover(path: Path) -> Recovery | None:
     except BaseException:
         _remove(work)
         raise
-    _sync_dir(path.parent)
+    fsync_dir(path.parent)
     tables = [
         TableRows(name, before.get(name), rows, name in made_empty) for name, rows in after.items()
     ]
@@ -334,10 +335,10 @@ def _keep(path: Path, kept: Path) -> None:
                 shutil.copy2(source, _side(kept, suffix))
                 with _side(kept, suffix).open("rb") as file:
                     os.fsync(file.fileno())
-    _sync_dir(path.parent)
+    fsync_dir(path.parent)
     for suffix in _SIDE_FILES:
         _side(path, suffix).unlink(missing_ok=True)
-    _sync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _wal_holds_frames(path: Path) -> bool:
@@ -354,11 +355,3 @@ def _side(path: Path, suffix: str) -> Path:
 def _remove(path: Path) -> None:
     for suffix in ("", "-journal", *_SIDE_FILES):
         _side(path, suffix).unlink(missing_ok=True)
-
-
-def _sync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
