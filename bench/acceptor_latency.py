@@ -18,11 +18,11 @@ from pathlib import Path
 
 from bench.stats import describe_ms, percentile
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
-from hardware.id003.simulator import AcceptorSimulator
-from tests.support import accepting_journal
+from hardware.id003.sim.device import SimulatedDevice, Timing
+from hardware.id003.sim.simulator import AcceptorSimulator
+from tests.support.common import accepting_journal
 
 
 def _pairs(sim: AcceptorSimulator, reply: int, command: int) -> list[float]:

@@ -20,8 +20,8 @@ import time
 
 from bench.stats import describe_ms
 from hardware.card import CardEvent, CardEventKind
-from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port, number_block
 from hardware.felica.reader import FelicaReader, ReaderConfig, ServiceBlock
+from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port, number_block
 
 SERVICE = 0x1A8B
 UDP_POLL = 1.0  # seconds a udp poll waits for an answer

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bench.crash_space import Scenario
-    from tests.rig import Rig
+    from tests.support.rig import Rig
 
 
 def settle_and_check(rig: Rig, user: str, before: dict[str, int], scenario: Scenario) -> list[str]:

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.crash_checks import settle_and_check
-from hardware.felica.emulator import EmulatedCard
-from tests.rig import CRASH_TIMING, Rig, make_rig
-from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
+from hardware.felica.sim import EmulatedCard
+from tests.support.rig import CRASH_TIMING, Rig, make_rig
+from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
 SHIM_SOURCE = Path(__file__).with_name("crash_shim.c")
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from bench.stats import describe_ms
 from hardware.card import CardEvent, CardEventKind, ServiceBlock
 from hardware.pcsc.reader import PcscConfig, PcscReader
-from hardware.pcsc.virtual_card import VirtualCardOnReader, VirtualFelica
+from hardware.pcsc.sim import VirtualCardOnReader, VirtualFelica
 
 SERVICE = 0x1A8B
 POLL = 0.4  # pcscd's poll of a reader without an interrupt endpoint

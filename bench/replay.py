@@ -15,11 +15,11 @@ import time
 import uuid
 from pathlib import Path
 
-from kiosk.delivery import Delivery, DeliveryPolicy
+from kiosk.engine.delivery import Delivery, DeliveryPolicy
 from kiosk.journal import Journal
+from kiosk.sim.sandbox.seed import add_member
 from kiosk.wallet.client import WalletClient
-from kiosk.wallet.sandbox.seed import add_member
-from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
+from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
 
 def seed(sandbox: Sandbox, journal: Journal, credits: int, members: int) -> None:

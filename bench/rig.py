@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.id003.device import SimulatedDevice
-from hardware.id003.simulator import AcceptorSimulator
-from tests.support import FAST_TIMING
+from hardware.id003.sim.device import SimulatedDevice
+from hardware.id003.sim.simulator import AcceptorSimulator
+from tests.support.common import FAST_TIMING
 
 
 def endless_simulator(link: Path) -> AcceptorSimulator:

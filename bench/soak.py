@@ -16,9 +16,9 @@ from pathlib import Path
 
 from bench.rig import endless_simulator
 from bench.stats import describe_ms
-from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
-from tests.kiosk_process import KioskProcess, write_config
-from tests.wallet_support import start_sandbox, stop_sandbox
+from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
+from tests.support.kiosk_process import KioskProcess, write_config
+from tests.support.wallet import start_sandbox, stop_sandbox
 
 
 def rss_kb(pid: int) -> int:

@@ -25,12 +25,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bench.soak import rss_kb
-from hardware.felica.emulator import CardEmulator, free_udp_port
-from hardware.id003.device import SimulatedDevice
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.sandbox_config import write_sandbox_config
-from tests.support import FAST_TIMING
-from tests.wallet_support import ROOT, start_sandbox, stop_sandbox
+from hardware.felica.sim import CardEmulator, free_udp_port
+from hardware.id003.sim.device import SimulatedDevice
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.sim.config import write_sandbox_config
+from tests.support.common import FAST_TIMING
+from tests.support.wallet import ROOT, start_sandbox, stop_sandbox
 
 XVFB_SCREEN = "800x480x24"
 

@@ -2,10 +2,10 @@
 
     python -m bench.ui_latency [--count 100] [--maxfps N]
 
-In this process: ``kiosk.runner.run`` with the Kivy front (offscreen SDL, 800×480, the
+In this process: ``kiosk.app.runner.run`` with the Kivy front (offscreen SDL, 800×480, the
 config's maxfps 30 in a session and idle_fps 10 on the attract screen) on one asyncio loop,
 against the wallet sandbox (HTTPS), the acceptor simulator (pty) and the card emulator,
-driven by tests/ui_support.py's harness. "Drawn" is the end of the buffer swap
+driven by tests/support/ui.py's harness. "Drawn" is the end of the buffer swap
 (``Window.flip``) of the first frame after the app showed the view.
 
   card event → account drawn    from the engine's ``card_touched`` entry point (the udp card
@@ -14,7 +14,7 @@ driven by tests/ui_support.py's harness. "Drawn" is the end of the buffer swap
   note counted → total drawn    from the engine publishing the view whose ``inserted`` went up
                                 to the frame.
   insert → total drawn          from ``sim.insert``: adds the simulated acceptor's escrow and
-                                stacking (tests/support.py FAST_TIMING) and the 100 ms poll.
+                                stacking (tests/support/common.py FAST_TIMING) and the 100 ms poll.
 
 Goals: p50 < 80 ms for card event → account drawn and note counted → total drawn.
 """
@@ -36,13 +36,13 @@ from typing import TYPE_CHECKING
 
 from bench.rig import endless_simulator
 from bench.stats import describe_ms
-from kiosk.events import CreditOutcome
-from kiosk.session import State
-from kiosk.view import SessionView
-from tests.wallet_support import start_sandbox, stop_sandbox
+from kiosk.core.events import CreditOutcome
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from tests.support.wallet import start_sandbox, stop_sandbox
 
 if TYPE_CHECKING:
-    from tests.ui_support import KioskUI
+    from tests.support.ui import KioskUI
 
 NOTE = 1_000
 SLOW_S = 0.080  # the goal for the p50
@@ -52,7 +52,7 @@ async def front_made(ui: KioskUI) -> None:
     """Until the runner has made the front: Kivy must not be imported before it configures
     Kivy (the clock takes maxfps when first imported), and ``ui.ready`` imports the app. The
     engine's console lines go where this process's stdout goes now (see :func:`quiet`)."""
-    from kiosk.console import ConsoleView
+    from kiosk.app.console import ConsoleView
 
     await ui.until(lambda: ui.front is not None, "the front made", 30)
     assert ui.engine is not None
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--maxfps", type=int, help="[ui] maxfps (default: the config's, 30)")
     args = parser.parse_args()
     offscreen_kivy()
-    from tests.ui_support import SIZE, KioskUI
+    from tests.support.ui import SIZE, KioskUI
 
     figures = Figures()
     with tempfile.TemporaryDirectory() as tmp_name:

@@ -2,7 +2,7 @@
 
     python -m bench.ui_soak [--sessions 300] [--members 100]
 
-In this process, as bench/ui_latency.py: ``kiosk.runner.run`` with the Kivy front (offscreen
+In this process, as bench/ui_latency.py: ``kiosk.app.runner.run`` with the Kivy front (offscreen
 SDL, 800×480, maxfps 20) against the wallet sandbox, the acceptor simulator and the card
 emulator. Each session: a card event (the engine's ``card_touched``), then touches
 (kivy.tests.common.UnitTestTouch) on チャージ, a money, one or two notes fed, 完了, the result,
@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 from bench.rig import endless_simulator
 from bench.soak import rss_kb
 from bench.ui_latency import front_made, offscreen_kivy, quiet
-from kiosk.events import CreditOutcome
+from kiosk.core.events import CreditOutcome
+from kiosk.core.session import State
 from kiosk.journal import Journal
-from kiosk.session import State
-from tests.wallet_support import start_sandbox, stop_sandbox
+from tests.support.wallet import start_sandbox, stop_sandbox
 
 if TYPE_CHECKING:
-    from tests.ui_support import KioskUI
+    from tests.support.ui import KioskUI
 
 BUCKETS = ("base", "cafeteria", "textbook")
 MONEY = {"base": "ベース", "cafeteria": "学食", "textbook": "教科書"}
@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100)
     args = parser.parse_args()
     offscreen_kivy()
-    from tests.ui_support import KioskUI
+    from tests.support.ui import KioskUI
 
     pid = os.getpid()
     rss: dict[str, int] = {}  # kB: ready, first (after session 1), warm, end

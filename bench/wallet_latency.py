@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.stats import describe_ms
 from kiosk.wallet.client import WalletClient
-from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
+from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
 
 async def measure(sandbox: Sandbox, calls: int) -> tuple[list[float], list[float]]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.money import yen
-from kiosk.view import SessionView
+from kiosk.core.money import yen
+from kiosk.core.view import SessionView
 from screens.base import KioskScreen
 from screens.moved import earlier_move_line
 from screens.widgets import ALERT, MUTED, NEUTRAL, KioskButton, Text, unit

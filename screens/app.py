@@ -1,6 +1,6 @@
 """The member's touch UI: a Kivy App whose ScreenManager shows one screen per session state.
 
-The engine's listener calls :meth:`KioskApp.show` with each :class:`kiosk.view.SessionView`
+The engine's listener calls :meth:`KioskApp.show` with each :class:`kiosk.core.view.SessionView`
 (on the loop both run on, see docs/platform.md); presses go back as the engine's member
 intents. The language is presentation only: the toggle re-renders the current view and counts
 as activity; an idle kiosk goes back to the first language for the next member.
@@ -15,11 +15,11 @@ from kivy.app import App
 from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.config import DEFAULT_PORTAL_URL
-from kiosk.inbox import Inbox
-from kiosk.session import State
-from kiosk.staff.desk_view import Desk, StaffIntents, StaffView
-from kiosk.view import SessionView
+from kiosk.config.settings import DEFAULT_PORTAL_URL
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from kiosk.engine.inbox import Inbox
+from kiosk.staff.view import Desk, StaffIntents, StaffView
 from screens.account import AccountScreen
 from screens.attract import AttractScreen
 from screens.base import KioskScreen

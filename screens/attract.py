@@ -7,8 +7,8 @@ import time
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.session import State
-from kiosk.view import SessionView
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
 from screens.base import Host, KioskScreen
 from screens.widgets import MUTED, PRIMARY, Text
 

@@ -1,5 +1,5 @@
 """What every member's screen has: a header with its title and the language toggle, a body and
-a row of buttons (screens/page.py). A screen renders one :class:`kiosk.view.SessionView` at a
+a row of buttons (screens/page.py). A screen renders one :class:`kiosk.core.view.SessionView` at a
 time (``show``) and turns presses into the engine's member intents; it decides nothing about
 money."""
 
@@ -9,8 +9,8 @@ from typing import Protocol
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.inbox import Inbox
-from kiosk.view import SessionView
+from kiosk.core.view import SessionView
+from kiosk.engine.inbox import Inbox
 from screens.i18n import Texts
 from screens.page import PageScreen
 

@@ -7,9 +7,9 @@ from functools import partial
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import Notice
-from kiosk.money import yen
-from kiosk.view import BucketView, SessionView
+from kiosk.core.events import Notice
+from kiosk.core.money import yen
+from kiosk.core.view import BucketView, SessionView
 from screens.base import KioskScreen
 from screens.widgets import ALERT, NEUTRAL, KioskButton, Text
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import CreditOutcome
-from kiosk.money import yen
-from kiosk.session import State
-from kiosk.view import SessionView
+from kiosk.core.events import CreditOutcome
+from kiosk.core.money import yen
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
 from screens.base import KioskScreen
 from screens.i18n import Texts
 from screens.qr import beside_receipt

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.config import DEFAULT_PORTAL_URL, Config
-from kiosk.view import SessionView
+from kiosk.config.settings import DEFAULT_PORTAL_URL, Config
+from kiosk.core.view import SessionView
 from screens.pacing import RESTING, FramePacer
 
 if TYPE_CHECKING:
-    from kiosk.inbox import Inbox
+    from kiosk.engine.inbox import Inbox
     from kiosk.staff.desk import StaffDesk
     from screens.app import KioskApp
 
@@ -126,7 +126,7 @@ class KioskFront:
     def __init__(
         self, intents: Inbox, settings: FrontSettings, make_app: AppFactory = kiosk_app
     ) -> None:
-        from kiosk.config import ConfigError
+        from kiosk.config.settings import ConfigError
         from screens.fonts import FontMissing, font_path
 
         try:

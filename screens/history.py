@@ -8,9 +8,9 @@ from functools import partial
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import HistoryEntry, Notice
-from kiosk.money import yen
-from kiosk.view import SessionView
+from kiosk.core.events import HistoryEntry, Notice
+from kiosk.core.money import yen
+from kiosk.core.view import SessionView
 from screens.base import KioskScreen
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 
@@ -22,7 +22,7 @@ KINDS = {
     "cashback": "Cashback",
     "expire": "Expired",
 }
-LINES = 6  # what fits on a 480-line display (kiosk.history.PAGE_SIZE loads as many)
+LINES = 6  # what fits on a 480-line display (kiosk.engine.history.PAGE_SIZE loads as many)
 
 
 def when(iso: str, tz: tzinfo | None = None) -> str:

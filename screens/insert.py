@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import Notice
-from kiosk.money import yen
-from kiosk.view import SessionView
+from kiosk.core.events import Notice
+from kiosk.core.money import yen
+from kiosk.core.view import SessionView
 from screens.base import KioskScreen
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text
 

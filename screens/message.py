@@ -9,15 +9,15 @@ import re
 from kivy.uix.boxlayout import BoxLayout
 
 from hardware.acceptor import EventKind
-from kiosk.session import State
-from kiosk.view import SessionView
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
 from screens.base import KioskScreen
 from screens.i18n import Texts
 from screens.widgets import ALERT, MUTED, KioskButton, Text
 
-# Faults reach the view as "source: detail" (kiosk/faults.py): the acceptor's with its event
-# kind ("acceptor: stacker_open", "acceptor: starting"), others as "door: …" (kiosk/health.py,
-# kiosk/panel.py, kiosk/runner.py: "card reader: …").
+# Faults reach the view as "source: detail" (kiosk/core/faults.py): the acceptor's with its event
+# kind ("acceptor: stacker_open", "acceptor: starting"), others as "door: …"
+# (kiosk/engine/health.py, kiosk/app/panel.py, kiosk/app/runner.py: "card reader: …").
 _NOTE_READER = {"acceptor", *(k.value for k in EventKind)}
 _STAFF = {"door", "service"}  # the cash-box door, the service key
 _MACHINE = {"journal", "disk", "clock"}

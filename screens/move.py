@@ -9,9 +9,9 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.events import Notice
-from kiosk.money import yen
-from kiosk.view import MovePreview, SessionView
+from kiosk.core.events import Notice
+from kiosk.core.money import yen
+from kiosk.core.view import MovePreview, SessionView
 from screens.base import KioskScreen
 from screens.widgets import ALERT, MUTED, NEUTRAL, KioskButton, Text, unit
 

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import MoveNews, MoveOutcome, MoveRefusal, MoveSettled
-from kiosk.money import yen
-from kiosk.session import State
-from kiosk.view import MovePreview, SessionView
+from kiosk.core.events import MoveNews, MoveOutcome, MoveRefusal, MoveSettled
+from kiosk.core.money import yen
+from kiosk.core.session import State
+from kiosk.core.view import MovePreview, SessionView
 from screens.base import KioskScreen
 from screens.i18n import Texts
 from screens.qr import beside_receipt

@@ -15,9 +15,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from kiosk.session import State
-from kiosk.staff.desk_view import Desk, StaffView
-from kiosk.view import SessionView
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from kiosk.staff.view import Desk, StaffView
 
 RESTING = (State.IDLE, State.OUT_OF_SERVICE)
 

@@ -13,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kiosk.session import State
-from kiosk.staff.desk_view import StaffView
-from kiosk.view import SessionView
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from kiosk.staff.view import StaffView
 from screens.front import FrontSettings, configure_kivy
 from screens.i18n import LANGUAGES
 from screens.layout_check import layout_problems
@@ -65,7 +65,7 @@ def render(
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.inbox import Inbox
+    from kiosk.engine.inbox import Inbox
     from screens.app import KioskApp
     from screens.staff_app import CLOSED_VIEW
 

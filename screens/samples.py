@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from kiosk.events import (
+from kiosk.core.events import (
     CreditOutcome,
     HistoryEntry,
     HistoryView,
@@ -13,9 +13,9 @@ from kiosk.events import (
     MoveSettled,
     Notice,
 )
-from kiosk.session import State
-from kiosk.session_moves import MoveRoute
-from kiosk.view import BucketView, MovePreview, SessionView
+from kiosk.core.session import State
+from kiosk.core.session_moves import MoveRoute
+from kiosk.core.view import BucketView, MovePreview, SessionView
 
 BUCKETS = [
     BucketView("base", 12_340, 120, 50_000, 37_660, True),
@@ -141,9 +141,7 @@ SAMPLES: dict[str, SessionView] = {
     "move_processing": SessionView(
         State.MOVED,
         move=MOVE,
-        move_result=MoveSettled(
-            MoveOutcome.BEING_PROCESSED, reference="K01-M000015", at=MOVED_AT
-        ),
+        move_result=MoveSettled(MoveOutcome.BEING_PROCESSED, reference="K01-M000015", at=MOVED_AT),
     ),
     "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
     "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),

@@ -11,9 +11,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from kiosk.events import CreditOutcome, MoveOutcome, Notice
-from kiosk.session import State
-from kiosk.view import SessionView
+from kiosk.core.events import CreditOutcome, MoveOutcome, Notice
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
 
 log = logging.getLogger("paykiosk.sounds")
 

@@ -8,8 +8,8 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.money import yen
-from kiosk.staff.desk_view import AcceptorPanel, StaffView, TestedNote
+from kiosk.core.money import yen
+from kiosk.staff.view import AcceptorPanel, StaffView, TestedNote
 from screens.staff_base import N_, StaffScreen, line
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 

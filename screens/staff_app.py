@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kivy.uix.screenmanager import ScreenManager
 
-from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.staff.view import Desk, StaffView
 from screens.staff_acceptor import AcceptorScreen, AcceptorTestScreen
 from screens.staff_base import StaffHost, StaffScreen
 from screens.staff_cases import CaseScreen, CasesScreen

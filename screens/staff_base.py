@@ -1,7 +1,7 @@
 """What every staff screen has: the member screens' header (title, time left, language
 toggle), a body and a row of buttons. A staff screen renders one
-:class:`kiosk.staff.desk_view.StaffView` (``show``) and turns presses into the desk's
-:class:`~kiosk.staff.desk_view.StaffIntents`; it decides nothing about money or access."""
+:class:`kiosk.staff.view.StaffView` (``show``) and turns presses into the desk's
+:class:`~kiosk.staff.view.StaffIntents`; it decides nothing about money or access."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Protocol
 
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.staff.desk_view import StaffIntents, StaffView
+from kiosk.staff.view import StaffIntents, StaffView
 from screens.i18n import Texts
 from screens.page import PageScreen
 from screens.widgets import ALERT, Text

@@ -9,9 +9,9 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
+from kiosk.core.money import yen
 from kiosk.journal.cases import RETRIABLE, SETTLED_AS, CaseSummary
-from kiosk.money import yen
-from kiosk.staff.desk_view import StaffView
+from kiosk.staff.view import StaffView
 from screens.staff_base import N_, StaffScreen
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
 

@@ -9,8 +9,8 @@ from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.money import yen
-from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.core.money import yen
+from kiosk.staff.view import Desk, StaffView
 from screens.qr import QRCode
 from screens.staff_base import StaffScreen, line
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit

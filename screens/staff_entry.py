@@ -9,7 +9,7 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.staff.desk_view import StaffView
+from kiosk.staff.view import StaffView
 from screens.staff_base import StaffScreen
 from screens.widgets import ALERT, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 

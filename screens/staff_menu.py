@@ -8,7 +8,7 @@ from functools import partial
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.staff.view import Desk, StaffView
 from screens.staff_base import StaffScreen, line
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, PRIMARY, KioskButton, Text, unit
 

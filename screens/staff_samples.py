@@ -7,7 +7,7 @@ from kiosk.journal.cases import CaseSummary
 from kiosk.journal.cashbox import CashboxCount, Collection
 from kiosk.journal.records import Case
 from kiosk.staff.cashbox_report import summary_text
-from kiosk.staff.desk_view import (
+from kiosk.staff.view import (
     AcceptorPanel,
     Desk,
     EventRow,

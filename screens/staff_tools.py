@@ -7,7 +7,7 @@ from datetime import datetime
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
-from kiosk.staff.desk_view import StaffView
+from kiosk.staff.view import StaffView
 from screens.staff_base import StaffScreen
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
 

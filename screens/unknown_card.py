@@ -7,8 +7,8 @@ from __future__ import annotations
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.events import Notice
-from kiosk.view import SessionView
+from kiosk.core.events import Notice
+from kiosk.core.view import SessionView
 from screens.base import KioskScreen
 from screens.qr import QRCode
 from screens.widgets import ALERT, KioskButton, Text, unit

@@ -12,10 +12,10 @@ import pytest
 import trustme
 
 from hardware.id003.driver import Id003Acceptor
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support import FAST_DRIVER, EventLog, accepting_journal, running_simulator
-from tests.wallet_support import Sandbox, start_sandbox, stop_sandbox
+from tests.support.common import FAST_DRIVER, EventLog, accepting_journal, running_simulator
+from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
 # Kivy reads these when first imported (tests/test_screens.py, collected after this file):
 # render offscreen with a real GL context and no X (DISPLAY is left alone, so an xvfb-run still
@@ -25,7 +25,7 @@ os.environ.setdefault("KIVY_WINDOW", "sdl2")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 # Each test process (pytest-xdist's workers inherit the first process's environment) has a Kivy
-# home and a pcscd socket of its own (tests/pcsc_support.py; libpcsclite reads the path once, at
+# home and a pcscd socket of its own (tests/support/pcsc.py; libpcsclite reads the path once, at
 # its first call, so it is set here, before any).
 if "PYTEST_XDIST_WORKER" in os.environ or "KIVY_HOME" not in os.environ:
     os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="paykiosk-kivy-")
@@ -115,7 +115,7 @@ def tls_files() -> dict[str, bytes]:
 def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """This test process's own pcscd with vsmartcard's virtual reader, started for the test run
     (stopped after it); a pcscd of the machine's own is never used nor disturbed."""
-    from tests.pcsc_support import Pcscd
+    from tests.support.pcsc import Pcscd
 
     daemon = Pcscd(tmp_path_factory.mktemp("pcscd") / "pcscd.log")
     daemon.start()

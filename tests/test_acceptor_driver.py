@@ -9,11 +9,11 @@ import pytest
 
 from hardware.acceptor import EventKind, NoteState
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice
 from hardware.id003.driver import Id003Acceptor
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.device import SimulatedDevice
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support import FAST_DRIVER, FAST_TIMING, EventLog, accepting_journal, wait_until
+from tests.support.common import FAST_DRIVER, FAST_TIMING, EventLog, accepting_journal, wait_until
 
 NOTES = [1000, 2000, 5000, 10000]
 

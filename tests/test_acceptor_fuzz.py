@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 
 from hardware.acceptor import EventKind
 from hardware.id003.driver import Id003Acceptor
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support import EventLog, wait_until
+from tests.support.common import EventLog, wait_until
 
 
 def _flip(bit: int):  # type: ignore[no-untyped-def]

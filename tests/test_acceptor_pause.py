@@ -14,13 +14,13 @@ import pytest
 
 from hardware.acceptor import EventKind, NoteState
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.frames import Frame
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.device import SimulatedDevice, Timing
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal import Journal
 from kiosk.journal.notes import JournalNotes
-from tests.support import EventLog
+from tests.support.common import EventLog
 from tests.test_acceptor_restart import HostProcess
 
 STATUS = Frame(Command.STATUS_REQUEST)

@@ -16,17 +16,17 @@ import pytest
 
 from hardware.acceptor import NoteState
 from hardware.id003.codes import Command, Status
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 class HostProcess:
-    """``tests.acceptor_host`` in its own process; its JSON event lines are queued."""
+    """``tests.support.acceptor_host`` in its own process; its JSON event lines are queued."""
 
     def __init__(self, port: str, ledger: Path, hang: str | None = None) -> None:
-        command = [sys.executable, "-m", "tests.acceptor_host", port, str(ledger)]
+        command = [sys.executable, "-m", "tests.support.acceptor_host", port, str(ledger)]
         if hang:
             command += ["--hang", hang]
         self.process = subprocess.Popen(

@@ -9,9 +9,9 @@ from dataclasses import replace
 from hardware.acceptor import EventKind
 from hardware.id003.codes import Command, Status
 from hardware.id003.driver import DriverConfig, Id003Acceptor
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support import FAST_DRIVER, EventLog
+from tests.support.common import FAST_DRIVER, EventLog
 
 
 def feed(sim: AcceptorSimulator, value: int | None) -> None:

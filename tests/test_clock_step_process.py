@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware.felica.emulator import EmulatedCard
-from tests.clock_support import ClockRig, clock_rig
-from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from hardware.felica.sim import EmulatedCard
+from tests.support.clock import ClockRig, clock_rig
+from tests.support.common import wait_until
+from tests.support.wallet import Sandbox
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from kiosk.config import ConfigError, load
+from kiosk.config.settings import ConfigError, load
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = (ROOT / "systemd" / "paykiosk.toml.example").read_text()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.console import describe
-from kiosk.events import CreditOutcome, HistoryView, Notice
-from kiosk.session import State
-from kiosk.view import BucketView, MovePreview, SessionView
+from kiosk.app.console import describe
+from kiosk.core.events import CreditOutcome, HistoryView, Notice
+from kiosk.core.session import State
+from kiosk.core.view import BucketView, MovePreview, SessionView
 
 NOTICE_STATES = {
     Notice.CARD_UNREADABLE: State.UNKNOWN_CARD,
@@ -41,9 +41,7 @@ def test_every_notice_is_a_sentence(notice: Notice) -> None:
 
 @pytest.mark.parametrize("outcome", list(CreditOutcome))
 def test_every_outcome_is_a_sentence(outcome: CreditOutcome) -> None:
-    view = SessionView(
-        State.DONE, bucket="base", credited=3000, outcome=outcome, reference="K01-1"
-    )
+    view = SessionView(State.DONE, bucket="base", credited=3000, outcome=outcome, reference="K01-1")
     text = describe(view)
     assert "_" not in text
     no_credit = (CreditOutcome.NOTHING_TAKEN, CreditOutcome.NOTE_HELD)

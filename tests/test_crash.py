@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from hardware.id003.codes import Command, Status
-from kiosk.crashpoints import POINTS
-from tests.rig import CRASH_TIMING, Rig, make_rig
-from tests.support import wait_until
-from tests.wallet_support import ROOT, Sandbox
+from kiosk.core.crashpoints import POINTS
+from tests.support.common import wait_until
+from tests.support.rig import CRASH_TIMING, Rig, make_rig
+from tests.support.wallet import ROOT, Sandbox
 
 pytestmark = pytest.mark.slow
 

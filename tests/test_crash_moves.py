@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.crashpoints import EXCHANGE_POINTS
+from kiosk.core.crashpoints import EXCHANGE_POINTS
 from kiosk.journal.records import Credit, CreditState
-from kiosk.wallet.sandbox import faults as fault_settings
-from tests.rig import CRASH_TIMING, Rig, make_rig
-from tests.support import wait_until
-from tests.wallet_support import ROOT, Sandbox
+from kiosk.sim.sandbox import faults as fault_settings
+from tests.support.common import wait_until
+from tests.support.rig import CRASH_TIMING, Rig, make_rig
+from tests.support.wallet import ROOT, Sandbox
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.crash_space import SCENARIOS, Explorer, Outcome, build_shim, points
-from tests.wallet_support import Sandbox
+from tests.support.wallet import Sandbox
 
 pytestmark = pytest.mark.slow
 KILLS_PER_SCENARIO = 4

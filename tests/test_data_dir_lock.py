@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from hardware.felica.emulator import CardEmulator, EmulatedCard, free_udp_port
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock
-from kiosk.sandbox_config import write_sandbox_config
-from tests.kiosk_process import KioskProcess, run_kiosk
-from tests.rig import CRASH_TIMING
-from tests.support import running_simulator, wait_until
-from tests.wallet_support import ROOT, Sandbox
+from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.ops.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock
+from kiosk.sim.config import write_sandbox_config
+from tests.support.common import running_simulator, wait_until
+from tests.support.kiosk_process import KioskProcess, run_kiosk
+from tests.support.rig import CRASH_TIMING
+from tests.support.wallet import ROOT, Sandbox
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_a_killed_holder_leaves_no_lock_behind(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from kiosk.datadir import DataDirLock;"
+            "import sys, time; from pathlib import Path; from kiosk.ops.datadir import DataDirLock;"
             f"DataDirLock(Path({str(tmp_path)!r})).acquire(); print('held', flush=True);"
             "time.sleep(60)",
         ],

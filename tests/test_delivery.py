@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.delivery import Delivery, DeliveryPolicy
+from kiosk.engine.delivery import Delivery, DeliveryPolicy
 from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient
-from tests.engine_support import FAST_DELIVERY
-from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit
+from tests.support.engine import FAST_DELIVERY
+from tests.support.wallet import FAST_RETRY, Sandbox, stacked_credit
 
 
 def test_one_members_backlog_does_not_block_others(tmp_path: Path, wallet: Sandbox) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.delivery import Delivered, Delivery
+from kiosk.engine.delivery import Delivered, Delivery
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
 from kiosk.journal.records import Credit, CreditKind
 from kiosk.wallet.client import WalletClient
-from tests.engine_support import FAST_DELIVERY
-from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit
+from tests.support.engine import FAST_DELIVERY
+from tests.support.wallet import FAST_RETRY, Sandbox, stacked_credit
 
 
 def _exchange(journal: Journal, wallet: Sandbox, user: str, amount: int) -> Credit:

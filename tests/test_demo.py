@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from kiosk.demo import CARD_HOLD_S
-from tests.support import window_shot
+from kiosk.app.demo import CARD_HOLD_S
+from tests.support.common import window_shot
 from tests.test_screens import overgrown, shown
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +126,7 @@ def run_demo_window(data_dir: Path, steps: list[Step], per_step_s: float = 20.0)
     from kivy.clock import Clock
     from kivy.core.window import Window  # noqa: F401  # opened at conftest's largest size
 
-    from kiosk.cli import main
+    from kiosk.app.cli import main
 
     errors: list[BaseException] = []
     pending = list(steps)
@@ -199,7 +199,7 @@ def press(root: Any, text: str) -> bool:
 
 
 def test_demo_window_charges_a_note_fed_from_the_strip(tmp_path: Path) -> None:
-    from kiosk.demo import WINDOW_SIZE
+    from kiosk.app.demo import WINDOW_SIZE
 
     seen: dict[str, Any] = {}
 
@@ -282,8 +282,8 @@ def test_demo_window_charges_a_note_fed_from_the_strip(tmp_path: Path) -> None:
 
 def balance(data_dir: Path) -> int:
     """生協 太郎's base money in the demo's wallet sandbox."""
-    from kiosk.wallet.sandbox.seed import MEMBERS
-    from kiosk.wallet.sandbox.store import SandboxStore
+    from kiosk.sim.sandbox.seed import MEMBERS
+    from kiosk.sim.sandbox.store import SandboxStore
 
     store = SandboxStore(data_dir / "sandbox" / "sandbox.sqlite3")
     try:
@@ -300,7 +300,7 @@ def assert_shot(png: str) -> None:
     """The screenshot is the whole window: the kiosk's header left, the strip right."""
     from kivy.core.image import Image
 
-    from screens.demo_strip import STRIP_BACKGROUND
+    from screens.demo import STRIP_BACKGROUND
     from screens.widgets import HEADER
 
     image = Image.load(png, keep_data=True)
@@ -313,7 +313,7 @@ def assert_shot(png: str) -> None:
 
 
 def test_demo_strip_takes_the_wallet_away_and_causes_acceptor_faults(tmp_path: Path) -> None:
-    from kiosk.session import State
+    from kiosk.core.session import State
 
     seen: dict[str, Any] = {}
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.delivery import DeliveryPolicy
-from kiosk.events import CreditOutcome, Notice
-from kiosk.session import State
-from tests.engine_support import EngineHarness
-from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.core.events import CreditOutcome, Notice
+from kiosk.core.session import State
+from kiosk.engine.delivery import DeliveryPolicy
+from tests.support.common import wait_until
+from tests.support.engine import EngineHarness
+from tests.support.wallet import Sandbox
 
 
 @pytest.fixture
@@ -240,10 +240,10 @@ def test_a_note_reserved_before_its_escrow_event_keeps_the_session(
 def test_history_pages_by_money_one_screen_at_a_time(kiosk: EngineHarness, wallet: Sandbox) -> None:
     import uuid
 
-    from kiosk.history import PAGE_SIZE
-    from kiosk.view import SessionView
+    from kiosk.core.view import SessionView
+    from kiosk.engine.history import PAGE_SIZE
     from kiosk.wallet.client import WalletClient
-    from tests.wallet_support import with_client
+    from tests.support.wallet import with_client
 
     user, card = _card(wallet, {"cafeteria": 300})
 

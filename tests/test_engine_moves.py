@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.events import MoveOutcome, MoveRefusal, Notice
-from kiosk.session import State
-from tests.engine_support import EngineHarness
-from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.core.events import MoveOutcome, MoveRefusal, Notice
+from kiosk.core.session import State
+from tests.support.common import wait_until
+from tests.support.engine import EngineHarness
+from tests.support.wallet import Sandbox
 
 
 @pytest.fixture
@@ -200,8 +200,8 @@ def test_a_result_the_member_never_saw_is_shown_at_the_next_touch(
         move = kiosk.journal.exchanges.open(
             user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 700
         )
-        assert kiosk.loop is not None and kiosk.engine is not None
-        kiosk.loop.call_soon_threadsafe(kiosk.engine.delivery.wake)
+        assert kiosk.loop is not None and kiosk.engine.loop is not None
+        kiosk.loop.call_soon_threadsafe(kiosk.engine.loop.delivery.wake)
         wait_until(lambda: _exchanges(kiosk)[0]["state"] == "confirmed", 15, "delivered")
         wallet.faults(latency_ms=1500)  # the lookup's answer comes after the time-out
         kiosk.touch(wallet.card_of(user))

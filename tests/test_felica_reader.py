@@ -11,16 +11,16 @@ from collections.abc import Iterator
 import pytest
 
 from hardware.card import CardEventKind, TouchFilter, mask_card_id
-from hardware.felica.emulator import (
+from hardware.felica.reader import ReaderConfig, ServiceBlock
+from hardware.felica.sim import (
     CardEmulator,
     EmulatedCard,
     UdpReaderPlug,
     free_udp_port,
     number_block,
 )
-from hardware.felica.reader import ReaderConfig, ServiceBlock
-from tests.felica_support import FAST_RECONNECT, idm, running_reader, type_a_card
-from tests.support import wait_until
+from tests.support.common import wait_until
+from tests.support.felica import FAST_RECONNECT, idm, running_reader, type_a_card
 
 TOUCHED, ONLINE, OFFLINE = CardEventKind.TOUCHED, CardEventKind.ONLINE, CardEventKind.OFFLINE
 WAIT = 15.0

@@ -14,7 +14,7 @@ from gpiozero.pins.mock import MockFactory, MockPin
 
 import hardware.gpio
 from hardware.gpio import GpioConfig, GpioEventKind, KioskGpio, Sound, Status
-from tests.support import EventLog, wait_until
+from tests.support.common import EventLog, wait_until
 
 PINS = GpioConfig(
     led_ready=17,

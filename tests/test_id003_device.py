@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hardware.id003.codes import Command, RejectReason, Status
-from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.frames import Frame
+from hardware.id003.sim.device import SimulatedDevice, Timing
 
 STATUS = Frame(Command.STATUS_REQUEST)
 

@@ -13,14 +13,14 @@ import pytest
 
 from hardware.acceptor import EventKind, NoteRecord, NoteState
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.frames import Frame
 from hardware.id003.protocol import HostProtocol, Phase
-from hardware.id003.simulator import BYTE_TIME, AcceptorSimulator
+from hardware.id003.sim.device import SimulatedDevice, Timing
+from hardware.id003.sim.simulator import BYTE_TIME, AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.acceptor_wire import RawHost, wire
-from tests.support import FAST_DRIVER, EventLog
+from tests.support.acceptor_wire import RawHost, wire
+from tests.support.common import FAST_DRIVER, EventLog
 
 ENQ = bytes.fromhex("FC 05 05 82 00")  # ENQ framed as an ordinary frame with code 05
 STATUS = Frame(Command.STATUS_REQUEST)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice, Timing
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.frames import Frame, decode_frame
 from hardware.id003.protocol import HostProtocol
-from hardware.id003.simulator import AcceptorSimulator
+from hardware.id003.sim.device import SimulatedDevice, Timing
+from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support import wait_until
+from tests.support.common import wait_until
 
 INHIBIT = Frame(Command.SET_INHIBIT, b"\x01")
 ENABLE = Frame(Command.SET_INHIBIT, b"\x00")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 
 from hardware.id003.codes import Command, Status
-from hardware.id003.device import SimulatedDevice
 from hardware.id003.frames import Frame
-from hardware.id003.simulator import AcceptorSimulator
-from tests.acceptor_wire import RawHost, crc16_kermit_bitwise, wire
+from hardware.id003.sim.device import SimulatedDevice
+from hardware.id003.sim.simulator import AcceptorSimulator
+from tests.support.acceptor_wire import RawHost, crc16_kermit_bitwise, wire
 
 # Read-back request → the unit's answer at power-on, as wire bytes.
 POWER_ON_READ_BACK = {

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from hardware.id003.codes import Command, RejectReason, Status
-from hardware.id003.device import SimulatedDevice
 from hardware.id003.frames import Frame
-from hardware.id003.sim_console import HELP, NOTE_KEYS, run_command
-from hardware.id003.simulator import AcceptorSimulator
-from tests.acceptor_wire import RawHost, wire
+from hardware.id003.sim.console import HELP, NOTE_KEYS, run_command
+from hardware.id003.sim.device import SimulatedDevice
+from hardware.id003.sim.simulator import AcceptorSimulator
+from tests.support.acceptor_wire import RawHost, wire
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import EXIT_CONFIG
-from kiosk.datadir import EXIT_LOCKED
+from kiosk.config.settings import EXIT_CONFIG
 from kiosk.journal.db import MIGRATIONS
-from tests.kiosk_process import run_kiosk
-from tests.rig import Rig, make_rig
-from tests.support import wait_until
-from tests.wallet_support import ROOT, Sandbox
+from kiosk.ops.datadir import EXIT_LOCKED
+from tests.support.common import wait_until
+from tests.support.kiosk_process import run_kiosk
+from tests.support.rig import Rig, make_rig
+from tests.support.wallet import ROOT, Sandbox
 
 pytestmark = pytest.mark.slow
 

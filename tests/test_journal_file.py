@@ -17,11 +17,11 @@ import pytest
 from hardware.id003.codes import Command
 from hardware.id003.frames import Frame
 from kiosk.journal.records import SessionOutcome
-from tests.kiosk_process import run_kiosk
-from tests.rig import Rig, make_rig
-from tests.support import wait_until
+from tests.support.common import wait_until
+from tests.support.kiosk_process import run_kiosk
+from tests.support.rig import Rig, make_rig
+from tests.support.wallet import Sandbox
 from tests.test_machine_faults import disk_rig, fill, tiny_disk  # noqa: F401 (fixtures)
-from tests.wallet_support import Sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -207,7 +207,8 @@ def test_journal_truncated_under_the_kiosk_is_put_back(rig: Rig) -> None:
 
 
 def test_journal_that_cannot_be_put_back_stays_out_of_service_until_it_can(
-    disk_rig: Rig, tiny_disk: Path  # noqa: F811
+    disk_rig: Rig,  # noqa: F811
+    tiny_disk: Path,  # noqa: F811
 ) -> None:
     """No room for the copy: out of service saying why, tried again, back when there is."""
     rig = disk_rig
@@ -225,7 +226,8 @@ def test_journal_that_cannot_be_put_back_stays_out_of_service_until_it_can(
 
 
 def test_disk_full_as_a_note_is_stacked_pending_shows_all_the_cash(
-    disk_rig: Rig, tiny_disk: Path  # noqa: F811
+    disk_rig: Rig,  # noqa: F811
+    tiny_disk: Path,  # noqa: F811
 ) -> None:
     rig = disk_rig
     user, _ = _charging(rig, 1000)

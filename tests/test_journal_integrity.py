@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.health import DISK, INTEGRITY, Health
+from kiosk.engine.health import DISK, INTEGRITY, Health
 from kiosk.journal import Journal
 
 

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from kiosk.journal import Journal
-from kiosk.sandbox_config import write_sandbox_config
-from tests.kiosk_process import run_kiosk
-from tests.rig import CRASH_TIMING, Rig, make_rig
-from tests.support import wait_until
-from tests.wallet_support import Sandbox, cash_and_moves
+from kiosk.sim.config import write_sandbox_config
+from tests.support.common import wait_until
+from tests.support.kiosk_process import run_kiosk
+from tests.support.rig import CRASH_TIMING, Rig, make_rig
+from tests.support.wallet import Sandbox, cash_and_moves
 
 pytestmark = pytest.mark.slow
 

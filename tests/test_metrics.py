@@ -15,10 +15,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kiosk import __version__
 from kiosk.journal import Journal
-from kiosk.metrics import KioskCollector, Sources
-from tests.rig import make_rig
-from tests.support import wait_until
-from tests.wallet_support import Sandbox, cash_and_moves
+from kiosk.ops.metrics import KioskCollector, Sources
+from tests.support.common import wait_until
+from tests.support.rig import make_rig
+from tests.support.wallet import Sandbox, cash_and_moves
 
 
 def free_tcp_port() -> int:

@@ -7,7 +7,7 @@ fed the statuses a unit reports, as ``HostProtocol`` feeds it), sessions, ``clos
 behaviour for each call the rules choose: answer, commit then lose the answer, 503, unreachable,
 refuse for good, slow, and the kiosk dying just before a request goes out or just after the
 wallet committed one. A crash throws every in-memory object away and starts again from the
-journal file as ``kiosk.runner`` / ``Engine.run`` do (recover, then the acceptor's start-up).
+journal file as ``kiosk.app.runner`` / ``Engine.run`` do (recover, then the acceptor's start-up).
 
 Rules: ``member_touches`` (the real ``look_up_member`` on the fake wallet, then a session with
 the room it found, or a move of what ``movable`` allows), ``notes_inserted`` / ``note_ends``
@@ -44,16 +44,16 @@ from hardware.card import mask_card_id
 from hardware.id003.codes import POWER_UP_STATUSES, Status
 from hardware.id003.frames import Frame
 from hardware.id003.notes import ERROR_EVENTS, NoteTracker
-from kiosk.closing import close_session
-from kiosk.delivery import Delivery, DeliveryPolicy, describe_for
-from kiosk.engine_settings import EngineSettings
-from kiosk.events import Member, MemberFound, MoveMoney
+from kiosk.core.events import Member, MemberFound, MoveMoney
+from kiosk.core.money import MOVE_STEPS, chargeable, movable, room
+from kiosk.engine.closing import close_session
+from kiosk.engine.delivery import Delivery, DeliveryPolicy, describe_for
+from kiosk.engine.lookup import look_up_member
+from kiosk.engine.moving import move_money
+from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.cases import CREDITED_ON_RETRY, RESOLUTIONS, CaseRefused
 from kiosk.journal.records import Credit, CreditKind, CreditState
-from kiosk.lookup import look_up_member
-from kiosk.money import MOVE_STEPS, chargeable, movable, room
-from kiosk.moving import move_money
 from kiosk.wallet.checks import check_exchange, check_topup
 from kiosk.wallet.errors import (
     AccountSuspended,
@@ -452,7 +452,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # ---- the kiosk process ---------------------------------------------------------------
     def _boot(self, fate: Fate | None) -> None:
-        """Start as ``kiosk.runner.run`` and ``Engine.run`` do: the journal, delivery on a new
+        """Start as ``kiosk.app.runner.run`` and ``Engine.run`` do: the journal, delivery on a new
         loop, ``_recover`` (sessions a crash left open closed into their credits), then the
         acceptor's start-up settles the note a crash left in flight."""
         self.loop = asyncio.new_event_loop()
@@ -991,8 +991,8 @@ TestMoneyModel.settings = ci_settings()
 
 
 def test_note_stacked_after_its_session_closed_counts_against_the_room() -> None:
-    """Fixed (kiosk/lookup.py, Sessions.uncredited). A note still in flight at Done is stacked
-    after its session closed: it becomes a credit only at delivery's next round
+    """Fixed (kiosk/engine/lookup.py, Sessions.uncredited). A note still in flight at Done is
+    stacked after its session closed: it becomes a credit only at delivery's next round
     (``credit_orphans``). A lookup before that round did not count it as on its way, so the
     member's next session took up to its value more cash than the wallet's cap lets in: the
     top-up was refused for good and staff had to refund the cash (a refused_credit case)."""

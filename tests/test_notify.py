@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.notify import SystemdNotifier
+from kiosk.ops.notify import SystemdNotifier
 
 
 def test_ready_watchdog_and_status_reach_the_socket(

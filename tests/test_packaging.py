@@ -38,7 +38,7 @@ def test_the_wheel_carries_the_catalogs_and_sounds(tmp_path: Path) -> None:
             for name in sorted(p.name for p in (ROOT / "assets" / "sounds").glob("*.wav"))
         ),
         "screens/i18n.py",
-        "kiosk/cli.py",
+        "kiosk/app/cli.py",
     }
     assert len([n for n in expected if n.endswith(".wav")]) >= 4
     assert expected <= names, sorted(expected - names)

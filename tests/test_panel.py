@@ -10,12 +10,12 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from hardware.gpio import GpioConfig, KioskGpio, Status
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.panel import Panel
-from kiosk.session import State
-from tests.engine_support import EngineHarness
-from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.app.panel import Panel
+from kiosk.core.session import State
+from tests.support.common import wait_until
+from tests.support.engine import EngineHarness
+from tests.support.wallet import Sandbox
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 
 from hardware.card import CardEvent, CardEventKind, ServiceBlock
 from hardware.pcsc.reader import PcscConfig, PcscReader
-from hardware.pcsc.virtual_card import VirtualCardOnReader, VirtualFelica
-from tests.pcsc_support import VIRTUAL_READER, Pcscd, card_port
+from hardware.pcsc.sim import VirtualCardOnReader, VirtualFelica
+from tests.support.pcsc import VIRTUAL_READER, Pcscd, card_port
 
 IDM = "012E4CD8A1B2C3D4"
 MEMBER_SERVICE = 0x1A8B

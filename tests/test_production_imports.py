@@ -10,21 +10,45 @@ import sys
 import time
 from pathlib import Path
 
-from hardware.felica.emulator import free_udp_port
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.sandbox_config import write_sandbox_config
-from tests.wallet_support import ROOT, Sandbox
+from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.sim.config import write_sandbox_config
+from tests.support.wallet import ROOT, Sandbox
 
-NOT_IN_PRODUCTION = (
-    "trustme",
-    "kiosk.wallet.sandbox",
-    "kiosk.demo",
-    "kiosk.sandbox_config",
-    "hardware.id003.simulator",
-    "hardware.id003.device",
-    "hardware.id003.sim_console",
-    "hardware.felica.emulator",
-)
+
+def simulation_modules() -> list[str]:
+    """The layout's rule: simulators live in packages or modules named ``sim``, the demo's wiring
+    in modules named ``demo`` (kiosk/app/demo.py, screens/demo.py)."""
+    found = []
+    for package in ("kiosk", "hardware", "screens"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if "sim" in parts or parts[-1] == "demo":
+                found.append(".".join(parts))
+    return sorted(found)
+
+
+NOT_IN_PRODUCTION = ("trustme", *simulation_modules())
+
+
+def test_the_simulation_modules_are_found_where_the_layout_puts_them() -> None:
+    found = set(simulation_modules())
+    for named in (
+        "kiosk.sim.sandbox.server",
+        "kiosk.sim.config",
+        "kiosk.app.demo",
+        "screens.demo",
+        "hardware.id003.sim.simulator",
+        "hardware.felica.sim",
+        "hardware.pcsc.sim",
+    ):
+        assert named in found
+    assert not any(
+        name.startswith(("kiosk.core", "kiosk.engine", "kiosk.journal")) for name in found
+    )
+
 
 KIOSK = """
 import sys
@@ -40,7 +64,7 @@ class Refuse:
 
 
 sys.meta_path.insert(0, Refuse())
-from kiosk.cli import main
+from kiosk.app.cli import main
 
 sys.exit(main(["--config", {config!r}]))
 """
@@ -92,7 +116,7 @@ def test_the_install_requirements_carry_no_demo_only_package() -> None:
 def test_the_engine_never_imports_kivy() -> None:
     """The engine runs the same under the UI, with --no-ui and under tests: no Kivy in it."""
     probe = (
-        "import sys, kiosk.engine, kiosk.runner, kiosk.cli, kiosk.view; "
+        "import sys, kiosk.engine.loop, kiosk.app.runner, kiosk.app.cli, kiosk.core.view; "
         "print(sorted(m for m in sys.modules if m == 'kivy' or m.startswith(('kivy.', 'screens'))))"
     )
     result = subprocess.run(

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import qrcode
 
-from kiosk.events import CreditOutcome
-from kiosk.session import State
-from kiosk.view import SessionView
+from kiosk.core.events import CreditOutcome
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
 from tests.test_screens import SIZES, VIEWS, RecordingInbox, overgrown, run_app, shown
 
 PORTAL = "https://mypage.coop.example.ac.jp/members/register?campus=hongo"  # a long one

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from hardware.felica.emulator import CardEmulator, EmulatedCard
-from tests.clock_support import ClockRig, clock_rig
-from tests.kiosk_process import KioskProcess
-from tests.rig import Rig, make_rig
-from tests.support import wait_until
-from tests.wallet_support import Sandbox
+from hardware.felica.sim import CardEmulator, EmulatedCard
+from tests.support.clock import ClockRig, clock_rig
+from tests.support.common import wait_until
+from tests.support.kiosk_process import KioskProcess
+from tests.support.rig import Rig, make_rig
+from tests.support.wallet import Sandbox
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.session import State
-from tests.engine_support import EngineHarness
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.core.session import State
+from tests.support.engine import EngineHarness
+from tests.support.wallet import Sandbox
 
 
 def test_a_done_view_carries_when_the_charge_ended(

@@ -1,4 +1,4 @@
-"""The real start path (``kiosk.runner.run`` from a config file): the devices' first reports
+"""The real start path (``kiosk.app.runner.run`` from a config file): the devices' first reports
 reach the engine, so a kiosk that boots with the cash-box door open or the service key on comes
 up out of service and takes no note until the switch is back. GPIO on gpiozero's mock pins (the
 one part that cannot be real here); everything else as in production."""
@@ -13,16 +13,16 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPin
 
-from hardware.felica.emulator import free_udp_port
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk import runner
-from kiosk.cli import main
-from kiosk.config import load
-from kiosk.engine import Engine
-from kiosk.sandbox_config import write_sandbox_config
-from kiosk.session import State
-from kiosk.view import SessionView
-from tests.wallet_support import Sandbox
+from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.app import runner
+from kiosk.app.cli import main
+from kiosk.config.settings import load
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from kiosk.engine.loop import Engine
+from kiosk.sim.config import write_sandbox_config
+from tests.support.wallet import Sandbox
 
 DOOR, KEY = 6, 5
 GPIO = f"""
@@ -149,7 +149,7 @@ def test_a_pin_factory_that_cannot_load_is_a_clear_error_not_a_traceback(
         f"udp:127.0.0.1:{free_udp_port()}",
         extra=GPIO + 'pin_factory = "pigpio"\n',  # its library is not installed here
     )
-    assert main(["--config", str(path)]) == 78  # kiosk.config.EXIT_CONFIG (EX_CONFIG)
+    assert main(["--config", str(path)]) == 78  # kiosk.config.settings.EXIT_CONFIG (EX_CONFIG)
     error = capsys.readouterr().err
     assert "configuration error: [gpio]" in error and "pigpio" in error
     assert "Traceback" not in error
@@ -161,7 +161,7 @@ def test_an_engine_task_that_dies_ends_the_run_for_a_restart(
     async def a_bug(*args: object) -> None:
         raise RuntimeError("a bug in the lookup")
 
-    monkeypatch.setattr("kiosk.engine.look_up_member", a_bug)
+    monkeypatch.setattr("kiosk.engine.loop.look_up_member", a_bug)
     path = write_sandbox_config(tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}")
     views: list[SessionView] = []
 

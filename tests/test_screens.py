@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
-from kiosk.inbox import Activity, Inbox, Item
-from kiosk.session import State
-from kiosk.view import SessionView
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from kiosk.engine.inbox import Activity, Inbox, Item
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
-from tests.support import window_shot
+from tests.support.common import window_shot
 
 SIZES = [(800, 480), (1280, 800)]
 
@@ -427,7 +427,7 @@ def assert_painted(png: str, size: tuple[int, int]) -> None:
 def test_a_touch_on_a_money_calls_choose_money_and_a_disabled_one_nothing() -> None:
     from kivy.tests.common import UnitTestTouch
 
-    from kiosk.events import MoneyChosen
+    from kiosk.core.events import MoneyChosen
 
     inbox = RecordingInbox()
     seen: dict[str, Any] = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.events import (
+from kiosk.core.events import (
     CreditOutcome,
     HistoryEntry,
     HistoryRequested,
@@ -24,9 +24,9 @@ from kiosk.events import (
     MoveSettled,
     Notice,
 )
-from kiosk.session import State
-from kiosk.view import BucketView, SessionView
-from tests.support import window_shot
+from kiosk.core.session import State
+from kiosk.core.view import BucketView, SessionView
+from tests.support.common import window_shot
 from tests.test_screens import (
     SIZES,
     RecordingInbox,

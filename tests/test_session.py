@@ -10,8 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from kiosk.engine_settings import DEFAULT_MOVE_ROUTES
-from kiosk.events import (
+from kiosk.core.events import (
     EVENT_TYPES,
     AcceptorFault,
     AcceptorRecovered,
@@ -59,9 +58,10 @@ from kiosk.events import (
     Timeout,
     WalletDown,
 )
-from kiosk.money import movable
-from kiosk.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
-from kiosk.view import snapshot
+from kiosk.core.money import movable
+from kiosk.core.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
+from kiosk.core.view import snapshot
+from kiosk.engine.settings import DEFAULT_MOVE_ROUTES
 from kiosk.wallet.models import Account, PrivateMoney, User
 
 NOTES = (1000, 2000, 5000, 10000)

@@ -15,14 +15,14 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from hardware.felica.emulator import free_udp_port
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.config import EXIT_CONFIG
+from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.config.settings import EXIT_CONFIG
 from kiosk.journal import Journal
 from kiosk.journal.db import MIGRATIONS
-from kiosk.sandbox_config import write_sandbox_config
-from tests.kiosk_process import run_kiosk
-from tests.wallet_support import Sandbox
+from kiosk.sim.config import write_sandbox_config
+from tests.support.kiosk_process import run_kiosk
+from tests.support.wallet import Sandbox
 
 NEWEST = len(MIGRATIONS)
 

@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.config import Config, load
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.config.settings import Config, load
+from kiosk.core.session import State
 from kiosk.journal import Journal
-from kiosk.sandbox_config import write_sandbox_config
-from kiosk.session import State
+from kiosk.sim.config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
-from kiosk.staff.desk_view import Desk
-from tests.kiosk_process import run_kiosk
-from tests.support import one_line_error
+from kiosk.staff.view import Desk
+from tests.support.common import one_line_error
+from tests.support.kiosk_process import run_kiosk
+from tests.support.ui import KioskUI
+from tests.support.wallet import Sandbox
 from tests.test_staff_menu import PIN, STAFF, STAFF_IDM, desk, desk_at, kiosk, touch_pin
-from tests.ui_support import KioskUI
-from tests.wallet_support import Sandbox
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -156,9 +156,7 @@ def test_a_reset_at_the_staff_menu_brings_a_failed_acceptor_back_into_service(
     assert f"{STAFF}: acceptor reset" in str(rows(ui.config, "SELECT detail FROM events"))
 
 
-def test_staff_notes_from_a_shell_lists_and_switches_notes(
-    tmp_path: Path, wallet: Sandbox
-) -> None:
+def test_staff_notes_from_a_shell_lists_and_switches_notes(tmp_path: Path, wallet: Sandbox) -> None:
     config = write_sandbox_config(tmp_path, wallet.info, str(tmp_path / "acc"), "udp:127.0.0.1:9")
     journal = Journal(config.parent / "data" / "journal.sqlite3", "T01")
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import Config, load
+from kiosk.config.settings import Config, load
 from kiosk.journal import Journal
 from kiosk.staff.access import Denied, StaffAccess
 from kiosk.staff.credentials import PIN_PARAMS, ScryptParams, hash_pin

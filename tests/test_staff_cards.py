@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hardware.card import mask_card_id
-from kiosk.config import Config
+from kiosk.config.settings import Config
 from kiosk.journal import Journal
 from kiosk.staff.access import Denied, StaffAccess
 from kiosk.staff.credentials import ScryptParams

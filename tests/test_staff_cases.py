@@ -16,16 +16,16 @@ from pathlib import Path
 import pytest
 
 from hardware.card import mask_card_id
-from kiosk.delivery import Delivery
+from kiosk.engine.delivery import Delivery
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
 from kiosk.journal.records import Credit
-from kiosk.sandbox_config import write_sandbox_config
+from kiosk.sim.config import write_sandbox_config
 from kiosk.wallet.client import WalletClient
-from tests.engine_support import FAST_DELIVERY
-from tests.kiosk_process import run_kiosk
-from tests.support import one_line_error
-from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit, with_client
+from tests.support.common import one_line_error
+from tests.support.engine import FAST_DELIVERY
+from tests.support.kiosk_process import run_kiosk
+from tests.support.wallet import FAST_RETRY, Sandbox, stacked_credit, with_client
 
 CARD = "0123456789ABCDEF"
 STAFF = "tanaka"

@@ -16,15 +16,15 @@ import pytest
 
 from hardware.card import mask_card_id
 from hardware.id003.codes import Command
-from kiosk.config import StaffSection
+from kiosk.config.settings import StaffSection
 from kiosk.journal import Journal
 from kiosk.journal.records import SessionOutcome
-from kiosk.sandbox_config import write_sandbox_config
+from kiosk.sim.config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
-from tests.kiosk_process import run_kiosk
-from tests.rig import CRASH_TIMING, make_rig
-from tests.support import one_line_error, wait_until
-from tests.wallet_support import Sandbox
+from tests.support.common import one_line_error, wait_until
+from tests.support.kiosk_process import run_kiosk
+from tests.support.rig import CRASH_TIMING, make_rig
+from tests.support.wallet import Sandbox
 
 CARD = "0123456789ABCDEF"
 WHAT = ("cash-ledger", "credits", "cases", "collections")

@@ -18,16 +18,16 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from hardware.card import mask_card_id
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.config import Config
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.config.settings import Config
+from kiosk.core.session import State
 from kiosk.journal import Journal
-from kiosk.session import State
 from kiosk.staff.access import StaffAccess
 from kiosk.staff.desk import StaffDesk
-from kiosk.staff.desk_view import Desk, StaffView
+from kiosk.staff.view import Desk, StaffView
+from tests.support.ui import KioskUI, shown
+from tests.support.wallet import Sandbox, stacked_credit
 from tests.test_runner_boot import DOOR, GPIO, KEY, SwitchPin
-from tests.ui_support import KioskUI, shown
-from tests.wallet_support import Sandbox, stacked_credit
 
 pytestmark = pytest.mark.timeout(150)
 PIN = "48151623"  # digits found nowhere else in these files

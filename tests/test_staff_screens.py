@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from kiosk.session import State
-from kiosk.staff.desk_view import Desk, StaffView
-from kiosk.view import SessionView
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
+from kiosk.staff.view import Desk, StaffView
 from screens.i18n import LANGUAGES
 from screens.layout_check import overgrown, shown, small_targets
 from screens.staff_samples import REFUSED, STAFF_SAMPLES
-from tests.support import window_shot
+from tests.support.common import window_shot
 from tests.test_screens import SIZES, RecordingInbox, assert_painted, run_app
 
 EXPECTED: dict[str, dict[str, list[str]]] = {
@@ -493,7 +493,7 @@ def test_the_menu_counts_down_to_its_deadline() -> None:
 def test_long_lists_fit_a_small_display() -> None:
     """Sixteen staff names, seven open cases, twenty status rows: nothing outgrows its box or
     slides under the header, every button stays a 9 mm target."""
-    from kiosk.staff.desk_view import StatusRow
+    from kiosk.staff.view import StatusRow
     from screens.staff_samples import CASES
 
     names = tuple(f"Staff {n}" for n in range(16))

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import load
+from kiosk.config.settings import load
 from kiosk.journal import Journal
-from kiosk.sandbox_config import write_sandbox_config
-from kiosk.staff.status_commands import status_text
+from kiosk.sim.config import write_sandbox_config
+from kiosk.staff.commands.status import status_text
 from kiosk.staff.status_rows import status_rows
-from tests.kiosk_process import run_kiosk
-from tests.rig import CRASH_TIMING, make_rig
-from tests.support import wait_until
-from tests.wallet_support import Sandbox, cash_and_moves
+from tests.support.common import wait_until
+from tests.support.kiosk_process import run_kiosk
+from tests.support.rig import CRASH_TIMING, make_rig
+from tests.support.wallet import Sandbox, cash_and_moves
 
 
 def status(config: Path) -> str:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware.felica.emulator import free_udp_port
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.sandbox_config import write_sandbox_config
-from tests.wallet_support import Sandbox
+from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.sim.config import write_sandbox_config
+from tests.support.wallet import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = (0.05, 0.30, 0.55)  # screens.widgets.HEADER (no Kivy import in this test process)

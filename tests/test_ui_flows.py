@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.events import Notice
-from kiosk.session import State
-from tests.ui_support import KioskUI
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.core.events import Notice
+from kiosk.core.session import State
+from tests.support.ui import KioskUI
+from tests.support.wallet import Sandbox
 
-NAME = "テスト 会員"  # every member tests/wallet_support.py makes
+NAME = "テスト 会員"  # every member tests/support/wallet.py makes
 pytestmark = pytest.mark.timeout(120)  # a wedged loop fails the test, not the whole run
 MONEY = {"base": "ベース", "cafeteria": "学食", "textbook": "教科書"}
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.session import State
-from tests.ui_support import KioskUI
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.core.session import State
+from tests.support.ui import KioskUI
+from tests.support.wallet import Sandbox
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -135,4 +135,3 @@ def test_a_move_over_the_cap_stops_at_the_room_and_a_refused_one_moves_nothing(
     assert KioskUI(tmp_path, sim, wallet).run(scenario, "move-refused") == 0
     assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (500, 29_900)
     assert wallet.balance(user, "textbook") == 0 and _exchanges(wallet, user) == 0
-

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.simulator import AcceptorSimulator
-from kiosk.session import State
-from tests.ui_support import KioskUI
-from tests.wallet_support import Sandbox
+from hardware.id003.sim.simulator import AcceptorSimulator
+from kiosk.core.session import State
+from tests.support.ui import KioskUI
+from tests.support.wallet import Sandbox
 
 pytestmark = pytest.mark.timeout(120)
 IDLE_FPS = 2  # the lowest [ui] idle_fps: a missed wake-up shows as up to 0.5 s

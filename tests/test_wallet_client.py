@@ -10,8 +10,8 @@ import pytest
 from kiosk.wallet import errors
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.settings import RetryPolicy
-from tests.support import wait_until
-from tests.wallet_support import Sandbox, with_client
+from tests.support.common import wait_until
+from tests.support.wallet import Sandbox, with_client
 
 
 def _topup(wallet: Sandbox, user: str, amount: int, bucket: str = "base", request_id: str = ""):  # type: ignore[no-untyped-def]

@@ -13,15 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiosk.delivery import Delivered, Delivery
-from kiosk.events import MemberFound, WalletDown
+from kiosk.core.events import MemberFound, WalletDown
+from kiosk.engine.delivery import Delivered, Delivery
+from kiosk.engine.lookup import look_up_member
 from kiosk.journal import Journal
-from kiosk.lookup import look_up_member
 from kiosk.wallet.client import WalletClient, tls_context
 from kiosk.wallet.errors import RequestExpired
-from tests.engine_support import FAST_DELIVERY
+from tests.support.engine import FAST_DELIVERY
+from tests.support.wallet import FAST_RETRY, Sandbox, stacked_credit, with_client
 from tests.test_wallet_mock import SETTINGS
-from tests.wallet_support import FAST_RETRY, Sandbox, stacked_credit, with_client
 
 TEN_MINUTES = 600.0
 

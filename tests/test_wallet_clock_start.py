@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from hardware.felica.emulator import EmulatedCard
-from kiosk import runner
+from hardware.felica.sim import EmulatedCard
+from kiosk.app import runner
 from kiosk.wallet.errors import CLOCK_TOLERANCE_S
-from tests.clock_support import clock_rig
-from tests.support import wait_until
+from tests.support.clock import clock_rig
+from tests.support.common import wait_until
+from tests.support.wallet import Sandbox
 from tests.test_wallet_clock import TEN_MINUTES, _skewed
-from tests.wallet_support import Sandbox
 
 
 def test_the_start_line_says_the_clock_is_wrong(

@@ -13,7 +13,7 @@ from kiosk.wallet.checks import check_exchange
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.models import HistoryPage, Transaction
 from kiosk.wallet.settings import RetryPolicy
-from tests.wallet_support import Sandbox, with_client
+from tests.support.wallet import Sandbox, with_client
 
 Action = Callable[[WalletClient], Awaitable[Transaction]]
 

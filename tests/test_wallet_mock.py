@@ -22,7 +22,7 @@ from kiosk.wallet.client import WalletClient
 from kiosk.wallet.envelope import b64url_encode, key_from_secret, open_sealed, seal
 from kiosk.wallet.models import Transaction
 from kiosk.wallet.settings import RetryPolicy, WalletSettings
-from tests.wallet_support import with_client
+from tests.support.wallet import with_client
 
 T = TypeVar("T")
 SECRET = "Y9e-WZYQCH9s2YKvR-R2HyP3MgmSctLTo95boskE5FE"

@@ -14,7 +14,7 @@ import pytest
 
 from kiosk.wallet.client import tls_context
 from kiosk.wallet.envelope import key_from_secret, open_sealed, seal
-from tests.wallet_support import ROOT, Sandbox, with_client
+from tests.support.wallet import ROOT, Sandbox, with_client
 
 
 def _envelope(sandbox: Sandbox, params: dict[str, Any], **extra: Any) -> dict[str, Any]:

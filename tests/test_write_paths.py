@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.rig import make_rig
-from tests.support import wait_until
-from tests.wallet_support import ROOT, Sandbox
+from tests.support.common import wait_until
+from tests.support.rig import make_rig
+from tests.support.wallet import ROOT, Sandbox
 
 WRITE_CALLS = (
     "open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,"

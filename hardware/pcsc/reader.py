@@ -235,6 +235,5 @@ class PcscReader:
         return apdu.data_of(bytes(answer), length, what)
 
 
-
 def _words(result: int) -> str:
     return str(scard.SCardGetErrorMessage(result)).strip().rstrip(".")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from kiosk.core.money import AcceptanceGate
 from kiosk.journal.cases import Cases
 from kiosk.journal.cashbox import Cashbox
 from kiosk.journal.credits import Credits
@@ -18,7 +19,6 @@ from kiosk.journal.exchanges import Exchanges
 from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
 from kiosk.journal.sessions import Sessions
-from kiosk.money import AcceptanceGate
 
 __all__ = ["Journal", "JournalDamaged", "JournalUnusable", "JournalUnwritable"]
 

@@ -244,8 +244,7 @@ class Database:
         except JournalUnwritable as error:
             self._db.close()
             raise JournalUnusable(
-                f"journal {self.path}: cannot bring it to schema version {len(MIGRATIONS)}: "
-                f"{error}"
+                f"journal {self.path}: cannot bring it to schema version {len(MIGRATIONS)}: {error}"
             ) from None
         except BaseException:
             self._db.close()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 
 from hardware.acceptor import NoteRecord, NoteState
-from kiosk.crashpoints import checkpoint
+from kiosk.core.crashpoints import checkpoint
+from kiosk.core.money import AcceptanceGate
 from kiosk.journal.cases import Cases
 from kiosk.journal.db import Database
-from kiosk.money import AcceptanceGate
 
 
 class JournalNotes:

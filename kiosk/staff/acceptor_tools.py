@@ -11,7 +11,7 @@ from __future__ import annotations
 from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
 from kiosk.journal import Journal
 from kiosk.journal.cashbox import DENOMINATIONS
-from kiosk.staff.desk_view import AcceptorPanel, TestedNote
+from kiosk.staff.view import AcceptorPanel, TestedNote
 
 TESTED_SHOWN = 6  # the newest notes of a test the screen lists
 _STATE_EVENTS = {

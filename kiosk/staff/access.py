@@ -30,7 +30,7 @@ from kiosk.staff.credentials import (
 )
 
 if TYPE_CHECKING:
-    from kiosk.config import StaffSection
+    from kiosk.config.settings import StaffSection
     from kiosk.journal import Journal
 
 log = logging.getLogger("paykiosk.staff")

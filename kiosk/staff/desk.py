@@ -18,21 +18,21 @@ from typing import Protocol
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
-from kiosk.config import Config
+from kiosk.config.settings import Config
+from kiosk.core.session import State
+from kiosk.core.view import SessionView
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
 from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.journal.note_choice import NoteChoiceRefused
-from kiosk.session import State
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
 from kiosk.staff.desk_pages import cashbox_fields, open_case, recent_events
-from kiosk.staff.desk_view import Desk, StaffView
 from kiosk.staff.export import export_for_staff
 from kiosk.staff.menu_timer import MenuTimer
 from kiosk.staff.status_rows import live_rows, status_rows
-from kiosk.view import SessionView
+from kiosk.staff.view import Desk, StaffView
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.staff")
@@ -404,4 +404,3 @@ class StaffDesk:
     def _timed_out(self) -> None:
         if self.view.desk is not Desk.CLOSED:
             self._close("untouched for a while")
-

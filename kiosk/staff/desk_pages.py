@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kiosk.config import StaffSection
+from kiosk.config.settings import StaffSection
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseSummary
 from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.staff.cashbox_report import Fill
-from kiosk.staff.desk_view import EventRow
+from kiosk.staff.view import EventRow
 
 
 def cashbox_fields(

@@ -8,15 +8,15 @@ from __future__ import annotations
 import time
 
 from hardware.card import CardReader
-from kiosk.config import Config
-from kiosk.health import free_bytes
+from kiosk.config.settings import Config
+from kiosk.core.money import yen
+from kiosk.engine.health import free_bytes
 from kiosk.journal import Journal
 from kiosk.journal.credits import oldest_age
 from kiosk.journal.records import Credit, CreditKind
-from kiosk.money import yen
 from kiosk.staff.cashbox_report import Fill, notes, when
-from kiosk.staff.desk_view import AcceptorPanel, StatusRow
-from kiosk.staff.status_commands import duration, journal_faults, journal_health
+from kiosk.staff.commands.status import duration, journal_faults, journal_health
+from kiosk.staff.view import AcceptorPanel, StatusRow
 from kiosk.wallet.client import WalletClient
 
 

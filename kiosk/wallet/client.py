@@ -29,7 +29,7 @@ from tenacity import (
 )
 
 from kiosk.wallet.checks import check_exchange
-from kiosk.wallet.checks import check_topup as check_topup  # re-exported (kiosk.delivery)
+from kiosk.wallet.checks import check_topup as check_topup  # re-exported (kiosk.engine.delivery)
 from kiosk.wallet.envelope import EnvelopeError, key_from_secret, open_sealed, seal
 from kiosk.wallet.errors import (
     BadResponse,

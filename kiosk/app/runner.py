@@ -1,0 +1,344 @@
+"""Builds the kiosk from its configuration and runs it (``paykiosk --config FILE``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from hardware.acceptor import AcceptorEvent, EventKind
+from hardware.id003.driver import DriverConfig, Id003Acceptor
+from hardware.id003.protocol import ProtocolConfig
+from kiosk.app.console import ConsoleView, say
+from kiosk.config.settings import Config, ConfigError
+from kiosk.core.faults import CARD_READER
+from kiosk.core.view import SessionView
+from kiosk.engine.delivery import Delivery, describe_for
+from kiosk.engine.loop import Engine
+from kiosk.engine.settings import EngineSettings
+from kiosk.journal import Journal
+from kiosk.journal.db import JournalDamaged, damage_in
+from kiosk.ops.metrics import start_metrics
+from kiosk.ops.notify import SystemdNotifier
+from kiosk.staff.desk import StaffDesk
+from kiosk.wallet.client import WalletClient
+from kiosk.wallet.errors import WalletError
+from kiosk.wallet.settings import WalletSettings
+
+if TYPE_CHECKING:
+    from kiosk.app.panel import Panel
+
+log = logging.getLogger("paykiosk")
+
+
+class Front(Protocol):
+    """What members see and touch (the Kivy UI): shows the engine's views, runs until stopped."""
+
+    def show(self, view: SessionView) -> None: ...
+
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def attach_staff(self, desk: StaffDesk) -> None: ...
+
+
+FrontFactory = Callable[[Engine], Front]
+
+
+def wallet_settings(config: Config) -> WalletSettings:
+    wallet = config.wallet
+    return WalletSettings(
+        base_url=wallet.base_url,
+        client_id=wallet.client_id,
+        client_secret=wallet.read_secret(),
+        client_cert=str(wallet.client_cert),
+        client_key=str(wallet.client_key),
+        ca_file=str(wallet.ca_file) if wallet.ca_file else None,
+        shop_id=wallet.shop_id,
+        timeout_s=wallet.timeout_s,
+        language=config.kiosk.language,
+    )
+
+
+def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
+    return EngineSettings(
+        kiosk_id=config.kiosk.id,
+        moneys=dict(config.moneys),
+        lookup_bucket=config.card.lookup_money,
+        idle_finish_s=config.charge.idle_finish_s,
+        screen_timeout_s=config.charge.screen_timeout_s,
+        lookup_timeout_s=config.charge.lookup_timeout_s,
+        min_free_bytes=int(config.kiosk.min_free_mb * 1_000_000),
+        done_s=2.0 if no_ui else 15.0,
+        auto_money=config.no_ui.money if no_ui else None,
+        move_routes=config.move.routes,
+        auto_move=_auto_move(config) if no_ui else None,
+    )
+
+
+def _auto_move(config: Config) -> tuple[str, int] | None:
+    target = config.no_ui.move_to
+    return None if target is None else (target, config.no_ui.move_amount)
+
+
+def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = None) -> Any:
+    """The FeliCa reader on the configured nfcpy path; touches go to the staff desk, if there
+    is one (it hands members' cards on), else to the engine."""
+    from hardware.card import CardEventKind
+    from hardware.pcsc.paths import is_pcsc_path, reader_of
+
+    reader: Any
+    card = config.card
+    if is_pcsc_path(card.device):
+        from hardware.pcsc.reader import PcscConfig, PcscReader
+
+        reader = PcscReader(
+            PcscConfig(reader=reader_of(card.device), poll_timeout_s=card.poll_timeout_s)
+        )
+    else:
+        from hardware.felica.reader import FelicaReader, ReaderConfig
+
+        reader = FelicaReader(ReaderConfig(device=card.device, poll_timeout_s=card.poll_timeout_s))
+
+    def listener(event: Any) -> None:
+        if event.kind is CardEventKind.TOUCHED:
+            if desk is not None:
+                desk.card_from_reader(event.card_id)
+            else:
+                engine.card_touched(event.card_id)
+        elif event.kind is CardEventKind.UNREADABLE:
+            engine.card_unreadable()
+        elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
+            say(f"card reader {event.kind.value} {event.detail}".rstrip())
+            # a kiosk that cannot read cards serves no one, at start (no reader) as later
+            online = event.kind is CardEventKind.ONLINE
+            engine.device_fault(CARD_READER, None if online else event.detail or "offline")
+
+    reader.add_listener(listener)
+    reader.start()
+    return reader
+
+
+def start_panel(config: Config, engine: Engine) -> Panel | None:
+    """LEDs, buzzer and switches on GPIO, if ``[gpio] enabled``."""
+    if not config.gpio.enabled:
+        return None
+    from gpiozero.exc import BadPinFactory
+
+    from hardware.gpio import GpioConfig, KioskGpio
+    from kiosk.app.panel import Panel
+
+    section = config.gpio
+    gpio = KioskGpio(
+        GpioConfig(
+            enabled=True,
+            pin_factory=section.pin_factory,
+            door_closed_when_pressed=section.door_closed_when_pressed,
+            **section.pins,  # type: ignore[arg-type]
+        )
+    )
+    panel = Panel(gpio, engine)
+    try:
+        gpio.start()
+    except BadPinFactory as error:
+        raise ConfigError(f"[gpio]: {error}") from error
+    return panel
+
+
+async def run(
+    config: Config,
+    no_ui: bool = True,
+    attach: Callable[[Engine], None] | None = None,
+    front: FrontFactory | None = None,
+) -> int:
+    """Run the kiosk until SIGTERM/SIGINT. ``attach`` gets the engine once it exists (the demo
+    drives it from the keyboard); without ``no_ui`` the member picks the money; ``front`` makes
+    the screen members touch (it runs on this loop and ends with the kiosk, and the kiosk
+    stops when it ends).
+
+    The first SIGTERM/SIGINT stops taking notes, closes an accepting session into its credit
+    (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
+    once. An engine task that died ends the run with 1, for systemd to restart the kiosk."""
+    notifier = SystemdNotifier()
+    # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a
+    # device starts, not met halfway through the replay
+    journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
+    if journal.db.adopted is not None:  # the last run's file, lost under it, put back
+        journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
+    acceptor = Id003Acceptor(
+        config.acceptor.port,
+        journal.notes,
+        DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
+    )
+    async with WalletClient(wallet_settings(config)) as wallet:
+        await _check_wallet(wallet)
+        delivery = Delivery(journal, wallet, describe=describe_for(config.kiosk.id))
+        engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
+        engine.listeners.append(ConsoleView())
+        acceptor.add_listener(_print_acceptor_status)
+        if attach is not None:
+            attach(engine)
+        panel = start_panel(config, engine)  # first: a set-up error stops before any thread
+        gpio = panel.gpio if panel is not None else None
+        main = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        screen: Front | None = None
+        try:
+            screen = front(engine) if front is not None else None
+        except BaseException:
+            if gpio is not None:
+                gpio.close()
+            journal.close()
+            raise
+        desk = _staff_desk(config, journal, engine, delivery, screen, panel)
+        reader = start_card_reader(config, engine, desk)
+        if desk is not None:
+            desk.reader = reader
+        metrics = start_metrics(config, journal, engine, reader, wallet)
+        signals = 0
+
+        def on_signal() -> None:
+            nonlocal signals
+            signals += 1
+            if signals == 1:
+                engine.stop()
+            elif main is not None:
+                main.cancel()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal)
+        watchdog = loop.create_task(_watchdog(notifier))
+        shown: asyncio.Task[None] | None = None
+        if screen is not None:
+            engine.listeners.append(screen.show)
+            shown = loop.create_task(screen.run())
+            shown.add_done_callback(lambda _: engine.stop())  # the window went: stop too
+        status = 0
+        started = False
+
+        def ready() -> None:
+            nonlocal started
+            started = True
+            notifier.ready(f"kiosk {config.kiosk.id} ready")
+
+        try:
+            await engine.run(ready=ready)
+            log.info("stopped")
+        except asyncio.CancelledError:
+            log.info("stopped at once")
+        except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
+            what = damage_in(error)
+            if not started and what is not None:  # the replay: a restart would meet it again
+                raise JournalDamaged(config.journal_path, what) from None
+            log.critical("the engine failed; exiting for a restart", exc_info=True)
+            status = 1
+        finally:
+            notifier.stopping()
+            watchdog.cancel()
+            if screen is not None and shown is not None and not await _stop_front(screen, shown):
+                status = 1  # the screen failed: restart
+            reader.stop()
+            if metrics is not None:
+                metrics.close()
+            if gpio is not None:
+                gpio.close()
+            journal.close()
+    return status
+
+
+def _staff_desk(
+    config: Config,
+    journal: Journal,
+    engine: Engine,
+    delivery: Delivery,
+    screen: Front | None,
+    panel: Panel | None,
+) -> StaffDesk | None:
+    """The staff menu, on the touch screen (none without one): staff cards and the service
+    key go to it."""
+    if screen is None:
+        return None
+    desk = StaffDesk(journal, config, engine, engine.acceptor, wake_delivery=delivery.wake)
+    desk.bind(asyncio.get_running_loop())
+    engine.acceptor.add_listener(desk.acceptor_from_driver)
+    engine.listeners.append(desk.member_view)
+    screen.attach_staff(desk)
+    if panel is not None:
+        panel.on_key = desk.key_from_switch
+    return desk
+
+
+async def _stop_front(screen: Front, shown: asyncio.Task[None]) -> bool:
+    """Close the screen; False if it had failed (the kiosk then exits for a restart)."""
+    if not shown.done():
+        screen.stop()
+    try:
+        await asyncio.wait_for(asyncio.shield(shown), timeout=5)
+    except TimeoutError:
+        log.error("the screen did not close within 5 s")
+        shown.cancel()
+    except asyncio.CancelledError:
+        shown.cancel()
+        raise
+    except Exception:
+        log.critical("the screen failed; exiting for a restart", exc_info=True)
+        return False
+    return True
+
+
+async def _check_wallet(wallet: WalletClient) -> None:
+    """Reach the wallet once at start: the operator sees at once whether it answers, and the
+    TLS connection and its modules are set up before the first member arrives."""
+    try:
+        reachable = await asyncio.wait_for(wallet.ping(), timeout=5)
+    except (WalletError, TimeoutError) as error:
+        reachable = False
+        log.warning("wallet not reachable at start: %s", type(error).__name__)
+    clock = wallet.clock_problem  # from the ping's Date header
+    if reachable and clock is not None:
+        line = (
+            f"wallet reachable, but {clock}:"
+            " every request will be refused until the clock is set (check NTP)"
+        )
+        log.error("%s", line)
+        say(line)
+        return
+    say(f"wallet {'reachable' if reachable else 'NOT reachable (credits will wait)'}")
+
+
+def _print_acceptor_status(event: AcceptorEvent) -> None:
+    if event.kind in (EventKind.ONLINE, EventKind.OFFLINE):
+        say(f"bill acceptor {event.kind.value}")
+
+
+async def _watchdog(notifier: SystemdNotifier) -> None:
+    """Pings the systemd watchdog from the engine's loop: it stops only if the loop is stuck
+    (a kiosk out of service for a full disk is alive and must not be killed)."""
+    interval = notifier.watchdog_interval
+    if interval is None:
+        return
+    while True:
+        notifier.watchdog()
+        await asyncio.sleep(interval)
+
+
+def ui_front(config: Config) -> FrontFactory:
+    """The fullscreen touch UI (Kivy is imported only when it is made)."""
+
+    def make(engine: Engine) -> Front:
+        from screens.front import KioskFront, settings_from
+
+        return KioskFront(engine, settings_from(config))
+
+    return make
+
+
+def run_blocking(config: Config, no_ui: bool) -> int:
+    front = None if no_ui else ui_front(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(run(config, no_ui, front=front))
+    return 0

@@ -1,0 +1,1 @@
+"""The engine: one asyncio loop that owns the session, the journal and the wallet calls."""

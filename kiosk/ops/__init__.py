@@ -1,0 +1,1 @@
+"""Operations: metrics, systemd notify, the pending report and the data directory."""

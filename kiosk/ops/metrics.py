@@ -1,0 +1,273 @@
+"""The kiosk's health for a fleet monitor: a Prometheus text-format endpoint (``prometheus_client``)
+on ``[metrics] address:port`` (127.0.0.1 by default).
+
+Every figure is read when the monitor scrapes, from the journal (credits, cases, cash box, the
+last note and credit) and from the running devices (acceptor, reader, wallet, the engine's faults):
+nothing is counted twice in memory, and counters taken from the journal survive restarts. The
+scrape runs on the exporter's own thread; the journal serialises its reads with the engine's
+writes, and the devices' flags are plain reads.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from threading import Thread
+from wsgiref.simple_server import WSGIServer
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from hardware.acceptor import BillAcceptor
+from hardware.card import CardReader
+from kiosk import __version__
+from kiosk.config.settings import Config
+from kiosk.engine.health import Health, free_bytes, journal_size
+from kiosk.engine.loop import Engine
+from kiosk.journal import Journal
+from kiosk.journal.credits import oldest_age
+from kiosk.journal.records import CreditKind
+from kiosk.wallet.client import WalletClient
+
+log = logging.getLogger("paykiosk.metrics")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the metrics are read from (each read at scrape time)."""
+
+    journal: Journal
+    faults: Callable[[], dict[str, str]]  # the engine's sources at fault now (a copy)
+    acceptor: BillAcceptor
+    reader: CardReader | None
+    wallet: WalletClient
+    stacker_capacity: int
+    data_dir_free: Callable[[], int]
+    journal_ok: Callable[[], bool | None] = lambda: None  # writable and passing its check
+
+
+class KioskCollector(Collector):
+    """Yields the kiosk's metric families on each scrape."""
+
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._devices()
+        yield from self._money()
+        yield from self._machine()
+
+    def _devices(self) -> Iterator[Metric]:
+        src = self.sources
+        info = InfoMetricFamily("paykiosk_build", "The kiosk software's version.")
+        info.add_metric([], {"version": __version__})
+        yield info
+        faults = src.faults()
+        yield _gauge("paykiosk_in_service", "1 while members can use the kiosk.", not faults)
+        fault = GaugeMetricFamily(
+            "paykiosk_fault", "1 per source holding the kiosk out of service.", labels=["source"]
+        )
+        for source in sorted(faults):
+            fault.add_metric([source], 1)
+        yield fault
+        yield _gauge(
+            "paykiosk_acceptor_online", "1 while the bill acceptor talks.", src.acceptor.online
+        )
+        if src.reader is not None:
+            yield _gauge(
+                "paykiosk_reader_online", "1 while the card reader is there.", src.reader.online
+            )
+        wallet = src.wallet
+        if wallet.reachable is not None:
+            yield _gauge(
+                "paykiosk_wallet_reachable", "1 if the wallet's last answer came.", wallet.reachable
+            )
+        if wallet.last_latency_s is not None:
+            yield _gauge(
+                "paykiosk_wallet_latency_seconds",
+                "How long the wallet's last answer took.",
+                wallet.last_latency_s,
+            )
+        if wallet.clock_offset_s is not None:
+            yield _gauge(
+                "paykiosk_clock_offset_seconds",
+                "The wallet's clock minus this machine's (from its Date header).",
+                wallet.clock_offset_s,
+            )
+
+    def _money(self) -> Iterator[Metric]:
+        journal, now = self.sources.journal, time.time()
+        waiting = journal.credits.open_credits(kind=CreditKind.CASH)
+        yield _gauge(
+            "paykiosk_credits_pending",
+            "Cash credits not yet confirmed by the wallet.",
+            len(waiting),
+        )
+        yield _gauge(
+            "paykiosk_credit_oldest_pending_age_seconds",
+            "Age of the oldest cash credit not yet confirmed (0: none).",
+            oldest_age(waiting, now) or 0.0,
+        )
+        cases = journal.cases.list()
+        yield _gauge("paykiosk_staff_cases_open", "Staff cases not yet resolved.", len(cases))
+        box = journal.cashbox.count()
+        capacity = self.sources.stacker_capacity
+        yield _gauge(
+            "paykiosk_cashbox_notes", "Notes in the cash box since the last collection.", box.notes
+        )
+        yield _gauge(
+            "paykiosk_cashbox_yen", "Yen in the cash box since the last collection.", box.total
+        )
+        yield _gauge("paykiosk_cashbox_capacity_notes", "Notes the stacker holds.", capacity)
+        yield _gauge(
+            "paykiosk_cashbox_fill_ratio",
+            "Cash-box notes / stacker capacity.",
+            box.notes / capacity,
+        )
+        row = journal.db.one(
+            "SELECT count(*) AS n, coalesce(sum(value), 0) AS yen, max(at) AS last FROM cashbox"
+        )
+        assert row is not None
+        yield _counter("paykiosk_notes_stacked", "Notes stacked, ever.", row["n"])
+        yield _counter("paykiosk_notes_stacked_yen", "Yen of the notes stacked, ever.", row["yen"])
+        if row["last"] is not None:
+            yield _gauge(
+                "paykiosk_last_note_timestamp_seconds",
+                "When the last note was stacked.",
+                row["last"],
+            )
+        credited = _settled(journal, CreditKind.CASH, "confirmed")
+        yield _counter(
+            "paykiosk_credits_confirmed", "Cash credits the wallet confirmed, ever.", credited["n"]
+        )
+        yield _counter(
+            "paykiosk_credited_yen", "Cash yen the wallet confirmed, ever.", credited["yen"]
+        )
+        if credited["last"] is not None:
+            yield _gauge(
+                "paykiosk_last_credit_timestamp_seconds",
+                "When the wallet last confirmed a cash credit.",
+                credited["last"],
+            )
+        yield from self._exchanges(now)
+
+    def _exchanges(self, now: float) -> Iterator[Metric]:
+        """マネー移動: the member's own money moved between their moneys (no cash)."""
+        journal = self.sources.journal
+        waiting = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+        yield _gauge(
+            "paykiosk_exchanges_pending", "Moves not yet settled by the wallet.", len(waiting)
+        )
+        yield _gauge(
+            "paykiosk_exchange_oldest_pending_age_seconds",
+            "Age of the oldest move not yet settled (0: none).",
+            oldest_age(waiting, now) or 0.0,
+        )
+        moved = _settled(journal, CreditKind.EXCHANGE, "confirmed")
+        yield _counter(
+            "paykiosk_exchanges_confirmed", "Moves the wallet carried out, ever.", moved["n"]
+        )
+        yield _counter("paykiosk_exchanged_yen", "Yen the wallet moved, ever.", moved["yen"])
+        refused = _settled(journal, CreditKind.EXCHANGE, "refused")
+        yield _counter(
+            "paykiosk_exchanges_refused",
+            "Moves refused for good (nothing moved), ever.",
+            refused["n"],
+        )
+
+    def _machine(self) -> Iterator[Metric]:
+        size = journal_size(self.sources.journal.db.path)
+        yield _gauge("paykiosk_journal_size_bytes", "The journal file and its WAL.", size)
+        ok = self.sources.journal_ok()
+        if ok is not None:
+            yield _gauge(
+                "paykiosk_journal_ok", "1 while the journal is writable and passes its check.", ok
+            )
+        try:
+            free = self.sources.data_dir_free()
+        except OSError:
+            return
+        yield _gauge("paykiosk_disk_free_bytes", "Free space where the journal lives.", free)
+
+
+def _settled(journal: Journal, kind: CreditKind, state: str) -> sqlite3.Row:
+    """Count, yen and last update of the credits of ``kind`` in ``state``."""
+    row = journal.db.one(
+        "SELECT count(*) AS n, coalesce(sum(amount), 0) AS yen, max(updated_at) AS last"
+        " FROM credits WHERE kind = ? AND state = ?",
+        (kind.value, state),
+    )
+    assert row is not None
+    return row
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=float(value))
+
+
+def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, documentation, value=float(value))
+
+
+class MetricsEndpoint:
+    """The exporter's HTTP server; :meth:`close` stops it."""
+
+    def __init__(self, sources: Sources, address: str, port: int) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(KioskCollector(sources))
+        self._server: WSGIServer
+        self._thread: Thread
+        self._server, self._thread = start_http_server(port, address, self.registry)
+        self.port = int(self._server.server_port)
+        log.info("metrics on http://%s:%d/metrics", address, self.port)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def journal_ok(health: Health) -> bool | None:
+    """None until the first check; then whether the journal is writable and passed it."""
+    if health.journal_check is None:
+        return None
+    return health.journal_check == "ok" and not health.journal_failed
+
+
+def start_metrics(
+    config: Config,
+    journal: Journal,
+    engine: Engine,
+    reader: CardReader | None,
+    wallet: WalletClient,
+) -> MetricsEndpoint | None:
+    """The endpoint of ``[metrics]``, or None (off, or its port taken: the kiosk runs on and
+    says so; the monitor then sees the kiosk as down)."""
+    settings = config.metrics
+    if not settings.enabled:
+        return None
+    sources = Sources(
+        journal=journal,
+        faults=engine.faults.snapshot,
+        acceptor=engine.acceptor,
+        reader=reader,
+        wallet=wallet,
+        stacker_capacity=config.staff.stacker_capacity,
+        data_dir_free=lambda: free_bytes(journal.db.path.parent),
+        journal_ok=lambda: journal_ok(engine.health),
+    )
+    try:
+        return MetricsEndpoint(sources, settings.address, settings.port)
+    except OSError as error:
+        log.error(
+            "metrics: cannot listen on %s:%d (%s); running without them",
+            settings.address,
+            settings.port,
+            error.strerror,
+        )
+        return None

@@ -1,0 +1,1 @@
+"""`paykiosk staff …`: the staff functions from a shell."""

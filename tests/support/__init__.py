@@ -1,0 +1,1 @@
+"""Shared test rigs and models (bench/ imports them too)."""
