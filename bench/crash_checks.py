@@ -8,11 +8,12 @@ from contextlib import closing
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bench.crash_space import Scenario
     from tests.support.rig import Rig
 
 
-def settle_and_check(rig: Rig, user: str, before: dict[str, int], scenario: Scenario) -> list[str]:
+def settle_and_check(
+    rig: Rig, user: str, before: dict[str, int], notes: tuple[int, ...]
+) -> list[str]:
     """What must hold whatever the moment of the kill; each problem in words."""
     problems: list[str] = []
     for _ in range(2):  # the kill may also come while the kiosk settles by itself
@@ -77,7 +78,7 @@ def settle_and_check(rig: Rig, user: str, before: dict[str, int], scenario: Scen
         }:
             problems.append(f"credit {credit['id']} confirmed but not at the wallet")
     base = rig.wallet.balance(user, "base")
-    if scenario.notes:
+    if notes:
         if base - before["base"] != sum(rig.sim.stacked):
             problems.append(
                 f"credited ¥{base - before['base']:,} for ¥{sum(rig.sim.stacked):,} in the box"

@@ -208,7 +208,7 @@ class Explorer:
                     timer.cancel()
             rig.card.remove()  # a card left on the reader would be a new touch after the restart
             rig.wallet.clear_faults()
-            problems = settle_and_check(rig, user, before, scenario)
+            problems = settle_and_check(rig, user, before, scenario.notes)
             steps, killed = read_steps(log)
             rig.kiosk.stop()
         step = next((s for s in steps if s.number == kill_at), None) if killed else None
