@@ -479,7 +479,7 @@ def test_errors_name_method_and_path_without_ids(caplog: pytest.LogCaptureFixtur
     for error, method, path in expected:
         assert (error.method, error.path) == (method, path)
         assert f"{method} {path}" in str(error)
-    # The client's own log lines (httpx's INFO lines carry full URLs: see the README).
+    # The client's own log lines (httpx's INFO lines carry full URLs: see docs/wallet-client.md).
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("paykiosk")]
     assert any("/users/…/accounts" in line for line in logged)
     for text in [str(e) for e, _, _ in expected] + logged:
