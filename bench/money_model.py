@@ -1,4 +1,4 @@
-"""The money-path model (tests/test_money_model.py) searched long, with figures.
+"""The money-path model (tests/support/money_model.py) searched long, with figures.
 
     python -m bench.money_model [--examples 5000] [--steps 50] [--seed N] [--no-startup-crash]
 
@@ -8,7 +8,7 @@ run, steps, crashes by kind, wallet behaviours by call, money outcomes and the t
 failure, the seed, the failing steps and hypothesis's ``@reproduce_failure`` blob, and exits 1.
 The kiosk may also die again during start-up before the engine took the acceptor's events
 (``--no-startup-crash`` leaves that out); that is how the search found an unresolved note's staff
-case lost to a crash (fixed, see the test file).
+case lost to a crash (fixed, see tests/test_money_model.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import traceback
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.test_money_model import STATS, MoneyMachine
+from tests.support.money_model import STATS, MoneyMachine
 
 
 def main() -> None:

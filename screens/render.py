@@ -1,6 +1,6 @@
 """``paykiosk screens --out DIR``: every sample screen (``screens.samples``, and the staff
 menu's ``screens.staff_samples`` as ``staff_<name>``) rendered offscreen to PNG files named
-``<sample>-<lang>-<width>x<height>.png`` — for a look, and for the README."""
+``<sample>-<lang>-<width>x<height>.png`` — for a look, and for docs/touch-screen.md."""
 
 from __future__ import annotations
 

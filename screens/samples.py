@@ -1,5 +1,5 @@
 """Sample views with made-up members: every screen a member can see, for the screen tests and
-``paykiosk screens`` (renders them to PNG files, e.g. the README's pictures)."""
+``paykiosk screens`` (renders them to PNG files, e.g. the pictures in docs/touch-screen.md)."""
 
 from __future__ import annotations
 

@@ -62,6 +62,9 @@ else
     "$root/opt/paykiosk/.venv/bin/pip" install -q "$src$extra"
 fi
 install -m 0644 "$src/README.md" "$root/opt/paykiosk/README.md"
+# The pages the README links to (running the kiosk, staff, deployment), beside it.
+install -d -m 0755 "$root/opt/paykiosk/docs"
+install -m 0644 "$src"/docs/*.md "$root/opt/paykiosk/docs/"
 
 # Configuration: readable by the kiosk's group, never by others; kept if it exists.
 if [ ! -f "$root/etc/paykiosk/paykiosk.toml" ]; then

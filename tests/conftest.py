@@ -17,6 +17,10 @@ from kiosk.journal.notes import JournalNotes
 from tests.support.common import FAST_DRIVER, EventLog, accepting_journal, running_simulator
 from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
+# Fixtures shared by several test modules, registered once here (a test module never imports
+# another): the filled-disk rig and the staff tests' configuration and journal.
+pytest_plugins = ["tests.support.disk", "tests.support.staff_files"]
+
 # Kivy reads these when first imported (tests/test_screens.py, collected after this file):
 # render offscreen with a real GL context and no X (DISPLAY is left alone, so an xvfb-run still
 # works), keep Kivy off the command line, the root logger and the user's ~/.kivy.

@@ -20,8 +20,8 @@ from hardware.id003.sim.device import SimulatedDevice, Timing
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal import Journal
 from kiosk.journal.notes import JournalNotes
+from tests.support.acceptor_host import HostProcess
 from tests.support.common import EventLog
-from tests.test_acceptor_restart import HostProcess
 
 STATUS = Frame(Command.STATUS_REQUEST)
 

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,47 +11,7 @@ from hardware.acceptor import NoteState
 from hardware.id003.codes import Command, Status
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal import Journal
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-class HostProcess:
-    """``tests.support.acceptor_host`` in its own process; its JSON event lines are queued."""
-
-    def __init__(self, port: str, ledger: Path, hang: str | None = None) -> None:
-        command = [sys.executable, "-m", "tests.support.acceptor_host", port, str(ledger)]
-        if hang:
-            command += ["--hang", hang]
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ}
-        )
-        self.lines: queue.Queue[dict[str, object]] = queue.Queue()
-        self.seen: list[dict[str, object]] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(json.loads(line))
-
-    def wait(self, kind: str, timeout: float = 10.0) -> dict[str, object]:
-        while True:
-            try:
-                message = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f"host never reported {kind}; saw {self.seen}") from None
-            self.seen.append(message)
-            if message["kind"] == kind:
-                return message
-
-    def kinds(self) -> list[str]:
-        while not self.lines.empty():
-            self.seen.append(self.lines.get())
-        return [str(m["kind"]) for m in self.seen]
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(5)
+from tests.support.acceptor_host import HostProcess
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Crash anywhere, the quick subset: the real kiosk process killed before durable and outward
 steps spread over each scripted scenario (a charge of three notes; a charge with the wallet
 answering 503 and then losing its answer after committing; a マネー移動), and at random moments.
-The full sweep of every step is ``python -m bench.crash_space`` (figures in the README)."""
+The full sweep of every step is ``python -m bench.crash_space`` (figures in docs/figures.md)."""
 
 from __future__ import annotations
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from kiosk.app.demo import CARD_HOLD_S
+from screens.layout_check import overgrown, shown
 from tests.support.common import window_shot
-from tests.test_screens import overgrown, shown
 
 ROOT = Path(__file__).resolve().parents[1]
 Say = Callable[[str], None]

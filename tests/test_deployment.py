@@ -85,6 +85,8 @@ def test_the_staged_install_lays_out_each_file_with_its_mode_and_owner(stage: Pa
     enabled = stage / "etc/systemd/system/multi-user.target.wants/paykiosk.service"
     assert enabled.is_symlink()
     assert os.readlink(enabled) == "/etc/systemd/system/paykiosk.service"
+    for page in ("README.md", "docs/operations.md", "docs/staff.md", "docs/deployment.md"):
+        assert (stage / "opt/paykiosk" / page).is_file(), page  # the unit's Documentation=
     program = stage / "opt/paykiosk/.venv/bin/paykiosk"
     assert os.access(program, os.X_OK)
     usage = subprocess.run([str(program), "--help"], capture_output=True, text=True, timeout=60)

@@ -18,10 +18,10 @@ from hardware.id003.codes import Command
 from hardware.id003.frames import Frame
 from kiosk.journal.records import SessionOutcome
 from tests.support.common import wait_until
+from tests.support.disk import fill
 from tests.support.kiosk_process import run_kiosk
 from tests.support.rig import Rig, make_rig
 from tests.support.wallet import Sandbox
-from tests.test_machine_faults import disk_rig, fill, tiny_disk  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -207,8 +207,8 @@ def test_journal_truncated_under_the_kiosk_is_put_back(rig: Rig) -> None:
 
 
 def test_journal_that_cannot_be_put_back_stays_out_of_service_until_it_can(
-    disk_rig: Rig,  # noqa: F811
-    tiny_disk: Path,  # noqa: F811
+    disk_rig: Rig,
+    tiny_disk: Path,
 ) -> None:
     """No room for the copy: out of service saying why, tried again, back when there is."""
     rig = disk_rig
@@ -226,8 +226,8 @@ def test_journal_that_cannot_be_put_back_stays_out_of_service_until_it_can(
 
 
 def test_disk_full_as_a_note_is_stacked_pending_shows_all_the_cash(
-    disk_rig: Rig,  # noqa: F811
-    tiny_disk: Path,  # noqa: F811
+    disk_rig: Rig,
+    tiny_disk: Path,
 ) -> None:
     rig = disk_rig
     user, _ = _charging(rig, 1000)

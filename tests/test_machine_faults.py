@@ -5,13 +5,9 @@ losing a note, never crediting one twice."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import sqlite3
-import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +16,7 @@ import pytest
 from kiosk.journal import Journal
 from kiosk.sim.config import write_sandbox_config
 from tests.support.common import wait_until
+from tests.support.disk import fill
 from tests.support.kiosk_process import run_kiosk
 from tests.support.rig import CRASH_TIMING, Rig, make_rig
 from tests.support.wallet import Sandbox, cash_and_moves
@@ -49,39 +46,6 @@ def _credited_once(rig: Rig, user: str, before: int = 0) -> None:
 
 
 # ---- a disk that fills up ------------------------------------------------------------------
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """The kiosk's data dir on its own 8 MB file system, which the test can fill."""
-    data = tmp_path / "data"
-    data.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(data)], capture_output=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
-    try:
-        yield data
-    finally:
-        subprocess.run(["umount", "-l", str(data)], check=False)
-
-
-def fill(data: Path) -> Path:
-    """Write until the file system is full; the file to delete to free it."""
-    filler = data / "filler"
-    # unbuffered: a buffered file would flush what did not fit again at its close, and raise
-    with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 65536)
-            os.fsync(out.fileno())
-    return filler
-
-
-@pytest.fixture
-def disk_rig(tmp_path: Path, wallet: Sandbox, tiny_disk: Path) -> Iterator[Rig]:
-    with make_rig(tmp_path, wallet, min_free_mb=0.5) as rig:
-        yield rig
-
-
 def test_a_full_disk_at_finish_is_out_of_service_then_credited_once(
     disk_rig: Rig, tiny_disk: Path
 ) -> None:

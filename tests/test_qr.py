@@ -17,7 +17,9 @@ import qrcode
 from kiosk.core.events import CreditOutcome
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
-from tests.test_screens import SIZES, VIEWS, RecordingInbox, overgrown, run_app, shown
+from screens.layout_check import overgrown, shown
+from screens.samples import SAMPLES
+from tests.support.offscreen import SIZES, RecordingInbox, run_app
 
 PORTAL = "https://mypage.coop.example.ac.jp/members/register?campus=hongo"  # a long one
 RECEIPT = "Pay Spot receipt\nKiosk K01\n2026-12-01 10:15 JST\nCafeteria ¥3,000\nref K01-0001"
@@ -141,13 +143,13 @@ def test_the_screens_show_the_receipt_and_the_portal_as_codes() -> None:
     steps = [
         show(refused, "ja"),
         look("refused"),
-        show(VIEWS["done"], "en"),
+        show(SAMPLES["done"], "en"),
         look("confirmed"),
-        show(VIEWS["done_note_held"], "ja"),
+        show(SAMPLES["done_note_held"], "ja"),
         look("note_held"),
-        show(VIEWS["card_not_linked"], "ja"),
+        show(SAMPLES["card_not_linked"], "ja"),
         look("portal"),
-        show(VIEWS["card_unreadable"], "ja"),
+        show(SAMPLES["card_unreadable"], "ja"),
         look("unreadable"),
     ]
     run_app(RecordingInbox(), SIZES[0], steps)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from gpiozero import Device
-from gpiozero.pins.mock import MockFactory, MockPin
+from gpiozero.pins.mock import MockFactory
 
 from hardware.felica.sim import free_udp_port
 from hardware.id003.sim.simulator import AcceptorSimulator
@@ -22,37 +22,8 @@ from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.loop import Engine
 from kiosk.sim.config import write_sandbox_config
+from tests.support.gpio_pins import DOOR, GPIO, KEY, SwitchPin
 from tests.support.wallet import Sandbox
-
-DOOR, KEY = 6, 5
-GPIO = f"""
-[gpio]
-enabled = true
-led_ready = 17
-led_fault = 27
-service_key = {KEY}
-door_switch = {DOOR}
-"""
-
-
-class SwitchPin(MockPin):  # type: ignore[misc]
-    """A pin wired to a switch to ground: a closed switch wins over the internal pull-up
-    (gpiozero's mock pin goes high when the pull-up is set, whatever was driven before)."""
-
-    closed = False
-
-    def _set_pull(self, value: str) -> None:
-        super()._set_pull(value)
-        if self.closed:
-            self.drive_low()
-
-    def close_switch(self) -> None:
-        self.closed = True
-        self.drive_low()
-
-    def open_switch(self) -> None:
-        self.closed = False
-        self.drive_high()
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens).
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,12 @@ import pytest
 
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
-from kiosk.engine.inbox import Activity, Inbox, Item
+from kiosk.engine.inbox import Activity
 from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
 from tests.support.common import window_shot
-
-SIZES = [(800, 480), (1280, 800)]
+from tests.support.offscreen import SIZES, RecordingInbox, assert_painted, run_app
 
 VIEWS = SAMPLES
 
@@ -308,68 +306,6 @@ ABSENT: dict[str, list[str]] = {
 }
 
 
-class RecordingInbox(Inbox):
-    """The engine's real inbox, recording what the screens post instead of queueing it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.posted: list[Item] = []
-
-    def _post(self, item: Item) -> None:
-        self.posted.append(item)
-
-
-def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any], object]]) -> None:
-    """Run a fresh KioskApp; each step gets the app, one step per 0.1 s (after a redraw); a
-    step that returns False is called again 0.1 s later (a wait).
-
-    The time-out is measured on the monotonic clock: Kivy's clock keeps the time of its last
-    tick, so after a long pause between apps an event scheduled before the first tick is
-    already overdue. Nothing of this app stays scheduled after it (a stale step would stop the
-    next test's app)."""
-    from kivy.clock import Clock
-    from kivy.core.window import Window
-
-    from screens.app import KioskApp
-
-    Window.size = size
-    app = KioskApp(inbox)
-    errors: list[BaseException] = []
-    queue = list(steps)
-    events: list[Any] = []
-
-    def step(_dt: float) -> None:
-        try:
-            if not queue:
-                app.stop()
-                return
-            if queue[0](app) is not False:
-                queue.pop(0)
-        except BaseException as error:  # surfaced after run()
-            errors.append(error)
-            app.stop()
-            return
-        events.append(Clock.schedule_once(step, 0.1))
-
-    deadline = time.monotonic() + 30
-
-    def give_up(_dt: float) -> None:
-        if time.monotonic() > deadline:
-            errors.append(TimeoutError("the app did not finish its steps"))
-            app.stop()
-
-    def start(*_: object) -> None:
-        events.append(Clock.schedule_once(step, 0.1))
-        events.append(Clock.schedule_interval(give_up, 1.0))
-
-    app.bind(on_start=start)
-    app.run()
-    for event in events:
-        event.cancel()
-    if errors:
-        raise errors[0]
-
-
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
     results: dict[tuple[str, str], tuple[list[str], list[str], str]] = {}
@@ -406,22 +342,6 @@ def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
         assert other in texts, f"{name} ({lang}): no language toggle"
         assert not bad, f"{name} ({lang}, {size}): {bad}"
         assert_painted(png, size)
-
-
-def assert_painted(png: str, size: tuple[int, int]) -> None:
-    """The whole screenshot is the screen: header colour top left, background bottom right."""
-    from kivy.core.image import Image
-
-    from screens.widgets import BACKGROUND, HEADER
-
-    image = Image.load(png, keep_data=True)
-    assert tuple(image.size) == size
-    w, h = size
-    for (x, y), colour in (((4, 4), HEADER), ((w - 4, h - 4), BACKGROUND)):
-        pixel = image.read_pixel(x, y)  # y counts from the top
-        assert all(abs(a - b) < 0.02 for a, b in zip(pixel[:3], colour[:3], strict=True)), (
-            f"{png} at {x},{y}: {pixel} is not {colour}"
-        )
 
 
 def test_a_touch_on_a_money_calls_choose_money_and_a_disabled_one_nothing() -> None:

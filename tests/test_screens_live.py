@@ -1,6 +1,6 @@
 """What changes on a screen while it is up (the time left, a slow lookup), the history by money
-and page, and the sounds: rendered offscreen like tests/test_screens.py, whose helpers these
-use. The sound choice is tested without audio."""
+and page, and the sounds: rendered offscreen like tests/test_screens.py, with the same helpers
+(tests/support/offscreen.py). The sound choice is tested without audio."""
 
 from __future__ import annotations
 
@@ -26,15 +26,9 @@ from kiosk.core.events import (
 )
 from kiosk.core.session import State
 from kiosk.core.view import BucketView, SessionView
+from screens.layout_check import overgrown, shown
 from tests.support.common import window_shot
-from tests.test_screens import (
-    SIZES,
-    RecordingInbox,
-    assert_painted,
-    overgrown,
-    run_app,
-    shown,
-)
+from tests.support.offscreen import SIZES, RecordingInbox, assert_painted, run_app
 
 Step = Callable[[Any], object]
 BUCKETS = [

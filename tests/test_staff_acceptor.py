@@ -19,9 +19,9 @@ from kiosk.staff.access import StaffAccess
 from kiosk.staff.view import Desk
 from tests.support.common import one_line_error
 from tests.support.kiosk_process import run_kiosk
+from tests.support.staff_menu import PIN, STAFF, STAFF_IDM, desk, desk_at, kiosk, touch_pin
 from tests.support.ui import KioskUI
 from tests.support.wallet import Sandbox
-from tests.test_staff_menu import PIN, STAFF, STAFF_IDM, desk, desk_at, kiosk, touch_pin
 
 pytestmark = pytest.mark.timeout(150)
 

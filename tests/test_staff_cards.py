@@ -11,9 +11,7 @@ from kiosk.config.settings import Config
 from kiosk.journal import Journal
 from kiosk.staff.access import Denied, StaffAccess
 from kiosk.staff.credentials import ScryptParams
-from tests.test_staff_access import IDM, PIN, UNKNOWN_IDM, WRONG_PIN, config, config_path, journal
-
-__all__ = ["config", "config_path", "journal"]  # the fixtures, for this module's tests
+from tests.support.staff_files import IDM, PIN, UNKNOWN_IDM, WRONG_PIN
 
 
 def test_a_members_card_is_not_checked_against_every_staff_card(

@@ -21,7 +21,7 @@ from screens.i18n import LANGUAGES
 from screens.layout_check import overgrown, shown, small_targets
 from screens.staff_samples import REFUSED, STAFF_SAMPLES
 from tests.support.common import window_shot
-from tests.test_screens import SIZES, RecordingInbox, assert_painted, run_app
+from tests.support.offscreen import SIZES, RecordingInbox, assert_painted, run_app
 
 EXPECTED: dict[str, dict[str, list[str]]] = {
     "choose_name": {

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -20,19 +19,14 @@ from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient, tls_context
 from kiosk.wallet.errors import RequestExpired
 from tests.support.engine import FAST_DELIVERY
-from tests.support.wallet import FAST_RETRY, Sandbox, stacked_credit, with_client
-from tests.test_wallet_mock import SETTINGS
-
-TEN_MINUTES = 600.0
-
-
-def _clock(off_s: float) -> Callable[[], datetime]:
-    """This machine's wall clock, ``off_s`` seconds off (negative: behind)."""
-    return lambda: datetime.now(UTC) + timedelta(seconds=off_s)
-
-
-def _skewed(wallet: Sandbox, off_s: float) -> WalletClient:
-    return WalletClient(wallet.settings(), FAST_RETRY, clock=_clock(off_s))
+from tests.support.wallet import (
+    MOCK_SETTINGS,
+    TEN_MINUTES,
+    Sandbox,
+    skewed_client,
+    stacked_credit,
+    with_client,
+)
 
 
 def test_the_sandbox_sends_a_date_header_on_its_own_clock(wallet: Sandbox) -> None:
@@ -61,7 +55,7 @@ def test_a_request_refused_as_expired_says_how_far_off_the_clock_is(
     wallet: Sandbox, off_s: float
 ) -> None:
     async def go() -> tuple[float | None, RequestExpired]:
-        async with _skewed(wallet, off_s) as client:
+        async with skewed_client(wallet, off_s) as client:
             with pytest.raises(RequestExpired) as refused:
                 await client.find_account_by_card(wallet.moneys["base"], "0123456789ABCDEF")
             return client.clock_offset_s, refused.value
@@ -92,7 +86,7 @@ def test_a_card_lookup_refused_for_the_clock_names_it(tmp_path: Path, wallet: Sa
     card = wallet.card_of(wallet.member())
 
     async def look_up(off_s: float) -> object:
-        async with _skewed(wallet, off_s) as client:
+        async with skewed_client(wallet, off_s) as client:
             return await look_up_member(client, journal, wallet.moneys, "base", card)
 
     assert asyncio.run(look_up(-TEN_MINUTES)) == WalletDown("clock off by -600 s")
@@ -108,7 +102,7 @@ def test_a_credit_refused_for_the_clock_waits_and_says_why(
     credit = stacked_credit(journal, wallet, member, 1000)
 
     async def go() -> Delivered:
-        async with _skewed(wallet, TEN_MINUTES) as client:
+        async with skewed_client(wallet, TEN_MINUTES) as client:
             outcome = await Delivery(journal, client, FAST_DELIVERY).deliver(credit)
             return outcome.state
 
@@ -135,7 +129,9 @@ def test_a_refusal_without_a_date_header_still_names_the_clock() -> None:
             await client.transaction("6a0e6f2c-2f57-4c6b-9a38-0c6d7f0e8d11")
         return client.clock_offset_s, refused.value
 
-    offset, error = with_client(SETTINGS, go, transport=httpx.MockTransport(_expired_without_date))
+    offset, error = with_client(
+        MOCK_SETTINGS, go, transport=httpx.MockTransport(_expired_without_date)
+    )
     assert offset is None
     assert "this machine's clock is probably wrong: set it (check NTP)" in str(error)
     assert error.clock_note == "clock wrong (request expired)"

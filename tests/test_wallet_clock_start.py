@@ -14,15 +14,14 @@ from kiosk.app import runner
 from kiosk.wallet.errors import CLOCK_TOLERANCE_S
 from tests.support.clock import clock_rig
 from tests.support.common import wait_until
-from tests.support.wallet import Sandbox
-from tests.test_wallet_clock import TEN_MINUTES, _skewed
+from tests.support.wallet import TEN_MINUTES, Sandbox, skewed_client
 
 
 def test_the_start_line_says_the_clock_is_wrong(
     wallet: Sandbox, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     async def go() -> None:
-        async with _skewed(wallet, -TEN_MINUTES) as client:
+        async with skewed_client(wallet, -TEN_MINUTES) as client:
             await runner._check_wallet(client)
 
     with caplog.at_level(logging.WARNING, logger="paykiosk"):
@@ -40,7 +39,7 @@ def test_the_start_line_within_the_tolerance_is_plain(
     wallet: Sandbox, capsys: pytest.CaptureFixture[str], off_s: float
 ) -> None:
     async def go() -> None:
-        async with _skewed(wallet, off_s) as client:
+        async with skewed_client(wallet, off_s) as client:
             await runner._check_wallet(client)
 
     asyncio.run(go())

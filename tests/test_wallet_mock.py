@@ -21,22 +21,11 @@ from kiosk.wallet import errors
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.envelope import b64url_encode, key_from_secret, open_sealed, seal
 from kiosk.wallet.models import Transaction
-from kiosk.wallet.settings import RetryPolicy, WalletSettings
-from tests.support.wallet import with_client
+from kiosk.wallet.settings import RetryPolicy
+from tests.support.wallet import MOCK_SECRET, MOCK_SETTINGS, with_client
 
 T = TypeVar("T")
-SECRET = "Y9e-WZYQCH9s2YKvR-R2HyP3MgmSctLTo95boskE5FE"
-KEY = key_from_secret(SECRET)
-SETTINGS = WalletSettings(
-    base_url="https://wallet.invalid/",
-    client_id="5b0f7a2e-3f9c-4e55-9a57-0c1d2e3f4a5b",
-    client_secret=SECRET,
-    client_cert="/nonexistent/client.pem",  # with a transport the TLS files are never read
-    client_key="/nonexistent/client.key",
-    ca_file="/nonexistent/ca.pem",
-    shop_id="7d1c9f0e-2b3a-4c5d-8e9f-a0b1c2d3e4f5",
-    language="en",
-)
+KEY = key_from_secret(MOCK_SECRET)
 QUICK = RetryPolicy(attempts=3, initial_wait_s=0.001, max_wait_s=0.005, jitter_s=0.001)
 MONEY = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 USER = "1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b"
@@ -112,7 +101,7 @@ class FakeWallet:
             return httpx.Response(200, json={"pong": "ok"})
         envelope = json.loads(request.content)
         assert set(envelope) == {"partner_client_id", "data"}  # parameters only inside
-        assert envelope["partner_client_id"] == SETTINGS.client_id
+        assert envelope["partner_client_id"] == MOCK_SETTINGS.client_id
         plain = open_sealed(KEY, envelope["data"])
         assert set(plain) == {"request_data", "timestamp", "partner_call_id"}
         assert plain["timestamp"].endswith("Z")
@@ -197,7 +186,9 @@ def run(
     retry: RetryPolicy = QUICK,
     **options: Any,
 ) -> T:
-    return with_client(SETTINGS, action, retry, transport=httpx.MockTransport(wallet), **options)
+    return with_client(
+        MOCK_SETTINGS, action, retry, transport=httpx.MockTransport(wallet), **options
+    )
 
 
 def topup(amount: int = 1000, request_id: str = "") -> Callable[[WalletClient], Awaitable[Any]]:
@@ -236,7 +227,7 @@ def test_requests_travel_in_the_envelope_without_the_tls_files() -> None:
     (call,) = wallet.calls
     assert (call.method, call.path) == ("POST", "/transactions/topup")
     assert call.params == {
-        "shop_id": SETTINGS.shop_id,
+        "shop_id": MOCK_SETTINGS.shop_id,
         "customer_id": USER,
         "private_money_id": MONEY,
         "money_amount": 3000,
@@ -252,7 +243,7 @@ def test_requests_travel_in_the_envelope_without_the_tls_files() -> None:
 
 def test_without_a_transport_the_tls_files_are_needed() -> None:
     with pytest.raises(OSError):
-        WalletClient(SETTINGS)
+        WalletClient(MOCK_SETTINGS)
 
 
 def test_lookups_pages_and_ping() -> None:
@@ -488,11 +479,11 @@ def test_errors_name_method_and_path_without_ids(caplog: pytest.LogCaptureFixtur
     for error, method, path in expected:
         assert (error.method, error.path) == (method, path)
         assert f"{method} {path}" in str(error)
-    # The client's own log lines (httpx's INFO lines carry full URLs: see the README).
+    # The client's own log lines (httpx's INFO lines carry full URLs: see docs/wallet-client.md).
     logged = [r.getMessage() for r in caplog.records if r.name.startswith("paykiosk")]
     assert any("/users/…/accounts" in line for line in logged)
     for text in [str(e) for e, _, _ in expected] + logged:
-        for secret in (USER, missing, CARD, SECRET, SETTINGS.client_id):
+        for secret in (USER, missing, CARD, MOCK_SECRET, MOCK_SETTINGS.client_id):
             assert secret not in text
     assert str(refused.value) == (
         "POST /transactions/topup: account_balance_exceeded (422): refused"

@@ -3,7 +3,7 @@
 Every allowed (state, event) pair is in :data:`TRANSITIONS` with its handler **and** the states
 it may lead to. Anything else raises :class:`SessionError` (a surprise is loud, never a silent
 no-op); a handler that lands outside its entry's targets raises :class:`TransitionError` (a bug).
-The state diagram in the README is generated from that table (``paykiosk diagram``).
+The state diagram in docs/design.md is generated from that table (``paykiosk diagram``).
 """
 
 from __future__ import annotations

@@ -1,1 +1,3 @@
-"""Wallet (Pokepay Partner API) client, and a local sandbox server with the same contract."""
+"""The wallet (Pokepay Partner API) client and its data types; imports nothing else of the kiosk.
+
+The local sandbox with the same contract is a simulator: ``kiosk.sim.sandbox``."""

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -27,6 +28,19 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait_s=0.05, max_wait_s=0.2, jitter_s=0.05)
+# A wallet never dialled, for a client on an ``httpx.MockTransport`` (it reads no TLS file).
+MOCK_SECRET = "Y9e-WZYQCH9s2YKvR-R2HyP3MgmSctLTo95boskE5FE"
+MOCK_SETTINGS = WalletSettings(
+    base_url="https://wallet.invalid/",
+    client_id="5b0f7a2e-3f9c-4e55-9a57-0c1d2e3f4a5b",
+    client_secret=MOCK_SECRET,
+    client_cert="/nonexistent/client.pem",  # with a transport the TLS files are never read
+    client_key="/nonexistent/client.key",
+    ca_file="/nonexistent/ca.pem",
+    shop_id="7d1c9f0e-2b3a-4c5d-8e9f-a0b1c2d3e4f5",
+    language="en",
+)
+TEN_MINUTES = 600.0  # a clock this far off is refused (the wallet allows ±120 s)
 
 
 @dataclass
@@ -191,3 +205,11 @@ def _stacked(journal: Journal, user: str, amount: int) -> int:
     credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
     assert credit is not None
     return credit.id
+
+
+def skewed_client(wallet: Sandbox, off_s: float) -> WalletClient:
+    """A client of the sandbox whose machine's wall clock is ``off_s`` seconds off (negative:
+    behind)."""
+    return WalletClient(
+        wallet.settings(), FAST_RETRY, clock=lambda: datetime.now(UTC) + timedelta(seconds=off_s)
+    )
