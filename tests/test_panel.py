@@ -12,6 +12,7 @@ from gpiozero.pins.mock import MockFactory
 from hardware.gpio import GpioConfig, KioskGpio, Status
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.app.panel import Panel
+from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.session import State
 from tests.support.common import wait_until
 from tests.support.engine import EngineHarness
@@ -45,7 +46,7 @@ def test_door_open_takes_the_kiosk_out_of_service_and_back(panel) -> None:  # ty
     harness, gpio, factory = panel
     factory.pin(6).drive_high()  # door opened
     view = harness.wait_state(State.OUT_OF_SERVICE)
-    assert "door open" in (view.fault or "")
+    assert view.fault == Fault(FaultSource.DOOR, "cash-box door open")
     assert gpio.status is Status.FAULT and harness.sim.device.inhibited
     factory.pin(6).drive_low()  # door shut
     harness.wait_state(State.IDLE)
@@ -55,11 +56,12 @@ def test_door_open_takes_the_kiosk_out_of_service_and_back(panel) -> None:  # ty
 def test_the_service_key_holds_the_kiosk_out_of_service(panel, wallet: Sandbox) -> None:  # type: ignore[no-untyped-def]
     harness, gpio, factory = panel
     factory.pin(5).drive_low()  # staff turn the service key
-    harness.wait_view(lambda v: v.fault == "service: staff service", what="staff service")
+    key = Fault(FaultSource.SERVICE_KEY, "staff service")
+    harness.wait_view(lambda v: v.fault == key, what="staff service")
     factory.pin(6).drive_high()  # and open the cash-box door
-    harness.wait_view(lambda v: "door open" in (v.fault or ""), what="door open")
+    harness.wait_view(lambda v: v.fault is not None and v.fault.source is FaultSource.DOOR)
     factory.pin(6).drive_low()  # door shut: the key still holds the kiosk out of service
-    view = harness.wait_view(lambda v: v.fault == "service: staff service", what="key holds")
+    view = harness.wait_view(lambda v: v.fault == key, what="key holds")
     assert view.state is State.OUT_OF_SERVICE and gpio.status is Status.FAULT
     harness.touch(wallet.card_of(wallet.member({})))  # a member touches: no session
     harness.sim.insert(1000)  # and feeds a note: handed back, not taken

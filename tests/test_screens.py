@@ -259,11 +259,29 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
     },
     "starting": {
         "ja": ["起動中です…しばらくお待ちください。", "まもなくご利用いただけます。"],
-        "en": ["Starting… please wait.", "acceptor starting"],
+        "en": ["Starting… please wait.", "acceptor: starting"],
     },
     "door_open": {
         "ja": ["係員が点検中です。", "door: cash-box door open"],
         "en": ["Under maintenance by staff.", "Please wait a little, or use another kiosk."],
+    },
+    "service_key": {
+        "ja": [
+            "休止中",
+            "係員が点検中です。",
+            "しばらくお待ちいただくか、他の端末をご利用ください。",
+        ],
+        "en": ["Under maintenance by staff.", "service: staff service"],
+    },
+    # staff's own switch in the staff menu: planned, not an error, and it may last
+    "staff_switch": {
+        "ja": ["休止中", "係員がこの端末を休止しています。", "他の端末をご利用ください。"],
+        "en": [
+            "Out of service",
+            "Staff have taken this kiosk out of service.",
+            "Please use another kiosk.",
+            "staff switch: taken out of service by staff",
+        ],
     },
     "card_reader": {
         "ja": ["カードの読み取り機が使えません。", "card reader: no poll for 5 s"],
@@ -284,6 +302,13 @@ ABSENT: dict[str, list[str]] = {
     "out_of_service": ["OK"],
     "starting": ["OK"],
     "card_reader": ["OK"],
+    "service_key": ["OK"],
+    "staff_switch": [
+        "OK",
+        "申し訳ありません。ただいまご利用いただけません。",
+        "Sorry, this kiosk cannot take cash now.",
+        "Please use another kiosk, or tell the co-op store.",
+    ],
     "crediting": ["OK"],
     "moving": ["OK"],
     "account_moves": ["マネー移動", "Move money"],  # nothing to move: no button
@@ -351,7 +376,7 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any],
             return
         events.append(Clock.schedule_once(step, 0.1))
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a stuck app, not a slow one: every sample at 0.1 s a step
 
     def give_up(_dt: float) -> None:
         if time.monotonic() > deadline:
@@ -406,6 +431,40 @@ def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
         assert other in texts, f"{name} ({lang}): no language toggle"
         assert not bad, f"{name} ({lang}, {size}): {bad}"
         assert_painted(png, size)
+
+
+def test_out_of_service_by_staff_is_not_told_as_an_error() -> None:
+    """Staff's own doing (their switch, the service key, the door) and a start: the headline in
+    ink; a fault of the machine or a device: in the alert colour."""
+    from screens.widgets import ALERT, INK
+
+    colours: dict[str, tuple[float, ...]] = {}
+    names = [
+        "staff_switch",
+        "service_key",
+        "door_open",
+        "starting",
+        "journal_failed",
+        "card_reader",
+    ]
+
+    def look(app: Any, name: str) -> None:
+        [headline] = [w for w in shown(app.current_screen) if w.text == "休止中"]
+        colours[name] = tuple(headline.color)
+
+    steps: list[Callable[[Any], None]] = []
+    for name in names:
+        steps += [lambda app, v=VIEWS[name]: app.show(v), lambda app, n=name: look(app, n)]
+    run_app(RecordingInbox(), SIZES[0], steps)
+    calm, alarm = tuple(INK), tuple(ALERT)
+    assert colours == {
+        "staff_switch": calm,
+        "service_key": calm,
+        "door_open": calm,
+        "starting": calm,
+        "journal_failed": alarm,
+        "card_reader": alarm,
+    }
 
 
 def assert_painted(png: str, size: tuple[int, int]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hardware.acceptor import EventKind
 from kiosk.core.events import (
     CreditOutcome,
     HistoryEntry,
@@ -24,6 +25,7 @@ from kiosk.core.events import (
     MoveSettled,
     Notice,
 )
+from kiosk.core.faults import STARTING, Fault, FaultSource
 from kiosk.core.session import State
 from kiosk.core.view import BucketView, SessionView
 from tests.support.common import window_shot
@@ -295,10 +297,12 @@ def test_which_sound_a_change_makes() -> None:
     assert sound(SessionView(State.LOOKING_UP), SessionView(State.WALLET_UNAVAILABLE)) == "error"
     assert sound(account, at(account, state=State.HISTORY,
                              notice=Notice.HISTORY_UNAVAILABLE)) == "error"  # fmt: skip
-    broken = SessionView(State.OUT_OF_SERVICE, fault="acceptor: jam")
+    broken = SessionView(
+        State.OUT_OF_SERVICE, fault=Fault(FaultSource.ACCEPTOR, "jam acceptor", EventKind.JAM)
+    )
     assert sound(ACCEPTING, broken) == "error"  # in front of a member
     assert sound(SessionView(State.IDLE), broken) is None  # nobody there
-    assert sound(SessionView(State.OUT_OF_SERVICE, fault="starting"), broken) is None
+    assert sound(SessionView(State.OUT_OF_SERVICE, fault=STARTING), broken) is None
     assert sound(account, account) is None  # the same view shown again (language toggle)
     moving = SessionView(State.MOVING)
     moved = SessionView(State.MOVED, move_result=MoveSettled(MoveOutcome.MOVED))

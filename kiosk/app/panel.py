@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from hardware.gpio import GpioEvent, GpioEventKind, KioskGpio, Sound, Status
 from kiosk.core.events import CreditOutcome
+from kiosk.core.faults import FaultSource
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.loop import Engine
@@ -53,9 +54,9 @@ class Panel:
         kind = event.kind
         if kind in (GpioEventKind.DOOR_OPEN, GpioEventKind.DOOR_CLOSED):
             open_ = kind is GpioEventKind.DOOR_OPEN
-            self.engine.device_fault("door", "cash-box door open" if open_ else None)
+            self.engine.device_fault(FaultSource.DOOR, "cash-box door open" if open_ else None)
         elif kind in (GpioEventKind.SERVICE_KEY_ON, GpioEventKind.SERVICE_KEY_OFF):
             on = kind is GpioEventKind.SERVICE_KEY_ON
-            self.engine.device_fault("service", "staff service" if on else None)
+            self.engine.device_fault(FaultSource.SERVICE_KEY, "staff service" if on else None)
             if self.on_key is not None:
                 self.on_key(on)
