@@ -16,6 +16,7 @@ from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.config.settings import DEFAULT_PORTAL_URL
+from kiosk.core.faults import STARTING
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.inbox import Inbox
@@ -71,7 +72,7 @@ SCREEN_FOR_STATE: dict[State, type[KioskScreen]] = {
     State.OUT_OF_SERVICE: MessageScreen,
 }
 
-FIRST_VIEW = SessionView(State.OUT_OF_SERVICE, fault="starting")
+FIRST_VIEW = SessionView(State.OUT_OF_SERVICE, fault=STARTING)
 
 # Called with (previous view, new view) after each view is shown: sounds, benchmarks.
 ViewObserver = Callable[[SessionView, SessionView], None]

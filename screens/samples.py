@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from hardware.acceptor import EventKind
 from kiosk.core.events import (
     CreditOutcome,
     HistoryEntry,
@@ -13,6 +14,7 @@ from kiosk.core.events import (
     MoveSettled,
     Notice,
 )
+from kiosk.core.faults import STARTING, Fault, FaultSource
 from kiosk.core.session import State
 from kiosk.core.session_moves import MoveRoute
 from kiosk.core.view import BucketView, MovePreview, SessionView
@@ -109,7 +111,10 @@ SAMPLES: dict[str, SessionView] = {
     "card_unreadable": SessionView(State.UNKNOWN_CARD, notice=Notice.CARD_UNREADABLE),
     "account_suspended": SessionView(State.ACCOUNT_SUSPENDED),
     "wallet_unavailable": SessionView(State.WALLET_UNAVAILABLE, detail="no answer in time"),
-    "out_of_service": SessionView(State.OUT_OF_SERVICE, fault="acceptor: stacker open"),
+    "out_of_service": SessionView(
+        State.OUT_OF_SERVICE,
+        fault=Fault(FaultSource.ACCEPTOR, "stacker open", EventKind.STACKER_OPEN),
+    ),
     "account_moves": SessionView(
         State.ACCOUNT,
         member_name="山田 花子",
@@ -143,10 +148,21 @@ SAMPLES: dict[str, SessionView] = {
         move=MOVE,
         move_result=MoveSettled(MoveOutcome.BEING_PROCESSED, reference="K01-M000015", at=MOVED_AT),
     ),
-    "starting": SessionView(State.OUT_OF_SERVICE, fault="acceptor starting"),
-    "door_open": SessionView(State.OUT_OF_SERVICE, fault="door: cash-box door open"),
-    "card_reader": SessionView(State.OUT_OF_SERVICE, fault="card reader: no poll for 5 s"),
+    "starting": SessionView(State.OUT_OF_SERVICE, fault=STARTING),
+    "door_open": SessionView(
+        State.OUT_OF_SERVICE, fault=Fault(FaultSource.DOOR, "cash-box door open")
+    ),
+    "service_key": SessionView(
+        State.OUT_OF_SERVICE, fault=Fault(FaultSource.SERVICE_KEY, "staff service")
+    ),
+    "staff_switch": SessionView(
+        State.OUT_OF_SERVICE,
+        fault=Fault(FaultSource.STAFF_SWITCH, "taken out of service by staff"),
+    ),
+    "card_reader": SessionView(
+        State.OUT_OF_SERVICE, fault=Fault(FaultSource.CARD_READER, "no poll for 5 s")
+    ),
     "journal_failed": SessionView(
-        State.OUT_OF_SERVICE, fault="journal: unwritable (disk I/O error)"
+        State.OUT_OF_SERVICE, fault=Fault(FaultSource.JOURNAL, "unwritable (disk I/O error)")
     ),
 }

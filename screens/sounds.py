@@ -1,7 +1,8 @@
 """Short sounds for what the member should notice without looking: a press, a note counted, the
-charge done, something wrong. Which sound a change of view makes is :func:`sound_for` (pure);
-:class:`Sounds` plays it. No audio (no device, offscreen tests) or ``PAYKIOSK_SOUND=0``: silent,
-logged once, never an error."""
+charge done, something wrong. When a change of view makes a sound is the one cue rule
+(:func:`kiosk.core.cues.cue_for`, the buzzer's too); :data:`SPEAKER` says which file plays it,
+and :class:`Sounds` plays it. No audio (no device, offscreen tests) or ``PAYKIOSK_SOUND=0``:
+silent, logged once, never an error."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from kiosk.core.events import CreditOutcome, MoveOutcome, Notice
-from kiosk.core.session import State
+from kiosk.core.cues import Cue, cue_for
 from kiosk.core.view import SessionView
 
 log = logging.getLogger("paykiosk.sounds")
@@ -21,64 +21,29 @@ SOUND_DIR = Path(__file__).resolve().parents[1] / "assets" / "sounds"
 SOUND_ENV = "PAYKIOSK_SOUND"  # "0": no sound
 
 
-class Sound(StrEnum):
-    TOUCH = "touch"
+class Wav(StrEnum):
+    """The speaker's sounds: ``assets/sounds/<value>.wav`` (made by ``make_sounds.py``)."""
+
+    TOUCH = "touch"  # a button pressed (the screens' own: not a change of view)
     COUNTED = "counted"
     DONE = "done"
     ERROR = "error"
 
 
-_ERROR_STATES = {State.UNKNOWN_CARD, State.ACCOUNT_SUSPENDED, State.WALLET_UNAVAILABLE}
-_MEMBER_STATES = {
-    State.ACCOUNT,
-    State.HISTORY,
-    State.CHOOSE_MONEY,
-    State.ACCEPTING,
-    State.MOVE_ROUTE,
-    State.MOVE_AMOUNT,
-    State.MOVE_CONFIRM,
+# What the speaker plays for each cue. A card read stays quiet: the screen answers at once
+# (and the panel's buzzer beeps at the reader, where there is one).
+SPEAKER: dict[Cue, Wav | None] = {
+    Cue.CARD_READ: None,
+    Cue.COUNTED: Wav.COUNTED,
+    Cue.DONE: Wav.DONE,
+    Cue.ERROR: Wav.ERROR,
 }
-_ERROR_NOTICES = {
-    Notice.NOTE_RETURNED,
-    Notice.NOTE_REJECTED,
-    Notice.HISTORY_UNAVAILABLE,
-    Notice.MONEY_NOT_CHARGEABLE,
-}
-_TAKING = {State.ACCEPTING, State.CREDITING}
 
 
-def sound_for(previous: SessionView, view: SessionView) -> Sound | None:
-    """The sound the change from ``previous`` to ``view`` makes, if any (an error first)."""
-    if view is previous:
-        return None  # the same view again (the language toggle): a button press already clicked
-    entered = view.state is not previous.state
-    if entered and view.state in _ERROR_STATES:
-        return Sound.ERROR
-    # Out of service in front of a member (not at start-up or on an idle kiosk).
-    if entered and view.state is State.OUT_OF_SERVICE and previous.state in _MEMBER_STATES:
-        return Sound.ERROR
-    if view.notice in _ERROR_NOTICES and (
-        view.notice is not previous.notice or view.notice_amount != previous.notice_amount
-    ):
-        return Sound.ERROR
-    if view.state is State.DONE and view.outcome is not previous.outcome:
-        if view.outcome is CreditOutcome.CONFIRMED:
-            return Sound.DONE
-        if view.outcome in (
-            CreditOutcome.REFUSED,
-            CreditOutcome.NOTE_HELD,
-            CreditOutcome.KIOSK_FAULT,
-        ):
-            return Sound.ERROR
-    if entered and view.state is State.MOVED and view.move_result is not None:
-        moved = view.move_result.outcome
-        if moved is MoveOutcome.MOVED:
-            return Sound.DONE
-        if moved in (MoveOutcome.REFUSED, MoveOutcome.NOT_STARTED):
-            return Sound.ERROR
-    if view.state in _TAKING and previous.state in _TAKING and view.inserted > previous.inserted:
-        return Sound.COUNTED
-    return None
+def sound_for(previous: SessionView, view: SessionView) -> Wav | None:
+    """The sound the change from ``previous`` to ``view`` makes on the speaker, if any."""
+    cue = cue_for(previous, view)
+    return SPEAKER[cue] if cue is not None else None
 
 
 def has_audio_device() -> bool:
@@ -98,7 +63,7 @@ class Sounds:
             enabled = os.environ.get(SOUND_ENV, "1").strip() != "0"
         self.enabled = enabled
         self.sound_dir = sound_dir
-        self._sounds: dict[Sound, Any] | None = None  # kivy Sound objects, once loaded
+        self._sounds: dict[Wav, Any] | None = None  # kivy Sound objects, once loaded
 
     def __call__(self, previous: SessionView, view: SessionView) -> None:
         sound = sound_for(previous, view)
@@ -106,9 +71,9 @@ class Sounds:
             self.play(sound)
 
     def touch(self) -> None:
-        self.play(Sound.TOUCH)
+        self.play(Wav.TOUCH)
 
-    def play(self, sound: Sound) -> None:
+    def play(self, sound: Wav) -> None:
         if not self.enabled:
             return
         sounds = self._load() if self._sounds is None else self._sounds
@@ -121,7 +86,7 @@ class Sounds:
         except Exception as error:  # an audio backend failing mid-way: quiet from now on
             self._silence(f"{type(error).__name__}: {error}")
 
-    def _load(self) -> dict[Sound, Any]:
+    def _load(self) -> dict[Wav, Any]:
         self._sounds = {}
         if not has_audio_device():  # do not let the audio library probe (and print) for one
             self._silence("no audio device (/dev/snd) or sound server")
@@ -129,7 +94,7 @@ class Sounds:
         try:
             from kivy.core.audio import SoundLoader
 
-            for sound in Sound:
+            for sound in Wav:
                 loaded = SoundLoader.load(str(self.sound_dir / f"{sound.value}.wav"))
                 # Without a device Kivy may still give a Sound object, of no length.
                 if loaded is None or not loaded.length:

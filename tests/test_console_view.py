@@ -7,6 +7,7 @@ import pytest
 
 from kiosk.app.console import describe
 from kiosk.core.events import CreditOutcome, HistoryView, Notice
+from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.session import State
 from kiosk.core.view import BucketView, MovePreview, SessionView
 
@@ -58,5 +59,7 @@ def test_a_note_still_inside_the_machine_is_told() -> None:
 
 @pytest.mark.parametrize("state", list(State))
 def test_every_state_is_a_sentence(state: State) -> None:
-    text = describe(SessionView(state, bucket="base", fault="door: cash-box door open"))
+    text = describe(
+        SessionView(state, bucket="base", fault=Fault(FaultSource.DOOR, "cash-box door open"))
+    )
     assert "_" not in text and " " in text

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.engine.health import DISK, INTEGRITY, Health
+from kiosk.core.faults import FaultSource
+from kiosk.engine.health import Health
 from kiosk.journal import Journal
 
 
@@ -39,7 +40,11 @@ def test_a_damaged_journal_is_reported_and_a_sound_one_is_not(tmp_path: Path) ->
         journal.close()
     assert health.journal_check != "ok"
     [(source, detail)] = reports
-    assert source == INTEGRITY and detail is not None and detail.startswith("damaged (")
+    assert (
+        source is FaultSource.JOURNAL_CHECK
+        and detail is not None
+        and detail.startswith("damaged (")
+    )
 
 
 def _scribbled(path: Path) -> None:
@@ -72,7 +77,7 @@ def test_a_journal_checked_as_it_was_opened_is_not_read_through_again_at_once(
 
     async def first_round() -> None:
         task = asyncio.create_task(health.run())
-        while not any(source == DISK for source, _ in reports):
+        while not any(source is FaultSource.DISK for source, _ in reports):
             await asyncio.sleep(0.01)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -82,7 +87,7 @@ def test_a_journal_checked_as_it_was_opened_is_not_read_through_again_at_once(
         asyncio.run(first_round())
     finally:
         journal.close()
-    integrity = [detail for source, detail in reports if source == INTEGRITY]
+    integrity = [detail for source, detail in reports if source is FaultSource.JOURNAL_CHECK]
     if checked:
         assert integrity == [] and health.journal_check == "ok"
     else:

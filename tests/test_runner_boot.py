@@ -74,7 +74,7 @@ class Boot:
 
 
 async def _refuses_notes_until(boot: Boot, fault: str, release: Callable[[], None]) -> None:
-    view = await boot.until(lambda v: v.fault is not None and fault in v.fault, fault)
+    view = await boot.until(lambda v: fault in str(v.fault), fault)
     assert view.state is State.OUT_OF_SERVICE
     await boot.sim_until(lambda d: d.status.code != 0x1B, "acceptor initialised")  # not INITIALIZE
     await asyncio.sleep(0.5)  # the acceptor came online meanwhile: still out of service

@@ -257,11 +257,29 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
     },
     "starting": {
         "ja": ["起動中です…しばらくお待ちください。", "まもなくご利用いただけます。"],
-        "en": ["Starting… please wait.", "acceptor starting"],
+        "en": ["Starting… please wait.", "acceptor: starting"],
     },
     "door_open": {
         "ja": ["係員が点検中です。", "door: cash-box door open"],
         "en": ["Under maintenance by staff.", "Please wait a little, or use another kiosk."],
+    },
+    "service_key": {
+        "ja": [
+            "休止中",
+            "係員が点検中です。",
+            "しばらくお待ちいただくか、他の端末をご利用ください。",
+        ],
+        "en": ["Under maintenance by staff.", "service: staff service"],
+    },
+    # staff's own switch in the staff menu: planned, not an error, and it may last
+    "staff_switch": {
+        "ja": ["休止中", "係員がこの端末を休止しています。", "他の端末をご利用ください。"],
+        "en": [
+            "Out of service",
+            "Staff have taken this kiosk out of service.",
+            "Please use another kiosk.",
+            "staff switch: taken out of service by staff",
+        ],
     },
     "card_reader": {
         "ja": ["カードの読み取り機が使えません。", "card reader: no poll for 5 s"],
@@ -282,6 +300,13 @@ ABSENT: dict[str, list[str]] = {
     "out_of_service": ["OK"],
     "starting": ["OK"],
     "card_reader": ["OK"],
+    "service_key": ["OK"],
+    "staff_switch": [
+        "OK",
+        "申し訳ありません。ただいまご利用いただけません。",
+        "Sorry, this kiosk cannot take cash now.",
+        "Please use another kiosk, or tell the co-op store.",
+    ],
     "crediting": ["OK"],
     "moving": ["OK"],
     "account_moves": ["マネー移動", "Move money"],  # nothing to move: no button

@@ -14,14 +14,10 @@ from typing import Any
 import pytest
 
 from kiosk.core.events import (
-    CreditOutcome,
     HistoryEntry,
     HistoryRequested,
     HistoryView,
     MoreHistoryRequested,
-    MoveOutcome,
-    MoveRefusal,
-    MoveSettled,
     Notice,
 )
 from kiosk.core.session import State
@@ -252,58 +248,8 @@ def test_history_by_money_one_page_at_a_time(size: tuple[int, int]) -> None:
     assert {"Base", "Cafeteria", "Textbook", "Back", "More"} <= set(failed_texts)
 
 
-# ---- sounds -------------------------------------------------------------------------------
-def sound(previous: SessionView, view: SessionView) -> str | None:
-    from screens.sounds import sound_for
-
-    chosen = sound_for(previous, view)
-    return chosen.value if chosen else None
-
-
+# ---- sounds (which change of view makes which sound: tests/test_cues.py) -------------------
 ACCEPTING = SessionView(State.ACCEPTING, bucket="base", largest_note=10_000)
-
-
-def test_which_sound_a_change_makes() -> None:
-    def at(view: SessionView, **changes: Any) -> SessionView:
-        return SessionView(**{**view.__dict__, **changes})
-
-    account = SessionView(State.ACCOUNT, member_name="A", buckets=BUCKETS)
-    assert sound(SessionView(State.IDLE), SessionView(State.LOOKING_UP)) is None
-    assert sound(SessionView(State.LOOKING_UP), account) is None
-    assert sound(ACCEPTING, at(ACCEPTING, inserted=1_000)) == "counted"
-    assert sound(at(ACCEPTING, inserted=1_000), at(ACCEPTING, inserted=1_000, deadline=5.0)) is None
-    crediting = SessionView(State.CREDITING, bucket="base", inserted=1_000)
-    assert sound(crediting, at(crediting, inserted=2_000)) == "counted"  # a note late in flight
-    returned = at(ACCEPTING, notice=Notice.NOTE_RETURNED, notice_amount=5_000)
-    assert sound(ACCEPTING, returned) == "error"
-    assert sound(returned, at(returned, deadline=9.0)) is None  # the same notice again
-    assert sound(returned, at(returned, notice_amount=10_000)) == "error"
-    done = SessionView(State.DONE, bucket="base", credited=1_000,
-                       outcome=CreditOutcome.CONFIRMED)  # fmt: skip
-    assert sound(crediting, done) == "done"
-    assert sound(done, at(done, deadline=3.0)) is None
-    assert sound(crediting, at(done, outcome=CreditOutcome.REFUSED)) == "error"
-    assert sound(crediting, at(done, outcome=CreditOutcome.NOTE_HELD)) == "error"
-    assert sound(crediting, at(done, outcome=CreditOutcome.BEING_CREDITED)) is None
-    assert sound(SessionView(State.LOOKING_UP), SessionView(State.UNKNOWN_CARD)) == "error"
-    assert sound(SessionView(State.LOOKING_UP), SessionView(State.WALLET_UNAVAILABLE)) == "error"
-    assert sound(account, at(account, state=State.HISTORY,
-                             notice=Notice.HISTORY_UNAVAILABLE)) == "error"  # fmt: skip
-    broken = SessionView(State.OUT_OF_SERVICE, fault="acceptor: jam")
-    assert sound(ACCEPTING, broken) == "error"  # in front of a member
-    assert sound(SessionView(State.IDLE), broken) is None  # nobody there
-    assert sound(SessionView(State.OUT_OF_SERVICE, fault="starting"), broken) is None
-    assert sound(account, account) is None  # the same view shown again (language toggle)
-    moving = SessionView(State.MOVING)
-    moved = SessionView(State.MOVED, move_result=MoveSettled(MoveOutcome.MOVED))
-    assert sound(moving, moved) == "done"
-    assert sound(moved, at(moved, deadline=3.0)) is None
-    refused = MoveSettled(MoveOutcome.REFUSED, MoveRefusal.NOT_ENOUGH)
-    assert sound(moving, at(moved, move_result=refused)) == "error"
-    processing = MoveSettled(MoveOutcome.BEING_PROCESSED)
-    assert sound(moving, at(moved, move_result=processing)) is None
-    at_limit = SessionView(State.MOVE_AMOUNT, notice=Notice.MOVE_AT_LIMIT)
-    assert sound(SessionView(State.MOVE_AMOUNT), at_limit) is None  # not an error: it stops
 
 
 def test_sounds_without_audio_stay_silent_and_say_so_once(
@@ -344,11 +290,11 @@ def test_the_wavs_are_short_mono_16_bit_and_made_by_the_script(tmp_path: Path) -
     import shutil
     import wave
 
-    from screens.sounds import SOUND_DIR, Sound
+    from screens.sounds import SOUND_DIR, Wav
 
     shutil.copy(SOUND_DIR / "make_sounds.py", tmp_path)
     runpy.run_path(str(tmp_path / "make_sounds.py"), run_name="__main__")
-    for name in Sound:
+    for name in Wav:
         committed = SOUND_DIR / f"{name.value}.wav"
         with wave.open(str(committed)) as wav:
             params = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate())

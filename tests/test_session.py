@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from hardware.acceptor import EventKind
 from kiosk.core.events import (
     EVENT_TYPES,
     AcceptorFault,
@@ -58,6 +59,7 @@ from kiosk.core.events import (
     Timeout,
     WalletDown,
 )
+from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.money import movable
 from kiosk.core.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
 from kiosk.core.view import snapshot
@@ -264,7 +266,9 @@ def test_one_chargeability_rule_for_the_screen_and_the_session(
 def test_acceptor_fault_while_accepting_credits_what_went_in_then_out_of_service() -> None:
     session = accepting()
     session.handle(NoteStacked(1000))
-    assert session.handle(AcceptorFault("stacker jam")) == [FinishAndCredit()]
+    assert session.handle(
+        AcceptorFault(Fault(FaultSource.ACCEPTOR, "jam stacker", EventKind.JAM))
+    ) == [FinishAndCredit()]
     session.handle(CreditSettled(CreditOutcome.BEING_CREDITED))
     session.handle(Acknowledged())
     assert session.state is State.OUT_OF_SERVICE
@@ -431,7 +435,7 @@ EVENT_STRATEGIES: dict[type, st.SearchStrategy[object]] = {
     Timeout: st.just(Timeout()),
     CreditSettled: st.builds(CreditSettled, st.sampled_from(list(CreditOutcome))),
     Acknowledged: st.just(Acknowledged()),
-    AcceptorFault: st.just(AcceptorFault("jam")),
+    AcceptorFault: st.just(AcceptorFault(Fault(FaultSource.DOOR, "cash-box door open"))),
     AcceptorRecovered: st.just(AcceptorRecovered()),
     MoveRequested: st.just(MoveRequested()),
     MoveRouteChosen: st.sampled_from(

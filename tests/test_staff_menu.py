@@ -20,6 +20,7 @@ from gpiozero.pins.mock import MockFactory
 from hardware.card import mask_card_id
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.config.settings import Config
+from kiosk.core.faults import FaultSource
 from kiosk.core.session import State
 from kiosk.journal import Journal
 from kiosk.staff.view import Desk
@@ -178,6 +179,38 @@ def test_the_service_key_asks_who_and_a_pin_and_turning_it_back_closes_the_menu(
 
     assert ui.run(scenario, "staff-key") == 0
     assert "suzuki: staff menu closed (the service key turned off)" in journal_text(ui.config)
+
+
+def test_staff_taking_the_kiosk_out_of_service_tell_members_calmly_until_they_switch_it_back(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet)
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        type_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        desk(ui).staff_service(True)
+        desk(ui).staff_close()
+        await desk_at(ui, Desk.CLOSED)
+        texts = await ui.wait_shown(State.OUT_OF_SERVICE)  # the menu closed, the switch holds
+        view = ui.view
+        assert view is not None and view.fault is not None
+        assert view.fault.source is FaultSource.STAFF_SWITCH
+        assert ui.t("Staff have taken this kiosk out of service.") in texts
+        assert ui.t("Please use another kiosk.") in texts
+        await ui.touch_card(STAFF_IDM)  # staff switch it back
+        await desk_at(ui, Desk.PIN)
+        type_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        desk(ui).staff_service(False)
+        desk(ui).staff_close()
+        await ui.wait_shown(State.IDLE)
+
+    assert ui.run(scenario, "staff-switch") == 0
+    assert f"{STAFF}: kiosk out of service (staff menu)" in journal_text(ui.config)
 
 
 def test_a_collection_counted_at_the_kiosk_records_the_discrepancy_and_starts_a_new_period(

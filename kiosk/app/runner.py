@@ -14,7 +14,7 @@ from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.app.console import ConsoleView, say
 from kiosk.config.settings import Config, ConfigError
-from kiosk.core.faults import CARD_READER
+from kiosk.core.faults import FaultSource
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, describe_for
 from kiosk.engine.loop import Engine
@@ -116,7 +116,9 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
             say(f"card reader {event.kind.value} {event.detail}".rstrip())
             # a kiosk that cannot read cards serves no one, at start (no reader) as later
             online = event.kind is CardEventKind.ONLINE
-            engine.device_fault(CARD_READER, None if online else event.detail or "offline")
+            engine.device_fault(
+                FaultSource.CARD_READER, None if online else event.detail or "offline"
+            )
 
     reader.add_listener(listener)
     reader.start()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import get_args
 
+from kiosk.core.faults import Fault
 from kiosk.wallet.models import Account
 
 
@@ -265,9 +266,10 @@ class MoveSettled:
 
 @dataclass(frozen=True)
 class AcceptorFault:
-    """Out of service: the acceptor, the door, the service key, the journal… (``detail``)."""
+    """Out of service: the acceptor, the door, the service key, the journal… (the latest
+    ``fault`` that holds)."""
 
-    detail: str
+    fault: Fault
 
 
 @dataclass(frozen=True)

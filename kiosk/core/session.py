@@ -57,6 +57,7 @@ from kiosk.core.events import (
     Timeout,
     WalletDown,
 )
+from kiosk.core.faults import Fault
 from kiosk.core.money import chargeable, room
 from kiosk.core.session_moves import MoveSteps
 from kiosk.core.states import SessionError, State
@@ -173,7 +174,7 @@ class Session(MoveSteps):
     detail: str = ""  # small print for staff (why the wallet could not be reached…)
     history_view: HistoryView | None = None
     settled: CreditSettled | None = None
-    fault: str | None = None
+    fault: Fault | None = None
     denominations: tuple[int, ...] = ()  # the notes the acceptor takes (set when it is online)
     notes_off: tuple[int, ...] = ()  # notes the acceptor knows that staff switched off
     routes: tuple[tuple[str, str], ...] = ()  # マネー移動 directions allowed (configuration)
@@ -341,7 +342,7 @@ class Session(MoveSteps):
         return [EndWithoutMoney()]
 
     def _fault_while_accepting(self, event: AcceptorFault) -> list[Effect]:
-        self.fault = event.detail
+        self.fault = event.fault
         if self.inserted or self.in_flight is not None:
             self.state = State.CREDITING
             return [FinishAndCredit()]
@@ -359,10 +360,10 @@ class Session(MoveSteps):
 
     def _out_of_service(self, event: AcceptorFault) -> None:
         self._reset()
-        self.fault, self.state = event.detail, State.OUT_OF_SERVICE
+        self.fault, self.state = event.fault, State.OUT_OF_SERVICE
 
     def _remember_fault(self, event: AcceptorFault) -> None:
-        self.fault = event.detail
+        self.fault = event.fault
 
     def _recovered(self, event: AcceptorRecovered) -> None:
         self.fault, self.state = None, State.IDLE

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kiosk.core.events import CreditOutcome, HistoryView, MoveNews, MoveSettled, Notice
+from kiosk.core.faults import Fault
 from kiosk.core.money import MOVE_STEPS, notes_that_fit
 from kiosk.core.session import Session, State
 from kiosk.core.session_moves import MoveRoute
@@ -65,7 +66,7 @@ class SessionView:
     outcome: CreditOutcome | None = None
     reference: str | None = None
     held: int = 0  # a note of the session still inside the unit (jammed): staff settle it
-    fault: str | None = None
+    fault: Fault | None = None  # why out of service (the latest that holds)
     deadline: float | None = None  # time.monotonic() when this screen times out
     finished_at: float | None = None  # DONE: time.time() when the charge ended (the receipt)
     move_routes: tuple[MoveRoute, ...] = ()  # the moves offered now (none: no マネー移動 button)

@@ -25,17 +25,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from kiosk.core.faults import FaultSource
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.db import JournalRestoreFailed, quick_check
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 
 log = logging.getLogger("paykiosk.health")
-
-DISK = "disk"
-JOURNAL = "journal"
-INTEGRITY = "journal check"
-CLOCK = "clock"
 
 
 def journal_size(path: Path) -> int:
@@ -60,7 +56,7 @@ class Health:
         self,
         journal: Journal,
         reserve_bytes: int,
-        report: Callable[[str, str | None], None],
+        report: Callable[[FaultSource, str | None], None],
         wallet: WalletClient | None = None,
         interval_s: float = 2.0,
         clock_ping_s: float = 10.0,
@@ -100,7 +96,7 @@ class Health:
         if low != self._disk_low:
             self._disk_low = low
             log.log(logging.ERROR if low else logging.WARNING, "disk space: %s", why)
-            self.report(DISK, f"nearly full ({why})" if low else None)
+            self.report(FaultSource.DISK, f"nearly full ({why})" if low else None)
 
     async def check_file(self) -> None:
         """The journal's path still names the file the kiosk writes: else out of service at
@@ -115,7 +111,7 @@ class Health:
         if self.restore_failed is None:
             log.critical("journal file %s: %s", db.path, problem)
             self.journal_failed = True  # back only through a probe write, after the restore
-            self.report(JOURNAL, f"file {problem}")
+            self.report(FaultSource.JOURNAL, f"file {problem}")
         elif now < self._restore_retry_at:
             return
         try:
@@ -126,7 +122,7 @@ class Health:
             if str(error) != self.restore_failed:
                 self.restore_failed = str(error)
                 log.critical("journal file %s: %s; out of service, tried again", problem, error)
-                self.report(JOURNAL, f"file {problem}; {error}")
+                self.report(FaultSource.JOURNAL, f"file {problem}; {error}")
             return
         self.restore_failed = None
         log.warning("journal %s: %s", db.path, done)
@@ -149,7 +145,7 @@ class Health:
             return
         log.warning("journal writable again")
         self.journal_failed = False
-        self.report(JOURNAL, None)
+        self.report(FaultSource.JOURNAL, None)
 
     def check_integrity(self) -> None:
         """SQLite's quick check of the whole journal: a damaged journal takes no more cash
@@ -167,13 +163,15 @@ class Health:
         if (answer == "ok") != was_ok:
             if answer != "ok":
                 log.error("journal integrity check failed: %s", answer)
-            self.report(INTEGRITY, None if answer == "ok" else f"damaged ({answer[:120]})")
+            self.report(
+                FaultSource.JOURNAL_CHECK, None if answer == "ok" else f"damaged ({answer[:120]})"
+            )
 
     def check_clock(self) -> None:
         problem = self.wallet.clock_problem if self.wallet is not None else None
         if problem != self._clock:
             self._clock = problem
-            self.report(CLOCK, f"{problem} (check NTP)" if problem else None)
+            self.report(FaultSource.CLOCK, f"{problem} (check NTP)" if problem else None)
 
     async def _ping_for_the_clock(self) -> None:
         """While the clock is wrong nothing else asks the wallet: ask now and then."""

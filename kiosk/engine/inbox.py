@@ -33,6 +33,7 @@ from kiosk.core.events import (
     MoveReviewPressed,
     MoveRouteChosen,
 )
+from kiosk.core.faults import FaultSource
 
 log = logging.getLogger("paykiosk.engine")
 
@@ -44,7 +45,7 @@ class TimerFired:
 
 @dataclass(frozen=True)
 class DeviceFault:
-    source: str
+    source: FaultSource
     detail: str | None  # None: fine again
 
 
@@ -94,7 +95,7 @@ class Inbox:
     def acceptor_event(self, event: AcceptorEvent) -> None:
         self._post(event)
 
-    def device_fault(self, source: str, detail: str | None) -> None:
+    def device_fault(self, source: FaultSource, detail: str | None) -> None:
         """A device outside the acceptor is at fault (``detail``) or fine (None), e.g. the
         cash-box door open, the service key turned."""
         self._post(DeviceFault(source, detail))

@@ -8,8 +8,9 @@ import asyncio
 import logging
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
+from kiosk.core.faults import FaultSource
 from kiosk.engine.delivery import Delivery
-from kiosk.engine.health import JOURNAL, Health
+from kiosk.engine.health import Health
 from kiosk.engine.inbox import DeviceFault, Item
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.db import Failure
@@ -58,7 +59,7 @@ class JournalGuard:
         if not self.health.journal_failed:
             log.critical("journal unwritable: %s", error)
             self.health.journal_failed = True
-            self._queue.put_nowait(DeviceFault(JOURNAL, f"unwritable ({error})"))
+            self._queue.put_nowait(DeviceFault(FaultSource.JOURNAL, f"unwritable ({error})"))
 
     def _journal_log(self, kind: str, detail: str) -> None:
         try:

@@ -23,6 +23,7 @@ from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
 from hardware.card import mask_card_id
 from kiosk.core.events import (
     AcceptorFault,
+    AcceptorRecovered,
     CancelPressed,
     Effect,
     EndWithoutMoney,
@@ -40,13 +41,13 @@ from kiosk.core.events import (
     StartAccepting,
     Timeout,
 )
-from kiosk.core.faults import Faults
+from kiosk.core.faults import STARTING, Fault, Faults, FaultSource, cleared_text
 from kiosk.core.money import notes_that_fit
 from kiosk.core.session import Session, SessionError, State
 from kiosk.core.view import SessionView, snapshot
 from kiosk.engine.closing import close_session
 from kiosk.engine.delivery import Delivery
-from kiosk.engine.health import INTEGRITY, JOURNAL, Health
+from kiosk.engine.health import Health
 from kiosk.engine.history import load_history
 from kiosk.engine.inbox import Activity, Answer, DeviceFault, Fatal, Inbox, Item, Stop, TimerFired
 from kiosk.engine.journal_guard import JournalGuard
@@ -68,7 +69,6 @@ _FAULTS = {
     EventKind.RESETTING,
 }
 _ACTIVITY = {EventKind.ACCEPTING, EventKind.PAUSED}
-STARTING = "starting"  # the acceptor's fault until it first reports online
 
 
 class EngineFailed(RuntimeError):
@@ -93,7 +93,7 @@ class Engine(JournalGuard, Inbox):
         self.wallet = wallet
         self.delivery = delivery
         # Out of service until the acceptor has reported online (its notes are known then).
-        self.faults = Faults(acceptor=STARTING)
+        self.faults = Faults(STARTING)
         self.session = Session(state=State.OUT_OF_SERVICE, fault=self.faults.latest())
         self.session.routes = settings.move_routes
         self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
@@ -216,26 +216,31 @@ class Engine(JournalGuard, Inbox):
         elif kind is EventKind.LEDGER_FAILED:  # the journal's own error says what kind
             raise self.journal.db.last_failure or JournalUnwritable(event.detail)
         elif kind in _FAULTS:
-            return self._fault_change("acceptor", f"{kind.value} {event.detail}".strip())
+            detail = f"{kind.value} {event.detail}".strip()
+            return self._fault_change(FaultSource.ACCEPTOR, detail, kind)
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
             self._refresh_notes()
             if state is State.ACCEPTING:
                 self._enable_what_fits()  # the denominations are known (again)
-            return self._fault_change("acceptor", None)
+            return self._fault_change(FaultSource.ACCEPTOR, None)
         elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
             log.error("acceptor %s: %s (a staff case)", kind.value, event)
             self._pending_cases.append(event)  # opened now, or when the journal is back
             self._open_cases()
         return None
 
-    def _fault_change(self, source: str, detail: str | None) -> Event | None:
+    def _fault_change(
+        self, source: FaultSource, detail: str | None, kind: EventKind | None = None
+    ) -> Event | None:
         """Out of service while any source is at fault (the member sees the latest one that
         still holds); back in service when the last one clears."""
         if detail is not None:
+            fault = Fault(source, detail, kind)
             self.acceptor.inhibit()
-            self._journal_log("fault", f"{source}: {detail}")
-            return self.faults.set(source, detail)
-        if source == JOURNAL:
+            self._journal_log("fault", str(fault))
+            self.faults.set(fault)
+            return AcceptorFault(fault)
+        if source is FaultSource.JOURNAL:
             if self.health.journal_failed:
                 return None  # it failed again after the probe: the newer failure holds
             if self._closing is None and self._session_id is None:
@@ -243,10 +248,11 @@ class Engine(JournalGuard, Inbox):
                 self._recover(SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE)
                 if self.health.journal_failed:
                     return None
-        event = self.faults.clear(source)
-        if event is not None:
-            self._journal_log("fault", f"{source}: cleared")
-        return event
+        if not self.faults.clear(source):
+            return None
+        self._journal_log("fault", cleared_text(source))
+        latest = self.faults.latest()
+        return AcceptorRecovered() if latest is None else AcceptorFault(latest)
 
     # ---- effects -----------------------------------------------------------------------
     async def _do(self, effect: Effect) -> None:
@@ -340,7 +346,7 @@ class Engine(JournalGuard, Inbox):
 
     def _journal_down(self) -> bool:
         """The journal cannot record money facts now (a failed write, a lost file, damage)."""
-        return self.health.journal_failed or INTEGRITY in self.faults
+        return self.health.journal_failed or FaultSource.JOURNAL_CHECK in self.faults
 
     async def _move(self, move: MoveMoney) -> None:
         journal, member, failed = self.journal, self.session.member, self._journal_failed
@@ -356,7 +362,7 @@ class Engine(JournalGuard, Inbox):
         self._stopping = True
         log.info("stopping: no more notes; closing the session into its credit")
         self._spawn(self._stop_when_closed())
-        return self._fault_change("kiosk", "stopping")
+        return self._fault_change(FaultSource.STOPPING, "stopping")
 
     async def _stop_when_closed(self) -> None:
         deadline = time.monotonic() + self.settings.stop_s

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
@@ -27,6 +27,7 @@ from hardware.acceptor import BillAcceptor
 from hardware.card import CardReader
 from kiosk import __version__
 from kiosk.config.settings import Config
+from kiosk.core.faults import Fault, FaultSource
 from kiosk.engine.health import Health, free_bytes, journal_size
 from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
@@ -42,7 +43,7 @@ class Sources:
     """What the metrics are read from (each read at scrape time)."""
 
     journal: Journal
-    faults: Callable[[], dict[str, str]]  # the engine's sources at fault now (a copy)
+    faults: Callable[[], Mapping[FaultSource, Fault]]  # the engine's faults now (a copy)
     acceptor: BillAcceptor
     reader: CardReader | None
     wallet: WalletClient
@@ -73,7 +74,7 @@ class KioskCollector(Collector):
             "paykiosk_fault", "1 per source holding the kiosk out of service.", labels=["source"]
         )
         for source in sorted(faults):
-            fault.add_metric([source], 1)
+            fault.add_metric([str(source)], 1)
         yield fault
         yield _gauge(
             "paykiosk_acceptor_online", "1 while the bill acceptor talks.", src.acceptor.online

@@ -19,6 +19,7 @@ from typing import Protocol
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
 from kiosk.config.settings import Config
+from kiosk.core.faults import FaultSource
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.journal import Journal
@@ -37,8 +38,6 @@ from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.staff")
 
-MENU_SOURCE = "staff"  # the engine's fault source while the menu is open
-SWITCHED_OFF_SOURCE = "staff switch"  # staff's own out-of-service switch
 PIN_MAX = 12
 PIN_MIN = 4
 KIOSK_NOTE = "recorded at the kiosk's staff menu"
@@ -48,7 +47,7 @@ RESTING = (State.IDLE, State.OUT_OF_SERVICE)
 class EngineSide(Protocol):
     """What the desk needs of the engine."""
 
-    def device_fault(self, source: str, detail: str | None) -> None: ...
+    def device_fault(self, source: FaultSource, detail: str | None) -> None: ...
     def card_touched(self, card_id: str) -> None: ...
     @property
     def wallet(self) -> WalletClient: ...
@@ -248,7 +247,7 @@ class StaffDesk:
             return
         self._switched_off = out_of_service
         detail = "taken out of service by staff" if out_of_service else None
-        self.engine.device_fault(SWITCHED_OFF_SOURCE, detail)
+        self.engine.device_fault(FaultSource.STAFF_SWITCH, detail)
         what = "out of service" if out_of_service else "back in service"
         self.journal.log("staff", f"{self._who}: kiosk {what} (staff menu)")
         self._menu("The kiosk is out of service" if out_of_service else "The kiosk is in service")
@@ -383,7 +382,7 @@ class StaffDesk:
         return self.view.desk not in (Desk.CLOSED, Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED)
 
     def _open(self) -> None:
-        self.engine.device_fault(MENU_SOURCE, "staff menu open")
+        self.engine.device_fault(FaultSource.STAFF_MENU, "staff menu open")
 
     def _close(self, why: str) -> None:
         if self._inside():
@@ -391,7 +390,7 @@ class StaffDesk:
         self.acceptor.end_test(self._who)
         self._pin, self._card, self._who, self._counted = "", None, "", {}
         self.timer.cancel()
-        self.engine.device_fault(MENU_SOURCE, None)
+        self.engine.device_fault(FaultSource.STAFF_MENU, None)
         self._show(StaffView(Desk.CLOSED, out_of_service=self._switched_off), timer=False)
 
     def _show(self, view: StaffView, timer: bool = True) -> None:
