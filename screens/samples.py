@@ -13,8 +13,7 @@ from kiosk.core.events import (
     MoveSettled,
     Notice,
 )
-from kiosk.core.session import State
-from kiosk.core.session_moves import MoveRoute
+from kiosk.core.session import MoveRoute, State
 from kiosk.core.view import BucketView, MovePreview, SessionView
 
 BUCKETS = [

@@ -200,8 +200,8 @@ def test_a_result_the_member_never_saw_is_shown_at_the_next_touch(
         move = kiosk.journal.exchanges.open(
             user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 700
         )
-        assert kiosk.loop is not None and kiosk.engine.loop is not None
-        kiosk.loop.call_soon_threadsafe(kiosk.engine.loop.delivery.wake)
+        assert kiosk.loop is not None and kiosk.engine is not None
+        kiosk.loop.call_soon_threadsafe(kiosk.engine.delivery.wake)
         wait_until(lambda: _exchanges(kiosk)[0]["state"] == "confirmed", 15, "delivered")
         wallet.faults(latency_ms=1500)  # the lookup's answer comes after the time-out
         kiosk.touch(wallet.card_of(user))

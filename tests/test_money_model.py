@@ -707,7 +707,7 @@ class MoneyMachine(RuleBasedStateMachine):
         """マネー移動 of what the member's wallets allow (``movable``), through ``move_money``."""
         source, target = route
         looked_up = self._look_up(member)
-        if looked_up.move_in_progress:  # no new move while one is processed (session_moves)
+        if looked_up.move_in_progress:  # no new move while one is processed (Session.move_routes)
             STATS.outcomes["moves not possible"] += 1
             return
         wallets = looked_up.wallets

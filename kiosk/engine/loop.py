@@ -22,13 +22,10 @@ from typing import Any
 from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
 from hardware.card import mask_card_id
 from kiosk.core.events import (
-    AcceptorFault,
-    CancelPressed,
     Effect,
     EndWithoutMoney,
     Event,
     FinishAndCredit,
-    FinishPressed,
     HandBack,
     LoadHistory,
     LookUp,
@@ -69,6 +66,18 @@ _FAULTS = {
 }
 _ACTIVITY = {EventKind.ACCEPTING, EventKind.PAUSED}
 STARTING = "starting"  # the acceptor's fault until it first reports online
+
+
+def _note_event(event: AcceptorEvent) -> Event | None:
+    """The session event a note's report stands for (whether the session hears it now is the
+    session's rule)."""
+    if event.kind is EventKind.ESCROW and event.value is not None:
+        return NoteEscrowed(event.value)
+    if event.kind is EventKind.STACKED and event.value is not None:
+        return NoteStacked(event.value)
+    if event.kind in (EventKind.RETURNED, EventKind.REJECTED):
+        return NoteHandedBack(event.value, HandBack(event.kind.value))
+    return None
 
 
 class EngineFailed(RuntimeError):
@@ -140,9 +149,8 @@ class Engine(JournalGuard, Inbox):
             event = self._event_of(item)
             if event is None:
                 return
-            self._note_from_the_gate(event)
             try:
-                effects = self.session.handle(event)
+                effects = self.session.handle(event, reserved=self.journal.gate.in_flight)
             except SessionError as error:
                 log.info("ignored: %s", error)
                 return
@@ -155,19 +163,6 @@ class Engine(JournalGuard, Inbox):
         for step in self.settings.auto_steps(self.session):
             self._queue.put_nowait(step)
 
-    def _note_from_the_gate(self, event: Event) -> None:
-        """A note the acceptor thread has reserved is in flight even before its ESCROW event
-        reaches the loop: tell the session first, so that Done, Cancel, a fault or the idle
-        time-out do not end the session under it."""
-        value = self.journal.gate.in_flight
-        if (
-            value is not None
-            and self.session.state is State.ACCEPTING
-            and self.session.in_flight is None
-            and isinstance(event, FinishPressed | CancelPressed | Timeout | AcceptorFault)
-        ):
-            self.session.handle(NoteEscrowed(value))
-
     def _event_of(self, item: Item) -> Event | None:
         """Engine bookkeeping; the session event an item stands for, if any."""
         if isinstance(item, TimerFired):
@@ -178,7 +173,7 @@ class Engine(JournalGuard, Inbox):
                 self._publish()  # the new deadline
             return None
         if isinstance(item, Answer):
-            if item.token == self._lookup_token and self.session.state is State.LOOKING_UP:
+            if item.token == self._lookup_token and self.session.hears(item.event):
                 if isinstance(item.event, MemberFound):
                     told(self.journal, item.event.member.moves)  # on screen now: shown once
                 return item.event
@@ -195,22 +190,16 @@ class Engine(JournalGuard, Inbox):
         return item
 
     def _from_acceptor(self, event: AcceptorEvent) -> Event | None:
-        """Acceptor events → session events (or bookkeeping only)."""
+        """Acceptor events → session events, where the session hears them (or bookkeeping)."""
         self._journal_log("acceptor", str(event))
-        kind, state = event.kind, self.session.state
-        live = state in (State.ACCEPTING, State.CREDITING)
+        kind = event.kind
+        note = _note_event(event)
+        if note is not None and self.session.hears(note):
+            if not isinstance(note, NoteEscrowed):
+                self._enable_what_fits()  # a note less (or more room) on the way in
+            return note
         if kind is EventKind.STACKED:
-            if live and event.value is not None:
-                self._enable_what_fits()
-                return NoteStacked(event.value)
             self.delivery.wake()  # a note for a finished session: credited as an orphan
-        elif kind is EventKind.ESCROW:
-            if state is State.ACCEPTING and event.value is not None:
-                return NoteEscrowed(event.value)
-        elif kind in (EventKind.RETURNED, EventKind.REJECTED):
-            if state is State.ACCEPTING:
-                self._enable_what_fits()
-                return NoteHandedBack(event.value, HandBack(kind.value))
         elif kind in _ACTIVITY:
             self._schedule_timeout()
         elif kind is EventKind.LEDGER_FAILED:  # the journal's own error says what kind
@@ -219,7 +208,7 @@ class Engine(JournalGuard, Inbox):
             return self._fault_change("acceptor", f"{kind.value} {event.detail}".strip())
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
             self._refresh_notes()
-            if state is State.ACCEPTING:
+            if self.journal.gate.session_id is not None:  # a session takes notes
                 self._enable_what_fits()  # the denominations are known (again)
             return self._fault_change("acceptor", None)
         elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
