@@ -109,14 +109,14 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
             if desk is not None:
                 desk.card_from_reader(event.card_id)
             else:
-                engine.card_touched(event.card_id)
+                engine.inbox.card_touched(event.card_id)
         elif event.kind is CardEventKind.UNREADABLE:
-            engine.card_unreadable()
+            engine.inbox.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
             say(f"card reader {event.kind.value} {event.detail}".rstrip())
             # a kiosk that cannot read cards serves no one, at start (no reader) as later
             online = event.kind is CardEventKind.ONLINE
-            engine.device_fault(CARD_READER, None if online else event.detail or "offline")
+            engine.inbox.device_fault(CARD_READER, None if online else event.detail or "offline")
 
     reader.add_listener(listener)
     reader.start()
@@ -205,7 +205,7 @@ async def run(
             nonlocal signals
             signals += 1
             if signals == 1:
-                engine.stop()
+                engine.inbox.stop()
             elif main is not None:
                 main.cancel()
 
@@ -216,7 +216,7 @@ async def run(
         if screen is not None:
             engine.listeners.append(screen.show)
             shown = loop.create_task(screen.run())
-            shown.add_done_callback(lambda _: engine.stop())  # the window went: stop too
+            shown.add_done_callback(lambda _: engine.inbox.stop())  # the window went: stop too
         status = 0
         started = False
 
@@ -332,7 +332,7 @@ def ui_front(config: Config) -> FrontFactory:
     def make(engine: Engine) -> Front:
         from screens.front import KioskFront, settings_from
 
-        return KioskFront(engine, settings_from(config))
+        return KioskFront(engine.inbox, settings_from(config))
 
     return make
 

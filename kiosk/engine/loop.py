@@ -84,8 +84,8 @@ class EngineFailed(RuntimeError):
     """An engine task died of an unexpected error: the process should exit and restart."""
 
 
-class Engine(JournalGuard, Inbox):
-    """Owns the session. Its entry points (devices, member intents: see :class:`Inbox`) are
+class Engine:
+    """Owns the session. Its entry points (devices, member intents) are its :attr:`inbox`'s,
     safe to call from any thread, before or after :meth:`run` has started."""
 
     def __init__(
@@ -105,9 +105,10 @@ class Engine(JournalGuard, Inbox):
         self.faults = Faults(acceptor=STARTING)
         self.session = Session(state=State.OUT_OF_SERVICE, fault=self.faults.latest())
         self.session.routes = settings.move_routes
-        self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
+        self.inbox = Inbox()
+        self.health = Health(journal, settings.min_free_bytes, self.inbox.device_fault, wallet)
+        self.guard = JournalGuard(journal, acceptor, delivery, self.health, self.inbox.put)
         self.listeners: list[Callable[[SessionView], None]] = []
-        super().__init__()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_generation = 0
         self._deadline: float | None = None
@@ -119,17 +120,16 @@ class Engine(JournalGuard, Inbox):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         self._done = False
-        self._pending_cases: list[AcceptorEvent] = []  # staff cases not yet in the journal
 
     # ---- running -----------------------------------------------------------------------
     async def run(self, ready: Callable[[], object] = lambda: None) -> None:
         """Recover, start the acceptor and delivery, then handle events until stopped
         (:meth:`stop`) or cancelled. Raises :class:`EngineFailed` if a task died."""
-        self._open_inbox()
-        self._recover()
+        self.inbox.open()
+        self.guard.recover()
         self.health.check_disk()  # before the first member: below the reserve, no session
         self.health.check_clock()  # a clock the wallet refuses: no session either
-        self.acceptor.add_listener(self.acceptor_event)
+        self.acceptor.add_listener(self.inbox.acceptor_event)
         self.acceptor.inhibit()
         self.acceptor.start()
         self._spawn(self.delivery.run())
@@ -138,7 +138,7 @@ class Engine(JournalGuard, Inbox):
         ready()
         try:
             while not self._done:
-                await self._apply(await self._queue.get())
+                await self._apply(await self.inbox.get())
         finally:
             for task in self._tasks:
                 task.cancel()
@@ -157,11 +157,11 @@ class Engine(JournalGuard, Inbox):
             for effect in effects:
                 await self._do(effect)
         except JournalUnwritable as error:
-            self._journal_failed(error)
+            self.guard.failed(error)
         self._schedule_timeout()
         self._publish()
         for step in self.settings.auto_steps(self.session):
-            self._queue.put_nowait(step)
+            self.inbox.put(step)
 
     def _event_of(self, item: Item) -> Event | None:
         """Engine bookkeeping; the session event an item stands for, if any."""
@@ -191,7 +191,7 @@ class Engine(JournalGuard, Inbox):
 
     def _from_acceptor(self, event: AcceptorEvent) -> Event | None:
         """Acceptor events → session events, where the session hears them (or bookkeeping)."""
-        self._journal_log("acceptor", str(event))
+        self.guard.log("acceptor", str(event))
         kind = event.kind
         note = _note_event(event)
         if note is not None and self.session.hears(note):
@@ -213,8 +213,7 @@ class Engine(JournalGuard, Inbox):
             return self._fault_change("acceptor", None)
         elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
             log.error("acceptor %s: %s (a staff case)", kind.value, event)
-            self._pending_cases.append(event)  # opened now, or when the journal is back
-            self._open_cases()
+            self.guard.open_case(event)
         return None
 
     def _fault_change(self, source: str, detail: str | None) -> Event | None:
@@ -222,19 +221,19 @@ class Engine(JournalGuard, Inbox):
         still holds); back in service when the last one clears."""
         if detail is not None:
             self.acceptor.inhibit()
-            self._journal_log("fault", f"{source}: {detail}")
+            self.guard.log("fault", f"{source}: {detail}")
             return self.faults.set(source, detail)
         if source == JOURNAL:
             if self.health.journal_failed:
                 return None  # it failed again after the probe: the newer failure holds
             if self._closing is None and self._session_id is None:
                 # what could not be closed while the journal failed
-                self._recover(SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE)
+                self.guard.recover(SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE)
                 if self.health.journal_failed:
                     return None
         event = self.faults.clear(source)
         if event is not None:
-            self._journal_log("fault", f"{source}: cleared")
+            self.guard.log("fault", f"{source}: cleared")
         return event
 
     # ---- effects -----------------------------------------------------------------------
@@ -267,10 +266,10 @@ class Engine(JournalGuard, Inbox):
         result = await look_up_member(
             self.wallet, self.journal, settings.moneys, settings.lookup_bucket, card_id
         )
-        await self._queue.put(Answer(token, result))
+        self.inbox.put(Answer(token, result))
 
     async def _load_history(self, load: LoadHistory) -> None:
-        await self._queue.put(await load_history(self.wallet, self.settings.moneys, load))
+        self.inbox.put(await load_history(self.wallet, self.settings.moneys, load))
 
     def _start_accepting(self, effect: StartAccepting) -> None:
         member = self.session.member
@@ -323,18 +322,18 @@ class Engine(JournalGuard, Inbox):
         finally:
             self._closing = None
         if closed.journal_error is not None:
-            self._journal_failed(JournalUnwritable(closed.journal_error))
+            self.guard.failed(JournalUnwritable(closed.journal_error))
         self._credited = closed.taken
-        await self._queue.put(replace(closed.settled, at=time.time()))  # the receipt's time
+        self.inbox.put(replace(closed.settled, at=time.time()))  # the receipt's time
 
     def _journal_down(self) -> bool:
         """The journal cannot record money facts now (a failed write, a lost file, damage)."""
         return self.health.journal_failed or INTEGRITY in self.faults
 
     async def _move(self, move: MoveMoney) -> None:
-        journal, member, failed = self.journal, self.session.member, self._journal_failed
+        journal, member, failed = self.journal, self.session.member, self.guard.failed
         settled = await move_money(journal, self.delivery, member, move, self.settings, failed)
-        await self._queue.put(replace(settled, at=time.time()))  # the receipt's time
+        self.inbox.put(replace(settled, at=time.time()))  # the receipt's time
 
     # ---- stopping ----------------------------------------------------------------------
     def _begin_stop(self) -> Event | None:
@@ -357,7 +356,7 @@ class Engine(JournalGuard, Inbox):
         if self._session_id is not None or self._closing is not None:
             log.error("stopping with a session still open: it is credited at the next start")
         self._done = True
-        self._queue.put_nowait(Activity())  # wake the loop to notice
+        self.inbox.put(Activity())  # wake the loop to notice
 
     # ---- timers, views -----------------------------------------------------------------
     def _schedule_timeout(self) -> None:
@@ -367,9 +366,9 @@ class Engine(JournalGuard, Inbox):
             self._timer = None
         self._deadline = None
         delay = self.settings.timeout_for(self.session.state)
-        if delay is not None and self._loop is not None:
+        if delay is not None:
             fired = TimerFired(self._timer_generation)
-            self._timer = self._loop.call_later(delay, self._queue.put_nowait, fired)
+            self._timer = asyncio.get_running_loop().call_later(delay, self.inbox.put, fired)
             self._deadline = time.monotonic() + delay
 
     def _publish(self) -> None:
@@ -390,4 +389,4 @@ class Engine(JournalGuard, Inbox):
         self._tasks.discard(task)
         if not task.cancelled() and (error := task.exception()) is not None:
             log.critical("engine task failed", exc_info=error)
-            self._queue.put_nowait(Fatal(error))
+            self.inbox.put(Fatal(error))
