@@ -67,14 +67,7 @@ class Stop:
     """Stop taking notes, close the session into its credit, then end the engine's run."""
 
 
-@dataclass(frozen=True)
-class Fatal:
-    """An engine task died of an unexpected error."""
-
-    error: BaseException
-
-
-Item = Event | TimerFired | Activity | Answer | Stop | Fatal | AcceptorEvent | DeviceFault
+Item = Event | TimerFired | Activity | Answer | Stop | AcceptorEvent | DeviceFault
 
 
 class Inbox:

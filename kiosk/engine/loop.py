@@ -45,7 +45,7 @@ from kiosk.engine.closing import close_session
 from kiosk.engine.delivery import Delivery
 from kiosk.engine.health import INTEGRITY, JOURNAL, Health
 from kiosk.engine.history import load_history
-from kiosk.engine.inbox import Activity, Answer, DeviceFault, Fatal, Inbox, Item, Stop, TimerFired
+from kiosk.engine.inbox import Activity, Answer, DeviceFault, Inbox, Item, Stop, TimerFired
 from kiosk.engine.journal_guard import JournalGuard
 from kiosk.engine.lookup import look_up_member
 from kiosk.engine.moving import move_money, told
@@ -84,6 +84,15 @@ class EngineFailed(RuntimeError):
     """An engine task died of an unexpected error: the process should exit and restart."""
 
 
+async def _watched(coroutine: Coroutine[Any, Any, None]) -> None:
+    """An engine task: an unexpected error is logged and fails the run."""
+    try:
+        await coroutine
+    except Exception as error:
+        log.critical("engine task failed", exc_info=True)
+        raise EngineFailed(f"an engine task failed: {error!r}") from error
+
+
 class Engine:
     """Owns the session. Its entry points (devices, member intents) are its :attr:`inbox`'s,
     safe to call from any thread, before or after :meth:`run` has started."""
@@ -117,14 +126,18 @@ class Engine:
         self._closing: asyncio.Task[None] | None = None  # closing a session into its credit
         self._card: str = ""
         self._credited = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._group: asyncio.TaskGroup | None = None  # the tasks of the run (see _spawn)
+        self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._done = False
 
     # ---- running -----------------------------------------------------------------------
     async def run(self, ready: Callable[[], object] = lambda: None) -> None:
         """Recover, start the acceptor and delivery, then handle events until stopped
-        (:meth:`stop`) or cancelled. Raises :class:`EngineFailed` if a task died."""
+        (``inbox.stop()``) or cancelled. Raises :class:`EngineFailed` if a task died.
+
+        Every task of the run (delivery, health, lookups, closes, moves) is in one task group:
+        however the run ends, what still runs is cancelled and awaited before it returns."""
         self.inbox.open()
         self.guard.recover()
         self.health.check_disk()  # before the first member: below the reserve, no session
@@ -132,17 +145,26 @@ class Engine:
         self.acceptor.add_listener(self.inbox.acceptor_event)
         self.acceptor.inhibit()
         self.acceptor.start()
-        self._spawn(self.delivery.run())
-        self._spawn(self.health.run())
-        self._publish()
-        ready()
+        failed: BaseException | None = None
         try:
-            while not self._done:
-                await self._apply(await self.inbox.get())
+            async with asyncio.TaskGroup() as self._group:
+                self._spawn(self.delivery.run())
+                self._spawn(self.health.run())
+                self._publish()
+                ready()
+                while not self._done:
+                    await self._apply(await self.inbox.get())
+                for task in self._running:  # stopped: what is left ends with the run
+                    task.cancel()
+        except BaseExceptionGroup as errors:  # a task failed, or the loop itself
+            failed = errors.exceptions[0]  # the first; the others were cancelled or logged
         finally:
-            for task in self._tasks:
-                task.cancel()
+            self._group = None
+            if self._timer is not None:
+                self._timer.cancel()
             self.acceptor.stop()
+        if failed is not None:
+            raise failed
 
     async def _apply(self, item: Item) -> None:
         try:
@@ -181,8 +203,6 @@ class Engine:
             return None
         if isinstance(item, Stop):
             return self._begin_stop()
-        if isinstance(item, Fatal):
-            raise EngineFailed(f"an engine task failed: {item.error!r}") from item.error
         if isinstance(item, AcceptorEvent):
             return self._from_acceptor(item)
         if isinstance(item, DeviceFault):
@@ -380,13 +400,9 @@ class Engine:
                 log.exception("view listener failed")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        """A task of the run: it ends with the run; if it dies, the run ends too."""
+        assert self._group is not None, "a task outside the run"
+        task = self._group.create_task(_watched(coroutine))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.critical("engine task failed", exc_info=error)
-            self.inbox.put(Fatal(error))
