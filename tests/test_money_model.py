@@ -530,7 +530,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def _engine_takes_events(self) -> None:
         """``Engine._from_acceptor`` for the events that touch the journal: a staff case for a
-        note of unknown fate (``JournalGuard._open_cases``)."""
+        note of unknown fate (``JournalGuard.open_case``)."""
         for event in self.acceptor.events:
             if event.kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
                 self.journal.cases.open(
