@@ -19,7 +19,6 @@ from kiosk.config.settings import DEFAULT_PORTAL_URL
 from kiosk.core.faults import STARTING
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
-from kiosk.engine.inbox import Inbox
 from kiosk.staff.view import Desk, StaffIntents, StaffView
 from screens.account import AccountScreen
 from screens.attract import AttractScreen
@@ -30,6 +29,7 @@ from screens.fonts import register_default_font
 from screens.history import HistoryScreen
 from screens.i18n import LANGUAGES, Texts
 from screens.insert import InsertNotesScreen
+from screens.intents import Intents
 from screens.message import MessageScreen
 from screens.move import MoveAmountScreen, MoveConfirmScreen, MoveRouteScreen
 from screens.moved import MovedScreen
@@ -83,7 +83,7 @@ class KioskApp(App):
 
     def __init__(
         self,
-        intents: Inbox,
+        intents: Intents,
         lang: str = LANGUAGES[0],
         kiosk_id: str = "",
         portal_url: str = DEFAULT_PORTAL_URL,

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.config.settings import DEFAULT_PORTAL_URL, Config
 from kiosk.core.view import SessionView
+from screens.intents import Intents
 from screens.pacing import RESTING, FramePacer
 
 if TYPE_CHECKING:
-    from kiosk.engine.inbox import Inbox
     from kiosk.staff.desk import StaffDesk
     from screens.app import KioskApp
 
@@ -109,10 +109,10 @@ def _quieten_kivy() -> None:
     logging.getLogger("kivy").addFilter(lambda record: "MTDev" not in str(record.msg))
 
 
-AppFactory = Callable[["Inbox", FrontSettings], "KioskApp"]
+AppFactory = Callable[[Intents, FrontSettings], "KioskApp"]
 
 
-def kiosk_app(intents: Inbox, settings: FrontSettings) -> KioskApp:
+def kiosk_app(intents: Intents, settings: FrontSettings) -> KioskApp:
     from screens.app import KioskApp
 
     return KioskApp(
@@ -124,7 +124,7 @@ class KioskFront:
     """Runs the app beside the engine; ``stop`` ends it. The engine's views go to the app."""
 
     def __init__(
-        self, intents: Inbox, settings: FrontSettings, make_app: AppFactory = kiosk_app
+        self, intents: Intents, settings: FrontSettings, make_app: AppFactory = kiosk_app
     ) -> None:
         from kiosk.config.settings import ConfigError
         from screens.fonts import FontMissing, font_path

@@ -42,6 +42,17 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+class Unheard:
+    """The member's intents, going nowhere: the rendered samples are pictures."""
+
+    def _ignore(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    charge = choose_money = show_history = more_history = back = finish = cancel = _ignore
+    acknowledge = move_money = move_route = move_add = move_all = move_clear = _ignore
+    move_review = move_confirm = activity = _ignore
+
+
 def render(
     out: Path,
     sizes: Sequence[tuple[int, int]] = ((800, 480),),
@@ -65,13 +76,12 @@ def render(
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.engine.inbox import Inbox
     from screens.app import KioskApp
     from screens.staff_app import CLOSED_VIEW
 
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="paykiosk-render-"))
-    app = KioskApp(Inbox(), kiosk_id="K01")
+    app = KioskApp(Unheard(), kiosk_id="K01")
     written: list[Path] = []
     steps: list[Callable[[], None]] = []
     for size in sizes:

@@ -61,7 +61,15 @@ from kiosk.core.events import (
 )
 from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.money import movable
-from kiosk.core.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
+from kiosk.core.session import (
+    HEARD_ONLY_IN,
+    TRANSITIONS,
+    Session,
+    SessionError,
+    State,
+    TransitionError,
+    diagram,
+)
 from kiosk.core.view import snapshot
 from kiosk.engine.settings import DEFAULT_MOVE_ROUTES
 from kiosk.wallet.models import Account, PrivateMoney, User
@@ -157,6 +165,40 @@ def test_finishing_with_a_note_in_flight_waits_for_it() -> None:
     assert session.handle(FinishPressed()) == [FinishAndCredit()]  # not "nothing inserted"
     session.handle(NoteStacked(1000))  # it lands while the session closes
     assert session.inserted == 1000
+
+
+def test_a_note_the_acceptor_reserved_is_in_flight_before_the_session_can_end() -> None:
+    """The acceptor thread reserves a note before its escrow reaches the session: a finish,
+    cancel, fault or time-out handled meanwhile must not end the session under it."""
+    for ending in (FinishPressed(), AcceptorFault("jam")):
+        session = accepting()
+        assert session.handle(ending, reserved=1000) == [FinishAndCredit()]
+        assert session.state is State.CREDITING and session.in_flight == 1000
+    session = accepting()
+    assert session.handle(Timeout(), reserved=1000) == []  # not idle: the note settles first
+    assert session.state is State.ACCEPTING and session.in_flight == 1000
+    session = accepting()
+    with pytest.raises(SessionError, match="nothing is inserted"):
+        session.handle(CancelPressed(), reserved=1000)
+    assert session.state is State.ACCEPTING and session.in_flight == 1000
+    session = accepting()
+    assert session.handle(FinishPressed(), reserved=None) == [EndWithoutMoney()]
+
+
+def test_the_session_hears_notes_and_lookups_only_where_they_can_be_the_members() -> None:
+    session = new_session()
+    assert not session.hears(NoteStacked(1000))  # a note after its session: an orphan credit
+    assert not session.hears(MemberFound(MEMBER))  # a lookup that was given up on
+    assert session.hears(CardTouched("0123"))  # what is not in the rule always reaches it
+    session = accepting()
+    assert session.hears(NoteEscrowed(1000)) and session.hears(NoteStacked(1000))
+    session.handle(NoteEscrowed(1000))
+    session.handle(FinishPressed())
+    assert session.state is State.CREDITING
+    assert session.hears(NoteStacked(1000))  # the note in flight lands in the closing session
+    assert not session.hears(NoteHandedBack(1000, HandBack.RETURNED))
+    for event, states in HEARD_ONLY_IN.items():  # what it hears, its table takes
+        assert all((state, event) in TRANSITIONS for state in states)
 
 
 def test_a_note_handed_back_is_no_longer_in_flight() -> None:

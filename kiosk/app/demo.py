@@ -214,7 +214,7 @@ def demo_front(controls: DemoControls, kivy_home: Path) -> FrontFactory:
                 portal_url=settings.portal_url,
             )
 
-        return KioskFront(engine, settings, make_app=make_app)
+        return KioskFront(engine.inbox, settings, make_app=make_app)
 
     return make
 
@@ -261,10 +261,10 @@ def _move(line: str, engine: Engine) -> str:
     targets = {"c": "cafeteria", "k": "textbook"}
     if len(parts) != 3 or parts[1] not in targets or not parts[2].isdigit() or not int(parts[2]):
         return "mv c AMOUNT | mv k AMOUNT (e.g. mv c 1000)"
-    engine.move_money()
-    engine.move_route("base", targets[parts[1]])
-    engine.move_add(int(parts[2]))
-    engine.move_review()
+    engine.inbox.move_money()
+    engine.inbox.move_route("base", targets[parts[1]])
+    engine.inbox.move_add(int(parts[2]))
+    engine.inbox.move_review()
     return ""
 
 
@@ -285,12 +285,12 @@ def _command(
     }
     if line in intents:
         name, *args = intents[line]
-        getattr(engine, name)(*args)  # intents are safe to call from this thread
+        getattr(engine.inbox, name)(*args)  # intents are safe to call from this thread
         return ""
     if line.startswith("mv"):
         return _move(line, engine)
     if line == "y":
-        engine.move_confirm()
+        engine.inbox.move_confirm()
         return ""
     if line.startswith("t") and (line[1:].isdigit() or line == "tx"):
         if line == "tx":

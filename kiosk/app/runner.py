@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.acceptor import AcceptorEvent, EventKind
@@ -109,14 +109,14 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
             if desk is not None:
                 desk.card_from_reader(event.card_id)
             else:
-                engine.card_touched(event.card_id)
+                engine.inbox.card_touched(event.card_id)
         elif event.kind is CardEventKind.UNREADABLE:
-            engine.card_unreadable()
+            engine.inbox.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
             say(f"card reader {event.kind.value} {event.detail}".rstrip())
             # a kiosk that cannot read cards serves no one, at start (no reader) as later
             online = event.kind is CardEventKind.ONLINE
-            engine.device_fault(
+            engine.inbox.device_fault(
                 FaultSource.CARD_READER, None if online else event.detail or "offline"
             )
 
@@ -164,19 +164,28 @@ async def run(
 
     The first SIGTERM/SIGINT stops taking notes, closes an accepting session into its credit
     (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
-    once. An engine task that died ends the run with 1, for systemd to restart the kiosk."""
-    notifier = SystemdNotifier()
-    # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a
-    # device starts, not met halfway through the replay
-    journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
-    if journal.db.adopted is not None:  # the last run's file, lost under it, put back
-        journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
-    acceptor = Id003Acceptor(
-        config.acceptor.port,
-        journal.notes,
-        DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
-    )
-    async with WalletClient(wallet_settings(config)) as wallet:
+    once. An engine task that died ends the run with 1, for systemd to restart the kiosk.
+
+    What it starts is stopped in reverse order on every path, a failed start included (one
+    exit stack): systemd's stopping notice, the screen, the watchdog, the metrics endpoint,
+    the card reader, the GPIO panel, the wallet client and last the journal (its close puts
+    back a journal file lost under it). The engine starts and stops the acceptor and its own
+    tasks inside its run."""
+    status = 0
+    async with contextlib.AsyncExitStack() as stack:
+        notifier = stack.enter_context(contextlib.closing(SystemdNotifier()))
+        # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a
+        # device starts, not met halfway through the replay
+        journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
+        stack.callback(journal.close)
+        if journal.db.adopted is not None:  # the last run's file, lost under it, put back
+            journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
+        acceptor = Id003Acceptor(
+            config.acceptor.port,
+            journal.notes,
+            DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
+        )
+        wallet = await stack.enter_async_context(WalletClient(wallet_settings(config)))
         await _check_wallet(wallet)
         delivery = Delivery(journal, wallet, describe=describe_for(config.kiosk.id))
         engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
@@ -185,71 +194,86 @@ async def run(
         if attach is not None:
             attach(engine)
         panel = start_panel(config, engine)  # first: a set-up error stops before any thread
-        gpio = panel.gpio if panel is not None else None
-        main = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        screen: Front | None = None
-        try:
-            screen = front(engine) if front is not None else None
-        except BaseException:
-            if gpio is not None:
-                gpio.close()
-            journal.close()
-            raise
+        if panel is not None:
+            stack.callback(panel.gpio.close)
+        screen = front(engine) if front is not None else None
         desk = _staff_desk(config, journal, engine, delivery, screen, panel)
         reader = start_card_reader(config, engine, desk)
+        stack.callback(reader.stop)
         if desk is not None:
             desk.reader = reader
         metrics = start_metrics(config, journal, engine, reader, wallet)
-        signals = 0
-
-        def on_signal() -> None:
-            nonlocal signals
-            signals += 1
-            if signals == 1:
-                engine.stop()
-            elif main is not None:
-                main.cancel()
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, on_signal)
-        watchdog = loop.create_task(_watchdog(notifier))
-        shown: asyncio.Task[None] | None = None
+        if metrics is not None:
+            stack.callback(metrics.close)
+        _stop_on_signals(engine)
+        await stack.enter_async_context(_task(_watchdog(notifier)))
         if screen is not None:
             engine.listeners.append(screen.show)
-            shown = loop.create_task(screen.run())
-            shown.add_done_callback(lambda _: engine.stop())  # the window went: stop too
-        status = 0
-        started = False
+            shown = asyncio.get_running_loop().create_task(screen.run())
+            shown.add_done_callback(lambda _: engine.inbox.stop())  # the window went: stop too
 
-        def ready() -> None:
-            nonlocal started
-            started = True
-            notifier.ready(f"kiosk {config.kiosk.id} ready")
+            async def close_screen(screen: Front = screen) -> None:
+                nonlocal status
+                if not await _stop_front(screen, shown):
+                    status = 1  # the screen failed: restart
 
-        try:
-            await engine.run(ready=ready)
-            log.info("stopped")
-        except asyncio.CancelledError:
-            log.info("stopped at once")
-        except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
-            what = damage_in(error)
-            if not started and what is not None:  # the replay: a restart would meet it again
-                raise JournalDamaged(config.journal_path, what) from None
-            log.critical("the engine failed; exiting for a restart", exc_info=True)
-            status = 1
-        finally:
-            notifier.stopping()
-            watchdog.cancel()
-            if screen is not None and shown is not None and not await _stop_front(screen, shown):
-                status = 1  # the screen failed: restart
-            reader.stop()
-            if metrics is not None:
-                metrics.close()
-            if gpio is not None:
-                gpio.close()
-            journal.close()
+            stack.push_async_callback(close_screen)
+        stack.callback(notifier.stopping)
+        status = await _run_engine(engine, config, notifier)
     return status
+
+
+def _stop_on_signals(engine: Engine) -> None:
+    """SIGTERM/SIGINT: the first stops the engine (a session closed into its credit), a second
+    cancels the run at once. The handlers stay until the loop closes: a signal during the
+    stop must not kill the process before the journal is closed."""
+    main, loop = asyncio.current_task(), asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            engine.inbox.stop()
+        elif main is not None:
+            main.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal)
+
+
+@contextlib.asynccontextmanager
+async def _task(coroutine: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """A task for as long as the block: cancelled and awaited at its end."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.wait({task})  # its end, not its cancellation: this task runs on
+
+
+async def _run_engine(engine: Engine, config: Config, notifier: SystemdNotifier) -> int:
+    """The engine's run: 0 when it stopped, 1 when it failed (for a restart)."""
+    started = False
+
+    def ready() -> None:
+        nonlocal started
+        started = True
+        notifier.ready(f"kiosk {config.kiosk.id} ready")
+
+    try:
+        await engine.run(ready=ready)
+        log.info("stopped")
+    except asyncio.CancelledError:
+        log.info("stopped at once")
+    except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
+        what = damage_in(error)
+        if not started and what is not None:  # the replay: a restart would meet it again
+            raise JournalDamaged(config.journal_path, what) from None
+        log.critical("the engine failed; exiting for a restart", exc_info=True)
+        return 1
+    return 0
 
 
 def _staff_desk(
@@ -334,7 +358,7 @@ def ui_front(config: Config) -> FrontFactory:
     def make(engine: Engine) -> Front:
         from screens.front import KioskFront, settings_from
 
-        return KioskFront(engine, settings_from(config))
+        return KioskFront(engine.inbox, settings_from(config))
 
     return make
 

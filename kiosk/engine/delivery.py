@@ -144,8 +144,16 @@ class Delivery:
                     done += 1
                 return done
 
-        results = await asyncio.gather(*(member_queue(c) for c in by_member.values()))
-        return sum(results)
+        # One failure (the journal cannot be written, a crash) ends the round: the other
+        # members' queues are cancelled and awaited, never left running into the next round.
+        try:
+            async with asyncio.TaskGroup() as group:
+                queues = [group.create_task(member_queue(c)) for c in by_member.values()]
+        except BaseExceptionGroup as errors:
+            failed = errors.exceptions[0]
+        else:
+            return sum(queue.result() for queue in queues)
+        raise failed  # as itself, not in a group: what the round's caller knows how to handle
 
     async def deliver(self, credit: Credit) -> Outcome:
         """Settle one credit as far as the wallet lets us now."""

@@ -1,6 +1,6 @@
 """マネー移動 for the engine: journal the move, let delivery carry it out while the member waits a
 few seconds, and tell the member how it stands; and, at their next touch, how earlier moves
-ended. The money rules of the move are in the session (:mod:`kiosk.core.session_moves`)."""
+ended. The money rules of the move are in the session (:class:`kiosk.core.session.Session`)."""
 
 from __future__ import annotations
 

@@ -44,14 +44,21 @@ KIOSK_NOTE = "recorded at the kiosk's staff menu"
 RESTING = (State.IDLE, State.OUT_OF_SERVICE)
 
 
-class EngineSide(Protocol):
-    """What the desk needs of the engine."""
+class EngineInbox(Protocol):
+    """What the desk posts to the engine (from any thread)."""
 
     def device_fault(self, source: FaultSource, detail: str | None) -> None: ...
     def card_touched(self, card_id: str) -> None: ...
+    def stop(self) -> None: ...
+
+
+class EngineSide(Protocol):
+    """What the desk needs of the engine."""
+
+    @property
+    def inbox(self) -> EngineInbox: ...
     @property
     def wallet(self) -> WalletClient: ...
-    def stop(self) -> None: ...
 
 
 Listener = Callable[[StaffView], None]
@@ -100,7 +107,7 @@ class StaffDesk:
         """The card reader's thread: a touch goes to the desk's loop, then to the desk (a
         staff card) or on to the engine (a member's)."""
         if self._loop is None:
-            self.engine.card_touched(card_id)
+            self.engine.inbox.card_touched(card_id)
             return
         self._loop.call_soon_threadsafe(self.card_touched, card_id)
 
@@ -109,7 +116,7 @@ class StaffDesk:
             return  # the menu is open: a card means nothing here
         owner = self.access.card_owner(card_id) if self.member_state in RESTING else None
         if owner is None:
-            self.engine.card_touched(card_id)
+            self.engine.inbox.card_touched(card_id)
             return
         self._card, self._who = card_id, owner
         self._open()
@@ -247,7 +254,7 @@ class StaffDesk:
             return
         self._switched_off = out_of_service
         detail = "taken out of service by staff" if out_of_service else None
-        self.engine.device_fault(FaultSource.STAFF_SWITCH, detail)
+        self.engine.inbox.device_fault(FaultSource.STAFF_SWITCH, detail)
         what = "out of service" if out_of_service else "back in service"
         self.journal.log("staff", f"{self._who}: kiosk {what} (staff menu)")
         self._menu("The kiosk is out of service" if out_of_service else "The kiosk is in service")
@@ -266,7 +273,7 @@ class StaffDesk:
         self.journal.log("staff", f"{self._who}: restart of the app (staff menu)")
         log.warning("restart asked by staff (%s)", self._who)
         self._close("restarting the app")
-        self.engine.stop()
+        self.engine.inbox.stop()
 
     # ---- the acceptor --------------------------------------------------------------------
     def staff_note(self, value: int, on: bool) -> None:
@@ -382,7 +389,7 @@ class StaffDesk:
         return self.view.desk not in (Desk.CLOSED, Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED)
 
     def _open(self) -> None:
-        self.engine.device_fault(FaultSource.STAFF_MENU, "staff menu open")
+        self.engine.inbox.device_fault(FaultSource.STAFF_MENU, "staff menu open")
 
     def _close(self, why: str) -> None:
         if self._inside():
@@ -390,7 +397,7 @@ class StaffDesk:
         self.acceptor.end_test(self._who)
         self._pin, self._card, self._who, self._counted = "", None, "", {}
         self.timer.cancel()
-        self.engine.device_fault(FaultSource.STAFF_MENU, None)
+        self.engine.inbox.device_fault(FaultSource.STAFF_MENU, None)
         self._show(StaffView(Desk.CLOSED, out_of_service=self._switched_off), timer=False)
 
     def _show(self, view: StaffView, timer: bool = True) -> None:

@@ -531,7 +531,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def _engine_takes_events(self) -> None:
         """``Engine._from_acceptor`` for the events that touch the journal: a staff case for a
-        note of unknown fate (``JournalGuard._open_cases``)."""
+        note of unknown fate (``JournalGuard.open_case``)."""
         for event in self.acceptor.events:
             if event.kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
                 self.journal.cases.open(
@@ -708,7 +708,7 @@ class MoneyMachine(RuleBasedStateMachine):
         """マネー移動 of what the member's wallets allow (``movable``), through ``move_money``."""
         source, target = route
         looked_up = self._look_up(member)
-        if looked_up.move_in_progress:  # no new move while one is processed (session_moves)
+        if looked_up.move_in_progress:  # no new move while one is processed (Session.move_routes)
             STATS.outcomes["moves not possible"] += 1
             return
         wallets = looked_up.wallets

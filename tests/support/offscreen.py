@@ -20,7 +20,7 @@ class RecordingInbox(Inbox):
         super().__init__()
         self.posted: list[Item] = []
 
-    def _post(self, item: Item) -> None:
+    def post(self, item: Item) -> None:
         self.posted.append(item)
 
 
