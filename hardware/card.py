@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from hardware.felica.paths import check_device_path
 from hardware.listeners import notify
+from hardware.pcsc.paths import is_pcsc_path, reader_of
 
 # A reader that has completed no poll for this long is offline (both backends, ``[card]
 # poll_timeout_s``). A udp poll without a card waits 1 s per target: 2 s a round by default.
@@ -26,6 +28,28 @@ class CardEventKind(StrEnum):
     UNREADABLE = "unreadable"  # a FeliCa card whose configured id block could not be read
     ONLINE = "online"  # the reader is open and polling (after start-up or after being offline)
     OFFLINE = "offline"  # detail: why; the reader is reopened with backoff
+
+
+class Backend(StrEnum):
+    """Which reader serves ``[card] device``."""
+
+    NFCPY = "nfcpy"  # hardware.felica.reader: an nfcpy path (usb…, tty:…, udp:…)
+    PCSC = "pcsc"  # hardware.pcsc.reader: through pcscd
+
+
+@dataclass(frozen=True)
+class CardBackend:
+    kind: Backend
+    where: str  # NFCPY: the nfcpy path; PCSC: part of the reader's name ("" = any FeliCa one)
+
+
+def card_backend(device: str) -> CardBackend:
+    """The one rule from ``[card] device`` to a reader: ``pcsc`` or ``pcsc:NAME`` is PC/SC,
+    anything else an nfcpy path. ``ValueError`` (one line, naming the device) if neither
+    backend can open it: the configuration check and the kiosk's start use this alike."""
+    if is_pcsc_path(device):
+        return CardBackend(Backend.PCSC, reader_of(device))
+    return CardBackend(Backend.NFCPY, check_device_path(device))
 
 
 def mask_card_id(card_id: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from kiosk.core.events import (
@@ -61,7 +62,17 @@ from kiosk.core.money import chargeable, room
 from kiosk.core.session_moves import MoveSteps
 from kiosk.core.states import SessionError, State
 
-__all__ = ["TRANSITIONS", "Session", "SessionError", "State", "TransitionError", "diagram"]
+__all__ = [
+    "TIMEOUTS",
+    "TOUCH_RESTARTS",
+    "TRANSITIONS",
+    "Session",
+    "SessionError",
+    "State",
+    "TransitionError",
+    "Wait",
+    "diagram",
+]
 
 
 class TransitionError(AssertionError):
@@ -156,6 +167,30 @@ for _state in State:
         _on([_state], _HISTORY_RESULTS, "stay")  # a history load that finished too late
     if _state is not _S.OUT_OF_SERVICE:
         _on([_state], [AcceptorRecovered], "recovered_elsewhere")
+
+
+# ---- time-outs: which state times out after which setting -----------------------------------
+# The engine applies these (its settings give the seconds): a :class:`Timeout` comes after
+# that long untouched in the state, and the table above allows ``Timeout`` in exactly these
+# states (tests/test_session.py checks both agree).
+class Wait(StrEnum):
+    IDLE_FINISH = "idle_finish"  # accepting: no note for this long finishes and credits
+    RESULT = "result"  # how long the result of a charge or a move stays up
+    LOOKUP = "lookup"  # no member found by then: the wallet did not answer
+    SCREEN = "screen"  # any other member screen: back to idle
+
+
+TIMEOUTS: dict[State, Wait] = {
+    _S.ACCEPTING: Wait.IDLE_FINISH,
+    _S.DONE: Wait.RESULT,
+    _S.MOVED: Wait.RESULT,
+    _S.LOOKING_UP: Wait.LOOKUP,
+    **{_state: Wait.SCREEN for _state in (*_BROWSING, *_ERRORS)},
+}
+# A member's touch starts the time-out again, except while the wallet is asked (touching does
+# not make it answer sooner).
+TOUCH_RESTARTS = frozenset(TIMEOUTS) - {_S.LOOKING_UP}
+# ---- end of time-outs ------------------------------------------------------------------------
 
 
 @dataclass

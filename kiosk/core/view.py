@@ -13,6 +13,8 @@ from kiosk.core.money import MOVE_STEPS, notes_that_fit
 from kiosk.core.session import Session, State
 from kiosk.core.session_moves import MoveRoute
 
+LANGUAGES = ("ja", "en")  # what the screens speak; the first is what an idle kiosk shows
+
 
 @dataclass(frozen=True)
 class BucketView:
