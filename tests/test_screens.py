@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
+from kiosk.config.settings import DEFAULT_PORTAL_URL
 from kiosk.core.session import State
-from kiosk.core.view import SessionView
+from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.engine.inbox import Activity, Inbox, Item
-from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
+from screens.i18n import LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
 from tests.support.common import window_shot
@@ -333,7 +334,7 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any],
     from screens.app import KioskApp
 
     Window.size = size
-    app = KioskApp(inbox)
+    app = KioskApp(inbox, portal_url=DEFAULT_PORTAL_URL)
     errors: list[BaseException] = []
     queue = list(steps)
     events: list[Any] = []

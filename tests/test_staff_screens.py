@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from kiosk.core.session import State
-from kiosk.core.view import SessionView
+from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.staff.view import Desk, StaffView
-from screens.i18n import LANGUAGES
 from screens.layout_check import overgrown, shown, small_targets
 from screens.staff_samples import REFUSED, STAFF_SAMPLES
 from tests.support.common import window_shot
