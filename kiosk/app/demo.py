@@ -144,7 +144,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             card.device_path,
             kiosk_id="DEMO",
             idle_finish_s=20,
-            screen_timeout_s=60,
+            screen_timeout_s=None,  # the kiosk's own
         )
     )
     controls = DemoControls(sim, card, sandbox, info)
