@@ -19,15 +19,16 @@ from typing import Protocol
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
 from kiosk.config.settings import Config
+from kiosk.core.money import DENOMINATIONS
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
-from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.journal.note_choice import NoteChoiceRefused
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
+from kiosk.staff.credentials import PIN_MAX, PIN_MIN
 from kiosk.staff.desk_pages import cashbox_fields, open_case, recent_events
 from kiosk.staff.export import export_for_staff
 from kiosk.staff.menu_timer import MenuTimer
@@ -39,8 +40,6 @@ log = logging.getLogger("paykiosk.staff")
 
 MENU_SOURCE = "staff"  # the engine's fault source while the menu is open
 SWITCHED_OFF_SOURCE = "staff switch"  # staff's own out-of-service switch
-PIN_MAX = 12
-PIN_MIN = 4
 KIOSK_NOTE = "recorded at the kiosk's staff menu"
 RESTING = (State.IDLE, State.OUT_OF_SERVICE)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kiosk.config.settings import StaffSection
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseSummary
-from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.staff.cashbox_report import Fill
 from kiosk.staff.view import EventRow
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
-from kiosk.journal.cashbox import DENOMINATIONS, Cashbox
+from kiosk.journal.cashbox import Cashbox
 
 ENCODING = "utf-8-sig"
 

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal.cases import CaseSummary
 from kiosk.journal.cashbox import CashboxCount, Collection
+from kiosk.staff.credentials import PIN_MIN
 
 
 class Desk(StrEnum):
@@ -80,7 +82,7 @@ class StaffView:
     via: str = ""  # "card" or "key": how they came
     names: tuple[str, ...] = ()  # CHOOSE_NAME: staff members with a PIN
     pin_digits: int = 0  # PIN: digits typed so far (never the digits)
-    pin_length: int = 4  # the shortest PIN the desk takes (OK enabled from here)
+    pin_length: int = PIN_MIN  # the shortest PIN the desk takes (OK enabled from here)
     message: str = ""  # msgid: what went wrong or what was done
     message_arg: str = ""  # the message's {value}, if it has one
     locked_until: float | None = None  # wall clock
@@ -91,7 +93,7 @@ class StaffView:
     fill_percent: int = 0
     near_full: bool = False
     removals: int = 0  # cash box taken out without a collection since the last one
-    denominations: tuple[int, ...] = (1_000, 2_000, 5_000, 10_000)
+    denominations: tuple[int, ...] = DENOMINATIONS
     counted: tuple[tuple[int, int], ...] = ()  # COUNT: (value, notes) typed so far
     record: Collection | None = None
     record_text: str = ""  # the summary shown and put in the QR code
