@@ -12,25 +12,30 @@ from kiosk.engine.delivery import Delivery
 from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.records import Credit, CreditState
+from kiosk.wallet.errors import (
+    AccountClosed,
+    AccountSuspended,
+    BalanceNotEnough,
+    LimitExceeded,
+    error_class,
+)
 
 log = logging.getLogger("paykiosk.moving")
 
-_REFUSALS = {
-    "account_balance_not_enough": MoveRefusal.NOT_ENOUGH,
-    "account_balance_exceeded": MoveRefusal.OVER_CAP,
-    "account_transfer_limit_exceeded": MoveRefusal.OVER_CAP,
-    "account_money_topup_transfer_limit_exceeded": MoveRefusal.OVER_CAP,
-    "account_total_topup_limit_range": MoveRefusal.OVER_CAP,
-    "account_total_topup_limit_entire_period": MoveRefusal.OVER_CAP,
-    "account_suspended": MoveRefusal.ACCOUNT_STOPPED,
-    "account_pre_closed": MoveRefusal.ACCOUNT_STOPPED,
-    "account_closed": MoveRefusal.ACCOUNT_STOPPED,
-}
-
 
 def refusal_of(error_type: str | None) -> MoveRefusal:
-    """The member's reason for a wallet refusal type."""
-    return _REFUSALS.get(error_type or "", MoveRefusal.NOT_ALLOWED)
+    """The member's reason for a wallet refusal type (as journaled), by the wallet client's
+    own typing of it (:mod:`kiosk.wallet.errors`)."""
+    kind = error_class(error_type or "")
+    if kind is None:
+        return MoveRefusal.NOT_ALLOWED
+    if issubclass(kind, BalanceNotEnough):
+        return MoveRefusal.NOT_ENOUGH
+    if issubclass(kind, LimitExceeded):  # the target's cap or a transfer limit
+        return MoveRefusal.OVER_CAP
+    if issubclass(kind, AccountSuspended | AccountClosed):
+        return MoveRefusal.ACCOUNT_STOPPED
+    return MoveRefusal.NOT_ALLOWED
 
 
 def move_receipt(kiosk_id: str, credit_id: int) -> str:

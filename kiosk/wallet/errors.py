@@ -200,6 +200,11 @@ _BY_TYPE: dict[str, type[WalletError]] = {
 }
 
 
+def error_class(kind: str) -> type[WalletError] | None:
+    """The typed error for an API error ``type`` (as a journal keeps it); None if unknown."""
+    return _BY_TYPE.get(kind)
+
+
 def error_from_response(
     status: int, body: object, *, method: str = "", path: str = ""
 ) -> WalletError:
