@@ -419,7 +419,7 @@ def test_touches_reach_the_desk() -> None:
     ]
     run_app(inbox, SIZES[0], steps)
 
-    reference = REFUSED.case.reference
+    reference = REFUSED.reference
     assert desk.calls == [
         ("staff_digit", "1"),
         ("staff_digit", "2"),
