@@ -56,7 +56,7 @@ async def move_money(
     processed", and delivery goes on."""
     moneys = settings.moneys
     try:
-        credit = journal.exchanges.open(
+        credit = journal.moves.open(
             move.user_id,
             (move.source, moneys[move.source]),
             (move.target, moneys[move.target]),
@@ -102,7 +102,7 @@ def news_of(credit: Credit, kiosk_id: str) -> MoveNews:
 def earlier_moves(journal: Journal, user_id: str) -> tuple[MoveNews, ...]:
     """At a member's touch: their moves still being processed, and those that ended since they
     were last told (:func:`told` once the account is on screen: each is shown once)."""
-    credits = journal.exchanges.of_member(user_id)
+    credits = journal.moves.of_member(user_id)
     return tuple(news_of(c, journal.cases.kiosk_id) for c in credits)
 
 
@@ -114,6 +114,6 @@ def told(journal: Journal, moves: tuple[MoveNews, ...]) -> None:
 
 def _told(journal: Journal, credit_ids: list[int]) -> None:
     try:
-        journal.exchanges.told(credit_ids)
+        journal.moves.told(credit_ids)
     except JournalUnwritable:  # shown once more at the next touch: harmless
         log.warning("could not record that the member was told about a move")
