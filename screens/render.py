@@ -44,14 +44,15 @@ def parse_size(text: str) -> tuple[int, int]:
 def render(
     out: Path,
     front: FrontSettings,
-    sizes: Sequence[tuple[int, int]] = ((800, 480),),
+    sizes: Sequence[tuple[int, int]] = (),
     langs: Sequence[str] = LANGUAGES,
     names: Sequence[str] | None = None,
     problems: list[str] | None = None,
 ) -> list[Path]:
     """Render the samples (all, or ``names``) in each size and language, as a kiosk with the
-    settings ``front`` shows them (its id, its portal); returns the files, and adds each
-    screen's layout problems (:mod:`screens.layout_check`) to ``problems``.
+    settings ``front`` shows them (its id, its portal; no ``sizes``: its window size); returns
+    the files, and adds each screen's layout problems (:mod:`screens.layout_check`) to
+    ``problems``.
     Opens Kivy's window offscreen unless ``SDL_VIDEODRIVER`` says otherwise: call it in a
     process that has no Kivy window yet."""
     os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
@@ -61,6 +62,7 @@ def render(
     if unknown:
         raise ValueError(f"no sample screen {unknown[0]!r}; there are {', '.join(samples)}")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    sizes = sizes or (front.size,)
     largest = max(sizes, key=lambda s: s[0] * s[1])  # the offscreen framebuffer only shrinks
     configure_kivy(replace(front, fullscreen=False, size=largest, sound=False))
     from kivy.clock import Clock

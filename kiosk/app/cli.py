@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
     shots = commands.add_parser("screens", help="render every sample screen to PNG files")
     shots.add_argument("--out", required=True, help="folder for the PNG files")
-    shots.add_argument("--size", action="append", help="WIDTHxHEIGHT, repeatable (default 800x480)")
+    shots.add_argument(
+        "--size", action="append", help="WIDTHxHEIGHT, repeatable (default: the kiosk's window)"
+    )
     shots.add_argument("--lang", action="append", choices=LANGUAGES, help="default: all")
     shots.add_argument("--only", action="append", help="a sample's name, repeatable")
     shots.add_argument(
@@ -164,7 +166,7 @@ def _screens(args: argparse.Namespace) -> int:
 
     problems: list[str] = []
     try:
-        sizes = [parse_size(size) for size in args.size or ["800x480"]]
+        sizes = [parse_size(size) for size in args.size or ()]
         langs = args.lang or LANGUAGES
         front = sample_front_settings()
         files = render(Path(args.out), front, sizes, langs, args.only, problems)
