@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.card import POLL_TIMEOUT_S, card_backend
+from hardware.gpio_pins import DOOR_CLOSED_WHEN_PRESSED, FACTORIES, PIN_NAMES
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.config.wallet_files import WalletFileError, check_secret, check_tls_files
 from kiosk.core.view import LANGUAGES
@@ -121,18 +122,13 @@ class MetricsSection:
     port: int = 9489
 
 
-PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
-# gpiozero's own pin factories (plugins add theirs as entry points); "mock": no real pins.
-PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
-
-
 @dataclass(frozen=True)
 class GpioSection:
     """Front panel pins (BCM numbers or gpiozero pin names); off unless ``enabled``."""
 
     enabled: bool = False
     pins: dict[str, int | str] = field(default_factory=dict)
-    door_closed_when_pressed: bool = True
+    door_closed_when_pressed: bool = DOOR_CLOSED_WHEN_PRESSED
     pin_factory: str | None = None  # None: a real one on a Pi (an error if none loads), else mock
 
 
@@ -359,7 +355,7 @@ def _parse_metrics(section: _Section) -> MetricsSection:
 
 def _parse_gpio(section: _Section) -> GpioSection:
     pins: dict[str, int | str] = {}
-    for key in PIN_KEYS:
+    for key in PIN_NAMES:
         if key in section.data:
             value = section.data[key]
             section.used.add(key)
@@ -385,7 +381,7 @@ def _pin_factory(section: _Section) -> str | None:
     if value is None:
         return None
     plugins = importlib.metadata.entry_points(group="gpiozero_pin_factories")
-    known = sorted(set(PIN_FACTORIES) | {entry.name for entry in plugins})
+    known = sorted(set(FACTORIES) | {entry.name for entry in plugins})
     if value.lower() not in known:
         raise ConfigError(
             f"[gpio] pin_factory: must be one of {', '.join(known)} (or unset: a real one on a "
