@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hardware.acceptor import EventKind
+from kiosk.config.settings import MoveSection
 from kiosk.core.events import (
     EVENT_TYPES,
     AcceptorFault,
@@ -63,15 +64,18 @@ from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.money import movable
 from kiosk.core.session import (
     HEARD_ONLY_IN,
+    TIMEOUTS,
+    TOUCH_RESTARTS,
     TRANSITIONS,
     Session,
     SessionError,
     State,
     TransitionError,
+    Wait,
     diagram,
 )
 from kiosk.core.view import snapshot
-from kiosk.engine.settings import DEFAULT_MOVE_ROUTES
+from kiosk.engine.settings import EngineSettings
 from kiosk.wallet.models import Account, PrivateMoney, User
 
 NOTES = (1000, 2000, 5000, 10000)
@@ -102,7 +106,7 @@ MEMBER = Member(
 
 def new_session() -> Session:
     """A session whose acceptor is online with the yen notes (マネー移動 as by default)."""
-    return Session(denominations=NOTES, routes=DEFAULT_MOVE_ROUTES)
+    return Session(denominations=NOTES, routes=MoveSection.routes)
 
 
 def at_account(member: Member = MEMBER) -> Session:
@@ -436,6 +440,18 @@ def test_the_table_covers_every_event_and_names_real_handlers() -> None:
     for transition in TRANSITIONS.values():
         assert callable(getattr(Session, f"_{transition.handler}"))
         assert transition.targets
+
+
+def test_a_state_times_out_exactly_where_the_table_takes_a_timeout() -> None:
+    assert set(TIMEOUTS) == {state for state, event in TRANSITIONS if event is Timeout}
+    assert TIMEOUTS[State.ACCEPTING] is Wait.IDLE_FINISH and TIMEOUTS[State.MOVED] is Wait.RESULT
+    assert State.LOOKING_UP not in TOUCH_RESTARTS  # touching does not make the wallet answer
+    settings = EngineSettings(kiosk_id="K01", moneys={})
+    assert settings.timeout_for(State.ACCEPTING) == settings.idle_finish_s
+    assert settings.timeout_for(State.LOOKING_UP) == settings.lookup_timeout_s
+    assert settings.timeout_for(State.UNKNOWN_CARD) == settings.screen_timeout_s
+    assert settings.timeout_for(State.IDLE) is None
+    assert settings.timeout_for(State.CREDITING) is None  # a credit ends by itself
 
 
 def test_the_diagram_is_the_table() -> None:

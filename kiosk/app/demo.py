@@ -29,7 +29,8 @@ from hardware.id003.sim.console import HELP as SIM_HELP
 from hardware.id003.sim.console import NOTE_KEYS, run_command
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.app.runner import run as run_kiosk
-from kiosk.config.settings import load
+from kiosk.app.settings import front_settings
+from kiosk.config.settings import Config, load
 from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
 from kiosk.ops.pending import journal_report, pending
@@ -143,7 +144,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             card.device_path,
             kiosk_id="DEMO",
             idle_finish_s=20,
-            screen_timeout_s=60,
+            screen_timeout_s=None,  # the kiosk's own
         )
     )
     controls = DemoControls(sim, card, sandbox, info)
@@ -160,7 +161,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             target=_keyboard, args=(engines, controls, info, config.journal_path), daemon=True
         )
         keyboard.start()
-    front = demo_front(controls, directory / "kivy") if window else None
+    front = demo_front(controls, config, directory / "kivy") if window else None
     try:
         with contextlib.suppress(KeyboardInterrupt):  # a quit before the kiosk took SIGINT
             asyncio.run(run_kiosk(config, no_ui=False, attach=engines.append, front=front))
@@ -190,18 +191,13 @@ def _window_possible() -> bool:
     return True
 
 
-def demo_front(controls: DemoControls, kivy_home: Path) -> FrontFactory:
+def demo_front(controls: DemoControls, config: Config, kivy_home: Path) -> FrontFactory:
     """The kiosk's touch UI in a window (cursor shown) with the demo strip beside it."""
 
     def make(engine: Engine) -> Front:
         from screens.front import FrontSettings, KioskFront
 
-        settings = FrontSettings(
-            kiosk_id="DEMO",
-            fullscreen=False,
-            size=WINDOW_SIZE,
-            kivy_home=kivy_home,
-        )
+        settings = front_settings(config, fullscreen=False, size=WINDOW_SIZE, kivy_home=kivy_home)
 
         def make_app(intents: Any, settings: FrontSettings) -> Any:
             from screens.demo import DemoApp  # Kivy: only once configure_kivy has run

@@ -13,12 +13,12 @@ from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.app.console import ConsoleView, say
+from kiosk.app.settings import check_font, engine_settings, front_settings, wallet_settings
 from kiosk.config.settings import Config, ConfigError
 from kiosk.core.faults import FaultSource
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, describe_for
 from kiosk.engine.loop import Engine
-from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal
 from kiosk.journal.db import JournalDamaged, damage_in
 from kiosk.ops.metrics import start_metrics
@@ -26,7 +26,6 @@ from kiosk.ops.notify import SystemdNotifier
 from kiosk.staff.desk import StaffDesk
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
-from kiosk.wallet.settings import WalletSettings
 
 if TYPE_CHECKING:
     from kiosk.app.panel import Panel
@@ -49,60 +48,25 @@ class Front(Protocol):
 FrontFactory = Callable[[Engine], Front]
 
 
-def wallet_settings(config: Config) -> WalletSettings:
-    wallet = config.wallet
-    return WalletSettings(
-        base_url=wallet.base_url,
-        client_id=wallet.client_id,
-        client_secret=wallet.read_secret(),
-        client_cert=str(wallet.client_cert),
-        client_key=str(wallet.client_key),
-        ca_file=str(wallet.ca_file) if wallet.ca_file else None,
-        shop_id=wallet.shop_id,
-        timeout_s=wallet.timeout_s,
-        language=config.kiosk.language,
-    )
-
-
-def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
-    return EngineSettings(
-        kiosk_id=config.kiosk.id,
-        moneys=dict(config.moneys),
-        lookup_bucket=config.card.lookup_money,
-        idle_finish_s=config.charge.idle_finish_s,
-        screen_timeout_s=config.charge.screen_timeout_s,
-        lookup_timeout_s=config.charge.lookup_timeout_s,
-        min_free_bytes=int(config.kiosk.min_free_mb * 1_000_000),
-        done_s=2.0 if no_ui else 15.0,
-        auto_money=config.no_ui.money if no_ui else None,
-        move_routes=config.move.routes,
-        auto_move=_auto_move(config) if no_ui else None,
-    )
-
-
-def _auto_move(config: Config) -> tuple[str, int] | None:
-    target = config.no_ui.move_to
-    return None if target is None else (target, config.no_ui.move_amount)
-
-
 def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = None) -> Any:
     """The FeliCa reader on the configured nfcpy path; touches go to the staff desk, if there
     is one (it hands members' cards on), else to the engine."""
     from hardware.card import CardEventKind
-    from hardware.pcsc.paths import is_pcsc_path, reader_of
+    from hardware.readers import Backend, card_backend
 
     reader: Any
     card = config.card
-    if is_pcsc_path(card.device):
+    backend = card_backend(card.device)  # checked with the configuration: no ValueError here
+    if backend.kind is Backend.PCSC:
         from hardware.pcsc.reader import PcscConfig, PcscReader
 
-        reader = PcscReader(
-            PcscConfig(reader=reader_of(card.device), poll_timeout_s=card.poll_timeout_s)
-        )
+        reader = PcscReader(PcscConfig(reader=backend.where, poll_timeout_s=card.poll_timeout_s))
     else:
         from hardware.felica.reader import FelicaReader, ReaderConfig
 
-        reader = FelicaReader(ReaderConfig(device=card.device, poll_timeout_s=card.poll_timeout_s))
+        reader = FelicaReader(
+            ReaderConfig(device=backend.where, poll_timeout_s=card.poll_timeout_s)
+        )
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
@@ -356,9 +320,10 @@ def ui_front(config: Config) -> FrontFactory:
     """The fullscreen touch UI (Kivy is imported only when it is made)."""
 
     def make(engine: Engine) -> Front:
-        from screens.front import KioskFront, settings_from
+        from screens.front import KioskFront
 
-        return KioskFront(engine.inbox, settings_from(config))
+        check_font()  # no Japanese font: said before a window opens
+        return KioskFront(engine.inbox, front_settings(config))
 
     return make
 

@@ -63,12 +63,15 @@ from kiosk.core.faults import Fault
 from kiosk.core.money import chargeable, movable, room
 
 __all__ = [
+    "TIMEOUTS",
+    "TOUCH_RESTARTS",
     "TRANSITIONS",
     "MoveRoute",
     "Session",
     "SessionError",
     "State",
     "TransitionError",
+    "Wait",
     "diagram",
 ]
 
@@ -218,6 +221,30 @@ class MoveRoute:
     source: str
     target: str
     limit: int  # how much can move now (> 0)
+
+
+# ---- time-outs: which state times out after which setting -----------------------------------
+# The engine applies these (its settings give the seconds): a :class:`Timeout` comes after
+# that long untouched in the state, and the table above allows ``Timeout`` in exactly these
+# states (tests/test_session.py checks both agree).
+class Wait(StrEnum):
+    IDLE_FINISH = "idle_finish"  # accepting: no note for this long finishes and credits
+    RESULT = "result"  # how long the result of a charge or a move stays up
+    LOOKUP = "lookup"  # no member found by then: the wallet did not answer
+    SCREEN = "screen"  # any other member screen: back to idle
+
+
+TIMEOUTS: dict[State, Wait] = {
+    _S.ACCEPTING: Wait.IDLE_FINISH,
+    _S.DONE: Wait.RESULT,
+    _S.MOVED: Wait.RESULT,
+    _S.LOOKING_UP: Wait.LOOKUP,
+    **{_state: Wait.SCREEN for _state in (*_BROWSING, *_ERRORS)},
+}
+# A member's touch starts the time-out again, except while the wallet is asked (touching does
+# not make it answer sooner).
+TOUCH_RESTARTS = frozenset(TIMEOUTS) - {_S.LOOKING_UP}
+# ---- end of time-outs ------------------------------------------------------------------------
 
 
 @dataclass

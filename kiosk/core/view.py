@@ -13,6 +13,8 @@ from kiosk.core.faults import Fault
 from kiosk.core.money import MOVE_STEPS, notes_that_fit
 from kiosk.core.session import MoveRoute, Session, State
 
+LANGUAGES = ("ja", "en")  # what the screens speak; the first is what an idle kiosk shows
+
 
 @dataclass(frozen=True)
 class BucketView:

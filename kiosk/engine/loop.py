@@ -41,7 +41,7 @@ from kiosk.core.events import (
 )
 from kiosk.core.faults import STARTING, Fault, Faults, FaultSource, cleared_text
 from kiosk.core.money import notes_that_fit
-from kiosk.core.session import Session, SessionError, State
+from kiosk.core.session import TOUCH_RESTARTS, Session, SessionError, State
 from kiosk.core.view import SessionView, snapshot
 from kiosk.engine.closing import close_session
 from kiosk.engine.delivery import Delivery
@@ -191,7 +191,7 @@ class Engine:
         if isinstance(item, TimerFired):
             return Timeout() if item.generation == self._timer_generation else None
         if isinstance(item, Activity):
-            if self._timer is not None and self.session.state is not State.LOOKING_UP:
+            if self._timer is not None and self.session.state in TOUCH_RESTARTS:
                 self._schedule_timeout()
                 self._publish()  # the new deadline
             return None
@@ -291,7 +291,7 @@ class Engine:
     async def _look_up(self, card_id: str, token: int) -> None:
         settings = self.settings
         result = await look_up_member(
-            self.wallet, self.journal, settings.moneys, settings.lookup_bucket, card_id
+            self.wallet, self.journal, settings.moneys, settings.lookup_money, card_id
         )
         self.inbox.put(Answer(token, result))
 

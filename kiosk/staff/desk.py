@@ -20,26 +20,25 @@ from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
 from kiosk.config.settings import Config
 from kiosk.core.faults import FaultSource
+from kiosk.core.money import DENOMINATIONS
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
-from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.journal.note_choice import NoteChoiceRefused
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
-from kiosk.staff.desk_pages import cashbox_fields, open_case, recent_events
+from kiosk.staff.credentials import PIN_MAX, PIN_MIN
+from kiosk.staff.desk_pages import cashbox_fields, open_case, open_cases, recent_events
 from kiosk.staff.export import export_for_staff
 from kiosk.staff.menu_timer import MenuTimer
 from kiosk.staff.status_rows import live_rows, status_rows
-from kiosk.staff.view import Desk, StaffView
+from kiosk.staff.view import CaseAction, Desk, StaffView
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.staff")
 
-PIN_MAX = 12
-PIN_MIN = 4
 KIOSK_NOTE = "recorded at the kiosk's staff menu"
 RESTING = (State.IDLE, State.OUT_OF_SERVICE)
 
@@ -327,7 +326,7 @@ class StaffDesk:
             self._show_case(reference, "")
 
     def staff_retry(self, reference: str) -> None:
-        if self.view.desk is not Desk.CASE:
+        if not self._offered(reference, CaseAction.RETRY):
             return
         try:
             self.journal.cases.retry(reference, self._who)
@@ -337,8 +336,8 @@ class StaffDesk:
         self._wake_delivery()
         self._show(self._cases_view("Case {value} is being sent again", reference))
 
-    def staff_resolve(self, reference: str, resolution: str) -> None:
-        if self.view.desk is not Desk.CASE:
+    def staff_resolve(self, reference: str, resolution: CaseAction) -> None:
+        if resolution is CaseAction.RETRY or not self._offered(reference, resolution):
             return
         try:
             self.journal.cases.resolve(reference, resolution, self._who, KIOSK_NOTE)
@@ -346,6 +345,12 @@ class StaffDesk:
             self._show_case(reference, "Not done: {value}", str(error))
             return
         self._show(self._cases_view("Case {value} resolved", reference))
+
+    def _offered(self, reference: str, action: CaseAction) -> bool:
+        """The case on screen offers this action (a press from a screen that has changed
+        since, or for another case, does nothing)."""
+        case = self.view.case if self.view.desk is Desk.CASE else None
+        return case is not None and case.reference == reference and action in case.actions
 
     # ---- views -------------------------------------------------------------------------
     def _base(self, desk: Desk, **fields: object) -> StaffView:
@@ -356,7 +361,7 @@ class StaffDesk:
 
     def _menu(self, message: str, arg: str = "") -> None:
         full = cashbox_fields(self.journal, self.settings, {})["near_full"]
-        cases = tuple(self.journal.cases.summaries())
+        cases = open_cases(self.journal)
         view = self._base(Desk.MENU, message=message, near_full=full, cases=cases)
         self._show(replace(view, message_arg=arg))
 
@@ -368,7 +373,7 @@ class StaffDesk:
         return self._base(desk, acceptor=panel, message=message, message_arg=arg)
 
     def _cases_view(self, message: str, arg: str = "") -> StaffView:
-        cases = tuple(self.journal.cases.summaries())
+        cases = open_cases(self.journal)
         return self._base(Desk.CASES, cases=cases, message=message, message_arg=arg)
 
     def _show_case(self, reference: str, message: str, arg: str = "") -> None:

@@ -119,10 +119,11 @@ class KioskUI:
         engine.listeners.append(self.views.append)
 
     def _make_front(self, engine: Engine) -> KioskFront:
-        from screens.front import KioskFront, settings_from
+        from kiosk.app.settings import front_settings
+        from screens.front import KioskFront
 
         # as runner.ui_front makes it, but a window of OPEN_SIZE
-        settings = settings_from(self.config, fullscreen=False, size=OPEN_SIZE)
+        settings = front_settings(self.config, fullscreen=False, size=OPEN_SIZE)
         self.front = KioskFront(engine.inbox, settings)
         from kivy.core.window import Window
 
