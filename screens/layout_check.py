@@ -1,8 +1,10 @@
 """What a screen must not do at any display size: a text outgrowing its box or the window, a
-button a finger cannot hit. Used by the screen tests and by ``paykiosk screens --check``."""
+button a finger cannot hit, a line break Japanese does not make. Used by the screen tests and by
+``paykiosk screens --check``."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 
@@ -45,5 +47,54 @@ def small_targets(widget: Any, window: tuple[int, int]) -> list[str]:
     ]
 
 
+def bad_breaks(widget: Any) -> list[str]:
+    """Line breaks, as Kivy laid the lines out, that put a character that does not start a
+    line (。、」）ー・, a small kana …) first on a line or one that does not end a line (「（)
+    last, and breaks inside a Japanese phrase (:func:`screens.phrasing.phrases`) that would
+    have fit a line of its own. Call it once the labels' textures are up to date (drawn)."""
+    from screens.phrasing import NO_LINE_END, NO_LINE_START, has_japanese, laid_out_lines
+
+    bad = []
+    for label in shown(widget):
+        lines = [line.strip() for line in laid_out_lines(label)]
+        for before, after in pairwise(lines):
+            if after[:1] in NO_LINE_START or before[-1:] in NO_LINE_END:
+                bad.append(f"{label.text!r}: a line breaks between {before!r} and {after!r}")
+        if has_japanese(label.text):
+            bad.extend(f"{label.text!r}: {split}" for split in _split_phrases(label, lines))
+    return bad
+
+
+def _split_phrases(label: Any, lines: list[str]) -> list[str]:
+    """Phrases broken across lines though they fit a line."""
+    from screens.phrasing import phrases
+
+    text = label.text
+    cuts, at = set(), 0  # where phrases (or the text's own lines) begin
+    for paragraph in text.split("\n"):
+        for phrase in phrases(paragraph):
+            cuts.add(at)
+            at += len(phrase)
+        at += 1
+    core = label._label
+    left, _, right, _ = core.options["padding"]
+    box = label.text_size[0]
+    width = float("inf") if box is None else box - left - right
+    split = []
+    at = 0
+    for line in lines[:-1]:
+        at = text.index(line, at) + len(line) if line else at
+        while at < len(text) and text[at].isspace():
+            at += 1  # the spaces dropped at the break
+        if at in cuts or text[at - 1].isspace():
+            continue
+        start = max(cut for cut in cuts if cut < at)
+        end = min((cut for cut in cuts if cut > at), default=len(text))
+        phrase = text[start:end].strip()
+        if core.get_extents(phrase)[0] <= width:
+            split.append(f"{phrase!r} is split, though it fits a line")
+    return split
+
+
 def layout_problems(widget: Any, window: tuple[int, int]) -> list[str]:
-    return overgrown(widget, window) + small_targets(widget, window)
+    return overgrown(widget, window) + small_targets(widget, window) + bad_breaks(widget)

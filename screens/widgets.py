@@ -1,8 +1,8 @@
 """Small building blocks shared by the screens: wrapped text, buttons, the scale of the display.
 
 Sizes are in "units": one unit is 1/480 of the window's height, so the same screen fills an
-800×480 and a 1280×800 display alike. Texts wrap inside their box; a test checks that no text
-outgrows its box at either size.
+800×480 and a 1280×800 display alike. Texts wrap inside their box, Japanese between phrases
+(:mod:`screens.phrasing`); a test checks that no text outgrows its box at either size.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from kivy.uix.button import Button
 from kivy.uix.label import Label
 
 from screens.fonts import font_for
+from screens.phrasing import Phrased
 
 BACKGROUND = (0.97, 0.97, 0.95, 1)
 INK = (0.10, 0.10, 0.12, 1)
@@ -61,7 +62,7 @@ def _pick_font(widget: Any, text: str) -> None:
     widget.font_name = font_for(text)
 
 
-class Text(Label):
+class Text(Phrased, Label):
     """A wrapped, aligned label: ``size`` in units, ``height`` in units or None (stretch)."""
 
     def __init__(
@@ -98,7 +99,7 @@ class Text(Label):
 on_press_sound: Callable[[], None] | None = None
 
 
-class KioskButton(Button):
+class KioskButton(Phrased, Button):
     """A large touch target; ``action`` runs on release (not while disabled)."""
 
     def __init__(

@@ -1,6 +1,7 @@
 """The member's screens, rendered offscreen from hand-made views (no engine): the texts on
-screen in both languages at 800×480 and 1280×800, no text outgrowing its box or the window,
-screenshots for a look, and a simulated touch reaching the engine's intents.
+screen in both languages at 800×480 and 1280×800, no text outgrowing its box or the window, no
+line break Japanese does not make (read from Kivy's laid-out lines), screenshots for a look, and
+a simulated touch reaching the engine's intents.
 
 Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens).
 """
@@ -18,7 +19,7 @@ from kiosk.core.session import State
 from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.engine.inbox import Activity
 from screens.i18n import LOCALE_DIR, Texts, parse_po
-from screens.layout_check import overgrown, shown, small_targets
+from screens.layout_check import layout_problems, shown
 from screens.samples import SAMPLES
 from tests.support.common import window_shot
 from tests.support.offscreen import SIZES, RecordingInbox, assert_painted, run_app
@@ -351,7 +352,7 @@ def test_every_screen_in_both_languages(size: tuple[int, int]) -> None:
                 png = window_shot(f"{name}-{lang}-{size[0]}x{size[1]}")
                 results[name, lang] = (
                     texts,
-                    overgrown(screen, size) + small_targets(screen, size),
+                    layout_problems(screen, size),
                     png,
                 )
 

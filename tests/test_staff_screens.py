@@ -1,6 +1,7 @@
 """The staff menu's screens, rendered offscreen from hand-made views (no desk): the texts on
 screen in both languages at 800×480 and 1280×800, nothing outgrowing its box or under the
-header, screenshots for a look, and simulated touches reaching the desk's intents.
+header, no line break Japanese does not make, screenshots for a look, and simulated touches
+reaching the desk's intents.
 
 Screenshots go to $PAYKIOSK_SCREENSHOTS (default /tmp/paykiosk-screens) as ``staff_*``.
 """
@@ -17,7 +18,7 @@ import pytest
 from kiosk.core.session import State
 from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.staff.view import Desk, StaffView
-from screens.layout_check import overgrown, shown, small_targets
+from screens.layout_check import layout_problems, overgrown, shown, small_targets
 from screens.staff_samples import REFUSED, STAFF_SAMPLES
 from tests.support.common import window_shot
 from tests.support.offscreen import SIZES, RecordingInbox, assert_painted, run_app
@@ -359,9 +360,7 @@ def test_every_staff_screen_in_both_languages(size: tuple[int, int]) -> None:
                 screen = app.current_screen
                 results[name, lang] = (
                     texts(app),
-                    overgrown(screen, size)
-                    + small_targets(screen, size)
-                    + under_header(screen, size),
+                    layout_problems(screen, size) + under_header(screen, size),
                     window_shot(f"staff_{name}-{lang}-{size[0]}x{size[1]}"),
                 )
 
