@@ -51,12 +51,21 @@ def bad_breaks(widget: Any) -> list[str]:
     """Line breaks, as Kivy laid the lines out, that put a character that does not start a
     line (。、」）ー・, a small kana …) first on a line or one that does not end a line (「（)
     last, and breaks inside a Japanese phrase (:func:`screens.phrasing.phrases`) that would
-    have fit a line of its own. Call it once the labels' textures are up to date (drawn)."""
-    from screens.phrasing import NO_LINE_END, NO_LINE_START, has_japanese, laid_out_lines
+    have fit a line of its own (a web address breaks by its own rules). Call it once the labels'
+    textures are up to date (drawn)."""
+    from screens.phrasing import (
+        NO_LINE_END,
+        NO_LINE_START,
+        has_japanese,
+        is_address,
+        laid_out_lines,
+    )
 
     bad = []
     for label in shown(widget):
         lines = [line.strip() for line in laid_out_lines(label)]
+        if is_address(label.text):
+            continue  # broken after a slash, before a dot: an address's own rules
         for before, after in pairwise(lines):
             if after[:1] in NO_LINE_START or before[-1:] in NO_LINE_END:
                 bad.append(f"{label.text!r}: a line breaks between {before!r} and {after!r}")

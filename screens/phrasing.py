@@ -1,11 +1,12 @@
 """Japanese line breaks: between phrases (Google's BudouX segmenter), never before 。、」）ー・
-or a small kana, never after 「（ — where Kivy would break a Japanese text at any character.
+or a small kana, never after 「（ — where Kivy would break a Japanese text at any character; and
+a web address broken after a slash or before a dot.
 
 Kivy's text layout breaks lines only at spaces and, in a word too long for the line, at any
 character; a Japanese sentence has no spaces, so its closing 「。」 could stand alone on a line.
 :class:`PhrasedCoreLabel` lays out a text with Japanese in it from the lines :func:`wrap` makes
-(newlines where it breaks, so Kivy has nothing left to break); a text without Japanese goes to
-Kivy as it is and wraps at its spaces.
+(newlines where it breaks, so Kivy has nothing left to break); any other text goes to Kivy as
+it is and wraps at its spaces.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ NO_LINE_END = frozenset("「『（〔［｛〈《【〘〖([{‘“¥￥")
 _JAPANESE = re.compile(
     "[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]"
 )
+# An address (or a reference) cut after its slashes and hyphens, before its dots.
+_ADDRESS_PART = re.compile(r"\.?[^/.\-]*(?:/+|-)?")
+_ADDRESS = re.compile(r"https?://\S+")
 # A number, an amount, a reference: kept whole where it fits; any other single character.
 _ASCII_WORD_OR_CHARACTER = re.compile(r"[!-~¥]+|.", re.DOTALL)
 
@@ -40,6 +44,16 @@ Measure = Callable[[str], tuple[float, float]]  # a text's (width, height) in pi
 
 def has_japanese(text: str) -> bool:
     return _JAPANESE.search(text) is not None
+
+
+def is_address(text: str) -> bool:
+    return _ADDRESS.fullmatch(text) is not None
+
+
+def laid_out_here(text: str) -> bool:
+    """Whether :class:`PhrasedCoreLabel` lays ``text`` out (else Kivy does, at its spaces): a
+    text with Japanese in it, or a web address (Kivy would cut it at any character)."""
+    return has_japanese(text) or is_address(text)
 
 
 @lru_cache(maxsize=1)
@@ -78,10 +92,12 @@ def phrases(text: str) -> tuple[str, ...]:
 
 
 def _finer(piece: str) -> list[str]:
-    """A piece too wide for a line, cut finer: at its spaces; else between its characters
-    (whole ASCII words, with the line rules); else at any character, as Kivy would."""
+    """A piece too wide for a line, cut finer: at its spaces; else as an address is; else
+    between its characters (whole ASCII words, with the line rules); else at any character, as
+    Kivy would."""
     for cut in (
         _glue(re.split(r"(?<=\s)(?=\S)", piece)),
+        [part for part in _ADDRESS_PART.findall(piece) if part],  # a dot may start a line
         _glue(_ASCII_WORD_OR_CHARACTER.findall(piece)),
         list(piece),
     ):
@@ -129,7 +145,7 @@ class PhrasedCoreLabel(CoreLabel):
     def render(self, real: bool = False) -> Any:
         text = self._text
         width = self._text_size[0]
-        if real or width is None or self.options["shorten"] or not has_japanese(text):
+        if real or width is None or self.options["shorten"] or not laid_out_here(text):
             return super().render(real)
         left, _, right, _ = self.options["padding"]
         self._text = wrap(text, width - left - right, self.get_cached_extents())

@@ -1,8 +1,8 @@
 """Japanese line breaks (screens/phrasing.py) on the catalog's own texts: no line starts with
 。、」）ー or a small kana, none ends with 「（, phrases stay whole where they fit, nothing is lost
-but the spaces at a break; English goes to Kivy as it is. Measured here with a monospaced
-stand-in (a Japanese character two units, any other one); the screens' tests check the same
-rules on what Kivy lays out with the real font."""
+but the spaces at a break; a web address breaks after a slash or before a dot; English goes to
+Kivy as it is. Measured here with a monospaced stand-in (a Japanese character two units, any
+other one); the screens' tests check the same rules on what Kivy lays out with the real font."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def test_a_phrase_wider_than_the_line_still_keeps_the_rules() -> None:
 def test_spaces_are_breaks_and_dropped_there() -> None:
     text = "ベース   残高 ¥12,340   (あと ¥37,660 まで)"
     assert wrap(text, 26, measure).split("\n") == ["ベース   残高 ¥12,340", "(あと ¥37,660 まで)"]
+
+
+def test_a_web_address_breaks_after_a_slash_or_before_a_dot() -> None:
+    lines = wrap("https://krm-system.powerappsportals.com/", 25, measure).split("\n")
+    assert lines == ["https://krm-system", ".powerappsportals.com/"]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
