@@ -236,7 +236,7 @@ def test_a_config_path_that_is_no_toml_file(config_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "portal"),
     [
-        (None, "https://www.univcoop.jp/"),
+        (None, "https://krm-system.powerappsportals.com/"),
         ('portal_url = "https://coop.example.ac.jp/join"', "https://coop.example.ac.jp/join"),
         ('portal_url = "http://www.univcoop.jp/"', None),
         ('portal_url = "www.univcoop.jp"', None),

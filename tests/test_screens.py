@@ -151,7 +151,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "3. マイページにログイン",
             "4. ポケペイ認証",
             "登録が済んだら、もう一度カードをタッチしてください。",
-            "https://www.univcoop.jp/",
+            "https://krm-system.powerappsportals.com/",
             "OK",
         ],
         "en": [
@@ -159,7 +159,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "1. Register your email address",
             "4. Authenticate with Pokepay",
             "Then touch your card again.",
-            "https://www.univcoop.jp/",
+            "https://krm-system.powerappsportals.com/",
         ],
     },
     "card_unreadable": {

@@ -30,7 +30,9 @@ BUCKETS = ("base", "cafeteria", "textbook")
 EXIT_CONFIG = 78
 
 
-DEFAULT_PORTAL_URL = "https://www.univcoop.jp/"
+# The univcoop マイポータル, where step ① of a member's registration (the e-mail address) starts;
+# the e-money member page (https://cm.univ.coop/mypage/login.php) comes after it.
+DEFAULT_PORTAL_URL = "https://krm-system.powerappsportals.com/"
 
 
 class ConfigError(ValueError):
