@@ -25,7 +25,8 @@ STAFF_PREFIX = "staff_"
 
 def all_samples() -> dict[str, SessionView | StaffView]:
     """The member's samples by name, then the staff menu's as ``staff_<name>`` (imported here:
-    a collection record's text is made in the time zone set when first imported)."""
+    a collection record's text is made in the process's time zone when first imported; the
+    command sets the configuration's default first)."""
     from screens.staff_samples import STAFF_SAMPLES
 
     views: dict[str, SessionView | StaffView] = dict(SAMPLES)
@@ -66,8 +67,6 @@ def render(
     ``problems``.
     Opens Kivy's window offscreen unless ``SDL_VIDEODRIVER`` says otherwise: call it in a
     process that has no Kivy window yet."""
-    os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
-    time.tzset()
     samples = all_samples()
     unknown = sorted(set(names or ()) - samples.keys())
     if unknown:

@@ -255,6 +255,29 @@ def test_the_portal_url_is_an_https_address(
         load(_write(config_dir, text))
 
 
+@pytest.mark.parametrize(
+    ("line", "zone"),
+    [
+        (None, "Asia/Tokyo"),
+        ("", "Asia/Tokyo"),  # left out: the default
+        ('time_zone = "Europe/Berlin"', "Europe/Berlin"),
+        ('time_zone = "Asia/Tokio"', None),
+        ('time_zone = "JST"', None),  # an abbreviation is no zone
+        ('time_zone = "../etc/passwd"', None),
+        ('time_zone = "Asia"', None),  # a folder of zones
+    ],
+)
+def test_the_time_zone_is_one_the_system_has(
+    config_dir: Path, line: str | None, zone: str | None
+) -> None:
+    text = EXAMPLE if line is None else _replace(EXAMPLE, "time_zone", line)
+    if zone is not None:
+        assert load(_write(config_dir, text)).kiosk.time_zone == zone
+        return
+    with pytest.raises(ConfigError, match=r"^\[kiosk\] time_zone: no time zone '"):
+        load(_write(config_dir, text))
+
+
 def test_the_ui_section_sets_the_frame_rate_and_sound(config_dir: Path) -> None:
     ui = load(_write(config_dir, EXAMPLE)).ui
     assert (ui.maxfps, ui.idle_fps, ui.sound) == (30, 10, True)

@@ -132,6 +132,12 @@ def _data_dir_cannot_be_made(config: Path) -> tuple[str, ...]:
     return "[kiosk] data_dir", str(path)
 
 
+def _unknown_time_zone(config: Path) -> tuple[str, ...]:
+    text = config.read_text()
+    config.write_text(text.replace("[kiosk]\n", '[kiosk]\ntime_zone = "Asia/Tokio"\n', 1))
+    return "[kiosk] time_zone", "Asia/Tokio"
+
+
 SETUPS: dict[str, Callable[[Path], tuple[str, ...]]] = {
     "journal-not-a-database": _not_a_database,
     "journal-short-garbage": _short_garbage,
@@ -146,6 +152,7 @@ SETUPS: dict[str, Callable[[Path], tuple[str, ...]]] = {
     "ca-not-pem": _ca_not_pem,
     "data-dir-is-a-file": _data_dir_is_a_file,
     "data-dir-cannot-be-made": _data_dir_cannot_be_made,
+    "time-zone-unknown": _unknown_time_zone,
 }
 
 
@@ -171,6 +178,14 @@ def test_the_reports_refuse_a_journal_they_cannot_read(
 ) -> None:
     words = setup(config)
     assert_refused(run_kiosk(config, command), *words)
+
+
+def test_a_time_zone_the_c_library_has_no_data_for(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Python finds Asia/Tokyo, the C library (which shows the times) does not: it would show UTC
+    monkeypatch.setenv("TZDIR", str(tmp_path / "no-zones"))
+    assert_refused(run_kiosk(config, "--no-ui"), "[kiosk] time_zone", "Asia/Tokyo", "tzdata")
 
 
 def test_a_newer_journal_is_left_as_it_was(config: Path) -> None:

@@ -116,6 +116,7 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
     import sqlite3
     from pathlib import Path
 
+    from kiosk.app.settings import use_time_zone
     from kiosk.config.settings import EXIT_CONFIG, ConfigError, load
     from kiosk.journal.db import JournalDamaged, JournalUnusable, damage_in
     from kiosk.journal.recovery import RecoveryFailed, ShellMissing
@@ -127,6 +128,7 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
     recovery = f"paykiosk --config {Path(args.config).resolve()} journal --recover"
     try:
         config = load(args.config)
+        use_time_zone(config.kiosk.time_zone)  # the kiosk's, a staff command's, a report's
         prepare(config.kiosk.data_dir)
         try:
             if args.command == "journal" and args.recover:
@@ -160,12 +162,14 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
 def _screens(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from kiosk.app.settings import sample_front_settings
+    from kiosk.app.settings import sample_front_settings, use_time_zone
+    from kiosk.config.settings import DEFAULT_TIME_ZONE
     from screens.fonts import FontMissing
     from screens.render import parse_size, render
 
     problems: list[str] = []
     try:
+        use_time_zone(DEFAULT_TIME_ZONE)  # the samples' times as a kiosk with the defaults shows
         sizes = [parse_size(size) for size in args.size or ()]
         langs = args.lang or LANGUAGES
         front = sample_front_settings()

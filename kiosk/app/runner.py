@@ -13,7 +13,13 @@ from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.app.console import ConsoleView, say
-from kiosk.app.settings import check_font, engine_settings, front_settings, wallet_settings
+from kiosk.app.settings import (
+    check_font,
+    engine_settings,
+    front_settings,
+    use_time_zone,
+    wallet_settings,
+)
 from kiosk.config.settings import Config, ConfigError
 from kiosk.core.faults import FaultSource
 from kiosk.core.view import SessionView
@@ -136,6 +142,7 @@ async def run(
     back a journal file lost under it). The engine starts and stops the acceptor and its own
     tasks inside its run."""
     status = 0
+    use_time_zone(config.kiosk.time_zone)  # also run without the command line (the demo)
     async with contextlib.AsyncExitStack() as stack:
         notifier = stack.enter_context(contextlib.closing(SystemdNotifier()))
         # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a

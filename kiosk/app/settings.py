@@ -1,13 +1,17 @@
 """Each part's settings made from the configuration, in one place: the engine's, the wallet
-client's and the touch UI's. The parts get plain values and never read the configuration
-(``screens/`` does not import it); every default is the configuration's own
-(:mod:`kiosk.config.settings`)."""
+client's and the touch UI's, and the process's time zone. The parts get plain values and never
+read the configuration (``screens/`` does not import it); every default is the configuration's
+own (:mod:`kiosk.config.settings`)."""
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from kiosk.config.settings import Config, ConfigError, KioskSection, UiSection
 from kiosk.engine.settings import EngineSettings
@@ -92,3 +96,21 @@ def check_font() -> None:
         font_path()
     except FontMissing as error:
         raise ConfigError(str(error)) from error
+
+
+def use_time_zone(name: str) -> None:
+    """Make ``name`` (an IANA zone the configuration checked) this process's local time, whatever
+    the machine's ``TZ``: every time shown to members and staff (history, receipts, staff
+    screens, reports, exports, case references' dates) is local time, read through the C
+    library's (``time.localtime``, ``datetime.astimezone()``, ``%Z``). A :class:`ConfigError`
+    if the C library has no data for it (Python found it elsewhere: the ``tzdata`` package)."""
+    os.environ["TZ"] = name
+    time.tzset()
+    zone = ZoneInfo(name)
+    for at in (time.time(), 1_767_225_600.0, 1_782_864_000.0):  # now, 1 January, 1 July 2026
+        local, known = datetime.fromtimestamp(at).astimezone(), datetime.fromtimestamp(at, zone)
+        if (local.utcoffset(), local.tzname()) != (known.utcoffset(), known.tzname()):
+            raise ConfigError(
+                f"[kiosk] time_zone: the system has no time zone data for {name}"
+                " (install Debian's tzdata)"
+            )

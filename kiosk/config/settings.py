@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hardware.card import POLL_TIMEOUT_S
 from hardware.gpio_pins import DOOR_CLOSED_WHEN_PRESSED, FACTORIES, PIN_NAMES
@@ -33,6 +34,7 @@ EXIT_CONFIG = 78
 # The univcoop マイポータル, where step ① of a member's registration (the e-mail address) starts;
 # the e-money member page (https://cm.univ.coop/mypage/login.php) comes after it.
 DEFAULT_PORTAL_URL = "https://krm-system.powerappsportals.com/"
+DEFAULT_TIME_ZONE = "Asia/Tokyo"  # the co-op's: every time members and staff see is in it
 
 
 class ConfigError(ValueError):
@@ -46,6 +48,7 @@ class KioskSection:
     language: str = LANGUAGES[0]
     min_free_mb: float = 32.0  # below this free space on the data dir no session starts
     portal_url: str = DEFAULT_PORTAL_URL  # where an unknown card's member registers (a QR code)
+    time_zone: str = DEFAULT_TIME_ZONE  # an IANA name, whatever the machine's TZ
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,16 @@ def _defaults(shape: type) -> dict[str, Any]:
     return found
 
 
+def _check_time_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(
+            f"[kiosk] time_zone: no time zone {name!r} on this system"
+            " (an IANA name, such as Asia/Tokyo; Debian's tzdata package has them)"
+        ) from None
+
+
 def load(path: str | Path) -> Config:
     """Read and validate a config file."""
     source = Path(path)
@@ -256,7 +269,9 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         language=kiosk.get("language", str),
         min_free_mb=kiosk.number("min_free_mb", float, 0.0, 1_000_000.0),
         portal_url=kiosk.get("portal_url", str).strip(),
+        time_zone=kiosk.get("time_zone", str).strip(),
     )
+    _check_time_zone(kiosk_section.time_zone)
     portal = kiosk_section.portal_url
     if not re.fullmatch(r"https://[^/\s]+\S*", portal):  # shown as a QR code and as text
         raise ConfigError(f"[kiosk] portal_url: must be an https:// URL, got {portal!r}")
