@@ -18,7 +18,7 @@ class ChooseMoneyScreen(KioskScreen):
     screen_name = "choose_money"
 
     def title(self, view: SessionView) -> str:
-        return self._("Which money do you charge?")
+        return self._("Which money would you like to charge?")
 
     def describe(self, bucket: BucketView) -> str:
         _ = self._
@@ -45,7 +45,7 @@ class ChooseMoneyScreen(KioskScreen):
             )
         if view.notice is Notice.MONEY_NOT_CHARGEABLE:
             body.add_widget(
-                Text(_("That money cannot take a note now."), size=18, height=32, color=ALERT)
+                Text(_("That money cannot be charged now."), size=18, height=32, color=ALERT)
             )
         buttons.add_widget(KioskButton(_("Back"), intents.back, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Finish"), intents.cancel, color=NEUTRAL))

@@ -26,7 +26,7 @@ class InsertNotesScreen(KioskScreen):
         if view.largest_note:
             largest = _("Largest note taken now: {amount}").format(amount=yen(view.largest_note))
         else:
-            largest = _("No more notes fit in this money.")
+            largest = _("This money cannot be charged any further.")
         # A note the acceptor refused is most often one that no longer fits: the largest note
         # still taken is then what the member needs to read.
         refused = view.notice is Notice.NOTE_REJECTED

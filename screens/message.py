@@ -91,9 +91,9 @@ class MessageScreen(KioskScreen):
             small = str(view.fault or "")
             colour = ALERT if alarm else INK
         elif state is State.ACCOUNT_SUSPENDED:
-            headline = _("This account is stopped")
+            headline = _("This account is suspended")
             text = _("This card cannot be charged now.")
-            then = _("Please ask at the co-op store, with this card.")
+            then = _("Please bring this card to the co-op store.")
         else:  # the wallet could not be reached
             headline = _("The e-money service cannot be reached")
             text = _("No cash was taken. Please try again later.")

@@ -35,7 +35,7 @@ class MoveRouteScreen(KioskScreen):
                 KioskButton(label, partial(intents.move_route, route.source, route.target), size=24)
             )
         body.add_widget(
-            Text(_("Your own money moves between your moneys; no cash."), size=20, color=MUTED)
+            Text(_("Move money between your own balances. No cash is used."), size=20, color=MUTED)
         )
         buttons.add_widget(KioskButton(_("Back"), intents.back, color=NEUTRAL))
 
@@ -48,7 +48,7 @@ class MoveAmountScreen(KioskScreen):
     screen_name = "move_amount"
 
     def title(self, view: SessionView) -> str:
-        return self._("How much do you move?")
+        return self._("How much would you like to move?")
 
     def fill(self, view: SessionView, body: BoxLayout, buttons: BoxLayout) -> None:
         _ = self._
@@ -59,7 +59,7 @@ class MoveAmountScreen(KioskScreen):
         body.add_widget(Text(route_line(self, move), size=24, height=40))
         body.add_widget(Text(yen(move.amount), size=56, bold=True, height=76))
         at_limit = view.notice is Notice.MOVE_AT_LIMIT
-        limit = _("That is the most that can move: {amount}") if at_limit else _("Up to {amount}")
+        limit = _("The most you can move is {amount}") if at_limit else _("Up to {amount}")
         body.add_widget(
             Text(
                 limit.format(amount=yen(move.limit)),

@@ -19,8 +19,8 @@ from screens.widgets import ALERT, KioskButton, Text
 
 REFUSALS = {
     MoveRefusal.NOT_ENOUGH: "There is not that much money to move.",
-    MoveRefusal.OVER_CAP: "The money you move to cannot take that much.",
-    MoveRefusal.ACCOUNT_STOPPED: "Your account is stopped: please ask at the co-op store.",
+    MoveRefusal.OVER_CAP: "The money you are moving to cannot hold that much.",
+    MoveRefusal.ACCOUNT_STOPPED: "Your account is suspended: please ask at the co-op store.",
     MoveRefusal.NOT_ALLOWED: "This move is not possible: please ask at the co-op store.",
 }
 
@@ -59,7 +59,7 @@ def earlier_move_line(screen: KioskScreen, news: MoveNews) -> tuple[str, bool]:
     if news.outcome is MoveOutcome.MOVED:
         return _("{what}: done").format(what=what), False
     if news.outcome is MoveOutcome.REFUSED:
-        return _("{what}: not made, nothing moved").format(what=what), True
+        return _("{what}: could not be made; nothing was moved").format(what=what), True
     return _("{what}: being processed").format(what=what), False
 
 
@@ -109,7 +109,9 @@ class MovedScreen(KioskScreen):
         else:
             body.add_widget(Text(_("Your move is being processed."), size=34, bold=True))
             body.add_widget(Text(f"{route}  {yen(move.amount)}", size=28))
-            body.add_widget(Text(_("The result shows when you next touch your card."), size=22))
+            body.add_widget(
+                Text(_("You will see the result the next time you touch your card."), size=22)
+            )
         if result.reference and result.outcome is not MoveOutcome.REFUSED:
             body.add_widget(
                 Text(

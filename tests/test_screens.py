@@ -176,7 +176,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "このカードをお持ちのうえ、生協店舗でお問い合わせください。",
             "OK",
         ],
-        "en": ["Please ask at the co-op store, with this card."],
+        "en": ["Please bring this card to the co-op store."],
     },
     "wallet_unavailable": {
         "ja": ["お金はお預かりしていません。後でもう一度お試しください。", "no answer in time"],
@@ -217,7 +217,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
     },
     "move_amount_limit": {
         "ja": ["移動できるのは最大 ¥500 です"],
-        "en": ["That is the most that can move: ¥500"],
+        "en": ["The most you can move is ¥500"],
     },
     "move_confirm": {
         "ja": [

@@ -109,7 +109,7 @@ def test_a_note_that_does_not_fit_comes_back_and_the_money_fills_to_its_cap(
         await ui.feed(1_000)
         await ui.wait_label("¥4,000")
         await ui.sim_until(lambda d: d.inhibited, "no more notes taken")  # ¥500 left
-        await ui.wait_text(ui.t("No more notes fit in this money."))
+        await ui.wait_text(ui.t("This money cannot be charged any further."))
         assert [t for t in ui.texts() if "¥" in t] == ["¥4,000"], ui.texts()  # no note offered
         await ui.shot("full")
         await ui.press("完了")
