@@ -180,18 +180,25 @@ class Sounds:
         self.enabled = False
 
 
+# The player process runs :func:`main` as ``python -m screens.sounds SOUND_DIR`` would, with this
+# package's folder last on its path: found from a source checkout as from an install, and
+# shadowing nothing.
+_ROOT = Path(__file__).resolve().parents[1]
+_PLAYER = (
+    "import sys; sys.path.append(sys.argv[1]); "
+    "from screens.sounds import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
 class Player:
     """The player process as :class:`Sounds`' thread sees it: each step answered within its
     deadline, else :class:`Silent` (and the process killed)."""
 
     def __init__(self, sound_dir: Path) -> None:
-        root = str(Path(__file__).resolve().parents[1])  # where this package is: the player's
-        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "screens.sounds", str(sound_dir)],
+            [sys.executable, "-c", _PLAYER, str(_ROOT), str(sound_dir)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": path},
         )
         self.ready = False
         self._buffer = b""
@@ -278,7 +285,7 @@ def serve(sound_dir: Path, commands: IO[str], answers: IO[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m screens.sounds SOUND_DIR`` (started by :class:`Player`)."""
+    """The player process (``python -m screens.sounds SOUND_DIR``; :class:`Player` starts it)."""
     # Kivy: no command line of its own, no config or log files, warnings to stderr only.
     os.environ.update(KIVY_NO_ARGS="1", KIVY_NO_CONFIG="1", KIVY_LOG_MODE="PYTHON")
     # The answers get stdout to themselves: whatever a library prints goes to stderr.
