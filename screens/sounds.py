@@ -158,6 +158,8 @@ class Sounds:
         except Silent as why:
             if not self._stopping:
                 self._silence(str(why))
+        except Exception as error:  # whatever fails here: silent all the same, never the UI's
+            self._silence(f"{type(error).__name__}: {error}")
         finally:
             if self._player is not None:
                 self._player.close()
@@ -195,11 +197,14 @@ class Player:
     deadline, else :class:`Silent` (and the process killed)."""
 
     def __init__(self, sound_dir: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _PLAYER, str(_ROOT), str(sound_dir)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _PLAYER, str(_ROOT), str(sound_dir)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        except OSError as error:
+            raise Silent(f"the sound player did not start: {error}") from None
         self.ready = False
         self._buffer = b""
 
