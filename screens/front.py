@@ -24,6 +24,7 @@ from screens.pacing import RESTING, FramePacer
 if TYPE_CHECKING:
     from kiosk.staff.desk import StaffDesk
     from screens.app import KioskApp
+    from screens.sounds import Sounds
 
 log = logging.getLogger("paykiosk.ui")
 
@@ -119,6 +120,7 @@ class KioskFront:
         self.pacer = FramePacer(settings.idle_fps, settings.maxfps)
         self.app.observers.append(self.pacer)
         self.app.observers.append(self._trim_when_resting)
+        self.sounds: Sounds | None = None
         self._wire_sounds()
 
     def show(self, view: SessionView) -> None:
@@ -129,6 +131,8 @@ class KioskFront:
         # What exists once the app has started lives as long as the kiosk: keep it out of the
         # garbage collector's full passes, which run on the loop the engine shares.
         self.app.bind(on_start=lambda *_: self._settle())
+        if self.sounds is not None:
+            self.sounds.start()  # the sound player opens on its own thread, beside the window
         try:
             await self.app.async_run(async_lib="asyncio")
         finally:
@@ -136,6 +140,8 @@ class KioskFront:
 
             self.pacer.uninstall()
             widgets.on_press_sound = None  # the presses' sound belongs to this app only
+            if self.sounds is not None:
+                self.sounds.stop()
 
     def stop(self) -> None:
         self.app.stop()
@@ -171,6 +177,6 @@ class KioskFront:
         from screens import widgets
         from screens.sounds import Sounds
 
-        player = Sounds()
+        self.sounds = player = Sounds()
         self.app.observers.append(player)
         widgets.on_press_sound = player.touch

@@ -1,6 +1,7 @@
 """What changes on a screen while it is up (the time left, a slow lookup), the history by money
 and page, and the sounds: rendered offscreen like tests/test_screens.py, with the same helpers
-(tests/support/offscreen.py). The sound choice is tested without audio."""
+(tests/support/offscreen.py). The sound choice is tested without audio; the sound player
+through SDL's disk driver (what it plays is written to a file)."""
 
 from __future__ import annotations
 
@@ -252,27 +253,38 @@ def test_history_by_money_one_page_at_a_time(size: tuple[int, int]) -> None:
 ACCEPTING = SessionView(State.ACCEPTING, bucket="base", largest_note=10_000)
 
 
+def until_silent(sounds: Any) -> None:
+    """Until the player's thread has given up (the kiosk goes on meanwhile)."""
+    deadline = time.monotonic() + 20
+    while sounds.enabled:
+        assert time.monotonic() < deadline, "the sounds never went silent"
+        time.sleep(0.02)
+
+
 def test_sounds_without_audio_stay_silent_and_say_so_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from screens.sounds import Sounds
 
-    sounds = Sounds(sound_dir=tmp_path)  # nothing to load there, as with no audio device
+    sounds = Sounds(enabled=True, sound_dir=tmp_path)  # nothing to load there, nor a device
     with caplog.at_level(logging.INFO, logger="paykiosk.sounds"):
+        sounds.start()
         sounds.touch()
         sounds(ACCEPTING, SessionView(**{**ACCEPTING.__dict__, "inserted": 1_000}))
+        until_silent(sounds)
         sounds.touch()
+        sounds.stop()
     said = [r for r in caplog.records if r.name == "paykiosk.sounds"]
     assert len(said) == 1 and said[0].levelno == logging.INFO and "no sound" in said[0].message
-    assert not sounds.enabled
 
     monkeypatch.setenv("PAYKIOSK_SOUND", "0")
     off = Sounds()
+    off.start()
     off.touch()
-    assert not off.enabled and off._sounds is None  # switched off: nothing even loaded
+    assert not off.enabled and off._thread is None  # switched off: no player even started
 
 
-def test_with_no_audio_device_nothing_is_loaded(
+def test_with_no_audio_device_no_player_is_started(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import screens.sounds
@@ -280,9 +292,46 @@ def test_with_no_audio_device_nothing_is_loaded(
     monkeypatch.setattr(screens.sounds, "has_audio_device", lambda: False)
     sounds = screens.sounds.Sounds(enabled=True)
     with caplog.at_level(logging.INFO, logger="paykiosk.sounds"):
+        sounds.start()
+        until_silent(sounds)
         sounds.touch()
-    assert not sounds.enabled and sounds._sounds == {}
+        sounds.stop()
+    assert sounds._player is None
     assert "no audio device" in caplog.text
+
+
+def test_the_player_plays_a_press_through_sdl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The player process with SDL's disk driver, which writes what it plays to a file."""
+    import array
+
+    from screens.sounds import Sounds
+
+    played = tmp_path / "played.raw"
+    monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
+    monkeypatch.setenv("SDL_DISKAUDIOFILE", str(played))
+    monkeypatch.delenv("PULSE_SERVER", raising=False)
+
+    def loudest() -> int:
+        written = played.read_bytes()  # 16-bit samples, the last maybe half written
+        return max(map(abs, array.array("h", written[: len(written) // 2 * 2])), default=0)
+
+    sounds = Sounds(enabled=True)
+    sounds.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not (sounds.playing and played.exists() and played.stat().st_size > 0):
+            assert sounds.enabled and time.monotonic() < deadline, "the player did not open"
+            time.sleep(0.02)
+        assert loudest() == 0  # silence until a press
+        sounds.touch()
+        while loudest() == 0:
+            assert time.monotonic() < deadline, "the press was never heard"
+            time.sleep(0.02)
+    finally:
+        sounds.stop()
+    assert sounds.enabled  # it played: nothing said it went silent
 
 
 def test_the_wavs_are_short_mono_16_bit_and_made_by_the_script(tmp_path: Path) -> None:
