@@ -48,13 +48,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.ui_idle import xvfb
 from hardware.felica.sim import CardEmulator, free_udp_port
 from hardware.id003.sim.device import SimulatedDevice
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.sim.config import write_sandbox_config
 from tests.support.cpu_share import PERIOD_US, CpuShare, available, cpu_share, throttled_s
 from tests.support.wallet import ROOT, Sandbox, start_sandbox, stop_sandbox
+from tests.support.xvfb import xvfb
 
 READY = "ready: touch your card"
 POLL_S = 0.025  # between screenshots
@@ -241,18 +241,17 @@ def report(series: Series, cold: bool) -> None:
 @contextlib.contextmanager
 def rig(base: Path) -> Iterator[Rig]:
     with contextlib.ExitStack() as stack:
-        display, _server = stack.enter_context(xvfb())
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SDL_", "KCFG_"))}
-        for name in ("KIVY_WINDOW", "KIVY_HOME", "NOTIFY_SOCKET", "WATCHDOG_USEC"):
+        x = stack.enter_context(xvfb())
+        env = {k: v for k, v in {**os.environ, **x.env()}.items() if v is not None}
+        for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC"):  # not this process's systemd's
             env.pop(name, None)
-        env["DISPLAY"] = display
         sandbox = start_sandbox(base / "sandbox")
         stack.callback(stop_sandbox, sandbox)
         sim = AcceptorSimulator(SimulatedDevice(capacity=10**6), link=str(base / "acc"))
         stack.callback(sim.start().stop)
         card = CardEmulator(free_udp_port())
         stack.callback(card.close)
-        yield Rig(base, sandbox, sim, card, env, display)
+        yield Rig(base, sandbox, sim, card, env, x.display)
 
 
 def parse_shares(text: str) -> list[float | None]:
