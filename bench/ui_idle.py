@@ -21,7 +21,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from bench.soak import rss_kb
@@ -31,8 +30,8 @@ from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.sim.config import write_sandbox_config
 from tests.support.common import FAST_TIMING
 from tests.support.wallet import ROOT, start_sandbox, stop_sandbox
-
-XVFB_SCREEN = "800x480x24"
+from tests.support.xvfb import SIZE as XVFB_SIZE
+from tests.support.xvfb import xvfb
 
 
 def cpu_seconds(pid: int) -> float:
@@ -41,27 +40,6 @@ def cpu_seconds(pid: int) -> float:
     fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
     utime, stime = int(fields[11]), int(fields[12])
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def xvfb() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """An Xvfb on a free display number; yields its DISPLAY and process."""
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", XVFB_SCREEN, "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()
-    try:
-        if not number:
-            raise RuntimeError("Xvfb did not start")
-        yield f":{number}", server
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 class Kiosk:
@@ -147,10 +125,10 @@ def main() -> None:
         where = "offscreen SDL"
         server_pid: int | None = None
         if args.xvfb:
-            display, server = stack.enter_context(xvfb())
-            env.update(DISPLAY=display, SDL_VIDEODRIVER="x11")
-            server_pid = server.pid
-            where = f"Xvfb {XVFB_SCREEN.rsplit('x', 1)[0]}"
+            x = stack.enter_context(xvfb())
+            env.update(DISPLAY=x.display, SDL_VIDEODRIVER="x11")
+            server_pid = x.process.pid
+            where = "Xvfb {}×{}".format(*XVFB_SIZE)
         else:
             env["SDL_VIDEODRIVER"] = "offscreen"
         sandbox = start_sandbox(tmp / "sandbox")

@@ -16,6 +16,10 @@ driven by tests/support/ui.py's harness. "Drawn" is the end of the buffer swap
   insert → total drawn          from ``sim.insert``: adds the simulated acceptor's escrow and
                                 stacking (tests/support/common.py FAST_TIMING) and the 100 ms poll.
 
+The first card event comes as soon as the kiosk is in service: the screens it needs may not
+be made yet (the kiosk makes and warms them after the attract screen is up); its figure is
+printed on its own too.
+
 Goals: p50 < 80 ms for card event → account drawn and note counted → total drawn.
 """
 
@@ -242,6 +246,10 @@ def main() -> None:
         " (goal p50 < 80 ms for the first two)"
     )
     print(f"  card event → account drawn:   {describe_ms(figures.card)}")
+    print(
+        f"    the first, at once after start: {figures.card[0] * 1000:.2f} ms"
+        "  (the other screens still being made and warmed)"
+    )
     print(f"    card event → account view:  {describe_ms(figures.lookup)}  (the wallet lookup)")
     print(f"    account view → drawn:       {describe_ms(figures.account_frame)}")
     print(f"  note counted → total drawn:   {describe_ms(figures.counted)}")

@@ -27,26 +27,24 @@ class _DisplayMode(ctypes.Structure):
     )
 
 
-def _sdl_library() -> Path | None:
+# The system's SDL2 by its soname, for the dynamic loader to find: ``ctypes.util.find_library``
+# would run ldconfig (and gcc) at every start.
+SYSTEM_SDL = "libSDL2-2.0.so.0"
+
+
+def _sdl_library() -> str:
     """The SDL2 that Kivy's window uses (its wheel's copy, else the system's)."""
     import kivy
 
     bundled = sorted((Path(kivy.__file__).parent.parent / "Kivy.libs").glob("libSDL2-2*.so*"))
-    if bundled:
-        return bundled[0]
-    import ctypes.util
-
-    found = ctypes.util.find_library("SDL2-2.0")
-    return Path(found) if found else None
+    return str(bundled[0]) if bundled else SYSTEM_SDL
 
 
 def display_size() -> tuple[int, int] | None:
     """The first display's desktop size, or None when SDL cannot tell (then Kivy decides)."""
     path = _sdl_library()
-    if path is None:
-        return None
     try:
-        sdl = ctypes.CDLL(str(path))
+        sdl = ctypes.CDLL(path)
     except OSError as error:
         log.info("cannot load SDL to ask the display size: %s", error)
         return None

@@ -9,15 +9,17 @@ the Japanese font before a front is made.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.core.view import SessionView
+from kiosk.staff.view import Desk
 from screens.intents import Intents
 from screens.pacing import RESTING, FramePacer
 
@@ -59,7 +61,11 @@ def configure_kivy(settings: FrontSettings) -> None:
         # the unit lets the kiosk write (Mesa otherwise picks the user's passwd home).
         caches = settings.kivy_home.parent / "cache"
         os.environ.setdefault("XDG_CACHE_HOME", str(caches))
-        os.environ.setdefault("MESA_SHADER_CACHE_DIR", str(caches / "mesa_shader_cache"))
+        shaders = caches / "mesa_shader_cache"
+        if os.environ.setdefault("MESA_SHADER_CACHE_DIR", str(shaders)) == str(shaders):
+            # Mesa makes only the last folder of the path: without its parent it disables the
+            # cache, and every start compiles the shaders again (software GL: seconds on a Pi)
+            shaders.mkdir(parents=True, exist_ok=True)
     from screens.heap import tune_process
 
     tune_process()
@@ -108,8 +114,17 @@ def kiosk_app(intents: Intents, settings: FrontSettings) -> KioskApp:
     )
 
 
+WARM_UP_PAUSE_S = 0.05  # between two warm-up steps: what is queued (a card, a note) goes first
+WARM_UP_WAIT_S = 1.0  # a member at the kiosk: the warm-up looks again this much later
+
+
 class KioskFront:
-    """Runs the app beside the engine; ``stop`` ends it. The engine's views go to the app."""
+    """Runs the app beside the engine; ``stop`` ends it. The engine's views go to the app.
+
+    At start the app makes only the screen of the view it shows first; once the first frame is
+    on the display (:meth:`up`), the other screens are made and warmed one step at a time while
+    nobody uses the kiosk (``app.warm_up_steps``): the attract screen comes without waiting for
+    them, and a screen a member needs before its turn is made at once."""
 
     def __init__(
         self, intents: Intents, settings: FrontSettings, make_app: AppFactory = kiosk_app
@@ -122,15 +137,16 @@ class KioskFront:
         self.app.observers.append(self._trim_when_resting)
         self.sounds: Sounds | None = None
         self._wire_sounds()
+        self._up = asyncio.Event()
+        self._warm_up: Iterator[str] | None = None
+        self._warming: asyncio.TimerHandle | None = None
 
     def show(self, view: SessionView) -> None:
         """The engine's listener (called on the loop the app runs on)."""
         self.app.show(view)
 
     async def run(self) -> None:
-        # What exists once the app has started lives as long as the kiosk: keep it out of the
-        # garbage collector's full passes, which run on the loop the engine shares.
-        self.app.bind(on_start=lambda *_: self._settle())
+        self.app.bind(on_start=lambda *_: self._started())
         if self.sounds is not None:
             self.sounds.start()  # the sound player opens on its own thread, beside the window
         try:
@@ -138,10 +154,16 @@ class KioskFront:
         finally:
             from screens import widgets
 
+            if self._warming is not None:
+                self._warming.cancel()
             self.pacer.uninstall()
             widgets.on_press_sound = None  # the presses' sound belongs to this app only
             if self.sounds is not None:
                 self.sounds.stop()
+
+    async def up(self) -> None:
+        """Returns once the app's first frame is on the display (never, if it fails first)."""
+        await self._up.wait()
 
     def stop(self) -> None:
         self.app.stop()
@@ -152,15 +174,56 @@ class KioskFront:
         desk.listeners.append(self.app.show_staff)
         desk.listeners.append(self.pacer.staff_view)
 
-    def _settle(self) -> None:
-        """Once the window is up: every screen drawn once off-screen (the first member waits
-        for no font or shader), then what exists lives as long as the kiosk."""
-        from screens.heap import trim_heap
+    def _started(self) -> None:
+        from kivy.core.window import Window
 
         self.pacer.install()
-        self.app.warm_up()
+        Window.bind(on_flip=self._first_frame)
+
+    def _first_frame(self, window: object) -> None:
+        from kivy.core.window import Window
+
+        Window.unbind(on_flip=self._first_frame)
+        # What exists now (modules, Kivy, the first screens) lives as long as the kiosk: out of
+        # the garbage collector's passes, so that the warm-up's own collections below (and the
+        # sessions' later) scan only what is new.
+        gc.freeze()
+        self._up.set()
+        self._warm_up = self.app.warm_up_steps()
+        self._warm_later(WARM_UP_PAUSE_S)
+
+    def _warm_later(self, seconds: float) -> None:
+        self._warming = asyncio.get_running_loop().call_later(seconds, self._warm_step)
+
+    def _warm_step(self) -> None:
+        """One warm-up step while the kiosk rests (attract or out of service, no staff menu);
+        after the last one, what exists lives as long as the kiosk."""
+        self._warming = None
+        if self._warm_up is None:
+            return
+        if self.app.view.state not in RESTING or self.app.staff_view.desk is not Desk.CLOSED:
+            self._warm_later(WARM_UP_WAIT_S)  # a member's (or staff's) frames come first
+            return
+        done = next(self._warm_up, None)
+        if done is not None:
+            # a sample's widgets are garbage in cycles: collected a step at a time (ms each),
+            # not in one long pass at the end that a member's touch would wait for
+            gc.collect()
+            log.debug("warmed up: %s", done)
+            self._warm_later(WARM_UP_PAUSE_S)
+            return
+        self._warm_up = None
+        self._settle()
+
+    def _settle(self) -> None:
+        """Every screen warmed: the heap trimmed, and what exists now lives as long as the
+        kiosk, kept out of the garbage collector's full passes (they run on the loop the engine
+        shares)."""
+        from screens.heap import trim_heap
+
         trim_heap()
         gc.freeze()
+        log.info("every screen warmed up")
 
     def _trim_when_resting(self, previous: SessionView, view: SessionView) -> None:
         if view.state in RESTING and previous.state not in RESTING:

@@ -34,9 +34,9 @@ def fault_reason(fault: Fault | None, _: Texts) -> Reason:
         )
     match fault.source:
         case FaultSource.ACCEPTOR if fault.kind is None:  # not online yet
-            return Reason(
-                _("Starting… please wait."), _("The kiosk will be ready in a moment."), False
-            )
+            return _starting(_)
+        case FaultSource.SCREEN:  # the display's first frame: only ever drawn as it clears
+            return _starting(_)
         case FaultSource.ACCEPTOR if fault.kind is EventKind.STACKER_FULL:
             return Reason(
                 _("The cash box is full."), _("Please use another kiosk, or tell the co-op store.")
@@ -76,6 +76,10 @@ def fault_reason(fault: Fault | None, _: Texts) -> Reason:
             )
         case _:
             assert_never(fault.source)
+
+
+def _starting(_: Texts) -> Reason:
+    return Reason(_("Starting… please wait."), _("The kiosk will be ready in a moment."), False)
 
 
 class MessageScreen(KioskScreen):

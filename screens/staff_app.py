@@ -1,34 +1,30 @@
-"""The staff screens in the app: one Kivy Screen per desk state, registered beside the member
-screens, and a stand-in desk for an app run without one (screenshots, tests)."""
+"""The staff screens in the app: one Kivy Screen per desk state, made beside the member screens
+when its desk is first opened, and a stand-in desk for an app run without one (screenshots,
+tests)."""
 
 from __future__ import annotations
 
-from kivy.uix.screenmanager import ScreenManager
+from importlib import import_module
 
 from kiosk.staff.view import Desk, StaffView
-from screens.staff_acceptor import AcceptorScreen, AcceptorTestScreen
-from screens.staff_base import StaffHost, StaffScreen
-from screens.staff_cases import CaseScreen, CasesScreen
-from screens.staff_cash import CashboxScreen, CountScreen, RecordScreen
-from screens.staff_entry import ChooseNameScreen, LockedScreen, PinScreen
-from screens.staff_menu import MenuScreen, StatusScreen
-from screens.staff_tools import EventsScreen, RestartScreen
+from screens.staff_base import StaffScreen
 
-SCREEN_FOR_DESK: dict[Desk, type[StaffScreen]] = {
-    Desk.CHOOSE_NAME: ChooseNameScreen,
-    Desk.PIN: PinScreen,
-    Desk.LOCKED: LockedScreen,
-    Desk.MENU: MenuScreen,
-    Desk.STATUS: StatusScreen,
-    Desk.CASHBOX: CashboxScreen,
-    Desk.COUNT: CountScreen,
-    Desk.RECORD: RecordScreen,
-    Desk.CASES: CasesScreen,
-    Desk.CASE: CaseScreen,
-    Desk.EVENTS: EventsScreen,
-    Desk.RESTART: RestartScreen,
-    Desk.ACCEPTOR: AcceptorScreen,
-    Desk.ACCEPTOR_TEST: AcceptorTestScreen,
+# Each desk's screen: module and class, imported and made when the desk is first opened.
+SCREEN_FOR_DESK: dict[Desk, tuple[str, str]] = {
+    Desk.CHOOSE_NAME: ("screens.staff_entry", "ChooseNameScreen"),
+    Desk.PIN: ("screens.staff_entry", "PinScreen"),
+    Desk.LOCKED: ("screens.staff_entry", "LockedScreen"),
+    Desk.MENU: ("screens.staff_menu", "MenuScreen"),
+    Desk.STATUS: ("screens.staff_menu", "StatusScreen"),
+    Desk.CASHBOX: ("screens.staff_cash", "CashboxScreen"),
+    Desk.COUNT: ("screens.staff_cash", "CountScreen"),
+    Desk.RECORD: ("screens.staff_cash", "RecordScreen"),
+    Desk.CASES: ("screens.staff_cases", "CasesScreen"),
+    Desk.CASE: ("screens.staff_cases", "CaseScreen"),
+    Desk.EVENTS: ("screens.staff_tools", "EventsScreen"),
+    Desk.RESTART: ("screens.staff_tools", "RestartScreen"),
+    Desk.ACCEPTOR: ("screens.staff_acceptor", "AcceptorScreen"),
+    Desk.ACCEPTOR_TEST: ("screens.staff_acceptor", "AcceptorTestScreen"),
 }
 CLOSED_VIEW = StaffView(Desk.CLOSED)
 
@@ -57,16 +53,10 @@ class NoDesk:
     def staff_activity(self) -> None: ...
 
 
-def add_staff_screens(host: StaffHost, manager: ScreenManager) -> dict[str, StaffScreen]:
-    """Make each staff screen once and add it to ``manager``; returns them by name."""
-    screens: dict[str, StaffScreen] = {}
-    for screen_type in SCREEN_FOR_DESK.values():
-        screen = screen_type(host)
-        screens[screen.name] = screen
-        manager.add_widget(screen)
-    return screens
-
-
-def staff_screen_for(screens: dict[str, StaffScreen], view: StaffView) -> StaffScreen:
-    """The screen that shows ``view`` (not CLOSED)."""
-    return screens[SCREEN_FOR_DESK[view.desk].screen_name]
+def staff_screen_type(desk: Desk) -> type[StaffScreen]:
+    """The class of ``desk``'s screen (not CLOSED; its module imported now)."""
+    module, attribute = SCREEN_FOR_DESK[desk]
+    found = getattr(import_module(module), attribute)
+    if not (isinstance(found, type) and issubclass(found, StaffScreen)):
+        raise TypeError(f"{module}.{attribute} is not a staff screen")
+    return found

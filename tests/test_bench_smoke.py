@@ -41,6 +41,10 @@ BENCHES = {
         ["--count", "3"],
         ["card event → account drawn:   n=3 p50=", "note counted → total drawn:   n=3 p50="],
     ),
+    "start_time": (
+        ["--runs", "1", "--shares", "none"],
+        ["--no-ui: engine ready            median", "UI: attract drawn + in service   median"],
+    ),
     "ui_soak": (
         ["--sessions", "2", "--members", "2"],
         ["ui soak: 2 sessions through the touch UI", "MB after session 1", ": True; journal: 2"],

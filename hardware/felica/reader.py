@@ -23,6 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from hardware.felica import nfcpy  # noqa: F401  # before nfc: its import without a gcc run
+
+# isort: split
+
 import nfc
 import nfc.tag
 from nfc.tag.tt3 import BlockCode, ServiceCode, Type3Tag

@@ -20,6 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hardware.felica import nfcpy  # noqa: F401  # before nfc: its import without a gcc run
+
+# isort: split
+
 import nfc
 import nfc.clf
 

@@ -15,6 +15,10 @@ import select
 import time
 from typing import Any
 
+from hardware.felica import nfcpy  # noqa: F401  # before nfc: its import without a gcc run
+
+# isort: split
+
 import nfc.clf
 import nfc.clf.udp
 

@@ -46,6 +46,10 @@ class Front(Protocol):
 
     async def run(self) -> None: ...
 
+    async def up(self) -> None:
+        """Returns once the first frame is on the display."""
+        ...
+
     def stop(self) -> None: ...
 
     def attach_staff(self, desk: StaffDesk) -> None: ...
@@ -54,9 +58,11 @@ class Front(Protocol):
 FrontFactory = Callable[[Engine], Front]
 
 
-def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = None) -> Any:
+def start_card_reader(
+    config: Config, engine: Engine, desk: Callable[[], StaffDesk | None] = lambda: None
+) -> Any:
     """The FeliCa reader on the configured nfcpy path; touches go to the staff desk, if there
-    is one (it hands members' cards on), else to the engine."""
+    is one by then (it hands members' cards on), else to the engine."""
     from hardware.card import CardEventKind
     from hardware.readers import Backend, card_backend
 
@@ -76,8 +82,9 @@ def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = N
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
-            if desk is not None:
-                desk.card_from_reader(event.card_id)
+            staff = desk()
+            if staff is not None:
+                staff.card_from_reader(event.card_id)
             else:
                 engine.inbox.card_touched(event.card_id)
         elif event.kind is CardEventKind.UNREADABLE:
@@ -136,11 +143,15 @@ async def run(
     (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
     once. An engine task that died ends the run with 1, for systemd to restart the kiosk.
 
+    The engine's run starts first (it starts the acceptor), then the screen is made beside it:
+    the devices come online while Kivy loads; the kiosk is out of service until the screen's
+    first frame is on the display (``FaultSource.SCREEN``).
+
     What it starts is stopped in reverse order on every path, a failed start included (one
-    exit stack): systemd's stopping notice, the screen, the watchdog, the metrics endpoint,
-    the card reader, the GPIO panel, the wallet client and last the journal (its close puts
-    back a journal file lost under it). The engine starts and stops the acceptor and its own
-    tasks inside its run."""
+    exit stack): systemd's stopping notice, the screen, the engine's run (if the screen could
+    not be made), the watchdog, the metrics endpoint, the card reader, the GPIO panel, the
+    wallet client and last the journal (its close puts back a journal file lost under it). The
+    engine starts and stops the acceptor and its own tasks inside its run."""
     status = 0
     use_time_zone(config.kiosk.time_zone)  # also run without the command line (the demo)
     async with contextlib.AsyncExitStack() as stack:
@@ -167,19 +178,30 @@ async def run(
         panel = start_panel(config, engine)  # first: a set-up error stops before any thread
         if panel is not None:
             stack.callback(panel.gpio.close)
-        screen = front(engine) if front is not None else None
-        desk = _staff_desk(config, journal, engine, delivery, screen, panel)
-        reader = start_card_reader(config, engine, desk)
+        desk: StaffDesk | None = None  # made with the screen (there is none without one)
+        reader = start_card_reader(config, engine, lambda: desk)
         stack.callback(reader.stop)
-        if desk is not None:
-            desk.reader = reader
         metrics = start_metrics(config, journal, engine, reader, wallet)
         if metrics is not None:
             stack.callback(metrics.close)
         _stop_on_signals(engine)
         await stack.enter_async_context(_task(_watchdog(notifier)))
-        if screen is not None:
+        if front is not None:
+            # Out of service until members can see the screen: a card touched or a note fed
+            # while the UI starts is not taken (the acceptor stays inhibited)
+            engine.inbox.device_fault(FaultSource.SCREEN, "starting")
+        running = await stack.enter_async_context(_engine_running(engine, config, notifier))
+        if front is not None:
+            # The engine's run has started the acceptor: both devices come online while the
+            # screen is made (Kivy's import and its window hold this loop meanwhile; what the
+            # devices report waits in the engine's inbox).
+            await asyncio.sleep(0)
+            screen = front(engine)
+            desk = _staff_desk(config, journal, engine, delivery, screen, panel)
+            desk.reader = reader
             engine.listeners.append(screen.show)
+            screen.show(engine.view())  # what the engine published before the screen was made
+            await stack.enter_async_context(_task(_in_service_when_up(screen, engine)))
             shown = asyncio.get_running_loop().create_task(screen.run())
             shown.add_done_callback(lambda _: engine.inbox.stop())  # the window went: stop too
 
@@ -190,8 +212,31 @@ async def run(
 
             stack.push_async_callback(close_screen)
         stack.callback(notifier.stopping)
-        status = await _run_engine(engine, config, notifier)
+        status = await running
     return status
+
+
+@contextlib.asynccontextmanager
+async def _engine_running(
+    engine: Engine, config: Config, notifier: SystemdNotifier
+) -> AsyncIterator[asyncio.Task[int]]:
+    """The engine's run as a task (the screen is made beside it); if the block ends before
+    it (the screen could not be made), the engine stops as on SIGTERM and is awaited."""
+    task = asyncio.get_running_loop().create_task(_run_engine(engine, config, notifier))
+    try:
+        yield task
+    finally:
+        if not task.done():
+            engine.inbox.stop()
+            await asyncio.wait({task})
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the engine failed as the kiosk stopped: %r", task.exception())
+
+
+async def _in_service_when_up(screen: Front, engine: Engine) -> None:
+    await screen.up()
+    say("touch screen up")
+    engine.inbox.device_fault(FaultSource.SCREEN, None)
 
 
 def _stop_on_signals(engine: Engine) -> None:
@@ -252,17 +297,15 @@ def _staff_desk(
     journal: Journal,
     engine: Engine,
     delivery: Delivery,
-    screen: Front | None,
+    screen: Front,
     panel: Panel | None,
-) -> StaffDesk | None:
-    """The staff menu, on the touch screen (none without one): staff cards and the service
-    key go to it."""
-    if screen is None:
-        return None
+) -> StaffDesk:
+    """The staff menu, on the touch screen: staff cards and the service key go to it."""
     desk = StaffDesk(journal, config, engine, engine.acceptor, wake_delivery=delivery.wake)
     desk.bind(asyncio.get_running_loop())
     engine.acceptor.add_listener(desk.acceptor_from_driver)
     engine.listeners.append(desk.member_view)
+    desk.member_view(engine.view())  # the engine published before the desk was made
     screen.attach_staff(desk)
     if panel is not None:
         panel.on_key = desk.key_from_switch
@@ -325,11 +368,11 @@ async def _watchdog(notifier: SystemdNotifier) -> None:
 
 def ui_front(config: Config) -> FrontFactory:
     """The fullscreen touch UI (Kivy is imported only when it is made)."""
+    check_font()  # no Japanese font: said before a device starts or a window opens
 
     def make(engine: Engine) -> Front:
         from screens.front import KioskFront
 
-        check_font()  # no Japanese font: said before a window opens
         return KioskFront(engine.inbox, front_settings(config))
 
     return make

@@ -26,6 +26,7 @@ class FaultSource(StrEnum):
     DISK = "disk"  # below the free-space reserve
     CLOCK = "clock"  # the wallet refuses this machine's clock
     STOPPING = "kiosk"  # the kiosk itself is stopping (a restart or a shutdown)
+    SCREEN = "screen"  # the touch screen is starting: nothing on the display yet
 
 
 @dataclass(frozen=True)

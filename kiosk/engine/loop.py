@@ -398,8 +398,12 @@ class Engine:
             self._timer = asyncio.get_running_loop().call_later(delay, self.inbox.put, fired)
             self._deadline = time.monotonic() + delay
 
+    def view(self) -> SessionView:
+        """What a member would see now (the view the listeners were last given)."""
+        return snapshot(self.session, self._credited, self._deadline)
+
     def _publish(self) -> None:
-        view = snapshot(self.session, self._credited, self._deadline)
+        view = self.view()
         for listener in self.listeners:
             try:
                 listener(view)

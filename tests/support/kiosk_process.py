@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from kiosk.journal import Journal
@@ -52,21 +53,24 @@ class KioskProcess:
         freeze_at: str | None = None,
         ui: bool = False,
         wrapper: tuple[str, ...] = (),
-        env: dict[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         """``ui``: the touch UI instead of ``--no-ui``; ``wrapper``: a command the kiosk runs
-        under (e.g. strace); ``env``: more environment."""
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        env.pop("PAYKIOSK_FREEZE_AT", None)
+        under (e.g. strace, a cgroup's); ``env``: more environment (None: the name left out);
+        ``args``: more of the kiosk's options (``-v``)."""
+        merged = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        environ = {k: v for k, v in merged.items() if v is not None}
+        environ.pop("PAYKIOSK_FREEZE_AT", None)
         if freeze_at:
-            env["PAYKIOSK_FREEZE_AT"] = freeze_at
+            environ["PAYKIOSK_FREEZE_AT"] = freeze_at
         self.frozen.clear()
         self.output = []
         self.process = subprocess.Popen(
-            [*wrapper, sys.executable, "-m", "kiosk", "--config", str(self.config)]
+            [*wrapper, sys.executable, "-m", "kiosk", "--config", str(self.config), *args]
             + ([] if ui else ["--no-ui"]),
             cwd=ROOT,
-            env=env,
+            env=environ,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -214,7 +214,7 @@ class KioskUI:
         from screens.app import SCREEN_FOR_STATE
 
         await self.wait_state(state, timeout)
-        return await self.wait_screen(SCREEN_FOR_STATE[state].screen_name, timeout)
+        return await self.wait_screen(SCREEN_FOR_STATE[state], timeout)
 
     async def frames(self, count: int = 2) -> None:
         """Until Kivy has drawn ``count`` more frames (layouts done, the change painted)."""
