@@ -42,7 +42,10 @@ BINFMT = Path("/proc/sys/fs/binfmt_misc")
 QEMU = Path("/usr/bin/qemu-aarch64-static")
 MARKER = ".paykiosk-arm64-root"  # written once debootstrap finished: the root may be reused
 CHECKOUT = "/root/paykiosk"  # where the repository goes inside the root
-STAGE = "/root/stage"  # install.sh's DESTDIR inside the root
+STAGE = "/root/stage"
+# pip's CA bundle as this machine names it (its ``cert`` setting), copied in: Debian's own bundle
+# in the root lacks any CA this machine adds for its way to the package index.
+PIP_CA = "/etc/pip-ca.crt"  # install.sh's DESTDIR inside the root
 APT_LOCK = ("-o", "DPkg::Lock::Timeout=600")  # other users of this machine's apt: wait
 DEMO = ".venv/bin/paykiosk --demo --console"
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -87,10 +90,9 @@ class Run:
         """Run one step (its output in its own log), record its result and time."""
         step = Step(name)
         self.steps.append(step)
-        failed = [s.name for s in self.steps if s.name in needs and s.result == "FAILED"]
-        missing = [n for n in needs if n not in {s.name for s in self.steps}]
-        if failed or missing:
-            step.note = "needs: " + ", ".join(failed + missing)
+        done = {s.name for s in self.steps if s.result in ("passed", "reused")}
+        if not_done := [n for n in needs if n not in done]:
+            step.note = "needs: " + ", ".join(not_done)
             return False
         log = self.logs / (re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") + ".log")
         print(f"→ {name} (log: {log})", flush=True)
@@ -124,7 +126,7 @@ def run_logged(
     return log.read_text(errors="replace")
 
 
-def chroot_env() -> dict[str, str]:
+def chroot_env(root: Path) -> dict[str, str]:
     """A login-like environment for the root, with this machine's pip settings (same index)."""
     env = {
         "HOME": "/root",
@@ -135,6 +137,8 @@ def chroot_env() -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
     }
     env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_")})
+    if (root / PIP_CA.lstrip("/")).is_file():
+        env["PIP_CERT"] = PIP_CA
     return env
 
 
@@ -142,7 +146,7 @@ def in_root(root: Path, script: str, log: Path, timeout: float) -> str:
     """Run a shell line inside the root (chroot), from the checkout."""
     command = ["chroot", str(root), "/bin/bash", "-c", f"cd {CHECKOUT} 2>/dev/null; {script}"]
     try:
-        return run_logged(command, log, timeout, env=chroot_env())
+        return run_logged(command, log, timeout, env=chroot_env(root))
     finally:
         kill_inside(root)
 
@@ -271,6 +275,15 @@ def host_mirror() -> str:
     return DEFAULT_MIRROR
 
 
+def pip_cert(config_files: list[Path]) -> Path | None:
+    """The CA bundle pip uses here: ``PIP_CERT``, else the last ``cert`` in its config files."""
+    named = os.environ.get("PIP_CERT")
+    for path in config_files if not named else []:
+        for match in re.finditer(r"^\s*cert\s*=\s*(\S+)", path.read_text(), re.M):
+            named = match.group(1)
+    return Path(named) if named and Path(named).is_file() else None
+
+
 def invoking_home() -> Path:
     user = os.environ.get("SUDO_USER")
     return Path(pwd.getpwnam(user).pw_dir) if user else Path.home()
@@ -300,6 +313,9 @@ def prepare(root: Path, mirror: str, log: Path) -> str:
         (root / "root/.config/pip").mkdir(parents=True, exist_ok=True)
         shutil.copy2(user_conf, root / "root/.config/pip/pip.conf")
         pip_files.append(user_conf)
+    ca = pip_cert(pip_files)
+    if ca is not None:
+        shutil.copy2(ca, root / PIP_CA.lstrip("/"))
     # A new user's first install: no pip cache from an earlier run of this script.
     shutil.rmtree(root / "root/.cache/pip", ignore_errors=True)
     checkout = root / CHECKOUT.lstrip("/")
@@ -326,7 +342,8 @@ def prepare(root: Path, mirror: str, log: Path) -> str:
     with log.open("a") as out:
         out.write(f"apt sources: {[str(p) for p in copied]}\npip: {[str(p) for p in pip_files]}\n")
     note = f"HEAD {commit}" + (" (uncommitted changes not copied)" if dirty else "")
-    return note + f"; pip settings: {', '.join(str(p) for p in pip_files) or 'none'}"
+    note += f"; pip settings: {', '.join(str(p) for p in pip_files) or 'none'}"
+    return note + (f"; pip's CA bundle {ca}" if ca else "")
 
 
 def demo_setup_line() -> str:
@@ -354,7 +371,7 @@ def console_charge(root: Path, log: Path, wait_s: float) -> str:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=chroot_env(),
+        env=chroot_env(root),
         text=True,
         encoding="utf-8",
         errors="replace",
