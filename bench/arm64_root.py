@@ -64,7 +64,9 @@ CHARGE: tuple[tuple[str | None, str], ...] = (
     ("f", "done: ¥6,000 credited to base"),
     ("pending", "open staff cases:"),
 )
-NOT_TAKEN = "note not taken"  # the simulator's answer while it is still busy with a note
+# A note fed again, as a member would: the unit was still busy with the last one ("note not
+# taken"), or handed it back because it was not yet enabled ("a note not accepted").
+REFED = ("note not taken", "a note not accepted")
 
 
 class StepFailed(Exception):
@@ -101,6 +103,10 @@ class Run:
         try:
             step.note = action(log)
             step.result = "reused" if step.note.startswith("reused") else "passed"
+        except KeyboardInterrupt:
+            step.result, step.note = "FAILED", "interrupted"
+            step.seconds = time.monotonic() - started
+            raise
         except (StepFailed, subprocess.SubprocessError, OSError) as error:
             step.result = "FAILED"
             step.note = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -414,8 +420,7 @@ def console_charge(root: Path, log: Path, wait_s: float) -> str:
             transcript.append(line)
             if text in line:
                 return
-            if command is not None and NOT_TAKEN in line and retries < 30:
-                # The unit still finishing the last note (as a member waits for the slot).
+            if command is not None and any(r in line for r in REFED) and retries < 30:
                 retries += 1
                 time.sleep(1)
                 send(command)
@@ -443,7 +448,7 @@ def console_charge(root: Path, log: Path, wait_s: float) -> str:
     done = next(line for line in transcript if "done: ¥6,000" in line).strip()
     times.append(f"charge done {time.monotonic() - started:.0f} s after start")
     if retries:
-        times.append(f"{retries} note(s) fed again (unit busy)")
+        times.append(f"{retries} note(s) fed again (unit busy or not yet enabled)")
     return f"{done!r}; " + ", ".join(times)
 
 
@@ -519,6 +524,10 @@ def table(steps: list[Step]) -> str:
     return "\n".join(rows)
 
 
+def stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--root", type=Path, help="the arm64 root (reused if this script made it)")
@@ -530,8 +539,8 @@ def main() -> int:
     if os.geteuid() != 0:
         print("arm64_root: run as root (debootstrap, chroot, mount)", file=sys.stderr)
         return 2
-    # SIGTERM leaves through the same finally as Ctrl-C: the mounts go, the root stays sound.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # SIGTERM leaves the way Ctrl-C does: the mounts go, the table is printed.
+    signal.signal(signal.SIGTERM, stop)
     root = (args.root or Path(tempfile.mkdtemp(prefix="paykiosk-arm64-"))).resolve()
     # Removed at the end only if this script made it (never a folder it was pointed at).
     ours = args.root is None or not root.exists() or (root / MARKER).exists()
@@ -563,6 +572,8 @@ def main() -> int:
         if ok:
             with mounted(root):
                 run_inside(run)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
     finally:
         unmount_all(root)
         left = mounts_under(root)
