@@ -78,6 +78,7 @@ class Step:
     name: str
     result: str = "skipped"
     seconds: float = 0.0
+    load: float = 0.0  # this machine's 1-minute load average when the step ended
     note: str = ""
 
 
@@ -114,6 +115,7 @@ class Run:
                 tail = log.read_text(errors="replace").splitlines()[-15:]
                 print("\n".join("    " + line for line in tail), flush=True)
         step.seconds = time.monotonic() - started
+        step.load = os.getloadavg()[0]
         print(f"  {step.result} in {step.seconds:.1f} s {step.note}", flush=True)
         return step.result != "FAILED"
 
@@ -519,8 +521,10 @@ def pcsc_build(root: Path, log: Path) -> str:
 
 
 def table(steps: list[Step]) -> str:
-    rows = ["| step | result | time | note |", "|---|---|---|---|"]
-    rows += [f"| {s.name} | {s.result} | {s.seconds:.0f} s | {s.note} |" for s in steps]
+    rows = ["| step | result | time | load | note |", "|---|---|---|---|---|"]
+    rows += [
+        f"| {s.name} | {s.result} | {s.seconds:.0f} s | {s.load:.1f} | {s.note} |" for s in steps
+    ]
     return "\n".join(rows)
 
 
