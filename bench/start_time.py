@@ -26,7 +26,9 @@ boot). Then ``--runs`` starts of each kind, timed from just before the process i
                               on the display: the figure the goal is about.
 
 Each series prints the median and range of its starts, with the 1-minute load average before
-and after it (this machine is shared: a busy machine slows the full-core figures most).
+and after it (this machine is shared: a busy machine slows the full-core figures most), and
+the CPU time the kiosk process used (all threads, ``/proc/PID/stat``) until its in-service
+line: the figure a busy machine disturbs least, and what a slower CPU multiplies.
 Goals: attract drawn + in service ≤ 2.5 s on a full core, ≤ 12 s at a fifth of one.
 """
 
@@ -48,6 +50,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.ui_idle import cpu_seconds
 from hardware.felica.sim import CardEmulator, free_udp_port
 from hardware.id003.sim.device import SimulatedDevice
 from hardware.id003.sim.simulator import AcceptorSimulator
@@ -144,10 +147,12 @@ def attract_drawn(display: str, started: Started, after: float) -> float:
 class Series:
     share: CpuShare
     no_ui: list[float] = field(default_factory=list)
+    no_ui_cpu: list[float] = field(default_factory=list)
     devices: list[float] = field(default_factory=list)
     in_service: list[float] = field(default_factory=list)
     drawn: list[float] = field(default_factory=list)
     throttled: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # CPU time used until in service
     load: tuple[float, float] = (0.0, 0.0)
 
 
@@ -180,9 +185,11 @@ def one_start(rig: Rig, config: Path, share: CpuShare, ui: bool, series: Series 
     started = Started(config, share, rig.env, ui)
     try:
         ready = started.when(READY)
+        cpu = cpu_seconds(started.process.pid)  # all its threads, as it comes into service
         if not ui:
             if series is not None:
                 series.no_ui.append(ready)
+                series.no_ui_cpu.append(cpu)
             return
         drawn = attract_drawn(rig.display, started, ready)
         acceptor = started.when("bill acceptor online", 0)
@@ -192,6 +199,7 @@ def one_start(rig: Rig, config: Path, share: CpuShare, ui: bool, series: Series 
             series.drawn.append(drawn)
             series.devices.append(max(acceptor, card))
             series.throttled.append(throttled_s(share) - before)
+            series.cpu.append(cpu)
     finally:
         started.stop()
     if started.process.returncode != 0:
@@ -228,9 +236,11 @@ def report(series: Series, cold: bool) -> None:
     print(f"\n{series.share.describe()} ({boot}; {load}):")
     for what, values in (
         ("--no-ui: engine ready", series.no_ui),
+        ("--no-ui: CPU time until then", series.no_ui_cpu),
         ("UI: devices online", series.devices),
         ("UI: in service", series.in_service),
         ("UI: attract drawn + in service", series.drawn),
+        ("UI: CPU time until in service", series.cpu),
     ):
         if values:
             print(f"  {what:32} {figure(values)}")

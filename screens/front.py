@@ -61,11 +61,10 @@ def configure_kivy(settings: FrontSettings) -> None:
         # the unit lets the kiosk write (Mesa otherwise picks the user's passwd home).
         caches = settings.kivy_home.parent / "cache"
         os.environ.setdefault("XDG_CACHE_HOME", str(caches))
-        shaders = caches / "mesa_shader_cache"
-        if os.environ.setdefault("MESA_SHADER_CACHE_DIR", str(shaders)) == str(shaders):
-            # Mesa makes only the last folder of the path: without its parent it disables the
-            # cache, and every start compiles the shaders again (software GL: seconds on a Pi)
-            shaders.mkdir(parents=True, exist_ok=True)
+        # Mesa makes only the last folder of this path and its own "mesa_shader_cache" in it:
+        # without the folder it disabled its cache, and every start compiled the shaders again
+        caches.mkdir(exist_ok=True)
+        os.environ.setdefault("MESA_SHADER_CACHE_DIR", str(caches))
     from screens.heap import tune_process
 
     tune_process()
