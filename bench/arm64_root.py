@@ -10,8 +10,9 @@ user would): runs the README's demo set-up line, the console demo's charge of ¥
 PC/SC reader, and the ``[pcsc]`` extra's build (pyscard compiled from source). Prints each
 step, whether it passed and how long it took; exits 1 if one failed. Needs root and the
 standard library only; takes many minutes, so it is not in the README's test command.
-``--root DIR --keep`` keeps the root, and a later run with the same ``--root`` reuses it
-(debootstrap alone takes minutes). Every run copies the repository afresh.
+Without ``--keep`` the root is removed at the end; ``--root DIR --keep`` keeps it, and a later
+run with the same ``--root`` reuses it (debootstrap alone takes minutes). Every run copies the
+repository afresh and empties pip's cache (apt's packages stay installed in a reused root).
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ BINFMT = Path("/proc/sys/fs/binfmt_misc")
 QEMU = Path("/usr/bin/qemu-aarch64-static")
 MARKER = ".paykiosk-arm64-root"  # written once debootstrap finished: the root may be reused
 CHECKOUT = "/root/paykiosk"  # where the repository goes inside the root
-STAGE = "/root/stage"
+STAGE = "/root/stage"  # install.sh's DESTDIR inside the root
 # pip's CA bundle as this machine names it (its ``cert`` setting), copied in: Debian's own bundle
 # in the root lacks any CA this machine adds for its way to the package index.
-PIP_CA = "/etc/pip-ca.crt"  # install.sh's DESTDIR inside the root
+PIP_CA = "/etc/pip-ca.crt"
 APT_LOCK = ("-o", "DPkg::Lock::Timeout=600")  # other users of this machine's apt: wait
 DEMO = ".venv/bin/paykiosk --demo --console"
 CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
