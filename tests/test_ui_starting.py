@@ -82,4 +82,3 @@ def test_a_card_and_a_note_during_the_ui_start_are_not_taken(
     assert notes is not None and notes["n"] == 0
     assert wallet.balance(user, "base") == 1_000
     assert not any("for shader cache" in line for line in output)  # Mesa's "Failed to create"
-    assert any((tmp_path / "data" / "cache" / "mesa_shader_cache").rglob("index"))
