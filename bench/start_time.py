@@ -252,9 +252,11 @@ def report(series: Series, cold: bool) -> None:
 def rig(base: Path) -> Iterator[Rig]:
     with contextlib.ExitStack() as stack:
         x = stack.enter_context(xvfb())
-        env = {k: v for k, v in {**os.environ, **x.env()}.items() if v is not None}
-        for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC"):  # not this process's systemd's
+        # the kiosk picks its own Kivy and SDL settings; Mesa's pass (MESA_SHADER_CACHE_DISABLE)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SDL_", "KCFG_"))}
+        for name in ("KIVY_WINDOW", "KIVY_HOME", "NOTIFY_SOCKET", "WATCHDOG_USEC"):
             env.pop(name, None)
+        env["DISPLAY"] = x.display
         sandbox = start_sandbox(base / "sandbox")
         stack.callback(stop_sandbox, sandbox)
         sim = AcceptorSimulator(SimulatedDevice(capacity=10**6), link=str(base / "acc"))

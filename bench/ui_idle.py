@@ -4,7 +4,8 @@
 
 The kiosk runs with its UI (Kivy, SDL's offscreen video driver; ``--xvfb``: an 800×480 Xvfb
 and SDL's x11 driver) against the wallet sandbox, the acceptor simulator and the card emulator
-with no card on it. Once both devices are up and ``--settle`` seconds have passed, it measures
+with no card on it. Once the kiosk is in service (with its UI: every screen warmed up, the
+line the kiosk prints after its first frame) and ``--settle`` seconds have passed, it measures
 over ``--seconds``: CPU time of the whole process (all threads, utime+stime from
 /proc/PID/stat) as a share of one core, and its RSS (VmRSS) at the start and the end.
 Goals: CPU < 1 % of one core, RSS < 200 MB. ``--no-ui`` measures the same kiosk without its
@@ -63,16 +64,14 @@ class Kiosk:
         for line in self.process.stdout:
             self.output.append(line.rstrip())
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        """Both devices up (the engine is in service, the attract screen shown)."""
+    def wait_ready(self, ui: bool, timeout: float = 60.0) -> None:
+        """In service; with the UI, every screen warmed up too (the kiosk at rest)."""
         deadline = time.monotonic() + timeout
+        wanted = "touch screen: every screen warmed up" if ui else "ready: touch your card"
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 break
-            lines = list(self.output)
-            if "bill acceptor online" in lines and any(
-                line.startswith("card reader online") for line in lines
-            ):
+            if any(line.endswith(wanted) for line in list(self.output)):
                 return
             time.sleep(0.05)
         raise RuntimeError("kiosk not ready; output:\n" + "\n".join(self.output[-30:]))
@@ -88,12 +87,12 @@ class Kiosk:
 
 
 def measure(
-    kiosk: Kiosk, settle: float, seconds: float, server: int | None
+    kiosk: Kiosk, settle: float, seconds: float, server: int | None, no_ui: bool
 ) -> tuple[float, int, int, float]:
     """CPU share of one core over ``seconds`` after ``settle``; RSS (kB) at start and end; the
     X server's CPU share over the same window (0 without one)."""
     pid = kiosk.process.pid
-    kiosk.wait_ready()
+    kiosk.wait_ready(ui=not no_ui)
     time.sleep(settle)
     rss_start = rss_kb(pid)
     pids = [pid] if server is None else [pid, server]
@@ -141,7 +140,9 @@ def main() -> None:
         config = write_sandbox_config(tmp, sandbox.info, sim.path, card.device_path, extra=extra)
         kiosk = Kiosk(config, env, args.no_ui)
         stack.callback(kiosk.stop)
-        cpu, rss_start, rss_end, server_cpu = measure(kiosk, args.settle, args.seconds, server_pid)
+        cpu, rss_start, rss_end, server_cpu = measure(
+            kiosk, args.settle, args.seconds, server_pid, args.no_ui
+        )
     print(
         f"idle {args.seconds:.0f} s: cpu {cpu:.1f} % of one core, rss {rss_end / 1024:.1f} MB"
         f" (start {rss_start / 1024:.1f} MB)"

@@ -6,11 +6,11 @@ In this process, as bench/ui_latency.py: ``kiosk.app.runner.run`` with the Kivy 
 SDL, 800×480, maxfps 20) against the wallet sandbox, the acceptor simulator and the card
 emulator. Each session: a card event (the engine's ``card_touched``), then touches
 (kivy.tests.common.UnitTestTouch) on チャージ, a money, one or two notes fed, 完了, the result,
-OK. Prints sessions per minute and this process's RSS when ready (the screens drawn once at
-start), then 1.5 s after sessions 1 and 50 and the last one are over (the kiosk trims its heap
-once idle) (goal: growth < 10 MB; every view rebuilds its screen's widgets, so a Label texture
-leak such as kivy#2215 would show here), and checks the ledger: the cash fed is what the
-sandbox credited and the journal's cash box matches its notes.
+OK. Prints sessions per minute and this process's RSS when ready (every screen made and warmed
+once, after the first frame), then 1.5 s after sessions 1 and 50 and the last one are over
+(the kiosk trims its heap once idle) (goal: growth < 10 MB; every view rebuilds its screen's
+widgets, so a Label texture leak such as kivy#2215 would show here), and checks the ledger: the
+cash fed is what the sandbox credited and the journal's cash box matches its notes.
 """
 
 from __future__ import annotations
@@ -88,6 +88,8 @@ def main() -> None:
             async def scenario(ui: KioskUI) -> None:
                 await front_made(ui)
                 await ui.ready(30)
+                assert ui.front is not None
+                await asyncio.wait_for(ui.front.warmed(), 120)  # the screens made and warmed
                 rss["ready"] = rss_kb(pid)
                 started = time.monotonic()
                 for i in range(args.sessions):

@@ -137,6 +137,7 @@ class KioskFront:
         self.sounds: Sounds | None = None
         self._wire_sounds()
         self._up = asyncio.Event()
+        self._warmed = asyncio.Event()
         self._warm_up: Iterator[str] | None = None
         self._warming: asyncio.TimerHandle | None = None
 
@@ -163,6 +164,10 @@ class KioskFront:
     async def up(self) -> None:
         """Returns once the app's first frame is on the display (never, if it fails first)."""
         await self._up.wait()
+
+    async def warmed(self) -> None:
+        """Returns once every screen is made and warmed: the kiosk at rest from then on."""
+        await self._warmed.wait()
 
     def stop(self) -> None:
         self.app.stop()
@@ -222,7 +227,7 @@ class KioskFront:
 
         trim_heap()
         gc.freeze()
-        log.info("every screen warmed up")
+        self._warmed.set()
 
     def _trim_when_resting(self, previous: SessionView, view: SessionView) -> None:
         if view.state in RESTING and previous.state not in RESTING:

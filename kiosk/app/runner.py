@@ -50,6 +50,11 @@ class Front(Protocol):
         """Returns once the first frame is on the display."""
         ...
 
+    async def warmed(self) -> None:
+        """Returns once every screen is ready to be drawn at once (made after the first
+        frame, while the kiosk rests)."""
+        ...
+
     def stop(self) -> None: ...
 
     def attach_staff(self, desk: StaffDesk) -> None: ...
@@ -237,6 +242,8 @@ async def _in_service_when_up(screen: Front, engine: Engine) -> None:
     await screen.up()
     say("touch screen up")
     engine.inbox.device_fault(FaultSource.SCREEN, None)
+    await screen.warmed()
+    say("touch screen: every screen warmed up")
 
 
 def _stop_on_signals(engine: Engine) -> None:

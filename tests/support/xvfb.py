@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 SIZE = (800, 480)  # the kiosk's 7" panel
-# What tests/conftest.py sets for in-process Kivy apps (offscreen, a larger window, a home of
-# its own): the kiosk process picks its own, as in the field.
-OWN_SETTINGS = ("SDL_", "KCFG_", "KIVY_WINDOW", "KIVY_HOME")
+# What tests/conftest.py, and any kiosk front run in the test process before, set for Kivy,
+# SDL and Mesa (offscreen, a larger window, homes and caches of their own): the kiosk process
+# picks its own, as in the field.
+OWN_SETTINGS = ("SDL_", "KCFG_", "KIVY_", "MESA_", "XDG_CACHE_HOME", "LP_NUM_THREADS")
 
 
 @dataclass
