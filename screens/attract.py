@@ -14,6 +14,7 @@ from screens.widgets import MUTED, PRIMARY, Text
 
 STILL_WORKING_S = 2.0  # a lookup longer than this gets a "please wait"
 DOTS = 5  # the progress: one dot moves along, a step a second
+VOICE_CREDIT = 'Voice: HTS voice "Mei" © Nagoya Institute of Technology (CC BY 3.0), Open JTalk'
 
 
 class AttractScreen(KioskScreen):
@@ -34,6 +35,8 @@ class AttractScreen(KioskScreen):
             self.looking_since = self.progress = self.please_wait = None
             body.add_widget(Text(_("Touch your card"), size=44, bold=True))
             body.add_widget(Text(_("Charge your co-op e-money with cash"), size=22, color=MUTED))
+            # the voice's licence (CC BY 3.0) asks for its credit where it is used
+            body.add_widget(Text(_(VOICE_CREDIT), size=13, color=MUTED, height=24))
             return
         # A re-render (language, window size) of the same lookup goes on where it was.
         now = time.monotonic()

@@ -24,6 +24,7 @@ from screens.intents import Intents
 from screens.pacing import RESTING, FramePacer
 
 if TYPE_CHECKING:
+    from kiosk.core.cues import SpeakerSettings
     from kiosk.staff.desk import StaffDesk
     from screens.app import KioskApp
     from screens.sounds import Sounds
@@ -39,6 +40,8 @@ class FrontSettings:
     maxfps: int  # the main loop's wake-ups while a member uses the kiosk
     idle_fps: int  # on the attract and out-of-service screens: idle CPU
     sound: bool
+    voice: bool = True  # spoken prompts (with sound only)
+    volume: int = 80  # 0-100
     fullscreen: bool = True  # fill the display it is given; False: a window of ``size``
     size: tuple[int, int] = (800, 480)  # the window when not fullscreen
     kivy_home: Path | None = None  # Kivy's config and logs (default: left to Kivy)
@@ -177,6 +180,18 @@ class KioskFront:
         self.app.staff = desk
         desk.listeners.append(self.app.show_staff)
         desk.listeners.append(self.pacer.staff_view)
+        if self.sounds is not None:
+            sounds = self.sounds
+            settings = desk.speaker_settings()  # as staff left them (journaled), at start
+            sounds.set_voice(settings.voice)
+            sounds.set_volume(settings.volume)
+
+            def heard(settings: SpeakerSettings) -> None:
+                sounds.set_voice(settings.voice)
+                sounds.set_volume(settings.volume)
+                sounds.sample()  # staff hear the new setting at once
+
+            desk.speaker_listeners.append(heard)
 
     def _started(self) -> None:
         from kivy.core.window import Window
@@ -244,6 +259,13 @@ class KioskFront:
         from screens import widgets
         from screens.sounds import Sounds
 
-        self.sounds = player = Sounds()
+        home = self.settings.kivy_home
+        self.sounds = player = Sounds(
+            texts=self.app.texts,
+            voice=self.settings.voice,
+            volume=self.settings.volume,
+            # the voice's sentences, rendered once, in the data dir's cache (none: no voice)
+            cache_dir=home.parent / "cache" / "voice" if home is not None else None,
+        )
         self.app.observers.append(player)
         widgets.on_press_sound = player.touch

@@ -55,6 +55,8 @@ class MenuScreen(StaffScreen):
         body.add_widget(grid)
         restart = partial(desk.staff_open, Desk.RESTART)
         buttons.add_widget(KioskButton(_("Restart the app"), restart, color=NEUTRAL))
+        speaker = partial(desk.staff_open, Desk.SPEAKER)
+        buttons.add_widget(KioskButton(_("Voice and volume"), speaker, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Close"), desk.staff_close, color=NEUTRAL))
 
     def title(self, view: StaffView) -> str:

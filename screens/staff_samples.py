@@ -3,6 +3,7 @@ but CLOSED), for the staff screen tests and ``paykiosk screens`` (``staff_<name>
 
 from __future__ import annotations
 
+from kiosk.core.cues import SpeakerSettings
 from kiosk.staff.cashbox_report import summary_text
 from kiosk.staff.view import (
     AcceptorPanel,
@@ -205,4 +206,6 @@ STAFF_SAMPLES: dict[str, StaffView] = {
         staff="佐藤",
         acceptor=AcceptorPanel("online", True, FIRMWARE, NOTES_ON, testing=True),
     ),
+    "speaker": StaffView(Desk.SPEAKER, staff="佐藤", speaker=SpeakerSettings(True, 80)),
+    "speaker_off": StaffView(Desk.SPEAKER, staff="佐藤", speaker=SpeakerSettings(False, 0)),
 }

@@ -1,4 +1,5 @@
-"""The staff menu's tools: the journal's recent events, and "restart the app?"."""
+"""The staff menu's tools: the journal's recent events, "restart the app?", and the speaker
+(the voice on or off, the volume)."""
 
 from __future__ import annotations
 
@@ -74,3 +75,41 @@ class RestartScreen(StaffScreen):
         body.add_widget(BoxLayout())
         buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Restart now"), self.desk.staff_restart, color=ALERT))
+
+
+class SpeakerScreen(StaffScreen):
+    """The voice guidance on or off and the speaker's volume (journaled: kept over a restart).
+    Each change is heard at once: the kiosk says a prompt at the new setting."""
+
+    screen_name = "staff_speaker"
+
+    def title(self, view: StaffView) -> str:
+        return self._("Voice and volume")
+
+    def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
+        _ = self._
+        u = unit()
+        speaker = view.speaker
+        body.add_widget(BoxLayout())
+        if speaker is not None:
+            voice = _("Voice guidance: on") if speaker.voice else _("Voice guidance: off")
+            row = BoxLayout(size_hint_y=None, height=70 * u, spacing=12 * u)
+            row.add_widget(Text(voice, size=26, bold=True, halign="left"))
+            if speaker.voice:
+                switch = KioskButton(_("Switch off"), lambda: self.desk.staff_voice(False))
+            else:
+                switch = KioskButton(_("Switch on"), lambda: self.desk.staff_voice(True))
+            switch.size_hint_x = 0.45
+            row.add_widget(switch)
+            body.add_widget(row)
+            volume = BoxLayout(size_hint_y=None, height=70 * u, spacing=12 * u)
+            label = _("Volume: {value} %").format(value=speaker.volume)
+            volume.add_widget(Text(label, size=26, bold=True, halign="left"))
+            down = KioskButton("−", lambda: self.desk.staff_volume(-1), color=NEUTRAL)
+            up = KioskButton("+", lambda: self.desk.staff_volume(+1), color=NEUTRAL)
+            for button in (down, up):
+                button.size_hint_x = 0.2
+                volume.add_widget(button)
+            body.add_widget(volume)
+        body.add_widget(BoxLayout())
+        buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))

@@ -19,9 +19,10 @@ staging=${root:+yes}
 # What the kiosk needs from Debian: the venv, libusb (nfcpy), the Japanese fonts the screens
 # use, Mesa's EGL/GBM/DRI for Kivy's SDL on KMS/DRM, libmtdev for multitouch, and the sqlite3
 # shell that paykiosk journal --recover reads a damaged journal with (installed now: a kiosk
-# whose journal is damaged may be where no network is).
+# whose journal is damaged may be where no network is), and the voice's synthesizers: Open
+# JTalk with its dictionary (Japanese) and eSpeak NG (English), offline.
 packages="python3-venv libusb-1.0-0 fonts-ipaexfont-gothic fonts-noto-cjk libegl1 libegl-mesa0
-libgbm1 libgl1-mesa-dri libmtdev1 sqlite3"
+libgbm1 libgl1-mesa-dri libmtdev1 sqlite3 open-jtalk open-jtalk-mecab-naist-jdic espeak-ng"
 # WITH_PCSC=1: a PC/SC reader (Sony RC-S300): pcscd, and pyscard built from source.
 extra=""
 if [ "${WITH_PCSC:-}" = 1 ]; then

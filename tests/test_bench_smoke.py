@@ -41,6 +41,10 @@ BENCHES = {
         ["--count", "3"],
         ["card event → account drawn:   n=3 p50=", "note counted → total drawn:   n=3 p50="],
     ),
+    "voice_latency": (
+        ["--count", "7"],
+        ["view change → first sample played (ja), 7 changes, 0 unheard", "goal p50 < 250 ms"],
+    ),
     "start_time": (
         ["--runs", "1", "--shares", "none"],
         ["--no-ui: engine ready            median", "UI: attract drawn + in service   median"],

@@ -472,11 +472,12 @@ def test_a_name_the_main_font_cannot_draw_is_drawn_with_the_fallback() -> None:
 def test_the_catalogs_hold_every_text_the_screens_use() -> None:
     source = "\n".join(p.read_text() for p in sorted(Path("screens").glob("*.py")))
     used = set(re.findall(r'_\(\s*"((?:[^"\\]|\\.)*)"\s*\)', source))
+    from screens.attract import VOICE_CREDIT
     from screens.base import MONEY_NAMES
     from screens.history import KINDS
     from screens.moved import REFUSALS
 
-    used |= {*MONEY_NAMES.values(), *KINDS.values(), *REFUSALS.values()}
+    used |= {*MONEY_NAMES.values(), *KINDS.values(), *REFUSALS.values(), VOICE_CREDIT}
     assert "Touch your card" in used and "Textbook" in used
     for lang in LANGUAGES:
         path = LOCALE_DIR / lang / "LC_MESSAGES" / "paykiosk.po"

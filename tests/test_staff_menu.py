@@ -389,3 +389,47 @@ def test_restart_from_the_menu_stops_the_kiosk_cleanly_for_systemd_to_start_agai
 
     assert ui.run(scenario, "staff-restart") == 0
     assert f"{STAFF}: restart of the app (staff menu)" in journal_text(ui.config)
+
+
+def test_staff_switch_the_voice_off_and_turn_it_down_and_it_stays_so_after_a_restart(
+    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet, extra="\n[ui]\nvoice = true\nvolume = 80\n")
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        assert ui.front is not None and ui.front.sounds is not None
+        sounds = ui.front.sounds
+        assert (sounds.voice, sounds.volume) == (True, 80)  # the configuration's
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        await touch_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        await ui.press("音声と音量")
+        view = await desk_at(ui, Desk.SPEAKER)
+        assert view.speaker is not None and view.speaker.volume == 80
+        assert "音声案内: オン" in ui.texts() and "音量: 80 %" in ui.texts()
+        await ui.press("オフにする")
+        await ui.wait_text("音声案内: オフ")
+        await ui.press("−")
+        await ui.wait_text("音量: 70 %")
+        await ui.press("−")
+        await ui.wait_text("音量: 60 %")
+        await ui.shot("speaker")
+        assert (sounds.voice, sounds.volume) == (False, 60)  # the speaker follows at once
+        await ui.press("戻る")
+        await desk_at(ui, Desk.MENU)
+        desk(ui).staff_close()
+        await ui.wait_shown(State.IDLE)
+
+    assert ui.run(scenario, "staff-speaker") == 0
+    text = journal_text(ui.config)
+    assert f"{STAFF}: speaker voice off" in text and f"{STAFF}: speaker volume 60 %" in text
+
+    async def after_restart(ui: KioskUI) -> None:
+        await ui.ready()
+        assert ui.front is not None and ui.front.sounds is not None
+        assert (ui.front.sounds.voice, ui.front.sounds.volume) == (False, 60)
+
+    again = KioskUI(tmp_path, sim, wallet, extra="\n[ui]\nvoice = true\nvolume = 80\n")
+    assert again.run(after_restart, "staff-speaker-2") == 0

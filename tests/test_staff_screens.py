@@ -273,6 +273,14 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["まだ紙幣はありません。", "テスト終了"],
         "en": ["Every note is handed back. Nothing is counted or credited.", "End the test"],
     },
+    "speaker": {
+        "ja": ["音声と音量", "音声案内: オン", "オフにする", "音量: 80 %", "−", "+", "戻る"],
+        "en": ["Voice and volume", "Voice guidance: on", "Switch off", "Volume: 80 %", "Back"],
+    },
+    "speaker_off": {
+        "ja": ["音声案内: オフ", "オンにする", "音量: 0 %"],
+        "en": ["Voice guidance: off", "Switch on", "Volume: 0 %"],
+    },
 }
 ABSENT: dict[str, list[str]] = {
     "case_move": ["現金で返金済み", "Refunded in cash"],
@@ -415,6 +423,14 @@ def test_touches_reach_the_desk() -> None:
         lambda app: touch(labelled(app, "閉じる")),
         lambda app: app.show_staff(STAFF_SAMPLES["cases"]),
         lambda app: touch(next(w for w in shown(app.current_screen) if w.text == "開く")),
+        lambda app: app.show_staff(STAFF_SAMPLES["menu"]),
+        lambda app: touch(labelled(app, "音声と音量")),
+        lambda app: app.show_staff(STAFF_SAMPLES["speaker"]),
+        lambda app: touch(labelled(app, "オフにする")),
+        lambda app: touch(labelled(app, "+")),
+        lambda app: touch(labelled(app, "−")),
+        lambda app: app.show_staff(STAFF_SAMPLES["speaker_off"]),
+        lambda app: touch(labelled(app, "オンにする")),
     ]
     run_app(inbox, SIZES[0], steps)
 
@@ -436,6 +452,11 @@ def test_touches_reach_the_desk() -> None:
         ("staff_service", True),
         ("staff_close",),
         ("staff_case", reference),
+        ("staff_open", Desk.SPEAKER),
+        ("staff_voice", False),
+        ("staff_volume", 1),
+        ("staff_volume", -1),
+        ("staff_voice", True),
     ]
     assert inbox.posted == []  # nothing of the staff menu reaches the member's engine
 

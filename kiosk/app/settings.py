@@ -84,6 +84,8 @@ def _front(kiosk: KioskSection, ui: UiSection, **overrides: Any) -> FrontSetting
         "maxfps": ui.maxfps,
         "idle_fps": ui.idle_fps,
         "sound": ui.sound,
+        "voice": ui.voice,
+        "volume": ui.volume,
     }
     return FrontSettings(**{**values, **overrides})
 

@@ -105,6 +105,8 @@ class UiSection:
     maxfps: int = 30  # the UI's wake-ups per second while a member uses it (touch → frame)
     idle_fps: int = 10  # on the attract and out-of-service screens (idle CPU)
     sound: bool = True  # short sounds for touch, note counted, done and error
+    voice: bool = True  # spoken prompts (the staff menu switches it; the journal keeps that)
+    volume: int = 80  # the speaker's volume, 0-100 (the staff menu sets it too)
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,8 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         ui.number("maxfps", int, 5, 60),
         ui.number("idle_fps", int, 2, 60),
         ui.get("sound", bool),
+        ui.get("voice", bool),
+        ui.number("volume", int, 0, 100),
     )
     ui.finish()
     staff = _Section("staff", raw.get("staff", {}), base, StaffSection)

@@ -4,11 +4,20 @@ it can play, or to nothing; none decides for itself *when* to sound."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from kiosk.core.events import CreditOutcome, MoveOutcome, Notice
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
+
+
+@dataclass(frozen=True)
+class SpeakerSettings:
+    """How the speaker sounds: the voice's prompts on or off, the volume (0-100)."""
+
+    voice: bool
+    volume: int
 
 
 class Cue(StrEnum):

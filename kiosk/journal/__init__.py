@@ -19,6 +19,7 @@ from kiosk.journal.moves import Moves
 from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
 from kiosk.journal.sessions import Sessions
+from kiosk.journal.speaker import Speaker
 
 __all__ = ["Journal", "JournalDamaged", "JournalUnusable", "JournalUnwritable"]
 
@@ -44,6 +45,7 @@ class Journal:
         self.moves = Moves(self.db)
         self.cashbox = Cashbox(self.db)
         self.note_choice = NoteChoice(self.db)
+        self.speaker = Speaker(self.db)
 
     def log(self, kind: str, detail: str = "") -> None:
         """An operational event (acceptor faults, staff actions) for ``paykiosk journal``."""

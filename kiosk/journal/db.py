@@ -103,6 +103,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE credits ADD COLUMN source_bucket TEXT;
     ALTER TABLE credits ADD COLUMN told INTEGER NOT NULL DEFAULT 1;
     """,
+    # 8: the speaker as staff set it (the voice on or off, the volume): one row per setting,
+    # over the configuration's default; none: the configuration's
+    """
+    CREATE TABLE speaker (name TEXT PRIMARY KEY, value INTEGER NOT NULL, by TEXT NOT NULL,
+                          at REAL NOT NULL);
+    """,
 ]
 
 

@@ -19,6 +19,7 @@ from typing import Protocol
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
 from kiosk.config.settings import Config
+from kiosk.core.cues import SpeakerSettings
 from kiosk.core.faults import FaultSource
 from kiosk.core.money import DENOMINATIONS
 from kiosk.core.session import State
@@ -26,6 +27,7 @@ from kiosk.core.view import SessionView
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
 from kiosk.journal.note_choice import NoteChoiceRefused
+from kiosk.journal.speaker import VOLUME_STEP
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
@@ -61,6 +63,7 @@ class EngineSide(Protocol):
 
 
 Listener = Callable[[StaffView], None]
+SpeakerListener = Callable[[SpeakerSettings], None]
 
 
 class StaffDesk:
@@ -80,6 +83,7 @@ class StaffDesk:
         self.settings = config.staff
         self.access = StaffAccess(journal, config.staff, clock)
         self.listeners: list[Listener] = []
+        self.speaker_listeners: list[SpeakerListener] = []  # the speaker, told of each change
         self.view = StaffView(Desk.CLOSED)
         self.member_state = State.OUT_OF_SERVICE
         self._wake_delivery = wake_delivery
@@ -223,6 +227,8 @@ class StaffDesk:
             self._show(self._base(Desk.RESTART))
         elif desk is Desk.ACCEPTOR:
             self._show(self._acceptor_view(Desk.ACCEPTOR, ""))
+        elif desk is Desk.SPEAKER:
+            self._show(self._base(Desk.SPEAKER, speaker=self.speaker_settings()))
         elif desk is Desk.MENU:
             self._menu("")
 
@@ -273,6 +279,34 @@ class StaffDesk:
         log.warning("restart asked by staff (%s)", self._who)
         self._close("restarting the app")
         self.engine.inbox.stop()
+
+    # ---- the speaker ---------------------------------------------------------------------
+    def speaker_settings(self) -> SpeakerSettings:
+        """The voice and volume now: staff's (journaled) over the configuration's."""
+        return self.journal.speaker.settings(self._speaker_defaults())
+
+    def staff_voice(self, on: bool) -> None:
+        if self.view.desk is Desk.SPEAKER:
+            defaults = self._speaker_defaults()
+            self._speaker(self.journal.speaker.set_voice(on, self._who, defaults))
+
+    def staff_volume(self, delta: int) -> None:
+        """The volume one step up (``delta`` > 0) or down."""
+        if self.view.desk is Desk.SPEAKER:
+            now = self.speaker_settings().volume
+            volume = now + (VOLUME_STEP if delta > 0 else -VOLUME_STEP)
+            volume = max(0, min(100, volume))
+            if volume != now:
+                defaults = self._speaker_defaults()
+                self._speaker(self.journal.speaker.set_volume(volume, self._who, defaults))
+
+    def _speaker_defaults(self) -> SpeakerSettings:
+        return SpeakerSettings(self.config.ui.voice, self.config.ui.volume)
+
+    def _speaker(self, settings: SpeakerSettings) -> None:
+        for listener in self.speaker_listeners:
+            listener(settings)
+        self._show(self._base(Desk.SPEAKER, speaker=settings))
 
     # ---- the acceptor --------------------------------------------------------------------
     def staff_note(self, value: int, on: bool) -> None:

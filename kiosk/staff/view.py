@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from kiosk.core.cues import SpeakerSettings
 from kiosk.core.money import DENOMINATIONS
 from kiosk.journal.cases import RETRIABLE, SETTLED_AS
 from kiosk.journal.cashbox import CashboxCount, Collection
@@ -55,6 +56,7 @@ class Desk(StrEnum):
     RESTART = "restart"  # "restart the app?": confirm or back
     ACCEPTOR = "acceptor"  # the acceptor: its state, the notes switched on/off, reset
     ACCEPTOR_TEST = "acceptor_test"  # notes fed are checked and handed back, never counted
+    SPEAKER = "speaker"  # the voice on or off, the volume
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class StaffView:
     case: CaseView | None = None
     events: tuple[EventRow, ...] = ()  # EVENTS: newest first
     acceptor: AcceptorPanel | None = None  # ACCEPTOR, ACCEPTOR_TEST
+    speaker: SpeakerSettings | None = None  # SPEAKER
     deadline: float | None = None  # monotonic: the menu closes itself then
 
 
@@ -178,4 +181,6 @@ class StaffIntents(Protocol):
     def staff_note(self, value: int, on: bool) -> None: ...
     def staff_acceptor_reset(self) -> None: ...
     def staff_test(self, on: bool) -> None: ...
+    def staff_voice(self, on: bool) -> None: ...
+    def staff_volume(self, delta: int) -> None: ...
     def staff_activity(self) -> None: ...

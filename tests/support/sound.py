@@ -137,3 +137,62 @@ class PulseServer:
         stop_process(self._recorder, 2)
         stop_process(self._server, 5)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+# ---- what SDL's disk driver wrote: the speaker's output, as heard -------------------------------
+DISK_RATE = 44100  # Kivy's SDL mixer: 44.1 kHz, 16-bit, stereo (the disk driver writes that)
+
+
+class DiskCapture:
+    """The file SDL's ``disk`` audio driver writes (``SDL_AUDIODRIVER=disk``,
+    ``SDL_DISKAUDIOFILE``): every sample the player process played, silence included, in real
+    time. Read as the voice's rate, mono (:data:`RATE`), to be matched against rendered WAVs."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def samples(self) -> Any:
+        """The left channel at :data:`RATE` (every other frame of 44.1 kHz) as float64."""
+        import numpy as np
+
+        data = self.path.read_bytes() if self.path.exists() else b""
+        frames = np.frombuffer(data[: len(data) // 4 * 4], dtype="<i2").reshape(-1, 2)
+        return frames[:: DISK_RATE // RATE, 0].astype(np.float64)
+
+    def loud_since(self, start: int, level: int = 200) -> bool:
+        return bool((abs(self.samples()[start:]) > level).any())
+
+    def quiet_tail(self, seconds: float, level: int = 200) -> bool:
+        """The last ``seconds`` are silence (a prompt has ended) and something was heard."""
+        samples = self.samples()
+        tail = int(seconds * RATE)
+        return len(samples) > tail and not (abs(samples[-tail:]) > level).any()
+
+
+def read_wav(path: Path) -> Any:
+    """A rendered sentence's samples (mono, 16-bit, :data:`RATE`) as float64."""
+    import wave
+
+    import numpy as np
+
+    with wave.open(str(path)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, RATE)
+        return np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float64)
+
+
+def find_clip(heard: Any, clip: Any, start: int = 0) -> tuple[int, float]:
+    """Where ``clip`` best matches ``heard`` from ``start`` on, and how well: the normalized
+    cross-correlation (1.0: the same samples at any volume; another sentence scores far lower)."""
+    import numpy as np
+
+    segment = heard[start:]
+    if len(segment) < len(clip):
+        return start, 0.0
+    size = 1 << (len(segment) + len(clip)).bit_length()
+    spectrum = np.fft.rfft(segment, size) * np.conj(np.fft.rfft(clip, size))
+    correlation = np.fft.irfft(spectrum, size)[: len(segment) - len(clip) + 1]
+    energy = np.concatenate(([0.0], np.cumsum(segment**2)))
+    windows = energy[len(clip) :] - energy[: len(segment) - len(clip) + 1]
+    score = correlation / (np.sqrt(np.maximum(windows, 1e-9)) * np.sqrt((clip**2).sum()))
+    best = int(np.argmax(score))
+    return start + best, float(score[best])
