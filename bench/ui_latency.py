@@ -160,7 +160,7 @@ async def one_session(ui: KioskUI, line: Timeline, card: str, figures: Figures) 
     await ui.frames(2)
     published, shown = len(line.published), len(line.shown)
     start = time.perf_counter()
-    engine.card_touched(card)
+    engine.inbox.card_touched(card)
 
     def is_account(view: SessionView) -> bool:
         return view.state is State.ACCOUNT
@@ -172,9 +172,9 @@ async def one_session(ui: KioskUI, line: Timeline, card: str, figures: Figures) 
     figures.lookup.append(at_published - start)
     figures.account_frame.append(at_drawn - at_published)
 
-    engine.charge()
+    engine.inbox.charge()
     await ui.wait_shown(State.CHOOSE_MONEY)
-    engine.choose_money("base")
+    engine.inbox.choose_money("base")
     await ui.wait_shown(State.ACCEPTING)
     await ui.sim_until(lambda d: not d.busy and not d.inhibited, "taking notes")
     await ui.frames(2)
@@ -191,10 +191,10 @@ async def one_session(ui: KioskUI, line: Timeline, card: str, figures: Figures) 
     figures.counted.append(at_drawn - at_published)
     figures.inserted.append(at_drawn - start)
 
-    engine.finish()
+    engine.inbox.finish()
     view = await ui.wait_state(State.DONE, 30)
     assert view.outcome is CreditOutcome.CONFIRMED, view
-    engine.acknowledge()
+    engine.inbox.acknowledge()
 
 
 def main() -> None:

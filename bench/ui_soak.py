@@ -44,7 +44,7 @@ async def one_session(ui: KioskUI, card: str, bucket: str, notes: list[int]) -> 
     """Card, チャージ, the money, the notes, 完了, the result, OK: back on the attract screen."""
     assert ui.engine is not None
     await ui.sim_until(lambda d: not d.busy and d.inhibited, "the acceptor idle", 30)
-    ui.engine.card_touched(card)
+    ui.engine.inbox.card_touched(card)
     await ui.wait_shown(State.ACCOUNT, 30)
     await ui.press("チャージ")
     await ui.wait_shown(State.CHOOSE_MONEY)

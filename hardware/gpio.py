@@ -28,6 +28,7 @@ from gpiozero.exc import BadPinFactory
 from gpiozero.pins import Factory
 from gpiozero.pins.mock import MockFactory
 
+from hardware.gpio_pins import DOOR_CLOSED_WHEN_PRESSED, MOCK, PI_FACTORIES, PIN_NAMES
 from hardware.listeners import notify
 
 log = logging.getLogger("paykiosk.gpio")
@@ -80,9 +81,6 @@ _SOUNDS: dict[Sound, tuple[float, float, int]] = {  # on, off seconds, beeps
 }
 
 
-_PIN_FIELDS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
-
-
 @dataclass(frozen=True)
 class GpioConfig:
     enabled: bool = True
@@ -92,14 +90,14 @@ class GpioConfig:
     buzzer: Pin | None = None  # active buzzer
     service_key: Pin | None = None  # key switch to ground (internal pull-up): closed = staff
     door_switch: Pin | None = None  # switch to ground, closed while the door is shut
-    door_closed_when_pressed: bool = True  # so a broken wire reads as "door open"
+    door_closed_when_pressed: bool = DOOR_CLOSED_WHEN_PRESSED
     acceptor_power: Pin | None = None  # relay output that cuts the acceptor's supply when active
     acceptor_power_active_high: bool = True
     bounce_time: float | None = 0.05  # seconds, for the two switches
 
     def __post_init__(self) -> None:
         used: dict[str, str] = {}
-        for name in _PIN_FIELDS:
+        for name in PIN_NAMES:
             pin = getattr(self, name)
             if pin is None:
                 continue
@@ -110,10 +108,6 @@ class GpioConfig:
 
 
 DEVICE_TREE_MODEL = Path("/proc/device-tree/model")
-MOCK = "mock"
-# Tried in gpiozero's order on a Pi when none is named. gpiozero's last resort, its experimental
-# "native" factory, is used only when named: a kiosk should not run on it by accident.
-PI_FACTORIES = ("lgpio", "rpigpio", "pigpio")
 INSTALL_HINT = (
     "install lgpio in the kiosk's venv (apt-get install swig liblgpio-dev, then "
     "pip install lgpio), or make the venv with --system-site-packages and "

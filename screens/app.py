@@ -15,11 +15,9 @@ from kivy.app import App
 from kivy.core.window import Window
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.config.settings import DEFAULT_PORTAL_URL
 from kiosk.core.faults import STARTING
 from kiosk.core.session import State
-from kiosk.core.view import SessionView
-from kiosk.engine.inbox import Inbox
+from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.staff.view import Desk, StaffIntents, StaffView
 from screens.account import AccountScreen
 from screens.attract import AttractScreen
@@ -28,8 +26,9 @@ from screens.choose import ChooseMoneyScreen
 from screens.done import DoneScreen
 from screens.fonts import register_default_font
 from screens.history import HistoryScreen
-from screens.i18n import LANGUAGES, Texts
+from screens.i18n import Texts
 from screens.insert import InsertNotesScreen
+from screens.intents import Intents
 from screens.message import MessageScreen
 from screens.move import MoveAmountScreen, MoveConfirmScreen, MoveRouteScreen
 from screens.moved import MovedScreen
@@ -83,10 +82,11 @@ class KioskApp(App):
 
     def __init__(
         self,
-        intents: Inbox,
+        intents: Intents,
+        *,
+        portal_url: str,  # the configuration's: screens hold no default of theirs
         lang: str = LANGUAGES[0],
         kiosk_id: str = "",
-        portal_url: str = DEFAULT_PORTAL_URL,
         staff: StaffIntents | None = None,
         **kwargs: Any,
     ) -> None:

@@ -10,8 +10,8 @@ from typing import Protocol
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.core.view import SessionView
-from kiosk.engine.inbox import Inbox
 from screens.i18n import Texts
+from screens.intents import Intents
 from screens.page import PageScreen
 
 # What the screens call a money (msgids; the catalogs translate them).
@@ -22,7 +22,7 @@ class Host(Protocol):
     """What a screen needs from the app."""
 
     texts: Texts
-    intents: Inbox
+    intents: Intents
     kiosk_id: str
     portal_url: str
 

@@ -20,8 +20,8 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.widget import Widget
 
-from kiosk.engine.inbox import Inbox
 from screens.app import KioskApp
+from screens.intents import Intents
 from screens.widgets import WHITE, KioskButton, Text, unit
 
 # The strip is not the product: its texts are English only and deliberately not translated
@@ -149,7 +149,7 @@ class DemoApp(KioskApp):
 
     title = "Pay Spot demo"
 
-    def __init__(self, actions: DemoActions, intents: Inbox, **kwargs: Any) -> None:
+    def __init__(self, actions: DemoActions, intents: Intents, **kwargs: Any) -> None:
         super().__init__(intents, **kwargs)
         self.actions = actions
         self.layout: BoxLayout | None = None

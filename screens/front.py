@@ -2,7 +2,9 @@
 engine's asyncio loop (``App.async_run``) until the runner stops it.
 
 Kivy reads its settings when first imported, so :func:`configure_kivy` runs before any other
-Kivy import; :class:`KioskFront` imports the app only after it.
+Kivy import; :class:`KioskFront` imports the app only after it. Its settings are plain values:
+the composition root makes them from the configuration (``kiosk/app/settings.py``), and checks
+the Japanese font before a front is made.
 """
 
 from __future__ import annotations
@@ -13,14 +15,13 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from kiosk.config.settings import DEFAULT_PORTAL_URL, Config
 from kiosk.core.view import SessionView
+from screens.intents import Intents
 from screens.pacing import RESTING, FramePacer
 
 if TYPE_CHECKING:
-    from kiosk.engine.inbox import Inbox
     from kiosk.staff.desk import StaffDesk
     from screens.app import KioskApp
 
@@ -29,29 +30,15 @@ log = logging.getLogger("paykiosk.ui")
 
 @dataclass(frozen=True)
 class FrontSettings:
-    kiosk_id: str = ""
-    lang: str = "ja"
-    portal_url: str = DEFAULT_PORTAL_URL
+    kiosk_id: str
+    lang: str  # the first language (an idle kiosk's)
+    portal_url: str  # where an unknown card's member registers (a QR code)
+    maxfps: int  # the main loop's wake-ups while a member uses the kiosk
+    idle_fps: int  # on the attract and out-of-service screens: idle CPU
+    sound: bool
     fullscreen: bool = True  # fill the display it is given; False: a window of ``size``
     size: tuple[int, int] = (800, 480)  # the window when not fullscreen
-    maxfps: int = 30  # the main loop's wake-ups while a member uses the kiosk
-    idle_fps: int = 10  # on the attract and out-of-service screens: idle CPU
     kivy_home: Path | None = None  # Kivy's config and logs (default: left to Kivy)
-    sound: bool = True
-
-
-def settings_from(config: Config, **overrides: Any) -> FrontSettings:
-    """The UI's settings from the kiosk's configuration (``overrides``: a test's window)."""
-    values: dict[str, Any] = {
-        "kiosk_id": config.kiosk.id,
-        "lang": config.kiosk.language,
-        "portal_url": config.kiosk.portal_url,
-        "maxfps": config.ui.maxfps,
-        "idle_fps": config.ui.idle_fps,
-        "sound": config.ui.sound,
-        "kivy_home": config.kiosk.data_dir / "kivy",
-    }
-    return FrontSettings(**{**values, **overrides})
 
 
 def configure_kivy(settings: FrontSettings) -> None:
@@ -109,10 +96,10 @@ def _quieten_kivy() -> None:
     logging.getLogger("kivy").addFilter(lambda record: "MTDev" not in str(record.msg))
 
 
-AppFactory = Callable[["Inbox", FrontSettings], "KioskApp"]
+AppFactory = Callable[[Intents, FrontSettings], "KioskApp"]
 
 
-def kiosk_app(intents: Inbox, settings: FrontSettings) -> KioskApp:
+def kiosk_app(intents: Intents, settings: FrontSettings) -> KioskApp:
     from screens.app import KioskApp
 
     return KioskApp(
@@ -124,15 +111,8 @@ class KioskFront:
     """Runs the app beside the engine; ``stop`` ends it. The engine's views go to the app."""
 
     def __init__(
-        self, intents: Inbox, settings: FrontSettings, make_app: AppFactory = kiosk_app
+        self, intents: Intents, settings: FrontSettings, make_app: AppFactory = kiosk_app
     ) -> None:
-        from kiosk.config.settings import ConfigError
-        from screens.fonts import FontMissing, font_path
-
-        try:
-            font_path()  # no Japanese font: say so before a window opens
-        except FontMissing as error:
-            raise ConfigError(str(error)) from error
         configure_kivy(settings)
         self.settings = settings
         self.app = make_app(intents, settings)

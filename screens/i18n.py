@@ -17,8 +17,9 @@ import io
 import struct
 from pathlib import Path
 
+from kiosk.core.view import LANGUAGES
+
 DOMAIN = "paykiosk"
-LANGUAGES = ("ja", "en")  # the first one is what an idle kiosk shows
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "assets" / "locale"
 
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.core.session import State
-from kiosk.core.view import SessionView
+from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.staff.view import StaffView
 from screens.front import FrontSettings, configure_kivy
-from screens.i18n import LANGUAGES
 from screens.layout_check import layout_problems
 from screens.samples import SAMPLES
 
@@ -42,15 +41,29 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+class Unheard:
+    """The member's intents, going nowhere: the rendered samples are pictures."""
+
+    def _ignore(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    charge = choose_money = show_history = more_history = back = finish = cancel = _ignore
+    acknowledge = move_money = move_route = move_add = move_all = move_clear = _ignore
+    move_review = move_confirm = activity = _ignore
+
+
 def render(
     out: Path,
-    sizes: Sequence[tuple[int, int]] = ((800, 480),),
+    front: FrontSettings,
+    sizes: Sequence[tuple[int, int]] = (),
     langs: Sequence[str] = LANGUAGES,
     names: Sequence[str] | None = None,
     problems: list[str] | None = None,
 ) -> list[Path]:
-    """Render the samples (all, or ``names``) in each size and language; returns the files,
-    and adds each screen's layout problems (:mod:`screens.layout_check`) to ``problems``.
+    """Render the samples (all, or ``names``) in each size and language, as a kiosk with the
+    settings ``front`` shows them (its id, its portal; no ``sizes``: its window size); returns
+    the files, and adds each screen's layout problems (:mod:`screens.layout_check`) to
+    ``problems``.
     Opens Kivy's window offscreen unless ``SDL_VIDEODRIVER`` says otherwise: call it in a
     process that has no Kivy window yet."""
     os.environ.setdefault("TZ", "Asia/Tokyo")  # the samples' times are the co-op's (JST)
@@ -60,18 +73,18 @@ def render(
     if unknown:
         raise ValueError(f"no sample screen {unknown[0]!r}; there are {', '.join(samples)}")
     os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    sizes = sizes or (front.size,)
     largest = max(sizes, key=lambda s: s[0] * s[1])  # the offscreen framebuffer only shrinks
-    configure_kivy(FrontSettings(fullscreen=False, size=largest, kiosk_id="K01", sound=False))
+    configure_kivy(replace(front, fullscreen=False, size=largest, sound=False))
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk.engine.inbox import Inbox
     from screens.app import KioskApp
     from screens.staff_app import CLOSED_VIEW
 
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="paykiosk-render-"))
-    app = KioskApp(Inbox(), kiosk_id="K01")
+    app = KioskApp(Unheard(), kiosk_id=front.kiosk_id, portal_url=front.portal_url)
     written: list[Path] = []
     steps: list[Callable[[], None]] = []
     for size in sizes:

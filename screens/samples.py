@@ -15,8 +15,7 @@ from kiosk.core.events import (
     Notice,
 )
 from kiosk.core.faults import STARTING, Fault, FaultSource
-from kiosk.core.session import State
-from kiosk.core.session_moves import MoveRoute
+from kiosk.core.session import MoveRoute, State
 from kiosk.core.view import BucketView, MovePreview, SessionView
 
 BUCKETS = [

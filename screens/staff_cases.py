@@ -1,8 +1,10 @@
 """Open staff cases (credits refused for good, notes that could not be settled) and one case:
-send it again now, or settle it by hand (refunded in cash, credited by hand elsewhere)."""
+send it again now, or settle it by hand (refunded in cash, credited by hand elsewhere) — the
+actions the desk allows for it (:attr:`kiosk.staff.view.CaseView.actions`), no others."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 
@@ -10,8 +12,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
 from kiosk.core.money import yen
-from kiosk.journal.cases import RETRIABLE, SETTLED_AS, CaseSummary
-from kiosk.staff.view import StaffView
+from kiosk.staff.view import CaseAction, CaseView, StaffView
 from screens.staff_base import N_, StaffScreen
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
 
@@ -22,10 +23,11 @@ CASE_KINDS = {
     "unresolved_note": N_("Note not settled"),
     "journal_file": N_("Journal file restored"),
 }
-SETTLEMENTS = {
-    "refunded": N_("Refunded in cash"),
-    "credited_manually": N_("Credited by hand"),
-    "no_money_involved": N_("Checked: no money involved"),
+ACTIONS = {
+    CaseAction.RETRY: N_("Retry now"),
+    CaseAction.REFUNDED: N_("Refunded in cash"),
+    CaseAction.CREDITED_MANUALLY: N_("Credited by hand"),
+    CaseAction.NO_MONEY_INVOLVED: N_("Checked: no money involved"),
 }
 CREDIT_STATES = {
     "pending": N_("waiting to be sent"),
@@ -36,6 +38,11 @@ CREDIT_STATES = {
 LINES = 5  # case rows that fit the body of a 480-line display
 
 
+def kind_name(translate: Callable[[str], str], case: CaseView) -> str:
+    """What staff read for a case's kind (an unknown kind as the journal names it)."""
+    return translate(CASE_KINDS[case.kind]) if case.kind in CASE_KINDS else case.kind
+
+
 class CasesScreen(StaffScreen):
     """A row per open case, each with a button to open it."""
 
@@ -44,9 +51,8 @@ class CasesScreen(StaffScreen):
     def title(self, view: StaffView) -> str:
         return self._("Staff cases")
 
-    def kind(self, summary: CaseSummary) -> str:
-        kind = summary.case.kind
-        return self._(CASE_KINDS[kind]) if kind in CASE_KINDS else kind
+    def kind(self, case: CaseView) -> str:
+        return kind_name(self._, case)
 
     def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
         _ = self._
@@ -57,8 +63,8 @@ class CasesScreen(StaffScreen):
             body.add_widget(Text(_("No open cases"), size=28, color=MUTED))
         else:
             lines = BoxLayout(orientation="vertical", spacing=6 * u)
-            for summary in view.cases[:LINES]:
-                lines.add_widget(self._line(summary))
+            for case in view.cases[:LINES]:
+                lines.add_widget(self._line(case))
             if len(view.cases) > LINES:
                 more = _("…and {count} more (paykiosk staff cases)").format(
                     count=len(view.cases) - LINES
@@ -68,20 +74,19 @@ class CasesScreen(StaffScreen):
             body.add_widget(lines)
         buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))
 
-    def _line(self, summary: CaseSummary) -> BoxLayout:
+    def _line(self, case: CaseView) -> BoxLayout:
         u = unit()
-        case = summary.case
         row = BoxLayout(size_hint_y=None, height=50 * u, spacing=8 * u)
         amount = yen(case.amount) if case.amount is not None else "—"
         for text, width, colour in (
             (case.reference, 210, INK),
-            (self.kind(summary), 170, INK),
+            (self.kind(case), 170, INK),
             (amount, 100, INK),
         ):
             cell = Text(text, size=16, halign="left", color=colour, size_hint_x=None)
             cell.width = width * u
             row.add_widget(cell)
-        row.add_widget(Text(summary.member or "", size=16, halign="left", color=MUTED))
+        row.add_widget(Text(case.member or "", size=16, halign="left", color=MUTED))
         row.add_widget(
             KioskButton(
                 self._("Open"),
@@ -95,31 +100,29 @@ class CasesScreen(StaffScreen):
 
 
 class CaseScreen(StaffScreen):
-    """One case's details; retry now (a refused credit) or resolve it by hand."""
+    """One case's details and a button for each action the desk allows for it."""
 
     screen_name = "staff_case"
 
     def title(self, view: StaffView) -> str:
-        reference = view.case.case.reference if view.case is not None else ""
+        reference = view.case.reference if view.case is not None else ""
         return self._("Case {reference}").format(reference=reference)
 
     def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
         _ = self._
         u = unit()
-        summary = view.case
-        if summary is None:
+        case = view.case
+        if case is None:
             body.add_widget(Text(_("No open cases"), size=28, color=MUTED))
             buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))
             return
-        case = summary.case
-        kind = _(CASE_KINDS[case.kind]) if case.kind in CASE_KINDS else case.kind
-        state = summary.credit_state
+        state = case.credit_state
         rows: list[tuple[str, str]] = [
-            (_("Kind"), kind),
+            (_("Kind"), kind_name(_, case)),
             (_("Amount"), yen(case.amount) if case.amount is not None else "—"),
-            (_("Member"), summary.member or "—"),
-            (_("Card"), summary.card_tag or "—"),
-            (_("Opened"), datetime.fromtimestamp(case.created_at).strftime("%Y-%m-%d %H:%M")),
+            (_("Member"), case.member or "—"),
+            (_("Card"), case.card_tag or "—"),
+            (_("Opened"), datetime.fromtimestamp(case.opened_at).strftime("%Y-%m-%d %H:%M")),
             (_("Detail"), case.detail or "—"),
         ]
         if state is not None:
@@ -141,15 +144,9 @@ class CaseScreen(StaffScreen):
             body.add_widget(BoxLayout())
         desk, reference = self.desk, case.reference
         buttons.add_widget(KioskButton(_("Back"), desk.staff_back, color=NEUTRAL, size=20))
-        if case.kind in RETRIABLE:
-            buttons.add_widget(
-                KioskButton(_("Retry now"), partial(desk.staff_retry, reference), size=20)
-            )
-        for resolution in SETTLED_AS[case.kind]:
-            buttons.add_widget(
-                KioskButton(
-                    _(SETTLEMENTS[resolution]),
-                    partial(desk.staff_resolve, reference, resolution),
-                    size=20,
-                )
-            )
+        for action in case.actions:
+            if action is CaseAction.RETRY:
+                pressed = partial(desk.staff_retry, reference)
+            else:
+                pressed = partial(desk.staff_resolve, reference, action)
+            buttons.add_widget(KioskButton(_(ACTIONS[action]), pressed, size=20))

@@ -3,17 +3,18 @@ but CLOSED), for the staff screen tests and ``paykiosk screens`` (``staff_<name>
 
 from __future__ import annotations
 
-from kiosk.journal.cases import CaseSummary
-from kiosk.journal.cashbox import CashboxCount, Collection
-from kiosk.journal.records import Case
 from kiosk.staff.cashbox_report import summary_text
 from kiosk.staff.view import (
     AcceptorPanel,
+    CaseView,
+    CashboxCount,
+    Collection,
     Desk,
     EventRow,
     StaffView,
     StatusRow,
     TestedNote,
+    case_actions,
 )
 
 AT = 1_796_087_700.0  # 2026-12-01 10:15 JST
@@ -29,64 +30,52 @@ RECORD = Collection(
 )
 
 
-def _case(reference: str, kind: str, amount: int | None, detail: str) -> Case:
-    return Case(
-        id=int(reference[-4:]),
-        reference=reference,
-        kind=kind,
-        credit_id=7 if kind.startswith("refused") else None,
-        note_id=None if kind.startswith("refused") else 40,
-        user_id="u-1042" if kind.startswith("refused") else None,
-        amount=amount,
-        detail=detail,
-        state="open",
-        resolution=None,
-        resolved_by=None,
-        resolved_at=None,
-        created_at=AT - 86_400,
-        resolution_note=None,
+def _case(
+    reference: str,
+    kind: str,
+    amount: int | None,
+    detail: str,
+    credit_state: str | None = None,
+    member: str | None = None,
+    card_tag: str | None = None,
+) -> CaseView:
+    """An open case as the desk shows it, with the actions it allows for its kind."""
+    opened = AT - 86_400
+    return CaseView(
+        reference, kind, amount, opened, detail, member, card_tag, credit_state, case_actions(kind)
     )
 
 
-REFUSED = CaseSummary(
-    _case("K01-20261130-0001", "refused_credit", 3_000, "wallet: account suspended (403)"),
+REFUSED = _case(
+    "K01-20261130-0001",
+    "refused_credit",
+    3_000,
+    "wallet: account suspended (403)",
     "refused",
     "山田 花子",
     "0123…ef",
-    None,
 )
-UNCREDITED = CaseSummary(
-    _case("K01-20261130-0002", "uncredited_note", 1_000, "note stacked after the session ended"),
-    None,
-    None,
-    "0456…a1",
-    None,
+UNCREDITED = _case(
+    "K01-20261130-0002",
+    "uncredited_note",
+    1_000,
+    "note stacked after the session ended",
+    card_tag="0456…a1",
 )
-UNRESOLVED = CaseSummary(
-    _case("K01-20261201-0003", "unresolved_note", None, "power lost while a note was in escrow"),
-    None,
-    None,
-    None,
-    None,
+UNRESOLVED = _case(
+    "K01-20261201-0003", "unresolved_note", None, "power lost while a note was in escrow"
 )
-MOVE_REFUSED = CaseSummary(
-    _case("K01-20261130-0004", "refused_move", 1_500, "mismatch: another transaction returned"),
+MOVE_REFUSED = _case(
+    "K01-20261130-0004",
+    "refused_move",
+    1_500,
+    "mismatch: another transaction returned",
     "refused",
     "山田 花子",
     "0123…ef",
-    None,
 )
-JOURNAL_FILE = CaseSummary(
-    _case(
-        "K01-20261201-0005",
-        "journal_file",
-        None,
-        "file removed; restored from the open connection",
-    ),
-    None,
-    None,
-    None,
-    None,
+JOURNAL_FILE = _case(
+    "K01-20261201-0005", "journal_file", None, "file removed; restored from the open connection"
 )
 CASES = (REFUSED, UNCREDITED, UNRESOLVED)
 

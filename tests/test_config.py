@@ -265,3 +265,37 @@ def test_the_ui_section_sets_the_frame_rate_and_sound(config_dir: Path) -> None:
         load(_write(config_dir, _replace(EXAMPLE, "maxfps", "maxfps = 0")))
     with pytest.raises(ConfigError, match=r"^\[ui\] fps: unknown key"):
         load(_write(config_dir, _replace(EXAMPLE, "maxfps", "fps = 30")))
+
+
+def test_a_key_left_out_takes_its_documented_default(config_dir: Path) -> None:
+    """Each default is written once (its section's dataclass); the example file shows the same
+    values, and a file with only the required keys gets them all."""
+    from dataclasses import replace
+
+    from kiosk.config.settings import (
+        AcceptorSection,
+        CardSection,
+        ChargeSection,
+        MetricsSection,
+        MoveSection,
+        NoUiSection,
+        StaffSection,
+        UiSection,
+    )
+
+    example = load(_write(config_dir, EXAMPLE))
+    keys = {"id", "data_dir", "base_url", "client_id", "client_secret_file", "client_cert"}
+    keys |= {"client_key", "ca_file", "shop_id", "base", "cafeteria", "textbook", "device", "port"}
+    lines = _write(config_dir, EXAMPLE).read_text().replace("port = 9489", "").splitlines()
+    required = [line for line in lines if line.startswith("[") or line.split(" ")[0] in keys]
+    bare = load(_write(config_dir, "\n".join(required)))
+    for config in (example, bare):
+        assert config.charge == ChargeSection() and config.ui == UiSection()
+        assert config.no_ui == NoUiSection() and config.move == MoveSection()
+        assert config.card == CardSection(config.card.device)
+        assert config.acceptor == AcceptorSection(config.acceptor.port)
+        assert replace(config.kiosk, id="K", data_dir=Path()) == type(config.kiosk)("K", Path())
+        assert config.wallet.timeout_s == 10.0
+    assert replace(example.staff, export_dir=None) == bare.staff == StaffSection()
+    assert bare.metrics == MetricsSection() == example.metrics
+    assert bare.gpio.enabled is False and bare.gpio.pins == {}

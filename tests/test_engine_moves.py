@@ -37,7 +37,7 @@ def _to_amount(kiosk: EngineHarness, wallet: Sandbox, balances: dict[str, int | 
     return user
 
 
-def _exchanges(kiosk: EngineHarness) -> list[dict[str, object]]:
+def _moves(kiosk: EngineHarness) -> list[dict[str, object]]:
     rows = kiosk.journal.db.query("SELECT * FROM credits WHERE kind = 'exchange' ORDER BY id")
     return [dict(r) for r in rows]
 
@@ -62,7 +62,7 @@ def test_a_move_lands_once_with_both_new_balances_and_a_receipt(
     assert result is not None and result.outcome is MoveOutcome.MOVED
     assert (result.source_balance, result.target_balance) == (2300, 1700)
     assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (2300, 1700)
-    [row] = _exchanges(kiosk)
+    [row] = _moves(kiosk)
     assert row["state"] == "confirmed" and row["told"] == 1
     assert result.reference == f"K01-M{row['id']:06d}"
     assert kiosk.journal.cases.list() == []
@@ -92,7 +92,7 @@ def test_cancel_at_the_confirmation_moves_nothing(kiosk: EngineHarness, wallet: 
     kiosk.wait_state(State.MOVE_CONFIRM)
     kiosk.call(lambda e: e.cancel())
     kiosk.wait_state(State.ACCOUNT)
-    assert _exchanges(kiosk) == [] and wallet.balance(user, "base") == 3000
+    assert _moves(kiosk) == [] and wallet.balance(user, "base") == 3000
 
 
 def test_a_refused_move_says_why_and_moves_nothing(kiosk: EngineHarness, wallet: Sandbox) -> None:
@@ -114,7 +114,7 @@ def test_a_refused_move_says_why_and_moves_nothing(kiosk: EngineHarness, wallet:
     assert result is not None and result.outcome is MoveOutcome.REFUSED
     assert result.refusal is MoveRefusal.NOT_ENOUGH
     assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (500, 0)
-    [row] = _exchanges(kiosk)
+    [row] = _moves(kiosk)
     assert row["state"] == "refused" and row["reference"] is None  # no staff case
     assert kiosk.journal.cases.list() == []
 
@@ -131,14 +131,14 @@ def test_a_move_the_wallet_does_not_answer_is_being_processed_then_shown_at_the_
     kiosk.call(lambda e: e.move_confirm())
     result = kiosk.wait_state(State.MOVED, timeout=15).move_result
     assert result is not None and result.outcome is MoveOutcome.BEING_PROCESSED
-    [row] = _exchanges(kiosk)
+    [row] = _moves(kiosk)
     assert row["state"] in ("pending", "sent") and row["told"] == 0
     kiosk.call(lambda e: e.acknowledge())
     kiosk.wait_state(State.IDLE)
     kiosk.touch(wallet.card_of(user))  # still down: the lookup fails, nothing is told
     kiosk.wait_state(State.WALLET_UNAVAILABLE, timeout=20)
     wallet.clear_faults()
-    wait_until(lambda: _exchanges(kiosk)[0]["state"] == "confirmed", 20, "delivered")
+    wait_until(lambda: _moves(kiosk)[0]["state"] == "confirmed", 20, "delivered")
     assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (2000, 1000)
     kiosk.call(lambda e: e.acknowledge())
     kiosk.wait_state(State.IDLE)
@@ -146,7 +146,7 @@ def test_a_move_the_wallet_does_not_answer_is_being_processed_then_shown_at_the_
     account = kiosk.wait_state(State.ACCOUNT)
     [news] = account.moves
     assert (news.outcome, news.amount, news.target) == (MoveOutcome.MOVED, 1000, "cafeteria")
-    assert _exchanges(kiosk)[0]["told"] == 1
+    assert _moves(kiosk)[0]["told"] == 1
     kiosk.call(lambda e: e.cancel())
     kiosk.wait_state(State.IDLE)
     kiosk.touch(wallet.card_of(user))  # told once
@@ -157,7 +157,7 @@ def test_no_move_is_offered_while_one_is_being_processed(
     kiosk: EngineHarness, wallet: Sandbox
 ) -> None:
     user = wallet.member({"base": 3000})
-    kiosk.journal.exchanges.open(
+    kiosk.journal.moves.open(
         user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 500
     )
     wallet.faults(unavailable_for=user)  # that member's calls answer 503
@@ -176,7 +176,7 @@ def test_a_move_on_its_way_into_a_money_is_not_offered_again_as_room_for_cash(
     cap = wallet.store.one("SELECT max_balance FROM moneys WHERE bucket = 'cafeteria'")
     assert cap is not None
     user = wallet.member({"base": 5000, "cafeteria": cap["max_balance"] - 3000})
-    kiosk.journal.exchanges.open(
+    kiosk.journal.moves.open(
         user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 2500
     )
     wallet.faults(unavailable_for=user)
@@ -197,12 +197,12 @@ def test_a_result_the_member_never_saw_is_shown_at_the_next_touch(
     kiosk = EngineHarness(tmp_path, sim, wallet, lookup_timeout_s=1.0)
     try:
         user = wallet.member({"base": 3000})
-        move = kiosk.journal.exchanges.open(
+        move = kiosk.journal.moves.open(
             user, ("base", wallet.moneys["base"]), ("cafeteria", wallet.moneys["cafeteria"]), 700
         )
         assert kiosk.loop is not None and kiosk.engine is not None
         kiosk.loop.call_soon_threadsafe(kiosk.engine.delivery.wake)
-        wait_until(lambda: _exchanges(kiosk)[0]["state"] == "confirmed", 15, "delivered")
+        wait_until(lambda: _moves(kiosk)[0]["state"] == "confirmed", 15, "delivered")
         wallet.faults(latency_ms=1500)  # the lookup's answer comes after the time-out
         kiosk.touch(wallet.card_of(user))
         kiosk.wait_state(State.WALLET_UNAVAILABLE, timeout=15)

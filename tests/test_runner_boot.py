@@ -146,7 +146,7 @@ def test_an_engine_task_that_dies_ends_the_run_for_a_restart(
             if views and views[-1].state is State.IDLE:
                 break
             await asyncio.sleep(0.025)
-        attach.engine.card_touched("0123456789ABCDEF")  # type: ignore[attr-defined]
+        attach.engine.inbox.card_touched("0123456789ABCDEF")  # type: ignore[attr-defined]
         return await asyncio.wait_for(kiosk, 15)  # not hung in "looking up" forever
 
     assert asyncio.run(main()) == 1  # systemd (Restart=always) starts it again

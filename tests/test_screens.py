@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from kiosk.core.session import State
-from kiosk.core.view import SessionView
+from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.engine.inbox import Activity
-from screens.i18n import LANGUAGES, LOCALE_DIR, Texts, parse_po
+from screens.i18n import LOCALE_DIR, Texts, parse_po
 from screens.layout_check import overgrown, shown, small_targets
 from screens.samples import SAMPLES
 from tests.support.common import window_shot

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hardware.acceptor import EventKind
+from kiosk.config.settings import MoveSection
 from kiosk.core.events import (
     EVENT_TYPES,
     AcceptorFault,
@@ -61,9 +62,20 @@ from kiosk.core.events import (
 )
 from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.money import movable
-from kiosk.core.session import TRANSITIONS, Session, SessionError, State, TransitionError, diagram
+from kiosk.core.session import (
+    HEARD_ONLY_IN,
+    TIMEOUTS,
+    TOUCH_RESTARTS,
+    TRANSITIONS,
+    Session,
+    SessionError,
+    State,
+    TransitionError,
+    Wait,
+    diagram,
+)
 from kiosk.core.view import snapshot
-from kiosk.engine.settings import DEFAULT_MOVE_ROUTES
+from kiosk.engine.settings import EngineSettings
 from kiosk.wallet.models import Account, PrivateMoney, User
 
 NOTES = (1000, 2000, 5000, 10000)
@@ -94,7 +106,7 @@ MEMBER = Member(
 
 def new_session() -> Session:
     """A session whose acceptor is online with the yen notes (マネー移動 as by default)."""
-    return Session(denominations=NOTES, routes=DEFAULT_MOVE_ROUTES)
+    return Session(denominations=NOTES, routes=MoveSection.routes)
 
 
 def at_account(member: Member = MEMBER) -> Session:
@@ -157,6 +169,40 @@ def test_finishing_with_a_note_in_flight_waits_for_it() -> None:
     assert session.handle(FinishPressed()) == [FinishAndCredit()]  # not "nothing inserted"
     session.handle(NoteStacked(1000))  # it lands while the session closes
     assert session.inserted == 1000
+
+
+def test_a_note_the_acceptor_reserved_is_in_flight_before_the_session_can_end() -> None:
+    """The acceptor thread reserves a note before its escrow reaches the session: a finish,
+    cancel, fault or time-out handled meanwhile must not end the session under it."""
+    for ending in (FinishPressed(), AcceptorFault("jam")):
+        session = accepting()
+        assert session.handle(ending, reserved=1000) == [FinishAndCredit()]
+        assert session.state is State.CREDITING and session.in_flight == 1000
+    session = accepting()
+    assert session.handle(Timeout(), reserved=1000) == []  # not idle: the note settles first
+    assert session.state is State.ACCEPTING and session.in_flight == 1000
+    session = accepting()
+    with pytest.raises(SessionError, match="nothing is inserted"):
+        session.handle(CancelPressed(), reserved=1000)
+    assert session.state is State.ACCEPTING and session.in_flight == 1000
+    session = accepting()
+    assert session.handle(FinishPressed(), reserved=None) == [EndWithoutMoney()]
+
+
+def test_the_session_hears_notes_and_lookups_only_where_they_can_be_the_members() -> None:
+    session = new_session()
+    assert not session.hears(NoteStacked(1000))  # a note after its session: an orphan credit
+    assert not session.hears(MemberFound(MEMBER))  # a lookup that was given up on
+    assert session.hears(CardTouched("0123"))  # what is not in the rule always reaches it
+    session = accepting()
+    assert session.hears(NoteEscrowed(1000)) and session.hears(NoteStacked(1000))
+    session.handle(NoteEscrowed(1000))
+    session.handle(FinishPressed())
+    assert session.state is State.CREDITING
+    assert session.hears(NoteStacked(1000))  # the note in flight lands in the closing session
+    assert not session.hears(NoteHandedBack(1000, HandBack.RETURNED))
+    for event, states in HEARD_ONLY_IN.items():  # what it hears, its table takes
+        assert all((state, event) in TRANSITIONS for state in states)
 
 
 def test_a_note_handed_back_is_no_longer_in_flight() -> None:
@@ -394,6 +440,18 @@ def test_the_table_covers_every_event_and_names_real_handlers() -> None:
     for transition in TRANSITIONS.values():
         assert callable(getattr(Session, f"_{transition.handler}"))
         assert transition.targets
+
+
+def test_a_state_times_out_exactly_where_the_table_takes_a_timeout() -> None:
+    assert set(TIMEOUTS) == {state for state, event in TRANSITIONS if event is Timeout}
+    assert TIMEOUTS[State.ACCEPTING] is Wait.IDLE_FINISH and TIMEOUTS[State.MOVED] is Wait.RESULT
+    assert State.LOOKING_UP not in TOUCH_RESTARTS  # touching does not make the wallet answer
+    settings = EngineSettings(kiosk_id="K01", moneys={})
+    assert settings.timeout_for(State.ACCEPTING) == settings.idle_finish_s
+    assert settings.timeout_for(State.LOOKING_UP) == settings.lookup_timeout_s
+    assert settings.timeout_for(State.UNKNOWN_CARD) == settings.screen_timeout_s
+    assert settings.timeout_for(State.IDLE) is None
+    assert settings.timeout_for(State.CREDITING) is None  # a credit ends by itself
 
 
 def test_the_diagram_is_the_table() -> None:

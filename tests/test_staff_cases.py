@@ -432,3 +432,22 @@ def test_bad_staff_input_is_one_line_and_changes_nothing(
     args = line.format(**cases).split()
     one_line_error(run_kiosk(config, "staff", *args), *words.split("|"))
     assert _snapshot(config) == before
+
+
+def test_the_staff_view_carries_what_staff_may_do_with_each_case(journal: Journal) -> None:
+    from kiosk.staff.desk_pages import open_case, open_cases
+    from kiosk.staff.view import CaseAction
+
+    kinds = ("refused_credit", "refused_move", "uncredited_note", "journal_file")
+    references = [journal.cases.open(kind, amount=1000, detail="") for kind in kinds]
+    actions = {case.kind: case.actions for case in open_cases(journal)}
+    retry, refunded = CaseAction.RETRY, CaseAction.REFUNDED
+    by_hand, checked = CaseAction.CREDITED_MANUALLY, CaseAction.NO_MONEY_INVOLVED
+    assert actions == {
+        "refused_credit": (retry, refunded, by_hand),
+        "refused_move": (retry, by_hand),  # a move took no cash: never refunded
+        "uncredited_note": (refunded, by_hand),  # only a refused credit is sent again
+        "journal_file": (checked,),  # nothing to pay back
+    }
+    journal.cases.resolve(references[0], "refunded", STAFF)
+    assert open_case(journal, references[0]) is None  # settled: no longer offered at all

@@ -249,7 +249,7 @@ def test_the_csv_export_holds_what_the_journal_holds(tmp_path: Path, wallet: San
     try:
         [credit, *_] = journal.credits.open_credits()
         reference = journal.credits.refuse(credit.id, "account_suspended", "suspended")
-        move = journal.exchanges.open("user-1", ("base", "money-b"), ("cafeteria", "money-c"), 700)
+        move = journal.moves.open("user-1", ("base", "money-b"), ("cafeteria", "money-c"), 700)
     finally:
         journal.close()
     out = tmp_path / "usb"

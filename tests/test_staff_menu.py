@@ -291,7 +291,7 @@ def test_a_refused_credit_resolved_at_the_kiosk_is_never_credited_later(
         await desk_at(ui, Desk.MENU)
         await ui.press(ui.t("Staff cases ({count})").format(count=1))
         listed = await desk_at(ui, Desk.CASES)
-        assert [c.case.reference for c in listed.cases] == [reference]
+        assert [c.reference for c in listed.cases] == [reference]
         await ui.press(ui.t("Open"))
         await desk_at(ui, Desk.CASE)
         await ui.wait_text(reference)

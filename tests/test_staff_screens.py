@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from kiosk.core.session import State
-from kiosk.core.view import SessionView
+from kiosk.core.view import LANGUAGES, SessionView
 from kiosk.staff.view import Desk, StaffView
-from screens.i18n import LANGUAGES
 from screens.layout_check import overgrown, shown, small_targets
 from screens.staff_samples import REFUSED, STAFF_SAMPLES
 from tests.support.common import window_shot
@@ -420,7 +419,7 @@ def test_touches_reach_the_desk() -> None:
     ]
     run_app(inbox, SIZES[0], steps)
 
-    reference = REFUSED.case.reference
+    reference = REFUSED.reference
     assert desk.calls == [
         ("staff_digit", "1"),
         ("staff_digit", "2"),

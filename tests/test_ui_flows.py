@@ -236,7 +236,7 @@ def test_each_error_screen_tells_its_own_story_and_ok_goes_back(
         await ui.touch_card("0123456789ABCDEF")  # on no member's account
         await error_screen(ui, "unregistered", State.UNKNOWN_CARD)
         assert ui.engine is not None
-        ui.engine.card_unreadable()  # what the reader reports for a card it cannot read
+        ui.engine.inbox.card_unreadable()  # what the reader reports for a card it cannot read
         await error_screen(ui, "unreadable", State.UNKNOWN_CARD)
         await ui.touch_card(stopped)
         await error_screen(ui, "stopped", State.ACCOUNT_SUSPENDED)

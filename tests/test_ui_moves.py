@@ -26,7 +26,7 @@ def _set_balance(wallet: Sandbox, user: str, bucket: str, balance: int) -> None:
         )
 
 
-def _exchanges(wallet: Sandbox, user: str) -> int:
+def _moves_at_the_wallet(wallet: Sandbox, user: str) -> int:
     row = wallet.store.one(
         "SELECT COUNT(*) AS n FROM transactions t JOIN accounts a ON a.id = t.sender_account"
         " WHERE t.type = 'exchange' AND a.user_id = ?",
@@ -92,7 +92,7 @@ def test_a_member_moves_base_money_to_cafeteria_money_and_cancels_a_second_move(
 
     assert KioskUI(tmp_path, sim, wallet).run(scenario, "move") == 0
     assert (wallet.balance(user, "base"), wallet.balance(user, "textbook")) == (1_700, 700)
-    assert _exchanges(wallet, user) == 1
+    assert _moves_at_the_wallet(wallet, user) == 1
 
 
 def test_a_move_over_the_cap_stops_at_the_room_and_a_refused_one_moves_nothing(
@@ -134,4 +134,4 @@ def test_a_move_over_the_cap_stops_at_the_room_and_a_refused_one_moves_nothing(
 
     assert KioskUI(tmp_path, sim, wallet).run(scenario, "move-refused") == 0
     assert (wallet.balance(user, "base"), wallet.balance(user, "cafeteria")) == (500, 29_900)
-    assert wallet.balance(user, "textbook") == 0 and _exchanges(wallet, user) == 0
+    assert wallet.balance(user, "textbook") == 0 and _moves_at_the_wallet(wallet, user) == 0

@@ -34,7 +34,7 @@ def test_a_card_touch_on_a_resting_kiosk_is_drawn_before_the_next_idle_frame(
         # Just after an idle frame: without the wake-up the next one is ~0.5 s away.
         assert ui.engine is not None
         touched = time.perf_counter()
-        ui.engine.card_touched(card)
+        ui.engine.inbox.card_touched(card)
         await ui.wait_shown(State.ACCOUNT)
         shown = Clock.frames_displayed
         await ui.until(lambda: Clock.frames_displayed > shown, "the account drawn", 5)

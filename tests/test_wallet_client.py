@@ -76,7 +76,7 @@ def test_replay_that_does_not_match_what_was_sent_is_an_error(wallet: Sandbox) -
     user = wallet.member()
     request_id = str(uuid.uuid4())
     with_client(wallet.settings(), _topup(wallet, user, 1000, request_id=request_id))
-    with pytest.raises(errors.TopupMismatch):
+    with pytest.raises(errors.TransactionMismatch):
         with_client(wallet.settings(), _topup(wallet, user, 5000, request_id=request_id))
     assert wallet.balance(user, "base") == 1000
 

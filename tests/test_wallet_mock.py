@@ -451,7 +451,7 @@ def test_replayed_request_id_that_is_another_topup_is_a_mismatch() -> None:
     wallet = FakeWallet()
     request_id = str(uuid.uuid4())
     run(wallet, topup(1000, request_id))
-    with pytest.raises(errors.TopupMismatch) as caught:
+    with pytest.raises(errors.TransactionMismatch) as caught:
         run(wallet, topup(5000, request_id))
     assert (caught.value.method, caught.value.path) == ("POST", "/transactions/topup")
 

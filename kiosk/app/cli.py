@@ -12,6 +12,8 @@ import logging
 import sys
 from typing import TYPE_CHECKING
 
+from kiosk.core.view import LANGUAGES
+
 if TYPE_CHECKING:
     from kiosk.config.settings import Config
 
@@ -42,8 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
     shots = commands.add_parser("screens", help="render every sample screen to PNG files")
     shots.add_argument("--out", required=True, help="folder for the PNG files")
-    shots.add_argument("--size", action="append", help="WIDTHxHEIGHT, repeatable (default 800x480)")
-    shots.add_argument("--lang", action="append", choices=("ja", "en"), help="default: both")
+    shots.add_argument(
+        "--size", action="append", help="WIDTHxHEIGHT, repeatable (default: the kiosk's window)"
+    )
+    shots.add_argument("--lang", action="append", choices=LANGUAGES, help="default: all")
     shots.add_argument("--only", action="append", help="a sample's name, repeatable")
     shots.add_argument(
         "--check",
@@ -156,13 +160,16 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
 def _screens(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from kiosk.app.settings import sample_front_settings
     from screens.fonts import FontMissing
     from screens.render import parse_size, render
 
     problems: list[str] = []
     try:
-        sizes = [parse_size(size) for size in args.size or ["800x480"]]
-        files = render(Path(args.out), sizes, args.lang or ("ja", "en"), args.only, problems)
+        sizes = [parse_size(size) for size in args.size or ()]
+        langs = args.lang or LANGUAGES
+        front = sample_front_settings()
+        files = render(Path(args.out), front, sizes, langs, args.only, problems)
     except (ValueError, FontMissing) as error:
         print(f"paykiosk screens: {error}", file=sys.stderr)
         return 2

@@ -29,7 +29,8 @@ from hardware.id003.sim.console import HELP as SIM_HELP
 from hardware.id003.sim.console import NOTE_KEYS, run_command
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.app.runner import run as run_kiosk
-from kiosk.config.settings import load
+from kiosk.app.settings import front_settings
+from kiosk.config.settings import Config, load
 from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
 from kiosk.ops.pending import journal_report, pending
@@ -143,7 +144,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             card.device_path,
             kiosk_id="DEMO",
             idle_finish_s=20,
-            screen_timeout_s=60,
+            screen_timeout_s=None,  # the kiosk's own
         )
     )
     controls = DemoControls(sim, card, sandbox, info)
@@ -160,7 +161,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             target=_keyboard, args=(engines, controls, info, config.journal_path), daemon=True
         )
         keyboard.start()
-    front = demo_front(controls, directory / "kivy") if window else None
+    front = demo_front(controls, config, directory / "kivy") if window else None
     try:
         with contextlib.suppress(KeyboardInterrupt):  # a quit before the kiosk took SIGINT
             asyncio.run(run_kiosk(config, no_ui=False, attach=engines.append, front=front))
@@ -190,18 +191,13 @@ def _window_possible() -> bool:
     return True
 
 
-def demo_front(controls: DemoControls, kivy_home: Path) -> FrontFactory:
+def demo_front(controls: DemoControls, config: Config, kivy_home: Path) -> FrontFactory:
     """The kiosk's touch UI in a window (cursor shown) with the demo strip beside it."""
 
     def make(engine: Engine) -> Front:
         from screens.front import FrontSettings, KioskFront
 
-        settings = FrontSettings(
-            kiosk_id="DEMO",
-            fullscreen=False,
-            size=WINDOW_SIZE,
-            kivy_home=kivy_home,
-        )
+        settings = front_settings(config, fullscreen=False, size=WINDOW_SIZE, kivy_home=kivy_home)
 
         def make_app(intents: Any, settings: FrontSettings) -> Any:
             from screens.demo import DemoApp  # Kivy: only once configure_kivy has run
@@ -214,7 +210,7 @@ def demo_front(controls: DemoControls, kivy_home: Path) -> FrontFactory:
                 portal_url=settings.portal_url,
             )
 
-        return KioskFront(engine, settings, make_app=make_app)
+        return KioskFront(engine.inbox, settings, make_app=make_app)
 
     return make
 
@@ -261,10 +257,10 @@ def _move(line: str, engine: Engine) -> str:
     targets = {"c": "cafeteria", "k": "textbook"}
     if len(parts) != 3 or parts[1] not in targets or not parts[2].isdigit() or not int(parts[2]):
         return "mv c AMOUNT | mv k AMOUNT (e.g. mv c 1000)"
-    engine.move_money()
-    engine.move_route("base", targets[parts[1]])
-    engine.move_add(int(parts[2]))
-    engine.move_review()
+    engine.inbox.move_money()
+    engine.inbox.move_route("base", targets[parts[1]])
+    engine.inbox.move_add(int(parts[2]))
+    engine.inbox.move_review()
     return ""
 
 
@@ -285,12 +281,12 @@ def _command(
     }
     if line in intents:
         name, *args = intents[line]
-        getattr(engine, name)(*args)  # intents are safe to call from this thread
+        getattr(engine.inbox, name)(*args)  # intents are safe to call from this thread
         return ""
     if line.startswith("mv"):
         return _move(line, engine)
     if line == "y":
-        engine.move_confirm()
+        engine.inbox.move_confirm()
         return ""
     if line.startswith("t") and (line[1:].isdigit() or line == "tx"):
         if line == "tx":

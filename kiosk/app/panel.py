@@ -51,9 +51,11 @@ class Panel:
         kind = event.kind
         if kind in (GpioEventKind.DOOR_OPEN, GpioEventKind.DOOR_CLOSED):
             open_ = kind is GpioEventKind.DOOR_OPEN
-            self.engine.device_fault(FaultSource.DOOR, "cash-box door open" if open_ else None)
+            self.engine.inbox.device_fault(
+                FaultSource.DOOR, "cash-box door open" if open_ else None
+            )
         elif kind in (GpioEventKind.SERVICE_KEY_ON, GpioEventKind.SERVICE_KEY_OFF):
             on = kind is GpioEventKind.SERVICE_KEY_ON
-            self.engine.device_fault(FaultSource.SERVICE_KEY, "staff service" if on else None)
+            self.engine.inbox.device_fault(FaultSource.SERVICE_KEY, "staff service" if on else None)
             if self.on_key is not None:
                 self.on_key(on)

@@ -6,19 +6,19 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hardware.acceptor import AcceptorEvent, EventKind
 from hardware.id003.driver import DriverConfig, Id003Acceptor
 from hardware.id003.protocol import ProtocolConfig
 from kiosk.app.console import ConsoleView, say
+from kiosk.app.settings import check_font, engine_settings, front_settings, wallet_settings
 from kiosk.config.settings import Config, ConfigError
 from kiosk.core.faults import FaultSource
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, describe_for
 from kiosk.engine.loop import Engine
-from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal
 from kiosk.journal.db import JournalDamaged, damage_in
 from kiosk.ops.metrics import start_metrics
@@ -26,7 +26,6 @@ from kiosk.ops.notify import SystemdNotifier
 from kiosk.staff.desk import StaffDesk
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
-from kiosk.wallet.settings import WalletSettings
 
 if TYPE_CHECKING:
     from kiosk.app.panel import Panel
@@ -49,74 +48,39 @@ class Front(Protocol):
 FrontFactory = Callable[[Engine], Front]
 
 
-def wallet_settings(config: Config) -> WalletSettings:
-    wallet = config.wallet
-    return WalletSettings(
-        base_url=wallet.base_url,
-        client_id=wallet.client_id,
-        client_secret=wallet.read_secret(),
-        client_cert=str(wallet.client_cert),
-        client_key=str(wallet.client_key),
-        ca_file=str(wallet.ca_file) if wallet.ca_file else None,
-        shop_id=wallet.shop_id,
-        timeout_s=wallet.timeout_s,
-        language=config.kiosk.language,
-    )
-
-
-def engine_settings(config: Config, no_ui: bool) -> EngineSettings:
-    return EngineSettings(
-        kiosk_id=config.kiosk.id,
-        moneys=dict(config.moneys),
-        lookup_bucket=config.card.lookup_money,
-        idle_finish_s=config.charge.idle_finish_s,
-        screen_timeout_s=config.charge.screen_timeout_s,
-        lookup_timeout_s=config.charge.lookup_timeout_s,
-        min_free_bytes=int(config.kiosk.min_free_mb * 1_000_000),
-        done_s=2.0 if no_ui else 15.0,
-        auto_money=config.no_ui.money if no_ui else None,
-        move_routes=config.move.routes,
-        auto_move=_auto_move(config) if no_ui else None,
-    )
-
-
-def _auto_move(config: Config) -> tuple[str, int] | None:
-    target = config.no_ui.move_to
-    return None if target is None else (target, config.no_ui.move_amount)
-
-
 def start_card_reader(config: Config, engine: Engine, desk: StaffDesk | None = None) -> Any:
     """The FeliCa reader on the configured nfcpy path; touches go to the staff desk, if there
     is one (it hands members' cards on), else to the engine."""
     from hardware.card import CardEventKind
-    from hardware.pcsc.paths import is_pcsc_path, reader_of
+    from hardware.readers import Backend, card_backend
 
     reader: Any
     card = config.card
-    if is_pcsc_path(card.device):
+    backend = card_backend(card.device)  # checked with the configuration: no ValueError here
+    if backend.kind is Backend.PCSC:
         from hardware.pcsc.reader import PcscConfig, PcscReader
 
-        reader = PcscReader(
-            PcscConfig(reader=reader_of(card.device), poll_timeout_s=card.poll_timeout_s)
-        )
+        reader = PcscReader(PcscConfig(reader=backend.where, poll_timeout_s=card.poll_timeout_s))
     else:
         from hardware.felica.reader import FelicaReader, ReaderConfig
 
-        reader = FelicaReader(ReaderConfig(device=card.device, poll_timeout_s=card.poll_timeout_s))
+        reader = FelicaReader(
+            ReaderConfig(device=backend.where, poll_timeout_s=card.poll_timeout_s)
+        )
 
     def listener(event: Any) -> None:
         if event.kind is CardEventKind.TOUCHED:
             if desk is not None:
                 desk.card_from_reader(event.card_id)
             else:
-                engine.card_touched(event.card_id)
+                engine.inbox.card_touched(event.card_id)
         elif event.kind is CardEventKind.UNREADABLE:
-            engine.card_unreadable()
+            engine.inbox.card_unreadable()
         elif event.kind in (CardEventKind.ONLINE, CardEventKind.OFFLINE):
             say(f"card reader {event.kind.value} {event.detail}".rstrip())
             # a kiosk that cannot read cards serves no one, at start (no reader) as later
             online = event.kind is CardEventKind.ONLINE
-            engine.device_fault(
+            engine.inbox.device_fault(
                 FaultSource.CARD_READER, None if online else event.detail or "offline"
             )
 
@@ -164,19 +128,28 @@ async def run(
 
     The first SIGTERM/SIGINT stops taking notes, closes an accepting session into its credit
     (a note in flight settles first, ``stop_s`` at most) and returns 0; a second one stops at
-    once. An engine task that died ends the run with 1, for systemd to restart the kiosk."""
-    notifier = SystemdNotifier()
-    # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a
-    # device starts, not met halfway through the replay
-    journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
-    if journal.db.adopted is not None:  # the last run's file, lost under it, put back
-        journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
-    acceptor = Id003Acceptor(
-        config.acceptor.port,
-        journal.notes,
-        DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
-    )
-    async with WalletClient(wallet_settings(config)) as wallet:
+    once. An engine task that died ends the run with 1, for systemd to restart the kiosk.
+
+    What it starts is stopped in reverse order on every path, a failed start included (one
+    exit stack): systemd's stopping notice, the screen, the watchdog, the metrics endpoint,
+    the card reader, the GPIO panel, the wallet client and last the journal (its close puts
+    back a journal file lost under it). The engine starts and stops the acceptor and its own
+    tasks inside its run."""
+    status = 0
+    async with contextlib.AsyncExitStack() as stack:
+        notifier = stack.enter_context(contextlib.closing(SystemdNotifier()))
+        # SQLite's quick check first: a damaged journal is refused (JournalDamaged) before a
+        # device starts, not met halfway through the replay
+        journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
+        stack.callback(journal.close)
+        if journal.db.adopted is not None:  # the last run's file, lost under it, put back
+            journal.cases.open("journal_file", amount=None, detail=journal.db.adopted)
+        acceptor = Id003Acceptor(
+            config.acceptor.port,
+            journal.notes,
+            DriverConfig(protocol=ProtocolConfig(poll_interval=config.acceptor.poll_ms / 1000)),
+        )
+        wallet = await stack.enter_async_context(WalletClient(wallet_settings(config)))
         await _check_wallet(wallet)
         delivery = Delivery(journal, wallet, describe=describe_for(config.kiosk.id))
         engine = Engine(engine_settings(config, no_ui), journal, acceptor, wallet, delivery)
@@ -185,71 +158,86 @@ async def run(
         if attach is not None:
             attach(engine)
         panel = start_panel(config, engine)  # first: a set-up error stops before any thread
-        gpio = panel.gpio if panel is not None else None
-        main = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        screen: Front | None = None
-        try:
-            screen = front(engine) if front is not None else None
-        except BaseException:
-            if gpio is not None:
-                gpio.close()
-            journal.close()
-            raise
+        if panel is not None:
+            stack.callback(panel.gpio.close)
+        screen = front(engine) if front is not None else None
         desk = _staff_desk(config, journal, engine, delivery, screen, panel)
         reader = start_card_reader(config, engine, desk)
+        stack.callback(reader.stop)
         if desk is not None:
             desk.reader = reader
         metrics = start_metrics(config, journal, engine, reader, wallet)
-        signals = 0
-
-        def on_signal() -> None:
-            nonlocal signals
-            signals += 1
-            if signals == 1:
-                engine.stop()
-            elif main is not None:
-                main.cancel()
-
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, on_signal)
-        watchdog = loop.create_task(_watchdog(notifier))
-        shown: asyncio.Task[None] | None = None
+        if metrics is not None:
+            stack.callback(metrics.close)
+        _stop_on_signals(engine)
+        await stack.enter_async_context(_task(_watchdog(notifier)))
         if screen is not None:
             engine.listeners.append(screen.show)
-            shown = loop.create_task(screen.run())
-            shown.add_done_callback(lambda _: engine.stop())  # the window went: stop too
-        status = 0
-        started = False
+            shown = asyncio.get_running_loop().create_task(screen.run())
+            shown.add_done_callback(lambda _: engine.inbox.stop())  # the window went: stop too
 
-        def ready() -> None:
-            nonlocal started
-            started = True
-            notifier.ready(f"kiosk {config.kiosk.id} ready")
+            async def close_screen(screen: Front = screen) -> None:
+                nonlocal status
+                if not await _stop_front(screen, shown):
+                    status = 1  # the screen failed: restart
 
-        try:
-            await engine.run(ready=ready)
-            log.info("stopped")
-        except asyncio.CancelledError:
-            log.info("stopped at once")
-        except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
-            what = damage_in(error)
-            if not started and what is not None:  # the replay: a restart would meet it again
-                raise JournalDamaged(config.journal_path, what) from None
-            log.critical("the engine failed; exiting for a restart", exc_info=True)
-            status = 1
-        finally:
-            notifier.stopping()
-            watchdog.cancel()
-            if screen is not None and shown is not None and not await _stop_front(screen, shown):
-                status = 1  # the screen failed: restart
-            reader.stop()
-            if metrics is not None:
-                metrics.close()
-            if gpio is not None:
-                gpio.close()
-            journal.close()
+            stack.push_async_callback(close_screen)
+        stack.callback(notifier.stopping)
+        status = await _run_engine(engine, config, notifier)
     return status
+
+
+def _stop_on_signals(engine: Engine) -> None:
+    """SIGTERM/SIGINT: the first stops the engine (a session closed into its credit), a second
+    cancels the run at once. The handlers stay until the loop closes: a signal during the
+    stop must not kill the process before the journal is closed."""
+    main, loop = asyncio.current_task(), asyncio.get_running_loop()
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            engine.inbox.stop()
+        elif main is not None:
+            main.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, on_signal)
+
+
+@contextlib.asynccontextmanager
+async def _task(coroutine: Coroutine[Any, Any, None]) -> AsyncIterator[asyncio.Task[None]]:
+    """A task for as long as the block: cancelled and awaited at its end."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    try:
+        yield task
+    finally:
+        task.cancel()
+        await asyncio.wait({task})  # its end, not its cancellation: this task runs on
+
+
+async def _run_engine(engine: Engine, config: Config, notifier: SystemdNotifier) -> int:
+    """The engine's run: 0 when it stopped, 1 when it failed (for a restart)."""
+    started = False
+
+    def ready() -> None:
+        nonlocal started
+        started = True
+        notifier.ready(f"kiosk {config.kiosk.id} ready")
+
+    try:
+        await engine.run(ready=ready)
+        log.info("stopped")
+    except asyncio.CancelledError:
+        log.info("stopped at once")
+    except Exception as error:  # EngineFailed, or a journal that cannot even be read any more
+        what = damage_in(error)
+        if not started and what is not None:  # the replay: a restart would meet it again
+            raise JournalDamaged(config.journal_path, what) from None
+        log.critical("the engine failed; exiting for a restart", exc_info=True)
+        return 1
+    return 0
 
 
 def _staff_desk(
@@ -332,9 +320,10 @@ def ui_front(config: Config) -> FrontFactory:
     """The fullscreen touch UI (Kivy is imported only when it is made)."""
 
     def make(engine: Engine) -> Front:
-        from screens.front import KioskFront, settings_from
+        from screens.front import KioskFront
 
-        return KioskFront(engine, settings_from(config))
+        check_font()  # no Japanese font: said before a window opens
+        return KioskFront(engine.inbox, front_settings(config))
 
     return make
 

@@ -1,7 +1,12 @@
-"""Kiosk configuration: TOML in, frozen dataclasses out. Every error names its key."""
+"""Kiosk configuration: TOML in, frozen dataclasses out. Every error names its key.
+
+Each section's dataclass is the one place its keys' defaults are written: the parser takes a
+missing key's value from the field of the same name.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 import tomllib
@@ -11,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from hardware.card import POLL_TIMEOUT_S
-from hardware.felica.paths import check_device_path
-from hardware.pcsc.paths import is_pcsc_path, reader_of
+from hardware.gpio_pins import DOOR_CLOSED_WHEN_PRESSED, FACTORIES, PIN_NAMES
+from hardware.id003.protocol import ProtocolConfig
+from hardware.readers import card_backend
 from kiosk.config.wallet_files import WalletFileError, check_secret, check_tls_files
+from kiosk.core.view import LANGUAGES
+from kiosk.wallet.settings import WalletSettings
 
 BUCKETS = ("base", "cafeteria", "textbook")
 
@@ -33,7 +41,7 @@ class ConfigError(ValueError):
 class KioskSection:
     id: str
     data_dir: Path
-    language: str = "ja"
+    language: str = LANGUAGES[0]
     min_free_mb: float = 32.0  # below this free space on the data dir no session starts
     portal_url: str = DEFAULT_PORTAL_URL  # where an unknown card's member registers (a QR code)
 
@@ -47,7 +55,7 @@ class WalletSection:
     client_key: Path
     ca_file: Path | None
     shop_id: str
-    timeout_s: float = 10.0
+    timeout_s: float = WalletSettings.timeout_s
 
     def read_secret(self) -> str:
         return self.client_secret_file.read_text().strip()
@@ -56,14 +64,14 @@ class WalletSection:
 @dataclass(frozen=True)
 class CardSection:
     device: str
-    lookup_money: str = "base"
+    lookup_money: str = "base"  # the bucket whose account's external_id holds the card id
     poll_timeout_s: float = POLL_TIMEOUT_S  # no poll completed for this long: out of service
 
 
 @dataclass(frozen=True)
 class AcceptorSection:
     port: str
-    poll_ms: int = 150
+    poll_ms: int = round(ProtocolConfig.poll_interval * 1000)  # the driver's own default
 
 
 @dataclass(frozen=True)
@@ -115,18 +123,13 @@ class MetricsSection:
     port: int = 9489
 
 
-PIN_KEYS = ("led_ready", "led_fault", "buzzer", "service_key", "door_switch", "acceptor_power")
-# gpiozero's own pin factories (plugins add theirs as entry points); "mock": no real pins.
-PIN_FACTORIES = ("lgpio", "rpigpio", "pigpio", "native", "mock")
-
-
 @dataclass(frozen=True)
 class GpioSection:
     """Front panel pins (BCM numbers or gpiozero pin names); off unless ``enabled``."""
 
     enabled: bool = False
     pins: dict[str, int | str] = field(default_factory=dict)
-    door_closed_when_pressed: bool = True
+    door_closed_when_pressed: bool = DOOR_CLOSED_WHEN_PRESSED
     pin_factory: str | None = None  # None: a real one on a Pi (an error if none loads), else mock
 
 
@@ -152,23 +155,25 @@ class Config:
 
 
 class _Section:
-    """Reads one TOML table, remembering which keys were used."""
+    """Reads one TOML table, remembering which keys were used. A key that is not there takes
+    the default of the field of the same name in ``shape`` (the section's dataclass)."""
 
-    def __init__(self, name: str, data: Any, base: Path) -> None:
+    def __init__(self, name: str, data: Any, base: Path, shape: type | None = None) -> None:
         if not isinstance(data, dict):
             raise ConfigError(f"[{name}]: missing or not a table")
         self.name, self.data, self.base = name, data, base
+        self.defaults = _defaults(shape) if shape is not None else {}
         self.used: set[str] = set()
 
     def _fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"[{self.name}] {key}: {problem}")
 
-    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+    def get(self, key: str, kind: type) -> Any:
         self.used.add(key)
         if key not in self.data:
-            if default is ...:
+            if key not in self.defaults:
                 raise self._fail(key, "missing")
-            return default
+            return self.defaults[key]
         value = self.data[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -178,8 +183,8 @@ class _Section:
             raise self._fail(key, "must not be empty")
         return value
 
-    def path(self, key: str, must_exist: bool = True, default: Any = ...) -> Path | None:
-        value = self.get(key, str, default)
+    def path(self, key: str, must_exist: bool = True) -> Path | None:
+        value = self.get(key, str)
         if value is None:
             return None
         path = Path(value)
@@ -195,8 +200,8 @@ class _Section:
         except ValueError:
             raise self._fail(key, f"must be a UUID, got {value!r}") from None
 
-    def number(self, key: str, kind: type, default: Any, low: float, high: float) -> Any:
-        value = self.get(key, kind, default)
+    def number(self, key: str, kind: type, low: float, high: float) -> Any:
+        value = self.get(key, kind)
         if not low <= value <= high:
             raise self._fail(key, f"must be between {low} and {high}, got {value}")
         return value
@@ -205,6 +210,17 @@ class _Section:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
             raise self._fail(unknown[0], "unknown key")
+
+
+def _defaults(shape: type) -> dict[str, Any]:
+    """The fields of a section's dataclass that have a default, by name."""
+    found: dict[str, Any] = {}
+    for item in dataclasses.fields(shape):
+        if item.default is not dataclasses.MISSING:
+            found[item.name] = item.default
+        elif item.default_factory is not dataclasses.MISSING:
+            found[item.name] = item.default_factory()
+    return found
 
 
 def load(path: str | Path) -> Config:
@@ -226,87 +242,84 @@ def load(path: str | Path) -> Config:
 
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
-    from kiosk.config.moves import parse_move  # it reads this module's section types
-
     known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio", "ui"}
     known |= {"staff", "metrics", "move"}
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
-    kiosk = _Section("kiosk", raw.get("kiosk"), base)
+    kiosk = _Section("kiosk", raw.get("kiosk"), base, KioskSection)
     kiosk_section = KioskSection(
         id=kiosk.get("id", str),
         data_dir=kiosk.path("data_dir", must_exist=False),  # type: ignore[arg-type]
-        language=kiosk.get("language", str, "ja"),
-        min_free_mb=kiosk.number("min_free_mb", float, 32.0, 0.0, 1_000_000.0),
-        portal_url=kiosk.get("portal_url", str, DEFAULT_PORTAL_URL).strip(),
+        language=kiosk.get("language", str),
+        min_free_mb=kiosk.number("min_free_mb", float, 0.0, 1_000_000.0),
+        portal_url=kiosk.get("portal_url", str).strip(),
     )
     portal = kiosk_section.portal_url
     if not re.fullmatch(r"https://[^/\s]+\S*", portal):  # shown as a QR code and as text
         raise ConfigError(f"[kiosk] portal_url: must be an https:// URL, got {portal!r}")
-    if kiosk_section.language not in ("ja", "en"):
-        raise ConfigError(f"[kiosk] language: must be ja or en, got {kiosk_section.language!r}")
+    if kiosk_section.language not in LANGUAGES:
+        raise ConfigError(
+            f"[kiosk] language: must be {' or '.join(LANGUAGES)}, got {kiosk_section.language!r}"
+        )
     if kiosk_section.data_dir.exists() and not kiosk_section.data_dir.is_dir():
         raise ConfigError(f"[kiosk] data_dir: {kiosk_section.data_dir} is not a directory")
     kiosk.finish()
-    wallet = _parse_wallet(_Section("wallet", raw.get("wallet"), base))
+    wallet = _parse_wallet(_Section("wallet", raw.get("wallet"), base, WalletSection))
     moneys_section = _Section("moneys", raw.get("moneys"), base)
     moneys = {bucket: moneys_section.uuid(bucket) for bucket in BUCKETS}
     moneys_section.finish()
-    card = _Section("card", raw.get("card"), base)
+    card = _Section("card", raw.get("card"), base, CardSection)
     card_section = CardSection(
         card.get("device", str),
-        card.get("lookup_money", str, "base"),
+        card.get("lookup_money", str),
         # from 3 s: a udp test reader without a card takes 2 s a poll round
-        card.number("poll_timeout_s", float, POLL_TIMEOUT_S, 3.0, 60.0),
+        card.number("poll_timeout_s", float, 3.0, 60.0),
     )
     try:
-        if is_pcsc_path(card_section.device):
-            reader_of(card_section.device)
-        else:
-            check_device_path(card_section.device)  # the reader's own rule
+        card_backend(card_section.device)  # the readers' own rule
     except ValueError as error:
         raise ConfigError(f"[card] device: {error} (or pcsc, pcsc:NAME)") from None
     _check_bucket("card", "lookup_money", card_section.lookup_money)
     card.finish()
-    acceptor = _Section("acceptor", raw.get("acceptor"), base)
+    acceptor = _Section("acceptor", raw.get("acceptor"), base, AcceptorSection)
     acceptor_section = AcceptorSection(
-        acceptor.get("port", str), acceptor.number("poll_ms", int, 150, 100, 200)
+        acceptor.get("port", str), acceptor.number("poll_ms", int, 100, 200)
     )
     acceptor.finish()
-    charge = _Section("charge", raw.get("charge", {}), base)
+    charge = _Section("charge", raw.get("charge", {}), base, ChargeSection)
     charge_section = ChargeSection(
-        idle_finish_s=charge.number("idle_finish_s", float, 30.0, 1.0, 600.0),
-        screen_timeout_s=charge.number("screen_timeout_s", float, 60.0, 5.0, 3600.0),
-        lookup_timeout_s=charge.number("lookup_timeout_s", float, 12.0, 2.0, 300.0),
+        idle_finish_s=charge.number("idle_finish_s", float, 1.0, 600.0),
+        screen_timeout_s=charge.number("screen_timeout_s", float, 5.0, 3600.0),
+        lookup_timeout_s=charge.number("lookup_timeout_s", float, 2.0, 300.0),
     )
     charge.finish()
-    no_ui = _Section("no_ui", raw.get("no_ui", {}), base)
+    no_ui = _Section("no_ui", raw.get("no_ui", {}), base, NoUiSection)
     no_ui_section = NoUiSection(
-        no_ui.get("money", str, "base"),
-        no_ui.get("move_to", str, None),
-        no_ui.number("move_amount", int, 1000, 1, 10_000_000),
+        no_ui.get("money", str),
+        no_ui.get("move_to", str),
+        no_ui.number("move_amount", int, 1, 10_000_000),
     )
     _check_bucket("no_ui", "money", no_ui_section.money)
     if no_ui_section.move_to is not None:
         _check_bucket("no_ui", "move_to", no_ui_section.move_to)
     no_ui.finish()
-    gpio = _parse_gpio(_Section("gpio", raw.get("gpio", {}), base))
-    ui = _Section("ui", raw.get("ui", {}), base)
+    gpio = _parse_gpio(_Section("gpio", raw.get("gpio", {}), base, GpioSection))
+    ui = _Section("ui", raw.get("ui", {}), base, UiSection)
     ui_section = UiSection(
-        ui.number("maxfps", int, 30, 5, 60),
-        ui.number("idle_fps", int, 10, 2, 60),
-        ui.get("sound", bool, True),
+        ui.number("maxfps", int, 5, 60),
+        ui.number("idle_fps", int, 2, 60),
+        ui.get("sound", bool),
     )
     ui.finish()
-    staff = _Section("staff", raw.get("staff", {}), base)
+    staff = _Section("staff", raw.get("staff", {}), base, StaffSection)
     staff_section = StaffSection(
-        staff.number("max_pin_attempts", int, 5, 1, 20),
-        staff.number("lockout_minutes", float, 15.0, 0.0, 24 * 60.0),
-        staff.number("menu_timeout_s", float, 120.0, 10.0, 3600.0),
-        staff.number("stacker_capacity", int, 1000, 10, 100_000),
-        staff.number("near_full_percent", int, 90, 1, 100),
-        staff.path("export_dir", must_exist=False, default=None),
+        staff.number("max_pin_attempts", int, 1, 20),
+        staff.number("lockout_minutes", float, 0.0, 24 * 60.0),
+        staff.number("menu_timeout_s", float, 10.0, 3600.0),
+        staff.number("stacker_capacity", int, 10, 100_000),
+        staff.number("near_full_percent", int, 1, 100),
+        staff.path("export_dir", must_exist=False),
     )
     staff.finish()
     return Config(
@@ -321,13 +334,13 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         source,
         ui_section,
         staff_section,
-        _parse_metrics(_Section("metrics", raw.get("metrics", {}), base)),
-        parse_move(raw.get("move")),
+        _parse_metrics(_Section("metrics", raw.get("metrics", {}), base, MetricsSection)),
+        _parse_move(raw.get("move")),
     )
 
 
 def _parse_metrics(section: _Section) -> MetricsSection:
-    address = section.get("address", str, "127.0.0.1")
+    address = section.get("address", str)
     try:
         ipaddress.ip_address(address)
     except ValueError:
@@ -335,7 +348,7 @@ def _parse_metrics(section: _Section) -> MetricsSection:
             f"[metrics] address: must be an IP address (127.0.0.1, 0.0.0.0…), got {address!r}"
         ) from None
     result = MetricsSection(
-        section.get("enabled", bool, True), address, section.number("port", int, 9489, 1, 65535)
+        section.get("enabled", bool), address, section.number("port", int, 1, 65535)
     )
     section.finish()
     return result
@@ -343,7 +356,7 @@ def _parse_metrics(section: _Section) -> MetricsSection:
 
 def _parse_gpio(section: _Section) -> GpioSection:
     pins: dict[str, int | str] = {}
-    for key in PIN_KEYS:
+    for key in PIN_NAMES:
         if key in section.data:
             value = section.data[key]
             section.used.add(key)
@@ -353,9 +366,9 @@ def _parse_gpio(section: _Section) -> GpioSection:
     if len(set(pins.values())) < len(pins):
         raise ConfigError("[gpio]: two devices on the same pin")
     result = GpioSection(
-        enabled=section.get("enabled", bool, False),
+        enabled=section.get("enabled", bool),
         pins=pins,
-        door_closed_when_pressed=section.get("door_closed_when_pressed", bool, True),
+        door_closed_when_pressed=section.get("door_closed_when_pressed", bool),
         pin_factory=_pin_factory(section),
     )
     section.finish()
@@ -365,11 +378,11 @@ def _parse_gpio(section: _Section) -> GpioSection:
 def _pin_factory(section: _Section) -> str | None:
     import importlib.metadata  # here: the rest of the config has no use for it
 
-    value = section.get("pin_factory", str, None)
+    value = section.get("pin_factory", str)
     if value is None:
         return None
     plugins = importlib.metadata.entry_points(group="gpiozero_pin_factories")
-    known = sorted(set(PIN_FACTORIES) | {entry.name for entry in plugins})
+    known = sorted(set(FACTORIES) | {entry.name for entry in plugins})
     if value.lower() not in known:
         raise ConfigError(
             f"[gpio] pin_factory: must be one of {', '.join(known)} (or unset: a real one on a "
@@ -394,9 +407,9 @@ def _parse_wallet(section: _Section) -> WalletSection:
         client_secret_file=secret,
         client_cert=section.path("client_cert"),  # type: ignore[arg-type]
         client_key=section.path("client_key"),  # type: ignore[arg-type]
-        ca_file=section.path("ca_file", default=None),
+        ca_file=section.path("ca_file"),
         shop_id=section.uuid("shop_id"),
-        timeout_s=section.number("timeout_s", float, 10.0, 0.5, 120.0),
+        timeout_s=section.number("timeout_s", float, 0.5, 120.0),
     )
     section.finish()
     try:
@@ -409,3 +422,37 @@ def _parse_wallet(section: _Section) -> WalletSection:
 def _check_bucket(section: str, key: str, value: str) -> None:
     if value not in BUCKETS:
         raise ConfigError(f"[{section}] {key}: must be one of {', '.join(BUCKETS)}, got {value!r}")
+
+
+def _parse_move(data: Any) -> MoveSection:
+    """``routes = ["base->cafeteria", "base->textbook"]`` (the default); ``[]`` offers none."""
+    if data is None:
+        return MoveSection()
+    if not isinstance(data, dict):
+        raise ConfigError("[move]: must be a table")
+    unknown = sorted(set(data) - {"routes"})
+    if unknown:
+        raise ConfigError(f"[move] {unknown[0]}: unknown key")
+    if "routes" not in data:
+        return MoveSection()
+    raw = data["routes"]
+    if not isinstance(raw, list):
+        raise ConfigError(f'[move] routes: must be a list like ["base->cafeteria"], got {raw!r}')
+    routes: list[tuple[str, str]] = []
+    for item in raw:
+        route = _route(item)
+        if route in routes:
+            raise ConfigError(f"[move] routes: {item!r} is listed twice")
+        routes.append(route)
+    return MoveSection(tuple(routes))
+
+
+def _route(item: object) -> tuple[str, str]:
+    parts = [p.strip() for p in item.split("->")] if isinstance(item, str) else []
+    if len(parts) != 2 or not all(p in BUCKETS for p in parts):
+        raise ConfigError(
+            f"[move] routes: {item!r} is not SOURCE->TARGET with each one of {', '.join(BUCKETS)}"
+        )
+    if parts[0] == parts[1]:
+        raise ConfigError(f"[move] routes: {item!r} moves a money to itself")
+    return parts[0], parts[1]

@@ -18,9 +18,9 @@ POINTS = (
     "credit_before_send",  # the credit and its request_id are durable; no attempt yet
     "credit_after_response",  # the wallet answered the top-up; not yet journaled
 )
-EXCHANGE_POINTS = (
-    "exchange_before_send",  # the exchange and its request_id are durable; no attempt yet
-    "exchange_after_response",  # the wallet answered the exchange; not yet journaled
+MOVE_POINTS = (
+    "move_before_send",  # the move and its request_id are durable; no attempt yet
+    "move_after_response",  # the wallet answered the move; not yet journaled
 )
 
 

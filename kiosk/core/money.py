@@ -7,6 +7,10 @@ from collections.abc import Iterable
 
 from kiosk.wallet.models import Account
 
+# The notes a Japanese kiosk takes (the acceptor's yen currency table): the cash box counts and
+# the staff menus know these; a count of anything else is a mistake by whoever typed it.
+DENOMINATIONS = (1_000, 2_000, 5_000, 10_000)
+
 
 def yen(amount: int) -> str:
     return f"¥{amount:,}"

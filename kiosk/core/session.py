@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from kiosk.core.events import (
@@ -45,6 +46,7 @@ from kiosk.core.events import (
     MoveAmountAll,
     MoveAmountCleared,
     MoveConfirmed,
+    MoveMoney,
     MoveRequested,
     MoveReviewPressed,
     MoveRouteChosen,
@@ -58,11 +60,46 @@ from kiosk.core.events import (
     WalletDown,
 )
 from kiosk.core.faults import Fault
-from kiosk.core.money import chargeable, room
-from kiosk.core.session_moves import MoveSteps
-from kiosk.core.states import SessionError, State
+from kiosk.core.money import chargeable, movable, room
 
-__all__ = ["TRANSITIONS", "Session", "SessionError", "State", "TransitionError", "diagram"]
+__all__ = [
+    "TIMEOUTS",
+    "TOUCH_RESTARTS",
+    "TRANSITIONS",
+    "MoveRoute",
+    "Session",
+    "SessionError",
+    "State",
+    "TransitionError",
+    "Wait",
+    "diagram",
+]
+
+
+class State(StrEnum):
+    """The states of the kiosk's member session (the screens and the panel follow them)."""
+
+    IDLE = "idle"
+    LOOKING_UP = "looking_up"
+    ACCOUNT = "account"
+    HISTORY = "history"
+    CHOOSE_MONEY = "choose_money"
+    ACCEPTING = "accepting"
+    CREDITING = "crediting"
+    DONE = "done"
+    MOVE_ROUTE = "move_route"  # マネー移動: from which money to which
+    MOVE_AMOUNT = "move_amount"
+    MOVE_CONFIRM = "move_confirm"  # both balances before and after; 確定 / cancel
+    MOVING = "moving"  # journaled, on its way to the wallet
+    MOVED = "moved"  # the result (moved, refused, or being processed)
+    UNKNOWN_CARD = "unknown_card"
+    ACCOUNT_SUSPENDED = "account_suspended"
+    WALLET_UNAVAILABLE = "wallet_unavailable"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+class SessionError(RuntimeError):
+    """An event the current state does not allow (or refuses): the state is unchanged."""
 
 
 class TransitionError(AssertionError):
@@ -158,9 +195,60 @@ for _state in State:
     if _state is not _S.OUT_OF_SERVICE:
         _on([_state], [AcceptorRecovered], "recovered_elsewhere")
 
+# What the devices and the wallet report reaches the session only where it can concern the
+# member at the kiosk (see :meth:`Session.hears`): a note escrowed or handed back outside
+# ACCEPTING, or stacked after its session, is the journal's alone (a stacked one is credited as
+# an orphan); a lookup's answer after the lookup ended (timed out, a fault) is dropped.
+HEARD_ONLY_IN: dict[type[Event], frozenset[State]] = {
+    NoteEscrowed: frozenset({_S.ACCEPTING}),
+    NoteHandedBack: frozenset({_S.ACCEPTING}),
+    NoteStacked: frozenset({_S.ACCEPTING, _S.CREDITING}),
+    **{result: frozenset({_S.LOOKING_UP}) for result in _LOOKUP_RESULTS},
+}
+# The table's ways out of ACCEPTING (finish, cancel, the idle time-out, a fault): a note the
+# acceptor has already reserved must be in flight before one of them is handled.
+_ENDS_ACCEPTING = tuple(
+    event
+    for (state, event), transition in TRANSITIONS.items()
+    if state is _S.ACCEPTING and transition.targets != {_S.ACCEPTING}
+)
+
+
+@dataclass(frozen=True)
+class MoveRoute:
+    """A マネー移動 the member can make now."""
+
+    source: str
+    target: str
+    limit: int  # how much can move now (> 0)
+
+
+# ---- time-outs: which state times out after which setting -----------------------------------
+# The engine applies these (its settings give the seconds): a :class:`Timeout` comes after
+# that long untouched in the state, and the table above allows ``Timeout`` in exactly these
+# states (tests/test_session.py checks both agree).
+class Wait(StrEnum):
+    IDLE_FINISH = "idle_finish"  # accepting: no note for this long finishes and credits
+    RESULT = "result"  # how long the result of a charge or a move stays up
+    LOOKUP = "lookup"  # no member found by then: the wallet did not answer
+    SCREEN = "screen"  # any other member screen: back to idle
+
+
+TIMEOUTS: dict[State, Wait] = {
+    _S.ACCEPTING: Wait.IDLE_FINISH,
+    _S.DONE: Wait.RESULT,
+    _S.MOVED: Wait.RESULT,
+    _S.LOOKING_UP: Wait.LOOKUP,
+    **{_state: Wait.SCREEN for _state in (*_BROWSING, *_ERRORS)},
+}
+# A member's touch starts the time-out again, except while the wallet is asked (touching does
+# not make it answer sooner).
+TOUCH_RESTARTS = frozenset(TIMEOUTS) - {_S.LOOKING_UP}
+# ---- end of time-outs ------------------------------------------------------------------------
+
 
 @dataclass
-class Session(MoveSteps):
+class Session:
     """The kiosk's one charge session (or none, in IDLE)."""
 
     state: State = State.IDLE
@@ -199,7 +287,50 @@ class Session(MoveSteps):
         wallet = self.member.wallets.get(bucket) if self.member else None
         return None if wallet is None else room(wallet, self.on_its_way(bucket))
 
-    def handle(self, event: Event) -> list[Effect]:
+    def on_its_way(self, bucket: str) -> int:
+        """Yen on their way into ``bucket`` that the wallet has not confirmed yet."""
+        return self.member.on_its_way.get(bucket, 0) if self.member else 0
+
+    def move_routes(self) -> list[MoveRoute]:
+        """The moves the member can make now: allowed, both wallets there and active, something
+        to move and room for it; none while an earlier move is still being processed."""
+        member = self.member
+        if member is None or member.move_in_progress:
+            return []
+        routes = []
+        for source, target in self.routes:
+            if source in member.wallets and target in member.wallets:
+                limit = movable(
+                    member.wallets[source], member.wallets[target], self.on_its_way(target)
+                )
+                if limit > 0:
+                    routes.append(MoveRoute(source, target, limit))
+        return routes
+
+    def move_limit(self) -> int:
+        route = self.move_route
+        found = [r for r in self.move_routes() if route == (r.source, r.target)]
+        return found[0].limit if found else 0
+
+    def hears(self, event: Event) -> bool:
+        """Whether a device's or the wallet's report concerns the session now
+        (:data:`HEARD_ONLY_IN`); one it does not hear is not handed to it."""
+        states = HEARD_ONLY_IN.get(type(event))
+        return states is None or self.state in states
+
+    def handle(self, event: Event, reserved: int | None = None) -> list[Effect]:
+        """Apply ``event``: the state changes as its table entry allows; returns the effects
+        for the engine. ``reserved``: a note the acceptor has reserved for this session (its
+        escrow may not have reached the session yet); it is in flight before anything that
+        could end accepting, so that no finish, cancel, fault or time-out ends the session
+        under it."""
+        if (
+            reserved is not None
+            and self.state is State.ACCEPTING
+            and self.in_flight is None
+            and isinstance(event, _ENDS_ACCEPTING)
+        ):
+            self.handle(NoteEscrowed(reserved))
         transition = TRANSITIONS.get((self.state, type(event)))
         if transition is None:
             raise SessionError(f"{type(event).__name__} is not expected in {self.state}")
@@ -373,6 +504,67 @@ class Session(MoveSteps):
 
     def _stay(self, event: Any) -> None:
         pass
+
+    # マネー移動: the member's choices (route, amount, confirmation); nothing moves before 確定
+    def _move_start(self, event: MoveRequested) -> None:
+        if not self.move_routes():
+            raise SessionError("nothing can move: the screen must not offer it")
+        self.notice, self.move_route, self.move_amount = None, None, 0
+        self.state = State.MOVE_ROUTE
+
+    def _move_route(self, event: MoveRouteChosen) -> None:
+        self.move_route = (event.source, event.target)
+        if not self.move_limit():
+            self.move_route = None
+            raise SessionError(f"no move {event.source} → {event.target}: not offered")
+        self.notice, self.move_amount, self.state = None, 0, State.MOVE_AMOUNT
+
+    def _move_add(self, event: MoveAmountAdded) -> None:
+        if event.amount <= 0:
+            raise SessionError(f"a step adds a positive amount, not {event.amount}")
+        self._set_amount(self.move_amount + event.amount)
+
+    def _move_all(self, event: MoveAmountAll) -> None:
+        self._set_amount(self.move_limit())
+
+    def _move_clear(self, event: MoveAmountCleared) -> None:
+        self.notice, self.move_amount = None, 0
+
+    def _set_amount(self, amount: int) -> None:
+        limit = self.move_limit()
+        self.move_amount = min(amount, limit)
+        self.notice = Notice.MOVE_AT_LIMIT if amount >= limit else None
+
+    def _move_review(self, event: MoveReviewPressed) -> None:
+        if self.move_amount <= 0:
+            raise SessionError("no amount chosen")
+        self.notice, self.state = None, State.MOVE_CONFIRM
+
+    def _move_confirm(self, event: MoveConfirmed) -> list[Effect]:
+        assert self.member is not None and self.move_route is not None
+        if not 0 < self.move_amount <= self.move_limit():
+            raise SessionError(f"{self.move_amount} cannot move now")
+        self.state = State.MOVING
+        source, target = self.move_route
+        return [MoveMoney(self.member.user_id, source, target, self.move_amount)]
+
+    def _move_back(self, event: object) -> None:
+        """Back one step (the route, the amount); from the route choice, the account."""
+        self.notice = None
+        if self.state is State.MOVE_CONFIRM:
+            self.state = State.MOVE_AMOUNT
+        elif self.state is State.MOVE_AMOUNT:
+            self.state = State.MOVE_ROUTE
+        else:
+            self.move_route, self.move_amount, self.state = None, 0, State.ACCOUNT
+
+    def _move_cancel(self, event: object) -> None:
+        """Cancel: nothing moves; the member is back at their account."""
+        self.notice, self.move_route, self.move_amount = None, None, 0
+        self.state = State.ACCOUNT
+
+    def _move_settled(self, event: MoveSettled) -> None:
+        self.moved, self.state = event, State.MOVED
 
     def _reset(self) -> None:
         self.member, self.bucket, self.headroom, self.inserted = None, None, 0, 0

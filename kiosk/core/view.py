@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from kiosk.core.events import CreditOutcome, HistoryView, MoveNews, MoveSettled, Notice
 from kiosk.core.faults import Fault
 from kiosk.core.money import MOVE_STEPS, notes_that_fit
-from kiosk.core.session import Session, State
-from kiosk.core.session_moves import MoveRoute
+from kiosk.core.session import MoveRoute, Session, State
+
+LANGUAGES = ("ja", "en")  # what the screens speak; the first is what an idle kiosk shows
 
 
 @dataclass(frozen=True)

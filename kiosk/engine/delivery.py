@@ -5,7 +5,7 @@ every retry; an attempt whose answer was lost (state ``sent``) is first looked u
 ``request_id``. Refused for good → a staff case, never dropped and never retried blindly.
 Each member's credits go in order; one member's backlog never holds up another's.
 
-A マネー移動 exchange is a credit of kind ``exchange`` and takes the same path (same request id
+A マネー移動 is a credit of kind :data:`CreditKind.MOVE` and takes the same path (same request id
 rules, same order per member: a cash credit journaled before it lands first); only its call
 differs, and a refusal for good moved nothing, so it opens no case (the member is told).
 
@@ -29,13 +29,13 @@ from enum import StrEnum
 from kiosk.core.crashpoints import checkpoint
 from kiosk.journal import Journal
 from kiosk.journal.records import Credit, CreditState
-from kiosk.wallet.checks import check_exchange, check_topup
+from kiosk.wallet.checks import check_move, check_topup
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import (
     RefusedForGood,
     RequestExpired,
     RequestIdConflict,
-    TopupMismatch,
+    TransactionMismatch,
     WalletError,
 )
 from kiosk.wallet.models import Transaction
@@ -56,7 +56,7 @@ def describe_for(kiosk_id: str) -> Callable[[Credit], str]:
     """The description each transaction carries into the member's wallet history."""
 
     def describe(credit: Credit) -> str:
-        return f"Pay Spot {kiosk_id} マネー移動" if credit.is_exchange else f"Pay Spot {kiosk_id}"
+        return f"Pay Spot {kiosk_id} マネー移動" if credit.is_move else f"Pay Spot {kiosk_id}"
 
     return describe
 
@@ -144,23 +144,31 @@ class Delivery:
                     done += 1
                 return done
 
-        results = await asyncio.gather(*(member_queue(c) for c in by_member.values()))
-        return sum(results)
+        # One failure (the journal cannot be written, a crash) ends the round: the other
+        # members' queues are cancelled and awaited, never left running into the next round.
+        try:
+            async with asyncio.TaskGroup() as group:
+                queues = [group.create_task(member_queue(c)) for c in by_member.values()]
+        except BaseExceptionGroup as errors:
+            failed = errors.exceptions[0]
+        else:
+            return sum(queue.result() for queue in queues)
+        raise failed  # as itself, not in a group: what the round's caller knows how to handle
 
     async def deliver(self, credit: Credit) -> Outcome:
         """Settle one credit as far as the wallet lets us now."""
         try:
             outcome = await self._deliver(credit)
         except RefusedForGood as refusal:
-            # an exchange refused moved nothing: the member is told, nobody owes anything (a
+            # a move refused moved nothing: the member is told, nobody owes anything (a
             # request id conflict is our bug, though: staff look at it)
-            if credit.is_exchange and not isinstance(refusal, RequestIdConflict):
-                self.journal.exchanges.decline(credit.id, refusal.type or type(refusal).__name__)
-                log.info("exchange %s refused (%s): nothing moved", credit.id, refusal.type)
+            if credit.is_move and not isinstance(refusal, RequestIdConflict):
+                self.journal.moves.decline(credit.id, refusal.type or type(refusal).__name__)
+                log.info("move %s refused (%s): nothing moved", credit.id, refusal.type)
                 outcome = Outcome(Delivered.REFUSED, error=refusal.type)
             else:
                 outcome = self._refused(credit, refusal)
-        except TopupMismatch as mismatch:
+        except TransactionMismatch as mismatch:
             reference = self.journal.credits.refuse(credit.id, "mismatch", str(mismatch))
             log.error(
                 "credit %s: wallet returned another transaction: case %s", credit.id, reference
@@ -201,25 +209,25 @@ class Delivery:
                 self.journal.credits.confirm(credit.id, found.id)
                 return Outcome(Delivered.CONFIRMED, transaction_id=found.id)
             self.journal.credits.not_created(credit.id)
-        if credit.is_exchange:
-            checkpoint("exchange_before_send")
+        if credit.is_move:
+            checkpoint("move_before_send")
         else:
             checkpoint("credit_before_send")
         # durable before the attempt goes out; a credit settled meanwhile is not sent at all
         if not self.journal.credits.mark_sent(credit.id):
             return self._settled_elsewhere(credit.id)
         transaction = await self._send(credit)
-        if credit.is_exchange:
-            checkpoint("exchange_after_response")
+        if credit.is_move:
+            checkpoint("move_after_response")
         else:
             checkpoint("credit_after_response")
         self.journal.credits.confirm(credit.id, transaction.id)
         return Outcome(Delivered.CONFIRMED, transaction_id=transaction.id)
 
     async def _send(self, credit: Credit) -> Transaction:
-        if credit.is_exchange:
+        if credit.is_move:
             assert credit.source_money_id is not None
-            return await self.wallet.exchange(
+            return await self.wallet.move(
                 request_id=credit.request_id,
                 user_id=credit.user_id,
                 sender_private_money_id=credit.source_money_id,
@@ -239,9 +247,9 @@ class Delivery:
     @staticmethod
     def _check(found: Transaction, credit: Credit) -> None:
         """The transaction found by our request id is the one we asked for."""
-        if credit.is_exchange:
+        if credit.is_move:
             assert credit.source_money_id is not None
-            check_exchange(
+            check_move(
                 found, credit.user_id, credit.source_money_id, credit.money_id, credit.amount
             )
         else:

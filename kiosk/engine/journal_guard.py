@@ -4,8 +4,8 @@ is done when the journal can be written again (see :class:`kiosk.engine.health.H
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Callable
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from kiosk.core.faults import FaultSource
@@ -20,12 +20,25 @@ log = logging.getLogger("paykiosk.engine")
 
 
 class JournalGuard:
-    journal: Journal
-    acceptor: BillAcceptor
-    delivery: Delivery
-    health: Health
-    _queue: asyncio.Queue[Item]
-    _pending_cases: list[AcceptorEvent]  # staff cases not yet in the journal
+    """The engine's collaborator for journal failures; ``report`` queues the journal's fault
+    for the engine (on the engine's loop)."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        acceptor: BillAcceptor,
+        delivery: Delivery,
+        health: Health,
+        report: Callable[[Item], None],
+    ) -> None:
+        self.journal, self.acceptor, self.delivery = journal, acceptor, delivery
+        self.health, self.report = health, report
+        self._pending_cases: list[AcceptorEvent] = []  # staff cases not yet in the journal
+
+    def open_case(self, event: AcceptorEvent) -> None:
+        """A staff case for a note of unknown fate: opened now, or when the journal is back."""
+        self._pending_cases.append(event)
+        self._open_cases()
 
     def _open_cases(self) -> None:
         while self._pending_cases:
@@ -36,7 +49,7 @@ class JournalGuard:
             self._pending_cases.pop(0)
             log.error("acceptor %s: staff case %s", event.kind.value, reference)
 
-    def _recover(self, outcome: SessionOutcome = SessionOutcome.CLOSED_AFTER_RESTART) -> None:
+    def recover(self, outcome: SessionOutcome = SessionOutcome.CLOSED_AFTER_RESTART) -> None:
         """Close the sessions a crash (or a failed write) left open into their credits, and
         open the staff cases a failed write held back."""
         try:
@@ -44,11 +57,11 @@ class JournalGuard:
             for credit in self.journal.sessions.close_open(outcome):
                 log.info("session %s closed into credit %s", credit.session_id, credit.id)
         except JournalUnwritable as error:
-            self._journal_failed(error)  # again when the journal can be written
+            self.failed(error)  # again when the journal can be written
         else:
             self.delivery.wake()
 
-    def _journal_failed(self, error: JournalUnwritable) -> None:
+    def failed(self, error: JournalUnwritable) -> None:
         """Out of service until a probe write lands (see :class:`Health`); a journal SQLite
         finds damaged stays out of service until its integrity check passes (a probe write
         could land beside the damage and bring it back, only to fail again)."""
@@ -59,10 +72,10 @@ class JournalGuard:
         if not self.health.journal_failed:
             log.critical("journal unwritable: %s", error)
             self.health.journal_failed = True
-            self._queue.put_nowait(DeviceFault(FaultSource.JOURNAL, f"unwritable ({error})"))
+            self.report(DeviceFault(FaultSource.JOURNAL, f"unwritable ({error})"))
 
-    def _journal_log(self, kind: str, detail: str) -> None:
+    def log(self, kind: str, detail: str) -> None:
         try:
             self.journal.log(kind, detail)
         except JournalUnwritable as error:
-            self._journal_failed(error)
+            self.failed(error)

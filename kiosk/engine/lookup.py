@@ -21,13 +21,13 @@ async def look_up_member(
     wallet: WalletClient,
     journal: Journal,
     moneys: dict[str, str],
-    lookup_bucket: str,
+    lookup_money: str,
     card_id: str,
 ) -> LookupResult:
     """Find the member a card belongs to and load their wallets. Never takes cash: any
     wallet trouble is reported as :class:`WalletDown`."""
     try:
-        account = await wallet.find_account_by_card(moneys[lookup_bucket], card_id)
+        account = await wallet.find_account_by_card(moneys[lookup_money], card_id)
         if account is None:
             log.info("card %s: no member", mask_card_id(card_id))
             return MemberUnknown()

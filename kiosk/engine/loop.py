@@ -24,12 +24,10 @@ from hardware.card import mask_card_id
 from kiosk.core.events import (
     AcceptorFault,
     AcceptorRecovered,
-    CancelPressed,
     Effect,
     EndWithoutMoney,
     Event,
     FinishAndCredit,
-    FinishPressed,
     HandBack,
     LoadHistory,
     LookUp,
@@ -43,13 +41,13 @@ from kiosk.core.events import (
 )
 from kiosk.core.faults import STARTING, Fault, Faults, FaultSource, cleared_text
 from kiosk.core.money import notes_that_fit
-from kiosk.core.session import Session, SessionError, State
+from kiosk.core.session import TOUCH_RESTARTS, Session, SessionError, State
 from kiosk.core.view import SessionView, snapshot
 from kiosk.engine.closing import close_session
 from kiosk.engine.delivery import Delivery
 from kiosk.engine.health import Health
 from kiosk.engine.history import load_history
-from kiosk.engine.inbox import Activity, Answer, DeviceFault, Fatal, Inbox, Item, Stop, TimerFired
+from kiosk.engine.inbox import Activity, Answer, DeviceFault, Inbox, Item, Stop, TimerFired
 from kiosk.engine.journal_guard import JournalGuard
 from kiosk.engine.lookup import look_up_member
 from kiosk.engine.moving import move_money, told
@@ -71,12 +69,33 @@ _FAULTS = {
 _ACTIVITY = {EventKind.ACCEPTING, EventKind.PAUSED}
 
 
+def _note_event(event: AcceptorEvent) -> Event | None:
+    """The session event a note's report stands for (whether the session hears it now is the
+    session's rule)."""
+    if event.kind is EventKind.ESCROW and event.value is not None:
+        return NoteEscrowed(event.value)
+    if event.kind is EventKind.STACKED and event.value is not None:
+        return NoteStacked(event.value)
+    if event.kind in (EventKind.RETURNED, EventKind.REJECTED):
+        return NoteHandedBack(event.value, HandBack(event.kind.value))
+    return None
+
+
 class EngineFailed(RuntimeError):
     """An engine task died of an unexpected error: the process should exit and restart."""
 
 
-class Engine(JournalGuard, Inbox):
-    """Owns the session. Its entry points (devices, member intents: see :class:`Inbox`) are
+async def _watched(coroutine: Coroutine[Any, Any, None]) -> None:
+    """An engine task: an unexpected error is logged and fails the run."""
+    try:
+        await coroutine
+    except Exception as error:
+        log.critical("engine task failed", exc_info=True)
+        raise EngineFailed(f"an engine task failed: {error!r}") from error
+
+
+class Engine:
+    """Owns the session. Its entry points (devices, member intents) are its :attr:`inbox`'s,
     safe to call from any thread, before or after :meth:`run` has started."""
 
     def __init__(
@@ -96,9 +115,10 @@ class Engine(JournalGuard, Inbox):
         self.faults = Faults(STARTING)
         self.session = Session(state=State.OUT_OF_SERVICE, fault=self.faults.latest())
         self.session.routes = settings.move_routes
-        self.health = Health(journal, settings.min_free_bytes, self.device_fault, wallet)
+        self.inbox = Inbox()
+        self.health = Health(journal, settings.min_free_bytes, self.inbox.device_fault, wallet)
+        self.guard = JournalGuard(journal, acceptor, delivery, self.health, self.inbox.put)
         self.listeners: list[Callable[[SessionView], None]] = []
-        super().__init__()
         self._timer: asyncio.TimerHandle | None = None
         self._timer_generation = 0
         self._deadline: float | None = None
@@ -107,78 +127,76 @@ class Engine(JournalGuard, Inbox):
         self._closing: asyncio.Task[None] | None = None  # closing a session into its credit
         self._card: str = ""
         self._credited = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._group: asyncio.TaskGroup | None = None  # the tasks of the run (see _spawn)
+        self._running: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._done = False
-        self._pending_cases: list[AcceptorEvent] = []  # staff cases not yet in the journal
 
     # ---- running -----------------------------------------------------------------------
     async def run(self, ready: Callable[[], object] = lambda: None) -> None:
         """Recover, start the acceptor and delivery, then handle events until stopped
-        (:meth:`stop`) or cancelled. Raises :class:`EngineFailed` if a task died."""
-        self._open_inbox()
-        self._recover()
+        (``inbox.stop()``) or cancelled. Raises :class:`EngineFailed` if a task died.
+
+        Every task of the run (delivery, health, lookups, closes, moves) is in one task group:
+        however the run ends, what still runs is cancelled and awaited before it returns."""
+        self.inbox.open()
+        self.guard.recover()
         self.health.check_disk()  # before the first member: below the reserve, no session
         self.health.check_clock()  # a clock the wallet refuses: no session either
-        self.acceptor.add_listener(self.acceptor_event)
+        self.acceptor.add_listener(self.inbox.acceptor_event)
         self.acceptor.inhibit()
         self.acceptor.start()
-        self._spawn(self.delivery.run())
-        self._spawn(self.health.run())
-        self._publish()
-        ready()
+        failed: BaseException | None = None
         try:
-            while not self._done:
-                await self._apply(await self._queue.get())
+            async with asyncio.TaskGroup() as self._group:
+                self._spawn(self.delivery.run())
+                self._spawn(self.health.run())
+                self._publish()
+                ready()
+                while not self._done:
+                    await self._apply(await self.inbox.get())
+                for task in self._running:  # stopped: what is left ends with the run
+                    task.cancel()
+        except BaseExceptionGroup as errors:  # a task failed, or the loop itself
+            failed = errors.exceptions[0]  # the first; the others were cancelled or logged
         finally:
-            for task in self._tasks:
-                task.cancel()
+            self._group = None
+            if self._timer is not None:
+                self._timer.cancel()
             self.acceptor.stop()
+        if failed is not None:
+            raise failed
 
     async def _apply(self, item: Item) -> None:
         try:
             event = self._event_of(item)
             if event is None:
                 return
-            self._note_from_the_gate(event)
             try:
-                effects = self.session.handle(event)
+                effects = self.session.handle(event, reserved=self.journal.gate.in_flight)
             except SessionError as error:
                 log.info("ignored: %s", error)
                 return
             for effect in effects:
                 await self._do(effect)
         except JournalUnwritable as error:
-            self._journal_failed(error)
+            self.guard.failed(error)
         self._schedule_timeout()
         self._publish()
         for step in self.settings.auto_steps(self.session):
-            self._queue.put_nowait(step)
-
-    def _note_from_the_gate(self, event: Event) -> None:
-        """A note the acceptor thread has reserved is in flight even before its ESCROW event
-        reaches the loop: tell the session first, so that Done, Cancel, a fault or the idle
-        time-out do not end the session under it."""
-        value = self.journal.gate.in_flight
-        if (
-            value is not None
-            and self.session.state is State.ACCEPTING
-            and self.session.in_flight is None
-            and isinstance(event, FinishPressed | CancelPressed | Timeout | AcceptorFault)
-        ):
-            self.session.handle(NoteEscrowed(value))
+            self.inbox.put(step)
 
     def _event_of(self, item: Item) -> Event | None:
         """Engine bookkeeping; the session event an item stands for, if any."""
         if isinstance(item, TimerFired):
             return Timeout() if item.generation == self._timer_generation else None
         if isinstance(item, Activity):
-            if self._timer is not None and self.session.state is not State.LOOKING_UP:
+            if self._timer is not None and self.session.state in TOUCH_RESTARTS:
                 self._schedule_timeout()
                 self._publish()  # the new deadline
             return None
         if isinstance(item, Answer):
-            if item.token == self._lookup_token and self.session.state is State.LOOKING_UP:
+            if item.token == self._lookup_token and self.session.hears(item.event):
                 if isinstance(item.event, MemberFound):
                     told(self.journal, item.event.member.moves)  # on screen now: shown once
                 return item.event
@@ -186,8 +204,6 @@ class Engine(JournalGuard, Inbox):
             return None
         if isinstance(item, Stop):
             return self._begin_stop()
-        if isinstance(item, Fatal):
-            raise EngineFailed(f"an engine task failed: {item.error!r}") from item.error
         if isinstance(item, AcceptorEvent):
             return self._from_acceptor(item)
         if isinstance(item, DeviceFault):
@@ -195,22 +211,16 @@ class Engine(JournalGuard, Inbox):
         return item
 
     def _from_acceptor(self, event: AcceptorEvent) -> Event | None:
-        """Acceptor events → session events (or bookkeeping only)."""
-        self._journal_log("acceptor", str(event))
-        kind, state = event.kind, self.session.state
-        live = state in (State.ACCEPTING, State.CREDITING)
+        """Acceptor events → session events, where the session hears them (or bookkeeping)."""
+        self.guard.log("acceptor", str(event))
+        kind = event.kind
+        note = _note_event(event)
+        if note is not None and self.session.hears(note):
+            if not isinstance(note, NoteEscrowed):
+                self._enable_what_fits()  # a note less (or more room) on the way in
+            return note
         if kind is EventKind.STACKED:
-            if live and event.value is not None:
-                self._enable_what_fits()
-                return NoteStacked(event.value)
             self.delivery.wake()  # a note for a finished session: credited as an orphan
-        elif kind is EventKind.ESCROW:
-            if state is State.ACCEPTING and event.value is not None:
-                return NoteEscrowed(event.value)
-        elif kind in (EventKind.RETURNED, EventKind.REJECTED):
-            if state is State.ACCEPTING:
-                self._enable_what_fits()
-                return NoteHandedBack(event.value, HandBack(kind.value))
         elif kind in _ACTIVITY:
             self._schedule_timeout()
         elif kind is EventKind.LEDGER_FAILED:  # the journal's own error says what kind
@@ -220,13 +230,12 @@ class Engine(JournalGuard, Inbox):
             return self._fault_change(FaultSource.ACCEPTOR, detail, kind)
         elif kind in (EventKind.CLEARED, EventKind.ONLINE):
             self._refresh_notes()
-            if state is State.ACCEPTING:
+            if self.journal.gate.session_id is not None:  # a session takes notes
                 self._enable_what_fits()  # the denominations are known (again)
             return self._fault_change(FaultSource.ACCEPTOR, None)
         elif kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
             log.error("acceptor %s: %s (a staff case)", kind.value, event)
-            self._pending_cases.append(event)  # opened now, or when the journal is back
-            self._open_cases()
+            self.guard.open_case(event)
         return None
 
     def _fault_change(
@@ -237,7 +246,7 @@ class Engine(JournalGuard, Inbox):
         if detail is not None:
             fault = Fault(source, detail, kind)
             self.acceptor.inhibit()
-            self._journal_log("fault", str(fault))
+            self.guard.log("fault", str(fault))
             self.faults.set(fault)
             return AcceptorFault(fault)
         if source is FaultSource.JOURNAL:
@@ -245,12 +254,12 @@ class Engine(JournalGuard, Inbox):
                 return None  # it failed again after the probe: the newer failure holds
             if self._closing is None and self._session_id is None:
                 # what could not be closed while the journal failed
-                self._recover(SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE)
+                self.guard.recover(SessionOutcome.CLOSED_AFTER_JOURNAL_FAILURE)
                 if self.health.journal_failed:
                     return None
         if not self.faults.clear(source):
             return None
-        self._journal_log("fault", cleared_text(source))
+        self.guard.log("fault", cleared_text(source))
         latest = self.faults.latest()
         return AcceptorRecovered() if latest is None else AcceptorFault(latest)
 
@@ -282,12 +291,12 @@ class Engine(JournalGuard, Inbox):
     async def _look_up(self, card_id: str, token: int) -> None:
         settings = self.settings
         result = await look_up_member(
-            self.wallet, self.journal, settings.moneys, settings.lookup_bucket, card_id
+            self.wallet, self.journal, settings.moneys, settings.lookup_money, card_id
         )
-        await self._queue.put(Answer(token, result))
+        self.inbox.put(Answer(token, result))
 
     async def _load_history(self, load: LoadHistory) -> None:
-        await self._queue.put(await load_history(self.wallet, self.settings.moneys, load))
+        self.inbox.put(await load_history(self.wallet, self.settings.moneys, load))
 
     def _start_accepting(self, effect: StartAccepting) -> None:
         member = self.session.member
@@ -340,18 +349,18 @@ class Engine(JournalGuard, Inbox):
         finally:
             self._closing = None
         if closed.journal_error is not None:
-            self._journal_failed(JournalUnwritable(closed.journal_error))
+            self.guard.failed(JournalUnwritable(closed.journal_error))
         self._credited = closed.taken
-        await self._queue.put(replace(closed.settled, at=time.time()))  # the receipt's time
+        self.inbox.put(replace(closed.settled, at=time.time()))  # the receipt's time
 
     def _journal_down(self) -> bool:
         """The journal cannot record money facts now (a failed write, a lost file, damage)."""
         return self.health.journal_failed or FaultSource.JOURNAL_CHECK in self.faults
 
     async def _move(self, move: MoveMoney) -> None:
-        journal, member, failed = self.journal, self.session.member, self._journal_failed
+        journal, member, failed = self.journal, self.session.member, self.guard.failed
         settled = await move_money(journal, self.delivery, member, move, self.settings, failed)
-        await self._queue.put(replace(settled, at=time.time()))  # the receipt's time
+        self.inbox.put(replace(settled, at=time.time()))  # the receipt's time
 
     # ---- stopping ----------------------------------------------------------------------
     def _begin_stop(self) -> Event | None:
@@ -374,7 +383,7 @@ class Engine(JournalGuard, Inbox):
         if self._session_id is not None or self._closing is not None:
             log.error("stopping with a session still open: it is credited at the next start")
         self._done = True
-        self._queue.put_nowait(Activity())  # wake the loop to notice
+        self.inbox.put(Activity())  # wake the loop to notice
 
     # ---- timers, views -----------------------------------------------------------------
     def _schedule_timeout(self) -> None:
@@ -384,9 +393,9 @@ class Engine(JournalGuard, Inbox):
             self._timer = None
         self._deadline = None
         delay = self.settings.timeout_for(self.session.state)
-        if delay is not None and self._loop is not None:
+        if delay is not None:
             fired = TimerFired(self._timer_generation)
-            self._timer = self._loop.call_later(delay, self._queue.put_nowait, fired)
+            self._timer = asyncio.get_running_loop().call_later(delay, self.inbox.put, fired)
             self._deadline = time.monotonic() + delay
 
     def _publish(self) -> None:
@@ -398,13 +407,9 @@ class Engine(JournalGuard, Inbox):
                 log.exception("view listener failed")
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+        """A task of the run: it ends with the run; if it dies, the run ends too."""
+        assert self._group is not None, "a task outside the run"
+        task = self._group.create_task(_watched(coroutine))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
         return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.critical("engine task failed", exc_info=error)
-            self._queue.put_nowait(Fatal(error))

@@ -1,6 +1,6 @@
 """マネー移動 for the engine: journal the move, let delivery carry it out while the member waits a
 few seconds, and tell the member how it stands; and, at their next touch, how earlier moves
-ended. The money rules of the move are in the session (:mod:`kiosk.core.session_moves`)."""
+ended. The money rules of the move are in the session (:class:`kiosk.core.session.Session`)."""
 
 from __future__ import annotations
 
@@ -12,25 +12,30 @@ from kiosk.engine.delivery import Delivery
 from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.records import Credit, CreditState
+from kiosk.wallet.errors import (
+    AccountClosed,
+    AccountSuspended,
+    BalanceNotEnough,
+    LimitExceeded,
+    error_class,
+)
 
 log = logging.getLogger("paykiosk.moving")
 
-_REFUSALS = {
-    "account_balance_not_enough": MoveRefusal.NOT_ENOUGH,
-    "account_balance_exceeded": MoveRefusal.OVER_CAP,
-    "account_transfer_limit_exceeded": MoveRefusal.OVER_CAP,
-    "account_money_topup_transfer_limit_exceeded": MoveRefusal.OVER_CAP,
-    "account_total_topup_limit_range": MoveRefusal.OVER_CAP,
-    "account_total_topup_limit_entire_period": MoveRefusal.OVER_CAP,
-    "account_suspended": MoveRefusal.ACCOUNT_STOPPED,
-    "account_pre_closed": MoveRefusal.ACCOUNT_STOPPED,
-    "account_closed": MoveRefusal.ACCOUNT_STOPPED,
-}
-
 
 def refusal_of(error_type: str | None) -> MoveRefusal:
-    """The member's reason for a wallet refusal type."""
-    return _REFUSALS.get(error_type or "", MoveRefusal.NOT_ALLOWED)
+    """The member's reason for a wallet refusal type (as journaled), by the wallet client's
+    own typing of it (:mod:`kiosk.wallet.errors`)."""
+    kind = error_class(error_type or "")
+    if kind is None:
+        return MoveRefusal.NOT_ALLOWED
+    if issubclass(kind, BalanceNotEnough):
+        return MoveRefusal.NOT_ENOUGH
+    if issubclass(kind, LimitExceeded):  # the target's cap or a transfer limit
+        return MoveRefusal.OVER_CAP
+    if issubclass(kind, AccountSuspended | AccountClosed):
+        return MoveRefusal.ACCOUNT_STOPPED
+    return MoveRefusal.NOT_ALLOWED
 
 
 def move_receipt(kiosk_id: str, credit_id: int) -> str:
@@ -51,7 +56,7 @@ async def move_money(
     processed", and delivery goes on."""
     moneys = settings.moneys
     try:
-        credit = journal.exchanges.open(
+        credit = journal.moves.open(
             move.user_id,
             (move.source, moneys[move.source]),
             (move.target, moneys[move.target]),
@@ -97,7 +102,7 @@ def news_of(credit: Credit, kiosk_id: str) -> MoveNews:
 def earlier_moves(journal: Journal, user_id: str) -> tuple[MoveNews, ...]:
     """At a member's touch: their moves still being processed, and those that ended since they
     were last told (:func:`told` once the account is on screen: each is shown once)."""
-    credits = journal.exchanges.of_member(user_id)
+    credits = journal.moves.of_member(user_id)
     return tuple(news_of(c, journal.cases.kiosk_id) for c in credits)
 
 
@@ -109,6 +114,6 @@ def told(journal: Journal, moves: tuple[MoveNews, ...]) -> None:
 
 def _told(journal: Journal, credit_ids: list[int]) -> None:
     try:
-        journal.exchanges.told(credit_ids)
+        journal.moves.told(credit_ids)
     except JournalUnwritable:  # shown once more at the next touch: harmless
         log.warning("could not record that the member was told about a move")

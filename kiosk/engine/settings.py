@@ -1,9 +1,12 @@
-"""The engine's settings (from the configuration) and the time-out each member screen has."""
+"""The engine's settings: the configuration's values it runs with (its defaults are the
+configuration's, :mod:`kiosk.config.settings`) and the seconds of each time-out the session's
+table names (:data:`kiosk.core.session.TIMEOUTS`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kiosk.config.settings import CardSection, ChargeSection, KioskSection, MoveSection
 from kiosk.core.events import (
     Event,
     MoneyChosen,
@@ -13,48 +16,43 @@ from kiosk.core.events import (
     MoveReviewPressed,
     MoveRouteChosen,
 )
-from kiosk.core.session import Session, State
+from kiosk.core.session import TIMEOUTS, Session, State, Wait
 
-_SCREEN_STATES = {
-    State.ACCOUNT,
-    State.HISTORY,
-    State.CHOOSE_MONEY,
-    State.UNKNOWN_CARD,
-    State.ACCOUNT_SUSPENDED,
-    State.WALLET_UNAVAILABLE,
-    State.MOVE_ROUTE,
-    State.MOVE_AMOUNT,
-    State.MOVE_CONFIRM,
-}
-DEFAULT_MOVE_ROUTES = (("base", "cafeteria"), ("base", "textbook"))
+MB = 1_000_000  # ``[kiosk] min_free_mb``'s megabyte
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     kiosk_id: str
     moneys: dict[str, str]  # bucket → private money id
-    lookup_bucket: str = "base"
-    idle_finish_s: float = 30.0
-    screen_timeout_s: float = 60.0
+    lookup_money: str = CardSection.lookup_money
+    idle_finish_s: float = ChargeSection.idle_finish_s
+    screen_timeout_s: float = ChargeSection.screen_timeout_s
     done_s: float = 15.0  # how long the result stays up
     settle_wait_s: float = 8.0  # how long the member waits for the wallet's confirmation
     note_settle_s: float = 30.0  # longest wait for a note in flight when finishing
-    lookup_timeout_s: float = 12.0  # the member is told the wallet did not answer after this
-    min_free_bytes: int = 32_000_000  # below this free space no session starts
+    lookup_timeout_s: float = ChargeSection.lookup_timeout_s
+    min_free_mb: float = KioskSection.min_free_mb  # below this free space no session starts
     stop_s: float = 20.0  # longest a stop waits for the session to be closed into its credit
     auto_money: str | None = None  # --no-ui: charge this bucket without asking
-    move_routes: tuple[tuple[str, str], ...] = DEFAULT_MOVE_ROUTES  # マネー移動 (source, target)
+    move_routes: tuple[tuple[str, str], ...] = MoveSection.routes  # マネー移動 (source, target)
     auto_move: tuple[str, int] | None = None  # --no-ui: move this much to this bucket instead
+
+    @property
+    def min_free_bytes(self) -> int:
+        return int(self.min_free_mb * MB)
 
     def timeout_for(self, state: State) -> float | None:
         """Seconds the session may stay in ``state`` untouched (None: no time-out)."""
-        delays = {
-            State.ACCEPTING: self.idle_finish_s,
-            State.DONE: self.done_s,
-            State.MOVED: self.done_s,
-            State.LOOKING_UP: self.lookup_timeout_s,
-        }
-        return delays.get(state, self.screen_timeout_s if state in _SCREEN_STATES else None)
+        wait = TIMEOUTS.get(state)
+        if wait is None:
+            return None
+        return {
+            Wait.IDLE_FINISH: self.idle_finish_s,
+            Wait.RESULT: self.done_s,
+            Wait.LOOKUP: self.lookup_timeout_s,
+            Wait.SCREEN: self.screen_timeout_s,
+        }[wait]
 
     def auto_steps(self, session: Session) -> list[Event]:
         """``--no-ui`` at the account screen: what the member would press (a charge of

@@ -1,7 +1,7 @@
 """The journal: the one durable record of money facts (SQLite, WAL, synchronous=FULL).
 
 Sessions, every note from escrow to stacked, credits with their ``request_id`` (cash top-ups
-and マネー移動 exchanges), staff cases and the cash-box
+and マネー移動 moves), staff cases and the cash-box
 ledger. Every money-relevant change is one transaction.
 """
 
@@ -15,7 +15,7 @@ from kiosk.journal.cases import Cases
 from kiosk.journal.cashbox import Cashbox
 from kiosk.journal.credits import Credits
 from kiosk.journal.db import Database, JournalDamaged, JournalUnusable, JournalUnwritable
-from kiosk.journal.exchanges import Exchanges
+from kiosk.journal.moves import Moves
 from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
 from kiosk.journal.sessions import Sessions
@@ -41,7 +41,7 @@ class Journal:
         self.notes = JournalNotes(self.db, self.gate, self.cases)
         self.sessions = Sessions(self.db)
         self.credits = Credits(self.db, self.cases)
-        self.exchanges = Exchanges(self.db)
+        self.moves = Moves(self.db)
         self.cashbox = Cashbox(self.db)
         self.note_choice = NoteChoice(self.db)
 

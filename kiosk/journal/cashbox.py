@@ -9,11 +9,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal.db import Database
-
-# The notes a Japanese kiosk takes (the acceptor's yen currency table); a count of anything
-# else is a mistake by whoever typed it.
-DENOMINATIONS = (1000, 2000, 5000, 10000)
 
 
 @dataclass(frozen=True)

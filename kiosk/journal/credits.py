@@ -121,7 +121,7 @@ class Credits:
                 return credit.reference
             reference = self.cases.open_in(
                 tx,
-                "refused_move" if credit.is_exchange else "refused_credit",
+                "refused_move" if credit.is_move else "refused_credit",
                 amount=credit.amount,
                 credit_id=credit.id,
                 user_id=credit.user_id,
@@ -135,7 +135,7 @@ class Credits:
         return reference
 
     def counts(self) -> dict[str, int]:
-        """Cash credits by state (exchanges: ``Exchanges.counts``)."""
+        """Cash credits by state (moves: ``Moves.counts``)."""
         return counts_by_state(self.db, CreditKind.CASH)
 
 

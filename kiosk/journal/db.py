@@ -94,9 +94,9 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE disabled_notes (value INTEGER PRIMARY KEY, by TEXT NOT NULL, at REAL NOT NULL);
     """,
-    # 7: マネー移動: an exchange is a credit of kind 'exchange' that moves money from the
+    # 7: マネー移動: a move is a credit of kind 'exchange' that moves money from the
     # member's source money (no notes, no cash); it goes through the same delivery. ``told``:
-    # 0 while the member has not seen how a settled exchange ended (shown at their next touch)
+    # 0 while the member has not seen how a settled move ended (shown at their next touch)
     """
     ALTER TABLE credits ADD COLUMN kind TEXT NOT NULL DEFAULT 'cash';
     ALTER TABLE credits ADD COLUMN source_money_id TEXT;

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal.db import Database
 
 

@@ -14,7 +14,7 @@ class CreditState(StrEnum):
     PENDING = "pending"  # journaled, not sent yet (or known not to have been created)
     SENT = "sent"  # an attempt went out; its outcome is unknown until answered or looked up
     CONFIRMED = "confirmed"  # the wallet has the top-up
-    REFUSED = "refused"  # refused for good: a staff case (an exchange: nothing moved, no case)
+    REFUSED = "refused"  # refused for good: a staff case (a move: nothing moved, no case)
 
     @property
     def settled(self) -> bool:
@@ -25,7 +25,9 @@ class CreditKind(StrEnum):
     """What a credit row carries to the wallet (stored as its value)."""
 
     CASH = "cash"  # a session's stacked notes: a top-up
-    EXCHANGE = "exchange"  # マネー移動: the member's own money moved from ``source_bucket``
+    # マネー移動: the member's own money moved from ``source_bucket``. The value "exchange": the
+    # journal's data (column credits.kind) since schema 7, kept as written.
+    MOVE = "exchange"
 
 
 class SessionOutcome(StrEnum):
@@ -75,9 +77,9 @@ class Credit(_Row):
     reference: str | None
     created_at: float
     kind: CreditKind = CreditKind.CASH
-    source_money_id: str | None = None  # an exchange's sender money
+    source_money_id: str | None = None  # a move's sender money
     source_bucket: str | None = None
-    told: bool = True  # an exchange: the member has seen how it ended
+    told: bool = True  # a move: the member has seen how it ended
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state", CreditState(self.state))
@@ -85,8 +87,8 @@ class Credit(_Row):
         object.__setattr__(self, "told", bool(self.told))
 
     @property
-    def is_exchange(self) -> bool:
-        return self.kind is CreditKind.EXCHANGE
+    def is_move(self) -> bool:
+        return self.kind is CreditKind.MOVE
 
     @property
     def outcome_unknown(self) -> bool:

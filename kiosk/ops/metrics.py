@@ -155,12 +155,14 @@ class KioskCollector(Collector):
                 "When the wallet last confirmed a cash credit.",
                 credited["last"],
             )
-        yield from self._exchanges(now)
+        yield from self._moves(now)
 
-    def _exchanges(self, now: float) -> Iterator[Metric]:
-        """マネー移動: the member's own money moved between their moneys (no cash)."""
+    def _moves(self, now: float) -> Iterator[Metric]:
+        """マネー移動: the member's own money moved between their moneys (no cash). The metrics
+        keep the names "exchange…" they have had since they were first published (a fleet
+        monitor's dashboards and alerts use them)."""
         journal = self.sources.journal
-        waiting = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+        waiting = journal.credits.open_credits(kind=CreditKind.MOVE)
         yield _gauge(
             "paykiosk_exchanges_pending", "Moves not yet settled by the wallet.", len(waiting)
         )
@@ -169,12 +171,12 @@ class KioskCollector(Collector):
             "Age of the oldest move not yet settled (0: none).",
             oldest_age(waiting, now) or 0.0,
         )
-        moved = _settled(journal, CreditKind.EXCHANGE, "confirmed")
+        moved = _settled(journal, CreditKind.MOVE, "confirmed")
         yield _counter(
             "paykiosk_exchanges_confirmed", "Moves the wallet carried out, ever.", moved["n"]
         )
         yield _counter("paykiosk_exchanged_yen", "Yen the wallet moved, ever.", moved["yen"])
-        refused = _settled(journal, CreditKind.EXCHANGE, "refused")
+        refused = _settled(journal, CreditKind.MOVE, "refused")
         yield _counter(
             "paykiosk_exchanges_refused",
             "Moves refused for good (nothing moved), ever.",

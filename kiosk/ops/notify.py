@@ -47,3 +47,8 @@ class SystemdNotifier:
 
     def stopping(self) -> bool:
         return self.send("STOPPING=1")
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

@@ -15,7 +15,7 @@ def _when(at: float | None) -> str:
 
 def pending(journal: Journal) -> str:
     """Cash in the box not yet in a confirmed credit, cash credits not yet confirmed, moves
-    (マネー移動 exchanges: no cash) not yet confirmed, open staff cases."""
+    (マネー移動 moves: no cash) not yet confirmed, open staff cases."""
     lines = ["cash in the box not yet in a confirmed credit:"]
     # Whatever its session's state: stacked notes whose credit is not confirmed, notes being
     # stacked that the journal could not yet record as stacked (a full disk at VEND VALID:
@@ -50,7 +50,7 @@ def pending(journal: Journal) -> str:
     if not open_credits:
         lines.append("  none")
     lines.append("moves (マネー移動, no cash) not yet confirmed:")
-    moves = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+    moves = journal.credits.open_credits(kind=CreditKind.MOVE)
     lines.extend(
         _open_line(c, f"move {yen(c.amount)} {c.source_bucket} → {c.bucket}") for c in moves
     )
@@ -94,7 +94,7 @@ def journal_report(journal: Journal, limit: int = 20) -> str:
         f"cash box since last collection: {box} — {count.notes} notes, {yen(count.total)}",
         f"cash box ledger equals stacked notes: {journal.cashbox.matches_notes()}",
         f"credits by state: {journal.credits.counts() or 'none'}",
-        f"moves (マネー移動) by state: {journal.exchanges.counts() or 'none'}",
+        f"moves (マネー移動) by state: {journal.moves.counts() or 'none'}",
         f"recent sessions (last {limit}):",
     ]
     for s in journal.sessions.recent(limit):

@@ -14,11 +14,11 @@ def write_sandbox_config(
     *,
     kiosk_id: str = "T01",
     idle_finish_s: float = 1.5,
-    screen_timeout_s: float = 10.0,
+    screen_timeout_s: float | None = 10.0,
     no_ui_money: str = "base",
     no_ui_move: tuple[str, int] | None = None,
-    min_free_mb: float = 32.0,
-    lookup_timeout_s: float = 12.0,
+    min_free_mb: float | None = None,
+    lookup_timeout_s: float | None = None,
     wallet_timeout_s: float = 3.0,
     metrics_port: int | None = None,
     card_poll_timeout_s: float | None = None,
@@ -29,9 +29,10 @@ def write_sandbox_config(
     ``metrics_port`` (kiosks in parallel tests would fight over the default port).
     ``no_ui_move``: (target bucket, amount): ``--no-ui`` moves that much from base at each
     member's touch instead of charging (``[no_ui] move_to``, ``move_amount``).
-    ``card_poll_timeout_s``: ``[card] poll_timeout_s`` (else the kiosk's default)."""
+    ``card_poll_timeout_s``: ``[card] poll_timeout_s``; this and any other key given None is
+    left out (the kiosk's own default holds)."""
     metrics = "enabled = false" if metrics_port is None else f"port = {metrics_port}"
-    card = "" if card_poll_timeout_s is None else f"poll_timeout_s = {card_poll_timeout_s}\n"
+    card = _line("poll_timeout_s", card_poll_timeout_s)
     info = sandbox_info
     secret = directory / "client_secret"
     secret.write_text(info["client_secret"] + "\n")
@@ -45,8 +46,7 @@ def write_sandbox_config(
 [kiosk]
 id = "{kiosk_id}"
 data_dir = "{directory / "data"}"
-min_free_mb = {min_free_mb}
-
+{_line("min_free_mb", min_free_mb)}
 [wallet]
 base_url = "{info["base_url"]}"
 client_id = "{info["client_id"]}"
@@ -71,9 +71,7 @@ poll_ms = 100
 
 [charge]
 idle_finish_s = {idle_finish_s}
-screen_timeout_s = {screen_timeout_s}
-lookup_timeout_s = {lookup_timeout_s}
-
+{_line("screen_timeout_s", screen_timeout_s)}{_line("lookup_timeout_s", lookup_timeout_s)}
 [no_ui]
 money = "{no_ui_money}"
 {move}
@@ -81,3 +79,8 @@ money = "{no_ui_money}"
 {metrics}
 {extra}""")
     return path
+
+
+def _line(key: str, value: float | None) -> str:
+    """``key = value`` and a newline; nothing for None (the kiosk's default)."""
+    return "" if value is None else f"{key} = {value}\n"

@@ -9,8 +9,8 @@ would say. The desk only starts it while no member's session is open.
 from __future__ import annotations
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor, EventKind
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
-from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.staff.view import AcceptorPanel, TestedNote
 
 TESTED_SHOWN = 6  # the newest notes of a test the screen lists

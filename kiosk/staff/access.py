@@ -153,7 +153,8 @@ class StaffAccess:
     # --- set-up -------------------------------------------------------------------------
 
     def set_pin(self, name: str, pin: str, by: str = "") -> bool:
-        """Set ``name``'s PIN (4–12 digits), creating the member if new; True if new."""
+        """Set ``name``'s PIN (as :data:`~kiosk.staff.credentials.PIN_PATTERN` says), creating
+        the member if new; True if new."""
         name = check_name(name)
         stored = hash_pin(pin)
         now = self._clock()

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from kiosk.core.money import yen
-from kiosk.journal.cashbox import DENOMINATIONS, CashboxCount, Collection
+from kiosk.core.money import DENOMINATIONS, yen
+from kiosk.journal.cashbox import CashboxCount, Collection
 
 
 def when(at: float) -> str:

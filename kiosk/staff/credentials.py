@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from hardware.card import mask_card_id
 
-PIN_PATTERN = re.compile(r"[0-9]{4,12}")
+PIN_MIN, PIN_MAX = 4, 12  # the PIN rule: this many ASCII digits (the desk's pad, set-pin)
+PIN_PATTERN = re.compile(rf"[0-9]{{{PIN_MIN},{PIN_MAX}}}")
+PIN_RULE = f"a PIN is {PIN_MIN} to {PIN_MAX} digits (0-9)"
 IDM_PATTERN = re.compile(r"[0-9A-F]{16}")
 SALT_BYTES = 16
 HASH_BYTES = 32
@@ -66,14 +68,14 @@ class PinHash:
 
 
 def check_pin_format(pin: str) -> str:
-    """The PIN if it is 4 to 12 digits (ASCII), else ``ValueError`` (not repeating it)."""
+    """The PIN if it keeps :data:`PIN_PATTERN`, else ``ValueError`` (not repeating it)."""
     if not PIN_PATTERN.fullmatch(pin):
-        raise ValueError("a PIN is 4 to 12 digits (0-9)")
+        raise ValueError(PIN_RULE)
     return pin
 
 
 def hash_pin(pin: str, params: ScryptParams = PIN_PARAMS) -> PinHash:
-    """A new salted hash of a valid PIN (``ValueError`` for a PIN that is not 4–12 digits)."""
+    """A new salted hash of a valid PIN (``ValueError`` for a PIN against the rule)."""
     salt = os.urandom(SALT_BYTES)
     digest = params.derive(check_pin_format(pin).encode(), salt)
     return PinHash(digest, salt, params.text())

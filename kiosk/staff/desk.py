@@ -20,38 +20,44 @@ from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
 from kiosk.config.settings import Config
 from kiosk.core.faults import FaultSource
+from kiosk.core.money import DENOMINATIONS
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
-from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.journal.note_choice import NoteChoiceRefused
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
-from kiosk.staff.desk_pages import cashbox_fields, open_case, recent_events
+from kiosk.staff.credentials import PIN_MAX, PIN_MIN
+from kiosk.staff.desk_pages import cashbox_fields, open_case, open_cases, recent_events
 from kiosk.staff.export import export_for_staff
 from kiosk.staff.menu_timer import MenuTimer
 from kiosk.staff.status_rows import live_rows, status_rows
-from kiosk.staff.view import Desk, StaffView
+from kiosk.staff.view import CaseAction, Desk, StaffView
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.staff")
 
-PIN_MAX = 12
-PIN_MIN = 4
 KIOSK_NOTE = "recorded at the kiosk's staff menu"
 RESTING = (State.IDLE, State.OUT_OF_SERVICE)
+
+
+class EngineInbox(Protocol):
+    """What the desk posts to the engine (from any thread)."""
+
+    def device_fault(self, source: FaultSource, detail: str | None) -> None: ...
+    def card_touched(self, card_id: str) -> None: ...
+    def stop(self) -> None: ...
 
 
 class EngineSide(Protocol):
     """What the desk needs of the engine."""
 
-    def device_fault(self, source: FaultSource, detail: str | None) -> None: ...
-    def card_touched(self, card_id: str) -> None: ...
+    @property
+    def inbox(self) -> EngineInbox: ...
     @property
     def wallet(self) -> WalletClient: ...
-    def stop(self) -> None: ...
 
 
 Listener = Callable[[StaffView], None]
@@ -100,7 +106,7 @@ class StaffDesk:
         """The card reader's thread: a touch goes to the desk's loop, then to the desk (a
         staff card) or on to the engine (a member's)."""
         if self._loop is None:
-            self.engine.card_touched(card_id)
+            self.engine.inbox.card_touched(card_id)
             return
         self._loop.call_soon_threadsafe(self.card_touched, card_id)
 
@@ -109,7 +115,7 @@ class StaffDesk:
             return  # the menu is open: a card means nothing here
         owner = self.access.card_owner(card_id) if self.member_state in RESTING else None
         if owner is None:
-            self.engine.card_touched(card_id)
+            self.engine.inbox.card_touched(card_id)
             return
         self._card, self._who = card_id, owner
         self._open()
@@ -247,7 +253,7 @@ class StaffDesk:
             return
         self._switched_off = out_of_service
         detail = "taken out of service by staff" if out_of_service else None
-        self.engine.device_fault(FaultSource.STAFF_SWITCH, detail)
+        self.engine.inbox.device_fault(FaultSource.STAFF_SWITCH, detail)
         what = "out of service" if out_of_service else "back in service"
         self.journal.log("staff", f"{self._who}: kiosk {what} (staff menu)")
         self._menu("The kiosk is out of service" if out_of_service else "The kiosk is in service")
@@ -266,7 +272,7 @@ class StaffDesk:
         self.journal.log("staff", f"{self._who}: restart of the app (staff menu)")
         log.warning("restart asked by staff (%s)", self._who)
         self._close("restarting the app")
-        self.engine.stop()
+        self.engine.inbox.stop()
 
     # ---- the acceptor --------------------------------------------------------------------
     def staff_note(self, value: int, on: bool) -> None:
@@ -320,7 +326,7 @@ class StaffDesk:
             self._show_case(reference, "")
 
     def staff_retry(self, reference: str) -> None:
-        if self.view.desk is not Desk.CASE:
+        if not self._offered(reference, CaseAction.RETRY):
             return
         try:
             self.journal.cases.retry(reference, self._who)
@@ -330,8 +336,8 @@ class StaffDesk:
         self._wake_delivery()
         self._show(self._cases_view("Case {value} is being sent again", reference))
 
-    def staff_resolve(self, reference: str, resolution: str) -> None:
-        if self.view.desk is not Desk.CASE:
+    def staff_resolve(self, reference: str, resolution: CaseAction) -> None:
+        if resolution is CaseAction.RETRY or not self._offered(reference, resolution):
             return
         try:
             self.journal.cases.resolve(reference, resolution, self._who, KIOSK_NOTE)
@@ -339,6 +345,12 @@ class StaffDesk:
             self._show_case(reference, "Not done: {value}", str(error))
             return
         self._show(self._cases_view("Case {value} resolved", reference))
+
+    def _offered(self, reference: str, action: CaseAction) -> bool:
+        """The case on screen offers this action (a press from a screen that has changed
+        since, or for another case, does nothing)."""
+        case = self.view.case if self.view.desk is Desk.CASE else None
+        return case is not None and case.reference == reference and action in case.actions
 
     # ---- views -------------------------------------------------------------------------
     def _base(self, desk: Desk, **fields: object) -> StaffView:
@@ -349,7 +361,7 @@ class StaffDesk:
 
     def _menu(self, message: str, arg: str = "") -> None:
         full = cashbox_fields(self.journal, self.settings, {})["near_full"]
-        cases = tuple(self.journal.cases.summaries())
+        cases = open_cases(self.journal)
         view = self._base(Desk.MENU, message=message, near_full=full, cases=cases)
         self._show(replace(view, message_arg=arg))
 
@@ -361,7 +373,7 @@ class StaffDesk:
         return self._base(desk, acceptor=panel, message=message, message_arg=arg)
 
     def _cases_view(self, message: str, arg: str = "") -> StaffView:
-        cases = tuple(self.journal.cases.summaries())
+        cases = open_cases(self.journal)
         return self._base(Desk.CASES, cases=cases, message=message, message_arg=arg)
 
     def _show_case(self, reference: str, message: str, arg: str = "") -> None:
@@ -382,7 +394,7 @@ class StaffDesk:
         return self.view.desk not in (Desk.CLOSED, Desk.CHOOSE_NAME, Desk.PIN, Desk.LOCKED)
 
     def _open(self) -> None:
-        self.engine.device_fault(FaultSource.STAFF_MENU, "staff menu open")
+        self.engine.inbox.device_fault(FaultSource.STAFF_MENU, "staff menu open")
 
     def _close(self, why: str) -> None:
         if self._inside():
@@ -390,7 +402,7 @@ class StaffDesk:
         self.acceptor.end_test(self._who)
         self._pin, self._card, self._who, self._counted = "", None, "", {}
         self.timer.cancel()
-        self.engine.device_fault(FaultSource.STAFF_MENU, None)
+        self.engine.inbox.device_fault(FaultSource.STAFF_MENU, None)
         self._show(StaffView(Desk.CLOSED, out_of_service=self._switched_off), timer=False)
 
     def _show(self, view: StaffView, timer: bool = True) -> None:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kiosk.config.settings import StaffSection
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseSummary
-from kiosk.journal.cashbox import DENOMINATIONS
 from kiosk.staff.cashbox_report import Fill
-from kiosk.staff.view import EventRow
+from kiosk.staff.view import CaseView, EventRow, case_actions
 
 
 def cashbox_fields(
@@ -32,8 +32,29 @@ def cashbox_fields(
     }
 
 
-def open_case(journal: Journal, reference: str) -> CaseSummary | None:
-    return next((c for c in journal.cases.summaries() if c.case.reference == reference), None)
+def case_view(summary: CaseSummary) -> CaseView:
+    """A case as the staff screens show it, with what staff may do about it."""
+    case = summary.case
+    return CaseView(
+        case.reference,
+        case.kind,
+        case.amount,
+        case.created_at,
+        case.detail,
+        summary.member,
+        summary.card_tag,
+        summary.credit_state,
+        case_actions(case.kind),
+    )
+
+
+def open_cases(journal: Journal) -> tuple[CaseView, ...]:
+    """The open cases, oldest first."""
+    return tuple(case_view(summary) for summary in journal.cases.summaries())
+
+
+def open_case(journal: Journal, reference: str) -> CaseView | None:
+    return next((c for c in open_cases(journal) if c.reference == reference), None)
 
 
 def recent_events(journal: Journal, last: int = 20) -> list[EventRow]:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
-from kiosk.journal.cashbox import DENOMINATIONS, Cashbox
+from kiosk.journal.cashbox import Cashbox
 
 ENCODING = "utf-8-sig"
 
@@ -44,8 +45,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             "last_error",
             "created_at",
             "updated_at",
-            "kind",  # cash (a top-up of notes) | exchange (マネー移動: no cash)
-            "source_bucket",  # an exchange's: the money it moved from
+            "kind",  # cash (a top-up of notes) | exchange (the journal's value for a マネー移動)
+            "source_bucket",  # a move's: the money it moved from
         ),
         "SELECT id, request_id, session_id, user_id, bucket, money_id, amount, state, attempts,"
         " transaction_id, reference, last_error, created_at, updated_at, kind, source_bucket"

@@ -58,7 +58,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
     waiting = journal.credits.open_credits(kind=CreditKind.CASH)
     age = _waited(waiting, now)
     counts = journal.credits.counts()
-    moving = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+    moving = journal.credits.open_credits(kind=CreditKind.MOVE)
     move_age = _waited(moving, now)
     cases = journal.cases.list()
     box = journal.cashbox.count()

@@ -2,7 +2,12 @@
 
 The desk (``kiosk/staff/desk.py``) decides everything; the screens render a :class:`StaffView`
 snapshot and call :class:`StaffIntents`, as the member's screens do with ``SessionView`` and the
-engine's inbox. A PIN never reaches a view: only how many digits have been typed.
+engine's inbox. A PIN never reaches a view: only how many digits have been typed. What staff
+may do with a case comes with it (:attr:`CaseView.actions`): the screens offer those, and decide
+nothing about money.
+
+The cash box's count and a collection are the journal's own read-only records
+(:class:`CashboxCount`, :class:`Collection`), named here so that screens import only this view.
 """
 
 from __future__ import annotations
@@ -11,8 +16,25 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from kiosk.journal.cases import CaseSummary
+from kiosk.core.money import DENOMINATIONS
+from kiosk.journal.cases import RETRIABLE, SETTLED_AS
 from kiosk.journal.cashbox import CashboxCount, Collection
+from kiosk.staff.credentials import PIN_MIN
+
+__all__ = [
+    "AcceptorPanel",
+    "CaseAction",
+    "CaseView",
+    "CashboxCount",
+    "Collection",
+    "Desk",
+    "EventRow",
+    "StaffIntents",
+    "StaffView",
+    "StatusRow",
+    "TestedNote",
+    "case_actions",
+]
 
 
 class Desk(StrEnum):
@@ -73,6 +95,39 @@ class AcceptorPanel:
     tested: tuple[TestedNote, ...] = ()  # newest first
 
 
+class CaseAction(StrEnum):
+    """What staff may do with a case at the touch screen. The resolutions' values are the
+    journal's (``Cases.resolve``)."""
+
+    RETRY = "retry"  # send a refused credit or move again, with its same request
+    REFUNDED = "refunded"  # settled by hand: the cash given back
+    CREDITED_MANUALLY = "credited_manually"  # settled by hand: credited elsewhere
+    NO_MONEY_INVOLVED = "no_money_involved"  # checked: nothing to pay back
+
+
+def case_actions(kind: str) -> tuple[CaseAction, ...]:
+    """What staff may do with an open case of ``kind``, by the journal's case rules
+    (:mod:`kiosk.journal.cases`): send it again if it is a refused credit or move, and settle
+    it by hand as its kind allows (a move took no cash: never refunded)."""
+    retry = (CaseAction.RETRY,) if kind in RETRIABLE else ()
+    return retry + tuple(CaseAction(resolution) for resolution in SETTLED_AS.get(kind, ()))
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """One open staff case as staff see it, with what they may do about it now."""
+
+    reference: str
+    kind: str  # the journal's case kind (the screens name it)
+    amount: int | None
+    opened_at: float  # wall clock
+    detail: str
+    member: str | None = None  # the session's member name, if known
+    card_tag: str | None = None  # masked card id
+    credit_state: str | None = None  # None: no credit (a note case)
+    actions: tuple[CaseAction, ...] = ()
+
+
 @dataclass(frozen=True)
 class StaffView:
     desk: Desk
@@ -80,7 +135,7 @@ class StaffView:
     via: str = ""  # "card" or "key": how they came
     names: tuple[str, ...] = ()  # CHOOSE_NAME: staff members with a PIN
     pin_digits: int = 0  # PIN: digits typed so far (never the digits)
-    pin_length: int = 4  # the shortest PIN the desk takes (OK enabled from here)
+    pin_length: int = PIN_MIN  # the shortest PIN the desk takes (OK enabled from here)
     message: str = ""  # msgid: what went wrong or what was done
     message_arg: str = ""  # the message's {value}, if it has one
     locked_until: float | None = None  # wall clock
@@ -91,12 +146,12 @@ class StaffView:
     fill_percent: int = 0
     near_full: bool = False
     removals: int = 0  # cash box taken out without a collection since the last one
-    denominations: tuple[int, ...] = (1_000, 2_000, 5_000, 10_000)
+    denominations: tuple[int, ...] = DENOMINATIONS
     counted: tuple[tuple[int, int], ...] = ()  # COUNT: (value, notes) typed so far
     record: Collection | None = None
     record_text: str = ""  # the summary shown and put in the QR code
-    cases: tuple[CaseSummary, ...] = ()
-    case: CaseSummary | None = None
+    cases: tuple[CaseView, ...] = ()
+    case: CaseView | None = None
     events: tuple[EventRow, ...] = ()  # EVENTS: newest first
     acceptor: AcceptorPanel | None = None  # ACCEPTOR, ACCEPTOR_TEST
     deadline: float | None = None  # monotonic: the menu closes itself then
@@ -116,7 +171,7 @@ class StaffIntents(Protocol):
     def staff_count_save(self) -> None: ...
     def staff_case(self, reference: str) -> None: ...
     def staff_retry(self, reference: str) -> None: ...
-    def staff_resolve(self, reference: str, resolution: str) -> None: ...
+    def staff_resolve(self, reference: str, resolution: CaseAction) -> None: ...
     def staff_service(self, out_of_service: bool) -> None: ...
     def staff_export(self) -> None: ...
     def staff_restart(self) -> None: ...

@@ -6,18 +6,18 @@ the client compares what came back with what it sent.
 
 from __future__ import annotations
 
-from kiosk.wallet.errors import TopupMismatch, TransactionMismatch
+from kiosk.wallet.errors import TransactionMismatch
 from kiosk.wallet.models import Transaction
 
-# What an exchange's answer may be called: the reference does not say which type the POST's
-# answer carries (the history shows one side each).
-EXCHANGE_TYPES = ("exchange_outflow", "exchange_inflow", "exchange")
+# What a move's answer may be called (the API's transaction types for an exchange): the
+# reference does not say which type the POST's answer carries (the history shows one side each).
+MOVE_TYPES = ("exchange_outflow", "exchange_inflow", "exchange")
 
 
 def check_topup(
     transaction: Transaction, customer_id: str, private_money_id: str, money_amount: int
 ) -> None:
-    """Raise :class:`TopupMismatch` unless the transaction is the top-up we asked for."""
+    """Raise :class:`TransactionMismatch` unless the transaction is the top-up we asked for."""
     expected = ("topup", customer_id, private_money_id, money_amount)
     got = (
         transaction.type,
@@ -26,22 +26,22 @@ def check_topup(
         transaction.money_amount,
     )
     if got != expected:
-        raise TopupMismatch(
+        raise TransactionMismatch(
             f"transaction {transaction.id} is {got}, expected {expected}", type="mismatch"
         )
 
 
-def check_exchange(
+def check_move(
     transaction: Transaction,
     user_id: str,
     sender_private_money_id: str,
     receiver_private_money_id: str,
     amount: int,
 ) -> None:
-    """Raise :class:`TransactionMismatch` unless the transaction is the exchange we asked for:
+    """Raise :class:`TransactionMismatch` unless the transaction is the move we asked for:
     an exchange type, this member on both sides (where named), both moneys and the amount."""
     problems = []
-    if transaction.type not in EXCHANGE_TYPES:
+    if transaction.type not in MOVE_TYPES:
         problems.append(f"type {transaction.type}")
     for side, party in (("sender", transaction.sender_id), ("receiver", transaction.receiver_id)):
         if party is not None and party != user_id:
@@ -54,6 +54,6 @@ def check_exchange(
         problems.append(f"money_amount {transaction.money_amount}, expected {amount}")
     if problems:
         raise TransactionMismatch(
-            f"transaction {transaction.id} is not the exchange asked for: {'; '.join(problems)}",
+            f"transaction {transaction.id} is not the move asked for: {'; '.join(problems)}",
             type="mismatch",
         )

@@ -1,7 +1,7 @@
 """Async client of the Pokepay Partner API subset the kiosk uses (see docs/wallet-api.md).
 
 Every call travels in the AES envelope over mutual TLS, with a fresh ``partner_call_id`` and
-timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups and exchanges,
+timestamp per attempt. Only idempotent calls are retried (GETs, and top-ups and moves,
 which always carry a ``request_id``), only on time-outs, connection errors and 503.
 
 The wallet's ``Date`` header on every answer (``/ping`` too) tells how far this machine's clock
@@ -28,7 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from kiosk.wallet.checks import check_exchange
+from kiosk.wallet.checks import check_move
 from kiosk.wallet.checks import check_topup as check_topup  # re-exported (kiosk.engine.delivery)
 from kiosk.wallet.envelope import EnvelopeError, key_from_secret, open_sealed, seal
 from kiosk.wallet.errors import (
@@ -191,7 +191,7 @@ class WalletClient:
 
         return await self._call("POST", "/transactions/topup", params, checked)
 
-    async def exchange(
+    async def move(
         self,
         *,
         request_id: str,
@@ -201,8 +201,9 @@ class WalletClient:
         amount: int,
         description: str = "",
     ) -> Transaction:
-        """Move a member's value between two of their moneys (マネー移動). Safe to repeat with
-        the same ``request_id``: moved once."""
+        """Move a member's value between two of their moneys (マネー移動; the API calls it an
+        exchange: ``POST /transactions/exchange``). Safe to repeat with the same
+        ``request_id``: moved once."""
         params = {
             "user_id": user_id,
             "sender_private_money_id": sender_private_money_id,
@@ -214,7 +215,7 @@ class WalletClient:
 
         def checked(data: dict[str, Any]) -> Transaction:
             transaction = Transaction.parse(data)
-            check_exchange(
+            check_move(
                 transaction, user_id, sender_private_money_id, receiver_private_money_id, amount
             )
             return transaction
@@ -275,7 +276,7 @@ class WalletClient:
     ) -> T:
         """Send, decode and ``parse`` the answer; any :class:`WalletError` names the request
         (method and path, ids elided)."""
-        # Every call the kiosk makes is idempotent: GETs; top-ups and exchanges carry a
+        # Every call the kiosk makes is idempotent: GETs; top-ups and moves carry a
         # request_id.
         try:
             async for attempt in self._retrying(idempotent=True):

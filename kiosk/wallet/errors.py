@@ -66,7 +66,7 @@ class TemporarilyUnavailable(WalletError):
 
 
 class RefusedForGood(WalletError):
-    """The wallet will not take this top-up or exchange as asked: retrying cannot help."""
+    """The wallet will not take this top-up or move as asked: retrying cannot help."""
 
 
 class AccountSuspended(RefusedForGood):
@@ -103,11 +103,11 @@ class CustomerNotFound(RefusedForGood):
 
 
 class BalanceNotEnough(RefusedForGood):
-    """``account_balance_not_enough``: the exchange's sender money holds less than the amount."""
+    """``account_balance_not_enough``: the move's sender money holds less than the amount."""
 
 
-class ExchangeNotAllowed(RefusedForGood):
-    """An exchange the wallet does not allow: same money, between users, restricted, bad amount."""
+class MoveNotAllowed(RefusedForGood):
+    """A move the wallet does not allow: same money, between users, restricted, bad amount."""
 
 
 class MoneyUnavailable(RefusedForGood):
@@ -161,11 +161,9 @@ class BadResponse(WalletError):
     """The response could not be decrypted or does not have the documented shape."""
 
 
-class TopupMismatch(WalletError):
-    """The transaction returned for our ``request_id`` is not what we asked for."""
-
-
-TransactionMismatch = TopupMismatch  # the same error, named for any call with a request_id
+class TransactionMismatch(WalletError):
+    """The transaction returned for our ``request_id`` (a top-up's or a move's) is not what we
+    asked for."""
 
 
 _BY_TYPE: dict[str, type[WalletError]] = {
@@ -181,10 +179,10 @@ _BY_TYPE: dict[str, type[WalletError]] = {
     "customer_user_not_found": CustomerNotFound,
     "account_not_found": CustomerNotFound,
     "account_balance_not_enough": BalanceNotEnough,
-    "can_not_exchange_between_same_private_money": ExchangeNotAllowed,
-    "can_not_exchange_between_users": ExchangeNotAllowed,
-    "transaction_restricted": ExchangeNotAllowed,
-    "transaction_invalid_amount": ExchangeNotAllowed,
+    "can_not_exchange_between_same_private_money": MoveNotAllowed,
+    "can_not_exchange_between_users": MoveNotAllowed,
+    "transaction_restricted": MoveNotAllowed,
+    "transaction_invalid_amount": MoveNotAllowed,
     "private_money_not_found": MoneyUnavailable,
     "private_money_closed": MoneyUnavailable,
     "account_can_not_topup": MoneyUnavailable,
@@ -198,6 +196,11 @@ _BY_TYPE: dict[str, type[WalletError]] = {
     "partner_decryption_failed": EnvelopeRejected,
     "partner_client_not_found": EnvelopeRejected,
 }
+
+
+def error_class(kind: str) -> type[WalletError] | None:
+    """The typed error for an API error ``type`` (as a journal keeps it); None if unknown."""
+    return _BY_TYPE.get(kind)
 
 
 def error_from_response(

@@ -128,7 +128,7 @@ class Transaction:
     point_amount: int
     done_at: str
     description: str
-    sender_private_money_id: str | None = None  # the money value left (an exchange's sender)
+    sender_private_money_id: str | None = None  # the money value left (a move's sender)
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> Transaction:

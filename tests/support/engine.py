@@ -16,6 +16,7 @@ from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, DeliveryPolicy
+from kiosk.engine.inbox import Inbox
 from kiosk.engine.loop import Engine
 from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal
@@ -72,14 +73,14 @@ class EngineHarness:
             self.views.append(view)
             self._cond.notify_all()
 
-    def call(self, action: Callable[[Engine], None]) -> None:
+    def call(self, action: Callable[[Inbox], None]) -> None:
         """A member intent, called from the test's thread (intents are thread-safe)."""
         assert self.engine is not None
-        action(self.engine)
+        action(self.engine.inbox)
 
     def touch(self, card_id: str) -> None:
         assert self.engine is not None
-        self.engine.card_touched(card_id)
+        self.engine.inbox.card_touched(card_id)
 
     def wait_view(
         self, predicate: Callable[[SessionView], bool], timeout: float = 10.0, what: str = ""

@@ -108,8 +108,8 @@ class KioskProcess:
     def journal(self) -> Journal:
         return Journal(self.journal_path, "T01")
 
-    def exchanges(self) -> list[Credit]:
-        """The journal's マネー移動 exchanges, oldest first (none before the journal exists)."""
+    def moves(self) -> list[Credit]:
+        """The journal's マネー移動 moves, oldest first (none before the journal exists)."""
         if not self.journal_path.exists():
             return []
         journal = self.journal()

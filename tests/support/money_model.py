@@ -3,7 +3,7 @@
 A hypothesis state machine over the REAL money-path objects: the journal on a temp SQLite file,
 its note ledger driven by the real ID-003 note bookkeeping (``hardware.id003.notes.NoteTracker``
 fed the statuses a unit reports, as ``HostProtocol`` feeds it), sessions, ``close_session``,
-``move_money`` (exchanges) and ``Delivery`` — against a FAKE wallet with its own ledger whose
+``move_money`` (moves) and ``Delivery`` — against a FAKE wallet with its own ledger whose
 behaviour for each call the rules choose: answer, commit then lose the answer, 503, unreachable,
 refuse for good, slow, and the kiosk dying just before a request goes out or just after the
 wallet committed one. A crash throws every in-memory object away and starts again from the
@@ -55,7 +55,7 @@ from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.cases import CREDITED_ON_RETRY, RESOLUTIONS, CaseRefused
 from kiosk.journal.records import Credit, CreditKind, CreditState
-from kiosk.wallet.checks import check_exchange, check_topup
+from kiosk.wallet.checks import check_move, check_topup
 from kiosk.wallet.errors import (
     AccountSuspended,
     BalanceExceeded,
@@ -204,7 +204,7 @@ class FakeWallet:
         check_topup(transaction, customer_id, private_money_id, money_amount)  # as the client
         return transaction
 
-    async def exchange(
+    async def move(
         self,
         *,
         request_id: str,
@@ -221,11 +221,9 @@ class FakeWallet:
             "exchange",
             request_id,
             user_id,
-            lambda: self._commit(request_id, user_id, CreditKind.EXCHANGE, source, target, amount),
+            lambda: self._commit(request_id, user_id, CreditKind.MOVE, source, target, amount),
         )
-        check_exchange(
-            transaction, user_id, sender_private_money_id, receiver_private_money_id, amount
-        )
+        check_move(transaction, user_id, sender_private_money_id, receiver_private_money_id, amount)
         return transaction
 
     async def transaction_by_request_id(self, request_id: str) -> Transaction | None:
@@ -531,7 +529,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def _engine_takes_events(self) -> None:
         """``Engine._from_acceptor`` for the events that touch the journal: a staff case for a
-        note of unknown fate (``JournalGuard._open_cases``)."""
+        note of unknown fate (``JournalGuard.open_case``)."""
         for event in self.acceptor.events:
             if event.kind in (EventKind.UNCREDITED_NOTE, EventKind.UNRESOLVED_NOTE):
                 self.journal.cases.open(
@@ -708,7 +706,7 @@ class MoneyMachine(RuleBasedStateMachine):
         """マネー移動 of what the member's wallets allow (``movable``), through ``move_money``."""
         source, target = route
         looked_up = self._look_up(member)
-        if looked_up.move_in_progress:  # no new move while one is processed (session_moves)
+        if looked_up.move_in_progress:  # no new move while one is processed (Session.move_routes)
             STATS.outcomes["moves not possible"] += 1
             return
         wallets = looked_up.wallets
@@ -820,7 +818,7 @@ class MoneyMachine(RuleBasedStateMachine):
           the same member, kind and amount, none of a refused credit; every confirmed credit
           (the member was told "credited") is there with its transaction id;
         - no member got more cash at the wallet than they put into the acceptor;
-        - a cash credit refused for good has an open staff case; a refused exchange none.
+        - a cash credit refused for good has an open staff case; a refused move none.
         """
         journal, wallet = self.journal, self.wallet
         notes = journal.db.query(
@@ -889,11 +887,11 @@ class MoneyMachine(RuleBasedStateMachine):
         for credit in credits.values():
             case = of_credit.get(credit.id)
             if case is None:
-                assert credit.state is not CreditState.REFUSED or credit.is_exchange, (
+                assert credit.state is not CreditState.REFUSED or credit.is_move, (
                     f"cash credit {credit.id} refused for good without a staff case"
                 )
                 continue
-            assert not credit.is_exchange, "a move the wallet refused opened a case"
+            assert not credit.is_move, "a move the wallet refused opened a case"
             assert case.amount == credit.amount and case.user_id == credit.user_id
             assert case.kind == "refused_credit" and credit.reference == case.reference
             if case.state == "open":
@@ -945,7 +943,7 @@ class MoneyMachine(RuleBasedStateMachine):
         moved_in: Counter[tuple[str, str]] = Counter()
         moved_out: Counter[tuple[str, str]] = Counter()
         for credit in credits:
-            if credit.kind is not CreditKind.EXCHANGE:
+            if credit.kind is not CreditKind.MOVE:
                 continue
             done = wallet.done.get(credit.request_id)
             if credit.state is CreditState.CONFIRMED:

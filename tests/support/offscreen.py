@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kiosk.config.settings import DEFAULT_PORTAL_URL
 from kiosk.engine.inbox import Inbox, Item
 
 SIZES = [(800, 480), (1280, 800)]
@@ -20,7 +21,7 @@ class RecordingInbox(Inbox):
         super().__init__()
         self.posted: list[Item] = []
 
-    def _post(self, item: Item) -> None:
+    def post(self, item: Item) -> None:
         self.posted.append(item)
 
 
@@ -38,7 +39,7 @@ def run_app(inbox: Inbox, size: tuple[int, int], steps: Sequence[Callable[[Any],
     from screens.app import KioskApp
 
     Window.size = size
-    app = KioskApp(inbox)
+    app = KioskApp(inbox, portal_url=DEFAULT_PORTAL_URL)
     errors: list[BaseException] = []
     queue = list(steps)
     events: list[Any] = []

@@ -98,7 +98,7 @@ class Rig:
         )
         self.touch(card_id)
         deadline = time.monotonic() + 20
-        while not self.kiosk.exchanges():  # each look opens the journal: not too often
+        while not self.kiosk.moves():  # each look opens the journal: not too often
             assert time.monotonic() < deadline, "no move journaled:\n" + "\n".join(
                 self.kiosk.output[-20:]
             )

@@ -106,7 +106,7 @@ class KioskUI:
             await asyncio.wait_for(scenario(self), timeout)
         finally:
             if not self._kiosk.done() and self.engine is not None:
-                self.engine.stop()
+                self.engine.inbox.stop()
             try:
                 self.status = await asyncio.wait_for(asyncio.shield(self._kiosk), 30)
             except TimeoutError:
@@ -119,11 +119,12 @@ class KioskUI:
         engine.listeners.append(self.views.append)
 
     def _make_front(self, engine: Engine) -> KioskFront:
-        from screens.front import KioskFront, settings_from
+        from kiosk.app.settings import front_settings
+        from screens.front import KioskFront
 
         # as runner.ui_front makes it, but a window of OPEN_SIZE
-        settings = settings_from(self.config, fullscreen=False, size=OPEN_SIZE)
-        self.front = KioskFront(engine, settings)
+        settings = front_settings(self.config, fullscreen=False, size=OPEN_SIZE)
+        self.front = KioskFront(engine.inbox, settings)
         from kivy.core.window import Window
 
         Window.size = SIZE

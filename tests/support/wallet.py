@@ -169,7 +169,7 @@ class CashAndMoves:
 
 
 def cash_and_moves(journal: Journal, user: str = "user-1") -> CashAndMoves:
-    """Two cash credits (one confirmed, one waiting) and three マネー移動 exchanges (one being
+    """Two cash credits (one confirmed, one waiting) and three マネー移動 moves (one being
     processed, one confirmed after the cash, one refused): what reports must tell apart."""
     moneys = {"base": "money-b", "cafeteria": "money-c", "textbook": "money-t"}
     done = _stacked(journal, user, 2000)
@@ -180,7 +180,7 @@ def cash_and_moves(journal: Journal, user: str = "user-1") -> CashAndMoves:
     waiting = _stacked(journal, user, 1000)
 
     def move(target: str, amount: int) -> int:
-        return journal.exchanges.open(
+        return journal.moves.open(
             user, ("base", moneys["base"]), (target, moneys[target]), amount
         ).id
 
@@ -191,7 +191,7 @@ def cash_and_moves(journal: Journal, user: str = "user-1") -> CashAndMoves:
     move_done = move("textbook", 300)
     journal.credits.confirm(move_done, "tx-move")
     move_refused = move("cafeteria", 50_000)
-    journal.exchanges.decline(move_refused, "account_balance_not_enough")
+    journal.moves.decline(move_refused, "account_balance_not_enough")
     return CashAndMoves(done, waiting, move_waiting, move_done, move_refused, confirmed_at)
 
 

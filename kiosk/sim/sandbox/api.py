@@ -176,7 +176,8 @@ def create_topup(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) 
     return _transaction(store, "id", transaction_id)
 
 
-def create_exchange(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) -> Any:
+def create_move(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) -> Any:
+    """``POST /transactions/exchange`` (the API's name for a move)."""
     ids = [
         str(_uuid(params, key))
         for key in ("user_id", "sender_private_money_id", "receiver_private_money_id", "request_id")
@@ -190,7 +191,7 @@ def create_exchange(store: SandboxStore, params: dict[str, Any], _: re.Match[str
     if len(description) > 200:
         raise Refused(400, "invalid_parameters", "description is over 200 characters")
     user_id, sender_money_id, receiver_money_id, request_id = ids
-    transaction_id = store.exchange(
+    transaction_id = store.move(
         user_id=user_id,
         sender_money_id=sender_money_id,
         receiver_money_id=receiver_money_id,
@@ -287,7 +288,7 @@ ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/accounts/customers"), list_customer_accounts),
     ("GET", re.compile(rf"/users/{_ID}/accounts"), list_user_accounts),
     ("POST", re.compile(r"/transactions/topup"), create_topup),
-    ("POST", re.compile(r"/transactions/exchange"), create_exchange),
+    ("POST", re.compile(r"/transactions/exchange"), create_move),
     ("GET", re.compile(rf"/transactions/requests/{_ID}"), get_by_request_id),
     ("GET", re.compile(r"/transactions-v2"), list_transactions_v2),
     ("GET", re.compile(rf"/transactions/{_ID}"), get_transaction),

@@ -18,7 +18,7 @@ MONEYS = {
     "cafeteria": ("学食マネー", 30_000, None, 20_000),
     "textbook": ("教科書マネー", 100_000, 50_000, None),
 }
-LOOKUP_BUCKET = "base"  # the card id is the external_id of the member's base-money account
+LOOKUP_MONEY = "base"  # the card id is the external_id of the member's base-money account
 # name, card IDm, status, balances per bucket (None: no wallet in that money)
 MEMBERS: list[tuple[str, str, str, dict[str, int | None]]] = [
     ("生協 太郎", "012E4CD5A1B2C3D4", "active", {"base": 3_200, "cafeteria": 1_500, "textbook": 0}),
@@ -62,7 +62,7 @@ def add_member(
     for bucket, money_id in moneys.items():
         balance = balances.get(bucket, 0)
         if balance is not None:
-            store.add_account(user, money_id, balance, card if bucket == LOOKUP_BUCKET else None)
+            store.add_account(user, money_id, balance, card if bucket == LOOKUP_MONEY else None)
     return user
 
 
@@ -101,7 +101,7 @@ def write_sandbox_json(store: SandboxStore, data_dir: Path, certs: SandboxCerts,
         "client_key": str(certs.client_key),
         "shop_id": store.get_meta("shop_id"),
         "moneys": moneys,
-        "lookup_money": LOOKUP_BUCKET,
+        "lookup_money": LOOKUP_MONEY,
         "members": members,
         "unregistered_cards": UNREGISTERED_CARDS,
     }

@@ -233,7 +233,7 @@ class SandboxStore:
             )
             return transaction_id
 
-    def exchange(
+    def move(
         self,
         user_id: str,
         sender_money_id: str,
@@ -242,8 +242,9 @@ class SandboxStore:
         request_id: str,
         description: str,
     ) -> str:
-        """Move a member's value from one of their moneys to another (マネー移動); returns the
-        transaction id. ``request_id`` works as for :meth:`topup` (one namespace for both)."""
+        """Move a member's value from one of their moneys to another (マネー移動: a transaction
+        of the API's type ``exchange``); returns the transaction id. ``request_id`` works as
+        for :meth:`topup` (one namespace for both)."""
         with self.transaction() as db:
             existing = _replayed(db, request_id, user_id)
             if existing is not None:

@@ -7,8 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.core.money import yen
-from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.core.money import DENOMINATIONS, yen
 from kiosk.staff.cashbox_report import (
     Fill,
     cashbox_text,

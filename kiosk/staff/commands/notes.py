@@ -8,8 +8,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from kiosk.core.money import yen
-from kiosk.journal.cashbox import DENOMINATIONS
+from kiosk.core.money import DENOMINATIONS, yen
 from kiosk.staff.who import staff_member
 
 if TYPE_CHECKING:

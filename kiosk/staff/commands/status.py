@@ -108,8 +108,8 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
         f"credits: {len(waiting)} waiting for the wallet{age}; {counts.get('confirmed', 0)}"
         f" confirmed, {counts.get('refused', 0)} refused"
     )
-    moves = journal.exchanges.counts()
-    moving = journal.credits.open_credits(kind=CreditKind.EXCHANGE)
+    moves = journal.moves.counts()
+    moving = journal.credits.open_credits(kind=CreditKind.MOVE)
     age = _oldest_for(moving, now)
     lines.append(
         f"moves (マネー移動, no cash): {len(moving)} being processed{age};"

@@ -1,8 +1,9 @@
-"""マネー移動 in the journal: an exchange is a credit row of kind ``exchange``.
+"""マネー移動 in the journal: a move is a credit row of kind ``exchange`` (the journal's data since
+schema 7; :data:`CreditKind.MOVE` in the code).
 
 It is journaled with its ``request_id`` before the first attempt and then goes through the same
 states and the same delivery as a cash credit (pending → sent → confirmed | refused). What
-differs: nothing was taken from the member, so an exchange the wallet refuses for good moved
+differs: nothing was taken from the member, so a move the wallet refuses for good moved
 nothing and opens no staff case; and the member is told how it ended, at once or, when it was
 still being processed, at their next touch (``told``).
 """
@@ -16,10 +17,10 @@ from kiosk.journal.credits import counts_by_state
 from kiosk.journal.db import Database
 from kiosk.journal.records import Credit, CreditKind
 
-_EXCHANGE = f"kind = '{CreditKind.EXCHANGE.value}'"
+_MOVE = f"kind = '{CreditKind.MOVE.value}'"
 
 
-class Exchanges:
+class Moves:
     def __init__(self, db: Database) -> None:
         self.db = db
 
@@ -33,7 +34,7 @@ class Exchanges:
         """Journal a move of ``amount`` from ``source`` to ``target`` (each ``(bucket, money
         id)``) with a new ``request_id``, durable before anything is sent."""
         if amount <= 0:
-            raise ValueError(f"an exchange moves a positive amount, not {amount}")
+            raise ValueError(f"a move is of a positive amount, not {amount}")
         now = time.time()
         with self.db.write() as tx:
             cursor = tx.execute(
@@ -46,7 +47,7 @@ class Exchanges:
                     target[1],
                     target[0],
                     amount,
-                    CreditKind.EXCHANGE.value,
+                    CreditKind.MOVE.value,
                     source[1],
                     source[0],
                     now,
@@ -61,23 +62,23 @@ class Exchanges:
         with self.db.write() as tx:
             changed = tx.execute(
                 "UPDATE credits SET state = 'refused', last_error = ?, updated_at = ?"
-                f" WHERE id = ? AND {_EXCHANGE} AND state IN ('pending', 'sent')",
+                f" WHERE id = ? AND {_MOVE} AND state IN ('pending', 'sent')",
                 (error_type[:300], time.time(), credit_id),
             ).rowcount
         return bool(changed)
 
     def of_member(self, user_id: str) -> list[Credit]:
-        """The member's exchanges still being processed, and the settled ones they have not
+        """The member's moves still being processed, and the settled ones they have not
         been told about, oldest first."""
         rows = self.db.query(
-            f"SELECT * FROM credits WHERE user_id = ? AND {_EXCHANGE}"
+            f"SELECT * FROM credits WHERE user_id = ? AND {_MOVE}"
             " AND (state IN ('pending', 'sent') OR told = 0) ORDER BY id",
             (user_id,),
         )
         return [Credit.from_row(r) for r in rows]
 
     def told(self, credit_ids: list[int]) -> None:
-        """The member has seen how these settled exchanges ended."""
+        """The member has seen how these settled moves ended."""
         if not credit_ids:
             return
         marks = ",".join("?" * len(credit_ids))
@@ -89,4 +90,4 @@ class Exchanges:
             )
 
     def counts(self) -> dict[str, int]:
-        return counts_by_state(self.db, CreditKind.EXCHANGE)
+        return counts_by_state(self.db, CreditKind.MOVE)

@@ -1,4 +1,4 @@
-"""Exchanges (マネー移動) in the credit delivery against the sandbox: the same request-id rules
+"""Moves (マネー移動) in the credit delivery against the sandbox: the same request-id rules
 as cash (an unknown outcome is looked up before anything is sent again), the member's order
 kept behind an earlier cash credit, and a refusal that moved nothing opens no staff case."""
 
@@ -19,9 +19,9 @@ from tests.support.engine import FAST_DELIVERY
 from tests.support.wallet import FAST_RETRY, Sandbox, stacked_credit
 
 
-def _exchange(journal: Journal, wallet: Sandbox, user: str, amount: int) -> Credit:
+def _move(journal: Journal, wallet: Sandbox, user: str, amount: int) -> Credit:
     moneys = wallet.moneys
-    return journal.exchanges.open(
+    return journal.moves.open(
         user, ("base", moneys["base"]), ("cafeteria", moneys["cafeteria"]), amount
     )
 
@@ -51,7 +51,7 @@ def test_an_answer_lost_after_the_commit_is_looked_up_not_sent_again(
 ) -> None:
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     user = wallet.member({"base": 3000})
-    move = _exchange(journal, wallet, user, 1200)
+    move = _move(journal, wallet, user, 1200)
     assert journal.credits.get(move.id).state == "pending"  # durable before any attempt
     wallet.faults(drop_after_commit=1)
 
@@ -80,7 +80,7 @@ def test_a_move_waits_behind_the_members_earlier_cash_credit(
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     user = wallet.member({"base": 0})
     cash = stacked_credit(journal, wallet, user, 5000)
-    move = _exchange(journal, wallet, user, 5000)
+    move = _move(journal, wallet, user, 5000)
     _drain(journal, wallet)
     assert journal.credits.get(cash.id).state == "confirmed"
     assert journal.credits.get(move.id).state == "confirmed"
@@ -91,14 +91,14 @@ def test_a_move_waits_behind_the_members_earlier_cash_credit(
 def test_a_refused_move_moves_nothing_and_opens_no_case(tmp_path: Path, wallet: Sandbox) -> None:
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     user = wallet.member({"base": 300})
-    move = _exchange(journal, wallet, user, 1000)
+    move = _move(journal, wallet, user, 1000)
     _drain(journal, wallet)
     refused = journal.credits.get(move.id)
     assert refused.state == "refused" and refused.last_error == "account_balance_not_enough"
     assert refused.reference is None and journal.cases.list() == []
     assert not refused.told  # the member is told at their next touch
     assert journal.credits.counts() == {}  # not cash
-    assert journal.exchanges.counts() == {"refused": 1}
+    assert journal.moves.counts() == {"refused": 1}
     assert wallet.balance(user, "base") == 300 and _moves_at_the_wallet(wallet, user) == 0
     journal.close()
 
@@ -107,13 +107,13 @@ def test_the_journal_keeps_cash_and_moves_apart(tmp_path: Path, wallet: Sandbox)
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
     user = wallet.member({"base": 3000})
     cash = stacked_credit(journal, wallet, user, 1000)
-    move = _exchange(journal, wallet, user, 500)
-    assert (cash.kind, move.kind) == (CreditKind.CASH, CreditKind.EXCHANGE)
+    move = _move(journal, wallet, user, 500)
+    assert (cash.kind, move.kind) == (CreditKind.CASH, CreditKind.MOVE)
     assert [c.id for c in journal.credits.open_credits(user, CreditKind.CASH)] == [cash.id]
-    assert [c.id for c in journal.exchanges.of_member(user)] == [move.id]
+    assert [c.id for c in journal.moves.of_member(user)] == [move.id]
     assert move.source_bucket == "base" and move.bucket == "cafeteria"
-    journal.exchanges.told([move.id])  # still open: not marked, it is shown until it settles
-    assert [c.id for c in journal.exchanges.of_member(user)] == [move.id]
+    journal.moves.told([move.id])  # still open: not marked, it is shown until it settles
+    assert [c.id for c in journal.moves.of_member(user)] == [move.id]
     journal.close()
 
 
@@ -126,7 +126,7 @@ def test_a_move_with_a_conflicting_request_id_is_a_case_that_cannot_be_refunded(
     cash = stacked_credit(elsewhere, wallet, other, 1000)
     _drain(elsewhere, wallet)
     elsewhere.close()
-    move = _exchange(journal, wallet, user, 500)
+    move = _move(journal, wallet, user, 500)
     with journal.db.write() as tx:  # a bug's request id: another member's top-up's
         tx.execute("UPDATE credits SET request_id = ? WHERE id = ?", (cash.request_id, move.id))
     _drain(journal, wallet)

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from kiosk.wallet import errors
-from kiosk.wallet.checks import check_exchange
+from kiosk.wallet.checks import check_move
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.models import HistoryPage, Transaction
 from kiosk.wallet.settings import RetryPolicy
@@ -18,7 +18,7 @@ from tests.support.wallet import Sandbox, with_client
 Action = Callable[[WalletClient], Awaitable[Transaction]]
 
 
-def _exchange(
+def _move(
     wallet: Sandbox,
     user: str,
     amount: int,
@@ -27,7 +27,7 @@ def _exchange(
     request_id: str = "",
 ) -> Action:
     async def go(client: WalletClient) -> Transaction:
-        return await client.exchange(
+        return await client.move(
             request_id=request_id or str(uuid.uuid4()),
             user_id=user,
             sender_private_money_id=wallet.moneys.get(sender, sender),
@@ -47,9 +47,9 @@ def _balances(wallet: Sandbox, user: str) -> tuple[int, int, int]:
     )
 
 
-def test_exchange_moves_the_exact_amount_between_the_members_moneys(wallet: Sandbox) -> None:
+def test_a_move_moves_the_exact_amount_between_the_members_moneys(wallet: Sandbox) -> None:
     user = wallet.member({"base": 5_000, "cafeteria": 100, "textbook": 0})
-    moved = with_client(wallet.settings(), _exchange(wallet, user, 1_200))
+    moved = with_client(wallet.settings(), _move(wallet, user, 1_200))
     assert _balances(wallet, user) == (3_800, 1_300, 0)
     assert (moved.type, moved.amount, moved.money_amount, moved.point_amount) == (
         "exchange_outflow",
@@ -61,15 +61,15 @@ def test_exchange_moves_the_exact_amount_between_the_members_moneys(wallet: Sand
     assert moved.sender_private_money_id == wallet.moneys["base"]
     assert moved.private_money_id == wallet.moneys["cafeteria"]
     assert moved.description == "マネー移動"
-    with_client(wallet.settings(), _exchange(wallet, user, 800, "base", "textbook"))
+    with_client(wallet.settings(), _move(wallet, user, 800, "base", "textbook"))
     assert _balances(wallet, user) == (3_000, 1_300, 800)
 
 
 def test_the_same_request_id_twice_moves_once_and_can_be_looked_up(wallet: Sandbox) -> None:
     user = wallet.member({"base": 5_000, "cafeteria": 0})
     request_id = str(uuid.uuid4())
-    first = with_client(wallet.settings(), _exchange(wallet, user, 2_000, request_id=request_id))
-    again = with_client(wallet.settings(), _exchange(wallet, user, 2_000, request_id=request_id))
+    first = with_client(wallet.settings(), _move(wallet, user, 2_000, request_id=request_id))
+    again = with_client(wallet.settings(), _move(wallet, user, 2_000, request_id=request_id))
     assert again == first
     assert _balances(wallet, user) == (3_000, 2_000, 0)
     found = with_client(wallet.settings(), lambda c: c.transaction_by_request_id(request_id))
@@ -82,13 +82,13 @@ def test_the_same_request_id_twice_moves_once_and_can_be_looked_up(wallet: Sandb
 def test_a_replay_that_asks_for_something_else_is_a_mismatch(wallet: Sandbox) -> None:
     user = wallet.member({"base": 5_000, "cafeteria": 0})
     request_id = str(uuid.uuid4())
-    with_client(wallet.settings(), _exchange(wallet, user, 1_000, request_id=request_id))
+    with_client(wallet.settings(), _move(wallet, user, 1_000, request_id=request_id))
     with pytest.raises(errors.TransactionMismatch):
-        with_client(wallet.settings(), _exchange(wallet, user, 3_000, request_id=request_id))
+        with_client(wallet.settings(), _move(wallet, user, 3_000, request_id=request_id))
     with pytest.raises(errors.TransactionMismatch):
         with_client(
             wallet.settings(),
-            _exchange(wallet, user, 1_000, "base", "textbook", request_id=request_id),
+            _move(wallet, user, 1_000, "base", "textbook", request_id=request_id),
         )
     assert _balances(wallet, user) == (4_000, 1_000, 0)
 
@@ -105,7 +105,7 @@ def test_history_shows_an_outflow_in_the_sender_and_an_inflow_in_the_receiver(
             private_money_id=wallet.moneys["base"],
             money_amount=1_000,
         )
-        moved = await _exchange(wallet, user, 1_500)(client)
+        moved = await _move(wallet, user, 1_500)(client)
         base, cafeteria = wallet.moneys["base"], wallet.moneys["cafeteria"]
         pages = {
             "base": await client.history(user, base),
@@ -174,7 +174,7 @@ def test_history_shows_an_outflow_in_the_sender_and_an_inflow_in_the_receiver(
             1_000,
             "base",
             "base",
-            errors.ExchangeNotAllowed,
+            errors.MoveNotAllowed,
             "can_not_exchange_between_same_private_money",
         ),
         (
@@ -183,7 +183,7 @@ def test_history_shows_an_outflow_in_the_sender_and_an_inflow_in_the_receiver(
             0,
             "base",
             "cafeteria",
-            errors.ExchangeNotAllowed,
+            errors.MoveNotAllowed,
             "transaction_invalid_amount",
         ),
         (
@@ -206,7 +206,7 @@ def test_history_shows_an_outflow_in_the_sender_and_an_inflow_in_the_receiver(
         ),
     ],
 )
-def test_refused_exchanges_are_typed_not_retried_and_move_nothing(
+def test_refused_moves_are_typed_not_retried_and_move_nothing(
     wallet: Sandbox,
     balances: dict[str, int | None],
     status: str,
@@ -220,7 +220,7 @@ def test_refused_exchanges_are_typed_not_retried_and_move_nothing(
     before = wallet.balance(user, "base")
     calls = wallet.calls()
     with pytest.raises(error) as caught:
-        with_client(wallet.settings(), _exchange(wallet, user, amount, sender, receiver))
+        with_client(wallet.settings(), _move(wallet, user, amount, sender, receiver))
     assert caught.value.type == kind
     assert isinstance(caught.value, errors.RefusedForGood)
     assert wallet.calls() == calls + 1
@@ -232,12 +232,12 @@ def test_refused_exchanges_are_typed_not_retried_and_move_nothing(
 def test_unknown_money_and_bad_parameters_are_refused(wallet: Sandbox) -> None:
     user = wallet.member({"base": 5_000})
     with pytest.raises(errors.MoneyUnavailable) as caught:
-        with_client(wallet.settings(), _exchange(wallet, user, 1_000, "base", str(uuid.uuid4())))
+        with_client(wallet.settings(), _move(wallet, user, 1_000, "base", str(uuid.uuid4())))
     assert caught.value.type == "private_money_not_found"
     with pytest.raises(errors.InvalidRequest):
-        with_client(wallet.settings(), _exchange(wallet, "not-a-user-id", 1_000))
+        with_client(wallet.settings(), _move(wallet, "not-a-user-id", 1_000))
     with pytest.raises(errors.InvalidRequest):
-        with_client(wallet.settings(), _exchange(wallet, user, True))
+        with_client(wallet.settings(), _move(wallet, user, True))
     assert _balances(wallet, user) == (5_000, 0, 0)
 
 
@@ -245,16 +245,16 @@ def test_request_id_of_another_members_transaction_is_a_conflict(wallet: Sandbox
     first = wallet.member({"base": 5_000})
     second = wallet.member({"base": 5_000})
     request_id = str(uuid.uuid4())
-    with_client(wallet.settings(), _exchange(wallet, first, 1_000, request_id=request_id))
+    with_client(wallet.settings(), _move(wallet, first, 1_000, request_id=request_id))
     calls = wallet.calls()
     with pytest.raises(errors.RequestIdConflict):
-        with_client(wallet.settings(), _exchange(wallet, second, 1_000, request_id=request_id))
+        with_client(wallet.settings(), _move(wallet, second, 1_000, request_id=request_id))
     assert wallet.calls() == calls + 1
     assert _balances(wallet, first) == (4_000, 1_000, 0)
     assert _balances(wallet, second) == (5_000, 0, 0)
 
 
-def test_request_id_of_the_members_own_topup_is_not_an_exchange(wallet: Sandbox) -> None:
+def test_request_id_of_the_members_own_topup_is_not_a_move(wallet: Sandbox) -> None:
     user = wallet.member({"base": 5_000})
     request_id = str(uuid.uuid4())
 
@@ -268,7 +268,7 @@ def test_request_id_of_the_members_own_topup_is_not_an_exchange(wallet: Sandbox)
 
     with_client(wallet.settings(), topup)
     with pytest.raises(errors.TransactionMismatch):
-        with_client(wallet.settings(), _exchange(wallet, user, 1_000, request_id=request_id))
+        with_client(wallet.settings(), _move(wallet, user, 1_000, request_id=request_id))
     assert _balances(wallet, user) == (6_000, 0, 0)
 
 
@@ -277,7 +277,7 @@ def test_answer_dropped_after_commit_is_retried_and_moves_once(wallet: Sandbox) 
     request_id = str(uuid.uuid4())
     wallet.faults(drop_after_commit=1)
     calls = wallet.calls()
-    moved = with_client(wallet.settings(), _exchange(wallet, user, 2_500, request_id=request_id))
+    moved = with_client(wallet.settings(), _move(wallet, user, 2_500, request_id=request_id))
     assert wallet.calls() == calls + 2  # the dropped attempt, then the replay
     assert moved.money_amount == 2_500
     assert _balances(wallet, user) == (2_500, 2_500, 0)
@@ -292,12 +292,12 @@ def test_unknown_outcome_without_retry_is_resolved_by_request_id(wallet: Sandbox
     with pytest.raises(errors.WalletUnreachable):
         with_client(
             wallet.settings(),
-            _exchange(wallet, user, 1_000, request_id=request_id),
+            _move(wallet, user, 1_000, request_id=request_id),
             retry=RetryPolicy(attempts=1),
         )
     found = with_client(wallet.settings(), lambda c: c.transaction_by_request_id(request_id))
     assert found is not None and found.money_amount == 1_000
-    again = with_client(wallet.settings(), _exchange(wallet, user, 1_000, request_id=request_id))
+    again = with_client(wallet.settings(), _move(wallet, user, 1_000, request_id=request_id))
     assert again == found
     assert _balances(wallet, user) == (4_000, 1_000, 0)
 
@@ -306,18 +306,18 @@ def test_503_is_retried_and_moves_once(wallet: Sandbox) -> None:
     user = wallet.member({"base": 5_000})
     wallet.faults(next_503=1)
     calls = wallet.calls()
-    with_client(wallet.settings(), _exchange(wallet, user, 700))
+    with_client(wallet.settings(), _move(wallet, user, 700))
     assert wallet.calls() == calls + 2
     assert _balances(wallet, user) == (4_300, 700, 0)
 
 
-def test_one_members_trouble_answers_503_for_their_exchange_only(wallet: Sandbox) -> None:
+def test_one_members_trouble_answers_503_for_their_move_only(wallet: Sandbox) -> None:
     troubled = wallet.member({"base": 5_000})
     other = wallet.member({"base": 5_000})
     wallet.faults(unavailable_for=troubled)
     with pytest.raises(errors.TemporarilyUnavailable):
-        with_client(wallet.settings(), _exchange(wallet, troubled, 1_000))
-    with_client(wallet.settings(), _exchange(wallet, other, 1_000))
+        with_client(wallet.settings(), _move(wallet, troubled, 1_000))
+    with_client(wallet.settings(), _move(wallet, other, 1_000))
     assert _balances(wallet, troubled) == (5_000, 0, 0)
     assert _balances(wallet, other) == (4_000, 1_000, 0)
 
@@ -340,7 +340,7 @@ def _sample(user: str, sender: str, receiver: str, amount: int) -> Transaction:
     )
 
 
-def test_check_exchange_accepts_only_the_exchange_asked_for() -> None:
+def test_check_move_accepts_only_the_move_asked_for() -> None:
     user, base, cafeteria = (str(uuid.uuid4()) for _ in range(3))
     good = _sample(user, base, cafeteria, 1_000)
     for accepted in (
@@ -349,7 +349,7 @@ def test_check_exchange_accepts_only_the_exchange_asked_for() -> None:
         replace(good, type="exchange"),
         replace(good, sender_id=None, receiver_id=None),
     ):
-        check_exchange(accepted, user, base, cafeteria, 1_000)
+        check_move(accepted, user, base, cafeteria, 1_000)
     for wrong in (
         replace(good, money_amount=2_000),
         replace(good, private_money_id=base),
@@ -360,22 +360,22 @@ def test_check_exchange_accepts_only_the_exchange_asked_for() -> None:
         replace(good, sender_id=str(uuid.uuid4())),
     ):
         with pytest.raises(errors.TransactionMismatch) as caught:
-            check_exchange(wrong, user, base, cafeteria, 1_000)
+            check_move(wrong, user, base, cafeteria, 1_000)
         assert caught.value.type == "mismatch"
-    assert errors.TransactionMismatch is errors.TopupMismatch
+    assert errors.TransactionMismatch is errors.TransactionMismatch
 
 
 @pytest.mark.parametrize(
     ("kind", "cls"),
     [
         ("account_balance_not_enough", errors.BalanceNotEnough),
-        ("can_not_exchange_between_same_private_money", errors.ExchangeNotAllowed),
-        ("can_not_exchange_between_users", errors.ExchangeNotAllowed),
-        ("transaction_restricted", errors.ExchangeNotAllowed),
-        ("transaction_invalid_amount", errors.ExchangeNotAllowed),
+        ("can_not_exchange_between_same_private_money", errors.MoveNotAllowed),
+        ("can_not_exchange_between_users", errors.MoveNotAllowed),
+        ("transaction_restricted", errors.MoveNotAllowed),
+        ("transaction_invalid_amount", errors.MoveNotAllowed),
         ("account_not_found", errors.CustomerNotFound),
     ],
 )
-def test_exchange_refusals_map_to_typed_errors(kind: str, cls: type[errors.WalletError]) -> None:
+def test_move_refusals_map_to_typed_errors(kind: str, cls: type[errors.WalletError]) -> None:
     error = errors.error_from_response(422, {"type": kind, "message": "本文"})
     assert type(error) is cls and isinstance(error, errors.RefusedForGood)
