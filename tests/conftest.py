@@ -14,7 +14,14 @@ import trustme
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support.common import FAST_DRIVER, EventLog, accepting_journal, running_simulator
+from tests.support.acceptor_process import Simulator, SimulatorProcess, simulator_process
+from tests.support.common import (
+    FAST_DRIVER,
+    FAST_TIMING,
+    EventLog,
+    accepting_journal,
+    running_simulator,
+)
 from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
 # Fixtures shared by several test modules, registered once here (a test module never imports
@@ -54,7 +61,17 @@ def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[AcceptorSimulator]:
+def sim(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    """The acceptor simulator in a process of its own, as a unit is a device of its own: the
+    load of tests side by side does not silence it (tests/support/acceptor_process.py)."""
+    with simulator_process(tmp_path / "acc", FAST_TIMING) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim_thread(tmp_path: Path) -> Iterator[AcceptorSimulator]:
+    """The simulator as a thread of this process, for the driver's and the simulator's own
+    tests that reach into it (wire faults, timing, the console): their module's ``sim``."""
     with running_simulator(tmp_path) as simulator:
         yield simulator
 
@@ -73,9 +90,7 @@ def events() -> EventLog:
 
 
 @pytest.fixture
-def acceptor(
-    sim: AcceptorSimulator, ledger: JournalNotes, events: EventLog
-) -> Iterator[Id003Acceptor]:
+def acceptor(sim: Simulator, ledger: JournalNotes, events: EventLog) -> Iterator[Id003Acceptor]:
     """A driver on the simulator's pty, online and taking every note."""
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
     driver.add_listener(events)

@@ -26,6 +26,12 @@ ENQ = bytes.fromhex("FC 05 05 82 00")  # ENQ framed as an ordinary frame with co
 STATUS = Frame(Command.STATUS_REQUEST)
 
 
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
+
+
 def test_enq_frame_bytes() -> None:
     assert wire(0x05) == ENQ == Frame(Status.ENQ).encode()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from hardware.id003.codes import Command, Status
 from hardware.id003.driver import Id003Acceptor
 from hardware.id003.frames import Frame, decode_frame
@@ -15,6 +17,12 @@ from tests.support.common import wait_until
 
 INHIBIT = Frame(Command.SET_INHIBIT, b"\x01")
 ENABLE = Frame(Command.SET_INHIBIT, b"\x00")
+
+
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
 
 
 def _exchange(protocol: HostProtocol, device: SimulatedDevice, now: float) -> Frame | None:

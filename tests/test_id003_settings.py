@@ -29,6 +29,12 @@ SIZES = {0xC0: 2, 0xC1: 2, 0xC2: 1, 0xC3: 1, 0xC4: 1, 0xC5: 2, 0xC6: 2, 0xC7: 1}
 INVALID = "FC 05 4B F8 AB"
 
 
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
+
+
 def test_the_expected_frames_are_right() -> None:
     assert crc16_kermit_bitwise(b"123456789") == 0x2189  # the catalogue check value
     for code, text in POWER_ON_READ_BACK.items():

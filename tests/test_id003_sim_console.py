@@ -23,6 +23,12 @@ from tests.support.acceptor_wire import RawHost, wire
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
+
+
 def _enabled(sim: AcceptorSimulator) -> None:
     """Reset and enable the unit as a host would (straight on the model, no pty)."""
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.core.session import State
+from tests.support.acceptor_process import SimulatorProcess
 from tests.support.engine import EngineHarness
 from tests.support.wallet import Sandbox
 
 
 def test_a_done_view_carries_when_the_charge_ended(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     kiosk = EngineHarness(tmp_path, sim, wallet, idle_finish_s=5.0)
     try:

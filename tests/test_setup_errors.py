@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hardware.felica.sim import free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.config.settings import EXIT_CONFIG
 from kiosk.journal import Journal
 from kiosk.journal.db import MIGRATIONS
 from kiosk.sim.config import write_sandbox_config
+from tests.support.acceptor_process import SimulatorProcess
 from tests.support.kiosk_process import run_kiosk
 from tests.support.wallet import Sandbox
 
@@ -150,7 +150,7 @@ SETUPS: dict[str, Callable[[Path], tuple[str, ...]]] = {
 
 
 @pytest.fixture
-def config(tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> Path:
+def config(tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox) -> Path:
     return write_sandbox_config(tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}")
 
 

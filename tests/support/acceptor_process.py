@@ -373,6 +373,9 @@ class SimulatorProcess:
                 return
 
 
+Simulator = AcceptorSimulator | SimulatorProcess  # for helpers that take either
+
+
 @contextlib.contextmanager
 def simulator_process(link: Path, timing: Timing) -> Iterator[SimulatorProcess]:
     """The simulator's process for the test's length."""

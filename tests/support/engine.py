@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from hardware.id003.driver import Id003Acceptor
-from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, DeliveryPolicy
@@ -21,6 +20,7 @@ from kiosk.engine.loop import Engine
 from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient
+from tests.support.acceptor_process import Simulator
 from tests.support.common import FAST_DRIVER
 from tests.support.wallet import FAST_RETRY, Sandbox
 
@@ -31,7 +31,7 @@ class EngineHarness:
     def __init__(
         self,
         tmp: Path,
-        sim: AcceptorSimulator,
+        sim: Simulator,
         sandbox: Sandbox,
         delivery: DeliveryPolicy = FAST_DELIVERY,
         **settings: Any,
