@@ -49,6 +49,18 @@ os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1280")
 os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "800")
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_it_was() -> Iterator[None]:
+    """A kiosk run in this process sets Kivy's, Mesa's and fontconfig's variables to its own
+    data dir (screens/front.py, ``setdefault``): they go with the test, or a later test's kiosk
+    process would inherit another test's (removed) dirs — and write outside its own."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 @pytest.fixture
 def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The kiosk's local time is Japan's (receipts and history show local time), and back to
