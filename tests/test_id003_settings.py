@@ -11,7 +11,7 @@ import pytest
 from hardware.id003.codes import Command, Status
 from hardware.id003.frames import Frame
 from hardware.id003.sim.device import SimulatedDevice
-from hardware.id003.sim.simulator import AcceptorSimulator
+from tests.support.acceptor_process import SimulatorProcess
 from tests.support.acceptor_wire import RawHost, crc16_kermit_bitwise, wire
 
 # Read-back request → the unit's answer at power-on, as wire bytes.
@@ -27,12 +27,6 @@ POWER_ON_READ_BACK = {
 }
 SIZES = {0xC0: 2, 0xC1: 2, 0xC2: 1, 0xC3: 1, 0xC4: 1, 0xC5: 2, 0xC6: 2, 0xC7: 1}
 INVALID = "FC 05 4B F8 AB"
-
-
-@pytest.fixture
-def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
-    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
-    return sim_thread
 
 
 def test_the_expected_frames_are_right() -> None:
@@ -96,7 +90,7 @@ def test_an_unknown_communication_mode_is_refused() -> None:
     )
 
 
-def test_read_back_bytes_on_the_pty(sim: AcceptorSimulator) -> None:
+def test_read_back_bytes_on_the_pty(sim: SimulatorProcess) -> None:
     with RawHost(sim.path) as host:
         for code, text in POWER_ON_READ_BACK.items():
             assert host.ask(code) == bytes.fromhex(text), f"{code:02X}"
