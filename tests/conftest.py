@@ -12,9 +12,9 @@ import pytest
 import trustme
 
 from hardware.id003.driver import Id003Acceptor
+from hardware.id003.sim.process import Simulator, SimulatorProcess, simulator_process
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support.acceptor_process import Simulator, SimulatorProcess, simulator_process
 from tests.support.common import (
     FAST_DRIVER,
     FAST_TIMING,
@@ -75,7 +75,7 @@ def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[SimulatorProcess]:
     """The acceptor simulator in a process of its own, as a unit is a device of its own: the
-    load of tests side by side does not silence it (tests/support/acceptor_process.py)."""
+    load of tests side by side does not silence it (hardware/id003/sim/process.py)."""
     with simulator_process(tmp_path / "acc", FAST_TIMING) as simulator:
         yield simulator
 

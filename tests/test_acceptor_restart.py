@@ -9,15 +9,15 @@ import pytest
 
 from hardware.acceptor import NoteState
 from hardware.id003.codes import Command, Status
+from hardware.id003.sim.process import SimulatorProcess, simulator_process
 from kiosk.journal import Journal
 from tests.support.acceptor_host import HostProcess
-from tests.support.acceptor_process import SimulatorProcess, simulator_process
 from tests.support.common import FAST_TIMING
 
 
 @pytest.fixture
 def sim(tmp_path: Path) -> Iterator[SimulatorProcess]:
-    """The unit in a process of its own, as the host is (see tests/support/acceptor_process)."""
+    """The unit in a process of its own, as the host is (see hardware/id003/sim/process.py)."""
     with simulator_process(tmp_path / "acc", FAST_TIMING) as simulator:
         yield simulator
 

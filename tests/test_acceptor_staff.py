@@ -9,8 +9,8 @@ from dataclasses import replace
 from hardware.acceptor import EventKind
 from hardware.id003.codes import Command, Status
 from hardware.id003.driver import DriverConfig, Id003Acceptor
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.journal.notes import JournalNotes
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.common import FAST_DRIVER, EventLog
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
+from hardware.id003.sim.process import SimulatorProcess, simulator_process
 from kiosk.ops.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess, simulator_process
 from tests.support.common import wait_until
 from tests.support.kiosk_process import KioskProcess, run_kiosk
 from tests.support.rig import CRASH_TIMING

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.events import CreditOutcome, Notice
 from kiosk.core.session import State
 from kiosk.engine.delivery import DeliveryPolicy
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.common import wait_until
 from tests.support.engine import EngineHarness
 from tests.support.wallet import Sandbox

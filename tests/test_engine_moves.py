@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.events import MoveOutcome, MoveRefusal, Notice
 from kiosk.core.session import State
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.common import wait_until
 from tests.support.engine import EngineHarness
 from tests.support.wallet import Sandbox

@@ -17,9 +17,9 @@ from hardware.id003.driver import Id003Acceptor
 from hardware.id003.frames import Frame
 from hardware.id003.protocol import HostProtocol, Phase
 from hardware.id003.sim.device import SimulatedDevice, Timing
+from hardware.id003.sim.process import SimulatorProcess
 from hardware.id003.sim.simulator import BYTE_TIME
 from kiosk.journal.notes import JournalNotes
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.acceptor_wire import RawHost, wire
 from tests.support.common import FAST_DRIVER, EventLog
 

@@ -11,7 +11,7 @@ import pytest
 from hardware.id003.codes import Command, Status
 from hardware.id003.frames import Frame
 from hardware.id003.sim.device import SimulatedDevice
-from tests.support.acceptor_process import SimulatorProcess
+from hardware.id003.sim.process import SimulatorProcess
 from tests.support.acceptor_wire import RawHost, crc16_kermit_bitwise, wire
 
 # Read-back request → the unit's answer at power-on, as wire bytes.

@@ -12,13 +12,13 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from hardware.gpio import GpioConfig, KioskGpio, Status
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.app.panel import Panel
 from kiosk.core.events import MoveOutcome
 from kiosk.core.faults import Fault, FaultSource
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from screens.sounds import Wav, sound_for
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.common import wait_until
 from tests.support.engine import EngineHarness
 from tests.support.wallet import Sandbox

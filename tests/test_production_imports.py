@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.wallet import ROOT, Sandbox
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.engine import EngineHarness
 from tests.support.wallet import Sandbox
 

@@ -14,6 +14,7 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.app import runner
 from kiosk.app.cli import main
 from kiosk.config.settings import load
@@ -21,7 +22,6 @@ from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.loop import Engine
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.gpio_pins import DOOR, GPIO, KEY, SwitchPin
 from tests.support.wallet import Sandbox
 

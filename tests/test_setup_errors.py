@@ -16,11 +16,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import EXIT_CONFIG
 from kiosk.journal import Journal
 from kiosk.journal.db import MIGRATIONS
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.kiosk_process import run_kiosk
 from tests.support.wallet import Sandbox
 

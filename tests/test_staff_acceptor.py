@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import Config, load
 from kiosk.core.session import State
 from kiosk.journal import Journal
 from kiosk.sim.config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
 from kiosk.staff.view import Desk
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.common import one_line_error
 from tests.support.kiosk_process import run_kiosk
 from tests.support.staff_menu import PIN, STAFF, STAFF_IDM, desk, desk_at, kiosk, touch_pin

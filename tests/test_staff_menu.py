@@ -18,12 +18,12 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from hardware.card import mask_card_id
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import Config
 from kiosk.core.faults import FaultSource
 from kiosk.core.session import State
 from kiosk.journal import Journal
 from kiosk.staff.view import Desk
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.gpio_pins import DOOR, GPIO, KEY, SwitchPin
 from tests.support.staff_menu import (
     FAST_STAFF,

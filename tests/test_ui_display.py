@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.sim import free_udp_port
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.wallet import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]

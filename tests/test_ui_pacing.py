@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.ui import KioskUI
 from tests.support.wallet import Sandbox
 

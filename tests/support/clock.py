@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.sim import CardEmulator, free_udp_port
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.journal.records import Credit
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess
 from tests.support.common import FAST_TIMING
 from tests.support.kiosk_process import KioskProcess
 from tests.support.wallet import Sandbox

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.id003.driver import Id003Acceptor
+from hardware.id003.sim.process import Simulator
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, DeliveryPolicy
@@ -20,7 +21,6 @@ from kiosk.engine.loop import Engine
 from kiosk.engine.settings import EngineSettings
 from kiosk.journal import Journal
 from kiosk.wallet.client import WalletClient
-from tests.support.acceptor_process import Simulator
 from tests.support.common import FAST_DRIVER
 from tests.support.wallet import FAST_RETRY, Sandbox
 

@@ -14,8 +14,8 @@ from typing import Any
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
 from hardware.id003.frames import Frame
 from hardware.id003.sim.device import Timing
+from hardware.id003.sim.process import SimulatorProcess, simulator_process
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import SimulatorProcess, simulator_process
 from tests.support.common import FAST_TIMING, wait_until
 from tests.support.kiosk_process import KioskProcess, run_kiosk
 from tests.support.wallet import Sandbox

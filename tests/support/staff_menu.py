@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hardware.id003.sim.process import Simulator
 from kiosk.config.settings import Config
 from kiosk.journal import Journal
 from kiosk.staff.access import StaffAccess
 from kiosk.staff.desk import StaffDesk
 from kiosk.staff.view import Desk, StaffView
-from tests.support.acceptor_process import Simulator
 from tests.support.ui import KioskUI
 from tests.support.wallet import Sandbox
 

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
+from hardware.id003.sim.process import Simulator
 from kiosk.app import runner
 from kiosk.config.settings import load
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.loop import Engine
 from kiosk.sim.config import write_sandbox_config
-from tests.support.acceptor_process import Simulator
 from tests.support.common import SHOTS as ALL_SHOTS
 from tests.support.common import window_shot
 from tests.support.wallet import Sandbox

@@ -1,21 +1,23 @@
 """The ID-003 simulator in a process of its own, as a real acceptor is a device of its own, and
-:class:`SimulatorProcess`, the test's handle on it with the simulator's API.
+:class:`SimulatorProcess`, the handle on it with :class:`AcceptorSimulator`'s API (the demo's
+and the tests' unit).
 
-Why: with ``pytest -n 4`` on 2 cores, a simulator *thread* in the pytest worker went unscheduled
-for up to 0.4 s, waiting for a CPU or for the GIL held by another thread of the worker (itself
-waiting for a CPU); the kiosk then rightly took the silent unit for offline (4 attempts × 100 ms).
-Here the simulator runs at a real-time priority where the system allows it (root or
-``CAP_SYS_NICE``): it answers within milliseconds whatever the load, as a unit's own
-microcontroller does. A thread cannot get that: priority does not reach the GIL's holder.
+Why: a simulator *thread* shares its process's GIL and CPU share. Beside Kivy drawing in
+software, or in a pytest worker with tests side by side on 2 cores, it went unheard for up to
+0.4 s, and the kiosk rightly took the silent unit for offline (4 attempts × 100 ms). Here it
+runs at a real-time priority where the system allows it (root or ``CAP_SYS_NICE``), so it
+answers within milliseconds whatever the load, as a unit's own microcontroller does; a thread
+cannot get that, as priority does not reach the GIL's holder. (The pty itself still moves bytes
+through a kernel worker of normal priority: on a machine at 100 % the line can stall too.)
 
-Tests steer it as before. ``control`` and ``wait_for`` run their function *there*, under the
-simulator's lock: its code, its closure's values and the globals it names are copied across,
-so it may read and change the device and return a value, never change test state.
+Steered as before. ``control`` and ``wait_for`` run their function *there*, under the
+simulator's lock: its code, its closure's values and the globals it names are copied across, so
+it may read and change the device and return a value, never change the caller's state.
 ``on_receive`` hooks run *here* while the simulator waits for them (the unit has not reacted
-yet); a hook may replace or clear ``on_receive`` but not call the simulator. ``device`` is a
-copy to read; changes go through ``control``.
+yet); a hook may replace or clear ``on_receive`` but not call the simulator. ``faults`` are the
+unit's own, read and set there; ``device`` is a copy to read, changed through ``control``.
 
-    python -m tests.support.acceptor_process CONTROL_FD HOOK_FD   (started by SimulatorProcess)
+    python -m hardware.id003.sim.process CONTROL_FD HOOK_FD   (started by SimulatorProcess)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import importlib
 import marshal
 import os
 import pickle
+import signal
 import socket
 import subprocess
 import sys
@@ -39,12 +42,12 @@ from typing import Any, TypeVar, cast
 
 from hardware.id003.frames import Frame
 from hardware.id003.sim.device import DeviceCounters, SimulatedDevice, Timing
-from hardware.id003.sim.simulator import AcceptorSimulator, TraceEntry
+from hardware.id003.sim.simulator import AcceptorSimulator, TraceEntry, WireFaults
 
 T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[2]
 _REPLY_GRACE = 30.0  # seconds a request may take beyond its own time-out before the process is
-# taken for dead (generous: the test's process itself may wait for a CPU)
+# taken for dead (generous: the caller's process itself may wait for a CPU)
+_FAULTS = frozenset(WireFaults.__dataclass_fields__)
 _LOAD_GLOBALS = {"LOAD_GLOBAL", "LOAD_NAME"}
 
 
@@ -162,6 +165,12 @@ class _Peer:
             return sim.wait_for(unpack(args[0]), args[1])
         if op == "snapshot":  # copied under the lock: the simulator's thread changes it
             return sim.control(_copy_now)
+        if op == "fault":  # (name,) reads, (name, value) sets
+            if args[0] not in _FAULTS:
+                raise AttributeError(f"no wire fault {args[0]!r}")
+            if len(args) == 1:
+                return getattr(sim.faults, args[0])
+            return sim.control(lambda device, now: setattr(sim.faults, args[0], args[1]))
         if op == "trace":
             return sim.control(lambda device, now: list(sim.trace))
         if op == "get":
@@ -177,6 +186,9 @@ def _copy_now(device: SimulatedDevice, now: float) -> bytes:
 
 
 def main(argv: list[str]) -> None:
+    # Its owner stops it (or its end of the connection closes): a Ctrl-C at the owner's
+    # terminal is for the owner, which still talks to the unit as it stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     control, hooks = (Connection(int(fd)) for fd in argv[1:3])
     _Peer(control, hooks).serve()
 
@@ -203,12 +215,25 @@ class _Snapshot:
         return f"snapshot of {object.__getattribute__(self, '_target')!r}"
 
 
+class _RemoteFaults:
+    """:class:`WireFaults` of the simulator in its process, attribute by attribute."""
+
+    def __init__(self, owner: SimulatorProcess) -> None:
+        object.__setattr__(self, "_owner", owner)
+
+    def __getattr__(self, name: str) -> Any:
+        return object.__getattribute__(self, "_owner")._request("fault", name)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__getattribute__(self, "_owner")._request("fault", name, value)
+
+
 class SimulatorProcess:
     """An :class:`AcceptorSimulator` in its own process behind a pty linked at ``link``."""
 
-    def __init__(self, link: Path, timing: Timing) -> None:
+    def __init__(self, link: Path, timing: Timing | None = None) -> None:
         self.link = link
-        self.timing = timing
+        self.timing = timing or Timing()
         self.realtime = False  # the process got a real-time priority
         self._process: subprocess.Popen[bytes] | None = None
         self._control: Connection | None = None
@@ -228,8 +253,12 @@ class SimulatorProcess:
         hooks, hooks_there = socket.socketpair()
         with control_there, hooks_there:
             fds = (control_there.fileno(), hooks_there.fileno())
+            # what this process imports, that one does (the modules of the functions sent)
+            path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
             self._process = subprocess.Popen(
-                [sys.executable, "-m", __name__, *map(str, fds)], cwd=ROOT, pass_fds=fds
+                [sys.executable, "-m", "hardware.id003.sim.process", *map(str, fds)],
+                env={**os.environ, "PYTHONPATH": path},
+                pass_fds=fds,
             )
         self._control, self._hooks = Connection(control.detach()), Connection(hooks.detach())
         self._listener = threading.Thread(target=self._listen, name="id003-sim-hooks", daemon=True)
@@ -305,6 +334,11 @@ class SimulatorProcess:
         return cast(list[TraceEntry], self._request("trace"))
 
     @property
+    def faults(self) -> WireFaults:
+        """The unit's wire faults: each read and each change goes to its process."""
+        return cast(WireFaults, _RemoteFaults(self))
+
+    @property
     def device(self) -> SimulatedDevice:
         """A copy of the device now, to read (see :class:`_Snapshot`)."""
         return cast(SimulatedDevice, _Snapshot(pickle.loads(self._request("snapshot"))))
@@ -378,7 +412,7 @@ Simulator = AcceptorSimulator | SimulatorProcess  # for helpers that take either
 
 @contextlib.contextmanager
 def simulator_process(link: Path, timing: Timing) -> Iterator[SimulatorProcess]:
-    """The simulator's process for the test's length."""
+    """The simulator's process for the block's length."""
     with SimulatorProcess(link, timing) as simulator:
         yield simulator
 
