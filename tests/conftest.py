@@ -12,9 +12,16 @@ import pytest
 import trustme
 
 from hardware.id003.driver import Id003Acceptor
+from hardware.id003.sim.process import Simulator, SimulatorProcess, simulator_process
 from hardware.id003.sim.simulator import AcceptorSimulator
 from kiosk.journal.notes import JournalNotes
-from tests.support.common import FAST_DRIVER, EventLog, accepting_journal, running_simulator
+from tests.support.common import (
+    FAST_DRIVER,
+    FAST_TIMING,
+    EventLog,
+    accepting_journal,
+    running_simulator,
+)
 from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
 
 # Fixtures shared by several test modules, registered once here (a test module never imports
@@ -42,6 +49,18 @@ os.environ.setdefault("KCFG_GRAPHICS_WIDTH", "1280")
 os.environ.setdefault("KCFG_GRAPHICS_HEIGHT", "800")
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_it_was() -> Iterator[None]:
+    """A kiosk run in this process sets Kivy's, Mesa's and fontconfig's variables to its own
+    data dir (screens/front.py, ``setdefault``): they go with the test, or a later test's kiosk
+    process would inherit another test's (removed) dirs — and write outside its own."""
+    before = dict(os.environ)
+    yield
+    if os.environ != before:
+        os.environ.clear()
+        os.environ.update(before)
+
+
 @pytest.fixture
 def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The kiosk's local time is Japan's (receipts and history show local time), and back to
@@ -54,7 +73,17 @@ def in_japan(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def sim(tmp_path: Path) -> Iterator[AcceptorSimulator]:
+def sim(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    """The acceptor simulator in a process of its own, as a unit is a device of its own: the
+    load of tests side by side does not silence it (hardware/id003/sim/process.py)."""
+    with simulator_process(tmp_path / "acc", FAST_TIMING) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def sim_thread(tmp_path: Path) -> Iterator[AcceptorSimulator]:
+    """The simulator as a thread of this process, for the driver's and the simulator's own
+    tests that reach into it (wire faults, timing, the console): their module's ``sim``."""
     with running_simulator(tmp_path) as simulator:
         yield simulator
 
@@ -73,9 +102,7 @@ def events() -> EventLog:
 
 
 @pytest.fixture
-def acceptor(
-    sim: AcceptorSimulator, ledger: JournalNotes, events: EventLog
-) -> Iterator[Id003Acceptor]:
+def acceptor(sim: Simulator, ledger: JournalNotes, events: EventLog) -> Iterator[Id003Acceptor]:
     """A driver on the simulator's pty, online and taking every note."""
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
     driver.add_listener(events)

@@ -18,6 +18,12 @@ from tests.support.common import FAST_DRIVER, FAST_TIMING, EventLog, accepting_j
 NOTES = [1000, 2000, 5000, 10000]
 
 
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
+
+
 def _sent(sim: AcceptorSimulator, code: int) -> int:
     return sum(1 for t in sim.trace if t.direction == "rx" and t.frame.code == code)
 

@@ -27,6 +27,12 @@ STATUS = Frame(Command.STATUS_REQUEST)
 
 
 @pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
+
+
+@pytest.fixture
 def host_processes() -> Iterator[list[HostProcess]]:
     started: list[HostProcess] = []
     yield started

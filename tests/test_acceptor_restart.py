@@ -9,9 +9,17 @@ import pytest
 
 from hardware.acceptor import NoteState
 from hardware.id003.codes import Command, Status
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess, simulator_process
 from kiosk.journal import Journal
 from tests.support.acceptor_host import HostProcess
+from tests.support.common import FAST_TIMING
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    """The unit in a process of its own, as the host is (see hardware/id003/sim/process.py)."""
+    with simulator_process(tmp_path / "acc", FAST_TIMING) as simulator:
+        yield simulator
 
 
 @pytest.fixture
@@ -24,7 +32,7 @@ def hosts() -> Iterator[list[HostProcess]]:
 
 
 def _kill_host_at_vend_valid(
-    sim: AcceptorSimulator, ledger: Path, hang: str, value: int, hosts: list[HostProcess]
+    sim: SimulatorProcess, ledger: Path, hang: str, value: int, hosts: list[HostProcess]
 ) -> None:
     """Start a host that freezes in the stacked hook, feed a note, SIGKILL the host there."""
     host = HostProcess(sim.path, ledger, hang)
@@ -36,13 +44,13 @@ def _kill_host_at_vend_valid(
     host.kill()
 
 
-def _acks(sim: AcceptorSimulator) -> int:
+def _acks(sim: SimulatorProcess) -> int:
     return sum(1 for t in sim.trace if t.direction == "rx" and t.frame.code == Command.ACK)
 
 
 @pytest.mark.parametrize("hang", ["before-stacked", "after-stacked"])
 def test_host_killed_at_vend_valid_counts_the_note_exactly_once(
-    sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess], hang: str
+    sim: SimulatorProcess, tmp_path: Path, hosts: list[HostProcess], hang: str
 ) -> None:
     ledger_path = tmp_path / "host.sqlite3"
     _kill_host_at_vend_valid(sim, ledger_path, hang, 10000, hosts)
@@ -68,7 +76,7 @@ def test_host_killed_at_vend_valid_counts_the_note_exactly_once(
 
 
 def test_vend_valid_with_no_record_is_acked_and_raises_the_alarm(
-    sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess]
+    sim: SimulatorProcess, tmp_path: Path, hosts: list[HostProcess]
 ) -> None:
     _kill_host_at_vend_valid(sim, tmp_path / "lost.sqlite3", "before-stacked", 2000, hosts)
     second = HostProcess(sim.path, tmp_path / "empty.sqlite3")  # the record is gone
@@ -82,7 +90,7 @@ def test_vend_valid_with_no_record_is_acked_and_raises_the_alarm(
 
 
 def test_host_restarted_while_a_note_waits_in_escrow_hands_it_back(
-    sim: AcceptorSimulator, tmp_path: Path, hosts: list[HostProcess]
+    sim: SimulatorProcess, tmp_path: Path, hosts: list[HostProcess]
 ) -> None:
     first = HostProcess(sim.path, tmp_path / "escrow.sqlite3")
     hosts.append(first)

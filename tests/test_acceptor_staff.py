@@ -9,18 +9,18 @@ from dataclasses import replace
 from hardware.acceptor import EventKind
 from hardware.id003.codes import Command, Status
 from hardware.id003.driver import DriverConfig, Id003Acceptor
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.journal.notes import JournalNotes
 from tests.support.common import FAST_DRIVER, EventLog
 
 
-def feed(sim: AcceptorSimulator, value: int | None) -> None:
+def feed(sim: SimulatorProcess, value: int | None) -> None:
     assert sim.wait_for(lambda d: not d.busy, 5), sim.status
     assert sim.insert(value), sim.status
 
 
 def test_the_test_mode_hands_every_note_back_uncounted_even_with_a_session_taking_notes(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
+    sim: SimulatorProcess, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     assert ledger.gate.session_id is not None  # the ledger would take any note
     acceptor.test({1_000, 5_000, 10_000})
@@ -47,7 +47,7 @@ def test_the_test_mode_hands_every_note_back_uncounted_even_with_a_session_takin
 
 
 def test_a_reset_clears_a_failure_and_the_unit_takes_notes_again(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
+    sim: SimulatorProcess, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.control(lambda d, now: setattr(d, "failure_code", 0xA2))
     assert events.wait(EventKind.FAILURE)[0].detail == "stacker_motor"
@@ -69,7 +69,7 @@ def test_a_reset_clears_a_failure_and_the_unit_takes_notes_again(
 
 
 def test_a_reset_while_a_note_is_stacking_counts_it_once(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
+    sim: SimulatorProcess, acceptor: Id003Acceptor, ledger: JournalNotes, events: EventLog
 ) -> None:
     sim.control(lambda d, now: setattr(d.timing, "stack_2", 1.0))
     feed(sim, 10_000)
@@ -83,7 +83,7 @@ def test_a_reset_while_a_note_is_stacking_counts_it_once(
 
 
 def test_a_reset_is_refused_while_the_unit_is_offline(
-    sim: AcceptorSimulator, acceptor: Id003Acceptor, events: EventLog
+    sim: SimulatorProcess, acceptor: Id003Acceptor, events: EventLog
 ) -> None:
     sim.unplug()
     events.wait(EventKind.OFFLINE)
@@ -95,7 +95,7 @@ def test_a_reset_is_refused_while_the_unit_is_offline(
 
 
 def test_a_note_refused_right_after_one_handed_back_is_not_given_that_notes_value(
-    sim: AcceptorSimulator, ledger: JournalNotes, events: EventLog
+    sim: SimulatorProcess, ledger: JournalNotes, events: EventLog
 ) -> None:
     """Found by the test mode: when the poll missed the RETURNING and idle statuses between two
     notes, the ¥10,000 handed back was never reported and the refusal of the switched-off

@@ -98,7 +98,7 @@ def test_killed_while_the_topup_is_out(rig: Rig, fault: str) -> None:
 
 def test_acceptor_power_cut_during_a_note(rig: Rig) -> None:
     user, card = rig.member()
-    rig.sim.device.timing.stack_2 = 1.0
+    rig.sim.control(lambda d, now: setattr(d.timing, "stack_2", 1.0))
     rig.kiosk.start()
     rig.start_session(card)
     rig.feed(1000)

@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess, simulator_process
 from kiosk.ops.datadir import EXIT_LOCKED, DataDirBusy, DataDirLock
 from kiosk.sim.config import write_sandbox_config
-from tests.support.common import running_simulator, wait_until
+from tests.support.common import wait_until
 from tests.support.kiosk_process import KioskProcess, run_kiosk
 from tests.support.rig import CRASH_TIMING
 from tests.support.wallet import ROOT, Sandbox
 
 
 @pytest.fixture
-def acceptor(tmp_path: Path) -> Iterator[AcceptorSimulator]:
-    with running_simulator(tmp_path, CRASH_TIMING) as simulator:
+def acceptor(tmp_path: Path) -> Iterator[SimulatorProcess]:
+    with simulator_process(tmp_path / "acc", CRASH_TIMING) as simulator:
         yield simulator
 
 
@@ -35,7 +35,7 @@ def card() -> Iterator[CardEmulator]:
 
 
 def test_a_second_kiosk_on_the_same_data_dir_refuses_and_the_first_is_unharmed(
-    tmp_path: Path, acceptor: AcceptorSimulator, card: CardEmulator, wallet: Sandbox
+    tmp_path: Path, acceptor: SimulatorProcess, card: CardEmulator, wallet: Sandbox
 ) -> None:
     config = write_sandbox_config(
         tmp_path, wallet.info, acceptor.path, card.device_path, idle_finish_s=8.0

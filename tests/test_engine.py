@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.events import CreditOutcome, Notice
 from kiosk.core.session import State
 from kiosk.engine.delivery import DeliveryPolicy
@@ -17,7 +17,7 @@ from tests.support.wallet import Sandbox
 
 
 @pytest.fixture
-def kiosk(tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> Iterator[EngineHarness]:
+def kiosk(tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox) -> Iterator[EngineHarness]:
     harness = EngineHarness(tmp_path, sim, wallet, idle_finish_s=2.0)
     yield harness
     harness.stop()
@@ -108,7 +108,7 @@ def test_wallet_down_at_lookup_takes_no_cash(kiosk: EngineHarness, wallet: Sandb
 
 
 def test_wallet_down_at_credit_is_delivered_later_and_shown_as_being_credited(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     kiosk = EngineHarness(tmp_path, sim, wallet, DeliveryPolicy(first_retry_s=4.0))
     try:
@@ -204,7 +204,7 @@ def test_a_touch_on_the_screen_restarts_its_time_out(kiosk: EngineHarness, walle
 
 
 def test_a_note_jammed_inside_is_never_told_as_nothing_taken(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     kiosk = EngineHarness(tmp_path, sim, wallet, idle_finish_s=30.0, note_settle_s=1.0)
     try:
@@ -220,7 +220,7 @@ def test_a_note_jammed_inside_is_never_told_as_nothing_taken(
 
 
 def test_a_note_reserved_before_its_escrow_event_keeps_the_session(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     kiosk = EngineHarness(tmp_path, sim, wallet, idle_finish_s=30.0, note_settle_s=1.0)
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.events import MoveOutcome, MoveRefusal, Notice
 from kiosk.core.session import State
 from tests.support.common import wait_until
@@ -19,7 +19,7 @@ from tests.support.wallet import Sandbox
 
 
 @pytest.fixture
-def kiosk(tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> Iterator[EngineHarness]:
+def kiosk(tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox) -> Iterator[EngineHarness]:
     harness = EngineHarness(tmp_path, sim, wallet, settle_wait_s=2.0)
     yield harness
     harness.stop()
@@ -190,7 +190,7 @@ def test_a_move_on_its_way_into_a_money_is_not_offered_again_as_room_for_cash(
 
 
 def test_a_result_the_member_never_saw_is_shown_at_the_next_touch(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     """A settled move is marked told only once the account is on screen: a lookup that timed
     out (its answer came too late and was dropped) does not use the result up."""

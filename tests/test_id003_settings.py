@@ -11,7 +11,7 @@ import pytest
 from hardware.id003.codes import Command, Status
 from hardware.id003.frames import Frame
 from hardware.id003.sim.device import SimulatedDevice
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from tests.support.acceptor_wire import RawHost, crc16_kermit_bitwise, wire
 
 # Read-back request → the unit's answer at power-on, as wire bytes.
@@ -90,7 +90,7 @@ def test_an_unknown_communication_mode_is_refused() -> None:
     )
 
 
-def test_read_back_bytes_on_the_pty(sim: AcceptorSimulator) -> None:
+def test_read_back_bytes_on_the_pty(sim: SimulatorProcess) -> None:
     with RawHost(sim.path) as host:
         for code, text in POWER_ON_READ_BACK.items():
             assert host.ask(code) == bytes.fromhex(text), f"{code:02X}"

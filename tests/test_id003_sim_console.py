@@ -23,6 +23,12 @@ from tests.support.acceptor_wire import RawHost, wire
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """A thread of this process: these tests reach into the simulator (see conftest.py)."""
+    return sim_thread
+
+
 def _enabled(sim: AcceptorSimulator) -> None:
     """Reset and enable the unit as a host would (straight on the model, no pty)."""
 
@@ -50,9 +56,15 @@ def test_pause_armed_for_the_next_note(sim: AcceptorSimulator) -> None:
     assert run_command(sim, "insert 5000") == "note fed"
     _escrowed(sim, 5000)
     assert _host(sim, Command.STACK_2) == Frame(Status.ACK)
-    assert sim.wait_for(lambda d: d.status.code == Status.PAUSE, 2)
-    assert sim.wait_for(lambda d: d.status.code == Status.STACKING, 2)
-    assert sim.wait_for(lambda d: d.status.code == Status.VEND_VALID, 2)
+    assert sim.wait_for(lambda d: d.status.code == Status.VEND_VALID, 3)  # until the ACK
+    # PAUSE part-way through stacking, then the rest of it: the states in order (the second
+    # STACKING lasts 50 ms, too short to be sure to see by looking while tests run side by side)
+    assert list(sim.device.states)[-4:] == [
+        Status.STACKING,
+        Status.PAUSE,
+        Status.STACKING,
+        Status.VEND_VALID,
+    ]
     assert sim.stacked == [5000]
 
 

@@ -12,7 +12,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from hardware.gpio import GpioConfig, KioskGpio, Status
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.app.panel import Panel
 from kiosk.core.events import MoveOutcome
 from kiosk.core.faults import Fault, FaultSource
@@ -26,7 +26,7 @@ from tests.support.wallet import Sandbox
 
 @pytest.fixture
 def panel(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> Iterator[tuple[EngineHarness, KioskGpio, MockFactory]]:
     factory = MockFactory()
     harness = EngineHarness(tmp_path, sim, wallet)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from hardware.felica.sim import free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.sim.config import write_sandbox_config
 from tests.support.wallet import ROOT, Sandbox
 
@@ -71,7 +71,7 @@ sys.exit(main(["--config", {config!r}]))
 
 
 def test_the_production_path_loads_no_sandbox_simulator_or_trustme(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     config = write_sandbox_config(
         tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}"

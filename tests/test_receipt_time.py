@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hardware.felica.sim import free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
 from kiosk.journal import Journal
 from kiosk.sim.config import write_sandbox_config
@@ -25,7 +25,7 @@ from tests.support.wallet import Sandbox
 
 
 def test_a_done_view_carries_when_the_charge_ended(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     kiosk = EngineHarness(tmp_path, sim, wallet, idle_finish_s=5.0)
     try:
@@ -68,7 +68,7 @@ def machine_in_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.mark.usefixtures("machine_in_utc")
 def test_the_journal_report_shows_the_co_ops_time_on_a_machine_in_utc(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = write_sandbox_config(
         tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}"
@@ -88,7 +88,7 @@ def test_the_journal_report_shows_the_co_ops_time_on_a_machine_in_utc(
 
 @pytest.mark.usefixtures("machine_in_utc")
 def test_the_receipt_shows_japan_time_on_a_machine_in_utc(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     from screens.qr import QRCode
 

@@ -14,7 +14,7 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from hardware.felica.sim import free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.app import runner
 from kiosk.app.cli import main
 from kiosk.config.settings import load
@@ -40,7 +40,7 @@ def pins(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockFactory]:
 class Boot:
     """``runner.run`` on this thread's loop, with the test's steps as a second task."""
 
-    def __init__(self, tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> None:
+    def __init__(self, tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox) -> None:
         path = write_sandbox_config(
             tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}", extra=GPIO
         )
@@ -87,7 +87,7 @@ async def _refuses_notes_until(boot: Boot, fault: str, release: Callable[[], Non
 
 
 def test_booting_with_the_door_open_is_out_of_service_until_it_closes(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, pins: MockFactory
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, pins: MockFactory
 ) -> None:
     pins.pin(DOOR).open_switch()  # the door is open
     pins.pin(KEY).open_switch()  # key off
@@ -99,7 +99,7 @@ def test_booting_with_the_door_open_is_out_of_service_until_it_closes(
 
 
 def test_booting_with_the_service_key_on_is_out_of_service_until_it_is_off(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, pins: MockFactory
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, pins: MockFactory
 ) -> None:
     pins.pin(DOOR).close_switch()  # door shut
     pins.pin(KEY).close_switch()  # key on
@@ -111,7 +111,7 @@ def test_booting_with_the_service_key_on_is_out_of_service_until_it_is_off(
 
 
 def test_a_pin_factory_that_cannot_load_is_a_clear_error_not_a_traceback(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_sandbox_config(
         tmp_path,
@@ -127,7 +127,7 @@ def test_a_pin_factory_that_cannot_load_is_a_clear_error_not_a_traceback(
 
 
 def test_an_engine_task_that_dies_ends_the_run_for_a_restart(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def a_bug(*args: object) -> None:
         raise RuntimeError("a bug in the lookup")

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from hardware.felica.sim import free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import EXIT_CONFIG
 from kiosk.journal import Journal
 from kiosk.journal.db import MIGRATIONS
@@ -157,7 +157,7 @@ SETUPS: dict[str, Callable[[Path], tuple[str, ...]]] = {
 
 
 @pytest.fixture
-def config(tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox) -> Path:
+def config(tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox) -> Path:
     return write_sandbox_config(tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}")
 
 

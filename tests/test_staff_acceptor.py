@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import Config, load
 from kiosk.core.session import State
 from kiosk.journal import Journal
@@ -45,7 +45,7 @@ def switch(ui: KioskUI, value: int, on: bool) -> str:
 
 
 def test_a_note_switched_off_goes_back_to_members_and_the_test_mode_counts_nothing(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     member_id = wallet.member({"base": 1_000})
     member = wallet.card_of(member_id)
@@ -121,7 +121,7 @@ def test_a_note_switched_off_goes_back_to_members_and_the_test_mode_counts_nothi
 
 
 def test_a_reset_at_the_staff_menu_brings_a_failed_acceptor_back_into_service(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     member_id = wallet.member({"base": 0})
     member = wallet.card_of(member_id)

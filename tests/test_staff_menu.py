@@ -18,7 +18,7 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory
 
 from hardware.card import mask_card_id
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import Config
 from kiosk.core.faults import FaultSource
 from kiosk.core.session import State
@@ -76,7 +76,7 @@ def journal_text(config: Config) -> str:
 
 
 def test_a_staff_card_and_its_pin_open_the_menu_and_the_kiosk_is_out_of_service_meanwhile(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     member = wallet.card_of(wallet.member({"base": 1_000}))
@@ -117,7 +117,7 @@ def test_a_staff_card_and_its_pin_open_the_menu_and_the_kiosk_is_out_of_service_
 
 
 def test_five_wrong_pins_lock_staff_entry_and_the_lock_holds_after_a_restart(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet)
 
@@ -159,7 +159,7 @@ def key_pins(monkeypatch: pytest.MonkeyPatch) -> Iterator[MockFactory]:
 
 
 def test_the_service_key_asks_who_and_a_pin_and_turning_it_back_closes_the_menu(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, key_pins: MockFactory
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, key_pins: MockFactory
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet, extra=GPIO)
 
@@ -182,7 +182,7 @@ def test_the_service_key_asks_who_and_a_pin_and_turning_it_back_closes_the_menu(
 
 
 def test_staff_taking_the_kiosk_out_of_service_tell_members_calmly_until_they_switch_it_back(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet)
 
@@ -214,7 +214,7 @@ def test_staff_taking_the_kiosk_out_of_service_tell_members_calmly_until_they_sw
 
 
 def test_a_collection_counted_at_the_kiosk_records_the_discrepancy_and_starts_a_new_period(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     member = wallet.card_of(wallet.member({"base": 1_000}))
     ui = kiosk(tmp_path, sim, wallet)
@@ -270,7 +270,7 @@ def test_a_collection_counted_at_the_kiosk_records_the_discrepancy_and_starts_a_
 
 
 def test_a_refused_credit_resolved_at_the_kiosk_is_never_credited_later(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet)
     user = wallet.member(status="suspended")
@@ -315,7 +315,7 @@ def _open_cases(config: Config) -> list[str]:
 
 
 def test_the_menu_closes_itself_when_left_untouched_and_a_language_touch_keeps_it_open(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet, timeout=10.0)  # the shortest [staff] menu_timeout_s
 
@@ -348,7 +348,7 @@ async def into_menu(ui: KioskUI) -> None:
 
 
 def test_the_export_writes_csv_to_the_usb_stick_and_says_so_when_it_is_not_there(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet)
 
@@ -373,7 +373,7 @@ def test_the_export_writes_csv_to_the_usb_stick_and_says_so_when_it_is_not_there
 
 
 def test_restart_from_the_menu_stops_the_kiosk_cleanly_for_systemd_to_start_again(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet)
 
@@ -392,7 +392,7 @@ def test_restart_from_the_menu_stops_the_kiosk_cleanly_for_systemd_to_start_agai
 
 
 def test_staff_switch_the_voice_off_and_turn_it_down_and_it_stays_so_after_a_restart(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     ui = kiosk(tmp_path, sim, wallet, extra="\n[ui]\nvoice = true\nvolume = 80\n")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.sim import free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.sim.config import write_sandbox_config
 from tests.support.wallet import Sandbox
 
@@ -102,7 +102,7 @@ def near(colour: tuple[float, float, float], expected: tuple[float, float, float
 
 @pytest.mark.parametrize("size", [(800, 480), (1024, 600), (1920, 1080)], ids=str)
 def test_the_kiosk_fills_exactly_the_x_screen_it_is_given(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, size: tuple[int, int]
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, size: tuple[int, int]
 ) -> None:
     config = write_sandbox_config(
         tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}"

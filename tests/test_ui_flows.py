@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.events import Notice
 from kiosk.core.session import State
 from tests.support.ui import KioskUI
@@ -33,7 +33,7 @@ def member(wallet: Sandbox, **balances: int | None) -> tuple[str, str]:
 
 @pytest.mark.parametrize("bucket", ["base", "cafeteria", "textbook"])
 def test_charging_a_money_shows_the_live_total_and_the_new_balance(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, bucket: str
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, bucket: str
 ) -> None:
     user, card = member(wallet)
     before = wallet.balance(user, bucket)
@@ -73,7 +73,7 @@ def test_charging_a_money_shows_the_live_total_and_the_new_balance(
 
 
 def test_a_note_that_does_not_fit_comes_back_and_the_money_fills_to_its_cap(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     user, card = member(wallet, base=45_500)  # base money's cap is ¥50,000: ¥4,500 fits
 
@@ -123,7 +123,7 @@ def test_a_note_that_does_not_fit_comes_back_and_the_money_fills_to_its_cap(
 
 
 def test_cancel_before_any_note_ends_the_session_and_takes_nothing(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     user, card = member(wallet)
 
@@ -161,7 +161,7 @@ def seed_payments(wallet: Sandbox, user: str, bucket: str, amounts: list[int]) -
 
 
 def test_history_pages_through_every_purchase_newest_first(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     user, card = member(wallet, base=20_000)
     amounts = list(range(101, 115))  # 14 purchases: ¥101 oldest … ¥114 newest
@@ -217,7 +217,7 @@ def test_history_pages_through_every_purchase_newest_first(
 
 
 def test_each_error_screen_tells_its_own_story_and_ok_goes_back(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     _, card = member(wallet)
     _, stopped = member(wallet)
@@ -257,7 +257,7 @@ def test_each_error_screen_tells_its_own_story_and_ok_goes_back(
 
 
 def test_an_acceptor_power_cut_mid_session_credits_the_notes_in_and_goes_out_of_service(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     user, card = member(wallet)
 
@@ -288,7 +288,7 @@ def test_an_acceptor_power_cut_mid_session_credits_the_notes_in_and_goes_out_of_
 
 
 def test_switching_to_english_mid_session_keeps_the_session(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     user, card = member(wallet)
 
@@ -319,7 +319,7 @@ def test_switching_to_english_mid_session_keeps_the_session(
 
 
 def test_sigterm_while_notes_are_in_credits_them_and_closes_the_app(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     user, card = member(wallet)
     ui = KioskUI(tmp_path, sim, wallet)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
 from tests.support.ui import KioskUI
 from tests.support.wallet import Sandbox
@@ -49,7 +49,7 @@ async def _all_of_base_to_textbook(ui: KioskUI, card: str, amount: str) -> None:
 
 
 def test_a_member_moves_base_money_to_cafeteria_money_and_cancels_a_second_move(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     user = wallet.member({"base": 3_200, "cafeteria": 1_500, "textbook": 700})
     card = wallet.card_of(user)
@@ -96,7 +96,7 @@ def test_a_member_moves_base_money_to_cafeteria_money_and_cancels_a_second_move(
 
 
 def test_a_move_over_the_cap_stops_at_the_room_and_a_refused_one_moves_nothing(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     # cafeteria money's cap is ¥30,000: ¥600 of room; base has ¥20,000
     user = wallet.member({"base": 20_000, "cafeteria": 29_400})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
 from tests.support.ui import KioskUI
 from tests.support.wallet import Sandbox
@@ -22,7 +22,7 @@ FAR_FPS = 0.01  # the idle frame after the touch: 100 s away, were it not for th
 
 
 def test_a_card_touch_on_a_resting_kiosk_is_drawn_before_the_next_idle_frame(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
 ) -> None:
     card = wallet.card_of(wallet.member({"base": 1_000}))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import screens.sounds
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
 from tests.support.sound import HAS_PULSEAUDIO, PulseServer, SilentSoundServer
 from tests.support.ui import KioskUI
@@ -47,7 +47,7 @@ def pulse(monkeypatch: pytest.MonkeyPatch) -> Iterator[PulseServer]:
 
 def test_every_press_is_answered_while_the_sound_server_hangs(
     tmp_path: Path,
-    sim: AcceptorSimulator,
+    sim: SimulatorProcess,
     wallet: Sandbox,
     silent_server: SilentSoundServer,
     caplog: pytest.LogCaptureFixture,
@@ -81,7 +81,7 @@ def test_every_press_is_answered_while_the_sound_server_hangs(
 
 def test_a_sound_server_that_never_answers_is_given_up_and_said_once(
     tmp_path: Path,
-    sim: AcceptorSimulator,
+    sim: SimulatorProcess,
     wallet: Sandbox,
     silent_server: SilentSoundServer,
     caplog: pytest.LogCaptureFixture,
@@ -110,7 +110,7 @@ def test_a_sound_server_that_never_answers_is_given_up_and_said_once(
 
 def test_with_a_pulseaudio_server_a_press_is_answered_and_heard(
     tmp_path: Path,
-    sim: AcceptorSimulator,
+    sim: SimulatorProcess,
     wallet: Sandbox,
     pulse: PulseServer,
     caplog: pytest.LogCaptureFixture,

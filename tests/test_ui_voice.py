@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.core.session import State
 from screens.speech import Speech
 from tests.support.sound import DiskCapture, find_clip, read_wav
@@ -24,7 +24,7 @@ MATCH = 0.9  # normalized correlation of a sentence found in the recording (anot
 
 def test_a_member_who_never_looks_hears_what_to_do_and_what_happened(
     tmp_path: Path,
-    sim: AcceptorSimulator,
+    sim: SimulatorProcess,
     wallet: Sandbox,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
 from hardware.id003.sim.console import HELP as SIM_HELP
 from hardware.id003.sim.console import NOTE_KEYS, run_command
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.app.runner import run as run_kiosk
 from kiosk.app.settings import front_settings
 from kiosk.config.settings import Config, load
@@ -75,7 +75,7 @@ class DemoControls:
 
     def __init__(
         self,
-        sim: AcceptorSimulator,
+        sim: SimulatorProcess,
         card: CardEmulator,
         sandbox: SandboxServer,
         info: Mapping[str, Any],
@@ -134,7 +134,8 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
     sandbox = SandboxServer(directory / "sandbox")
     threading.Thread(target=sandbox.serve, name="sandbox", daemon=True).start()
     info = sandbox_info(directory)
-    sim = AcceptorSimulator(link=str(directory / "acceptor")).start()
+    # the unit in a process of its own: a thread here, beside Kivy drawing, went unheard
+    sim = SimulatorProcess(directory / "acceptor").start()
     card = CardEmulator(free_udp_port())
     config = load(
         write_sandbox_config(

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from hardware.felica.sim import CardEmulator, free_udp_port
-from hardware.id003.sim.device import SimulatedDevice
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.journal.records import Credit
 from kiosk.sim.config import write_sandbox_config
 from tests.support.common import FAST_TIMING
@@ -33,7 +32,7 @@ def _libfaketime() -> str:
 
 @dataclass
 class ClockRig:
-    sim: AcceptorSimulator
+    sim: SimulatorProcess
     card: CardEmulator
     kiosk: KioskProcess
     clock_file: Path
@@ -61,11 +60,8 @@ def clock_rig(
     with its wall clock under libfaketime (at first right, see :meth:`ClockRig.set_clock`)
     unless ``fake_clock`` is False."""
     library = _libfaketime() if fake_clock else None
-    sim = AcceptorSimulator(
-        SimulatedDevice(timing=replace(FAST_TIMING, escrow_timeout=2.0)),
-        link=str(tmp_path / "acc"),
-    )
-    sim.start()
+    # started before LD_PRELOAD is set: libfaketime is for the kiosk process only
+    sim = SimulatorProcess(tmp_path / "acc", replace(FAST_TIMING, escrow_timeout=2.0)).start()
     card = CardEmulator(free_udp_port())
     config = write_sandbox_config(
         tmp_path, wallet.info, sim.path, card.device_path, idle_finish_s=1.5

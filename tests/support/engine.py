@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hardware.id003.driver import Id003Acceptor
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import Simulator
 from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, DeliveryPolicy
@@ -31,7 +31,7 @@ class EngineHarness:
     def __init__(
         self,
         tmp: Path,
-        sim: AcceptorSimulator,
+        sim: Simulator,
         sandbox: Sandbox,
         delivery: DeliveryPolicy = FAST_DELIVERY,
         **settings: Any,

@@ -1,5 +1,5 @@
-"""The real ``paykiosk --no-ui`` process on its rig: the acceptor simulator (pty), the card
-emulator (nfcpy udp) and the wallet sandbox (HTTPS), for crash and fault tests."""
+"""The real ``paykiosk --no-ui`` process on its rig: the acceptor simulator (its own process on
+a pty), the card emulator (nfcpy udp) and the wallet sandbox (HTTPS), for crash and fault tests."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
 from hardware.id003.frames import Frame
 from hardware.id003.sim.device import Timing
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import SimulatorProcess, simulator_process
 from kiosk.sim.config import write_sandbox_config
-from tests.support.common import FAST_TIMING, running_simulator, wait_until
+from tests.support.common import FAST_TIMING, wait_until
 from tests.support.kiosk_process import KioskProcess, run_kiosk
 from tests.support.wallet import Sandbox
 
@@ -61,7 +61,7 @@ class PcscCards:
 
 @dataclass
 class Rig:
-    sim: AcceptorSimulator
+    sim: SimulatorProcess
     wallet: Sandbox
     card: CardEmulator | PcscCards
     kiosk: KioskProcess
@@ -110,7 +110,8 @@ class Rig:
         assert self.sim.insert(value), self.sim.status
 
     def kill_on(self, code: int) -> None:
-        """SIGKILL the kiosk the moment it sends this command (before the unit reacts)."""
+        """SIGKILL the kiosk the moment it sends this command (before the unit reacts: the
+        simulator waits for the hook)."""
 
         def hook(frame: Frame) -> None:
             if frame.code == code:
@@ -165,7 +166,7 @@ def make_rig(
     """``config``: keyword arguments of :func:`kiosk.sim.config.write_sandbox_config`;
     ``reader``: the kiosk's card reader backend, ``nfcpy`` (the udp card emulator) or ``pcsc``
     (a virtual card on pcscd's virtual reader)."""
-    with running_simulator(tmp_path, timing) as sim:
+    with simulator_process(tmp_path / "acc", timing) as sim:
         card = CardEmulator(free_udp_port()) if reader == "nfcpy" else PcscCards()
         config.setdefault("idle_finish_s", 1.5)
         path = write_sandbox_config(tmp_path, wallet.info, sim.path, card.device_path, **config)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import Simulator
 from kiosk.config.settings import Config
 from kiosk.journal import Journal
 from kiosk.staff.access import StaffAccess
@@ -34,7 +34,7 @@ def staff_on_record(config: Config) -> None:
 
 
 def kiosk(
-    tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, timeout: float = 120.0, extra: str = ""
+    tmp_path: Path, sim: Simulator, wallet: Sandbox, timeout: float = 120.0, extra: str = ""
 ) -> KioskUI:
     staff = FAST_STAFF.format(timeout=timeout) + f'export_dir = "{tmp_path / USB}"\n'
     ui = KioskUI(tmp_path, sim, wallet, extra=staff + extra)

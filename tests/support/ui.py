@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
-from hardware.id003.sim.simulator import AcceptorSimulator
+from hardware.id003.sim.process import Simulator
 from kiosk.app import runner
 from kiosk.config.settings import load
 from kiosk.core.session import State
@@ -63,9 +63,7 @@ class KioskUI:
     """One kiosk run (``runner.run(config, no_ui=False, front=...)``) and what a member can do
     with it. ``config``: keyword arguments of :func:`write_sandbox_config`."""
 
-    def __init__(
-        self, tmp_path: Path, sim: AcceptorSimulator, wallet: Sandbox, **config: Any
-    ) -> None:
+    def __init__(self, tmp_path: Path, sim: Simulator, wallet: Sandbox, **config: Any) -> None:
         # The kiosk's own 30 s: a test looks at the screen between notes, and on a busy machine
         # (tests side by side) the next note may come 8 s later; a test of the idle finish sets
         # its own.

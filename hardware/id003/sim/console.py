@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from hardware.id003.codes import Status, enum_name
+from hardware.id003.sim.process import Simulator
 from hardware.id003.sim.simulator import AcceptorSimulator
 
 # One-key notes, shared with the demo's console: key → value of the note fed.
@@ -37,7 +38,7 @@ status                          show the unit's state and cash box
 help                            this list"""
 
 
-def run_command(sim: AcceptorSimulator, line: str) -> str:
+def run_command(sim: Simulator, line: str) -> str:
     """Apply one command line; returns a short human answer. Raises ValueError if unknown."""
     words = line.split()
     if not words:

@@ -6,6 +6,7 @@ jam, open the stacker, cut the power).
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 
 from hardware.id003.codes import (
@@ -93,6 +94,9 @@ class SimulatedDevice:
         self.pause_next: float | None = None  # seconds of PAUSE while the next note stacks
         self.settings: dict[int, bytes] = dict(POWER_ON_SETTINGS)
         self._state = Status.POWER_UP
+        # every state entered, oldest first: a test checks the order of states too short-lived
+        # to be seen by looking (STACKING for 50 ms between PAUSE and VEND VALID)
+        self.states: deque[Status] = deque([self._state], maxlen=1000)
         self._data = b""
         self._until: float | None = None
         self._note: int | None = None  # escrow code of the note inside
@@ -327,6 +331,7 @@ class SimulatedDevice:
 
     def _go(self, state: Status, until: float | None, data: bytes = b"") -> None:
         self._state, self._until, self._data = state, until, data
+        self.states.append(state)
 
     def _idle(self) -> None:
         self._note, self._counted = None, False

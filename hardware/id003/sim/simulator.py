@@ -42,7 +42,7 @@ class WireFaults:
 
 @dataclass(frozen=True)
 class TraceEntry:
-    at: float  # time.monotonic()
+    at: float  # time.monotonic(): when read from the host (rx) or written to it (tx)
     direction: str  # "rx" (from host) or "tx" (to host)
     frame: Frame
 
@@ -68,7 +68,7 @@ class AcceptorSimulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._port: _Port | None = None
-        self._outbox: list[tuple[float, bytes]] = []
+        self._outbox: list[tuple[float, bytes, Frame]] = []  # due, bytes, what they carry
         self._line_free = 0.0  # when the last queued frame has left at line speed
         self._host_present = False
         self._parser = FrameParser()
@@ -273,14 +273,15 @@ class AcceptorSimulator:
         # host never gets two replies in one read just because they were queued together.
         due = max(now + faults.reply_delay, not_before, self._line_free)
         self._line_free = due + len(wire) * BYTE_TIME
-        self._outbox.append((due, wire))
-        self._record("tx", reply, now)
+        self._outbox.append((due, wire, reply))
 
     def _flush(self, port: _Port, now: float) -> None:
         if self._outbox and self._outbox[0][0] <= now:  # one frame per pass: never two at once
-            _, wire = self._outbox.pop(0)
+            _, wire, reply = self._outbox.pop(0)
             with contextlib.suppress(OSError):
                 os.write(port.master, wire)
+                # traced as it goes out (a delayed reply later than its command was handled)
+                self._record("tx", reply, now)
 
     def _record(self, direction: str, frame: Frame, now: float) -> None:
         if len(self.trace) < self.trace_limit:
