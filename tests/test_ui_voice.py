@@ -99,3 +99,51 @@ def test_a_member_who_never_looks_hears_what_to_do_and_what_happened(
     # and nothing else was said: a sentence the member should not hear is not in the recording
     wrong = speech.wav("ja", "ご利用ありがとうございました。")
     assert find_clip(heard, read_wav(wrong))[1] < MATCH
+
+
+def test_a_member_who_went_quiet_is_warned_before_the_screen_gives_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The speaker alone (as the touch UI makes it), its real player: the warning is said
+    WARN_S before the deadline of the view on screen, and not once the member touched on."""
+    import time
+
+    from kiosk.core.view import SessionView
+    from screens.i18n import Texts
+    from screens.sounds import Sounds
+    from screens.voice import WARN_S
+
+    recording = tmp_path / "speaker.raw"
+    monkeypatch.setenv("SDL_AUDIODRIVER", "disk")
+    monkeypatch.setenv("SDL_DISKAUDIOFILE", str(recording))
+    monkeypatch.delenv("PULSE_SERVER", raising=False)
+    capture = DiskCapture(recording)
+    sounds = Sounds(enabled=True, texts=Texts("ja"), cache_dir=tmp_path / "voice")
+    warning = "操作がないため、まもなく終了します。"
+    sounds.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not sounds.playing:
+            assert sounds.enabled and time.monotonic() < deadline, "the player did not open"
+            time.sleep(0.02)
+        history = SessionView(State.HISTORY)
+        # the member touched something 1 s before the warning: a new deadline, no warning yet
+        sounds(history, SessionView(State.HISTORY, deadline=time.monotonic() + WARN_S + 1.0))
+        time.sleep(0.5)
+        sounds(history, SessionView(State.HISTORY, deadline=time.monotonic() + WARN_S + 60))
+        time.sleep(1.5)
+        assert not [u for u in sounds.said if warning in u.sentences]
+        # left alone: the warning comes once, WARN_S before the deadline
+        mark = len(capture.samples())
+        sounds(history, SessionView(State.HISTORY, deadline=time.monotonic() + WARN_S + 0.5))
+        while not [u for u in sounds.said if warning in u.sentences]:
+            assert time.monotonic() < deadline + 10, "no warning"
+            time.sleep(0.02)
+        while not (capture.loud_since(mark) and capture.quiet_tail(0.8)):
+            assert time.monotonic() < deadline + 20, "the warning never ended"
+            time.sleep(0.05)
+    finally:
+        sounds.stop()
+    rendered = Speech(tmp_path / "voice").cached("ja", warning)
+    assert rendered is not None
+    assert find_clip(capture.samples(), read_wav(rendered))[1] > MATCH
