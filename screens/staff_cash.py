@@ -64,6 +64,8 @@ class CashboxScreen(StaffScreen):
             )
         body.add_widget(BoxLayout())
         buttons.add_widget(KioskButton(_("Back"), self.desk.staff_back, color=NEUTRAL))
+        day_close = partial(self.desk.staff_open, Desk.DAY_CLOSE)
+        buttons.add_widget(KioskButton(_("Daily close"), day_close, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Collection"), partial(self.desk.staff_open, Desk.COUNT)))
 
 
@@ -157,3 +159,34 @@ class RecordScreen(StaffScreen):
             row.add_widget(side)
         body.add_widget(row)
         buttons.add_widget(KioskButton(_("Back to menu"), self.desk.staff_back, color=NEUTRAL))
+
+
+class DayCloseScreen(StaffScreen):
+    """One day's close (the journal's side, the co-op's day): its summary and the same text as
+    a QR code; the day before or after; the CSV to the USB stick."""
+
+    screen_name = "staff_day_close"
+
+    def title(self, view: StaffView) -> str:
+        return self._("Daily close: {day}").format(day=view.day)
+
+    def fill(self, view: StaffView, body: BoxLayout, buttons: BoxLayout) -> None:
+        _ = self._
+        u = unit()
+        if view.message:
+            body.add_widget(line(self.said(view), color=MUTED))
+        row = BoxLayout(spacing=16 * u)
+        row.add_widget(Text(view.record_text, size=13, halign="left"))
+        if view.record_text:
+            side = AnchorLayout(size_hint_x=None, width=RECORD_QR_SIDE * u)
+            side.add_widget(QRCode(view.record_text, side=RECORD_QR_SIDE))
+            row.add_widget(side)
+        body.add_widget(row)
+        desk = self.desk
+        buttons.add_widget(KioskButton(_("Back"), desk.staff_back, color=NEUTRAL))
+        buttons.add_widget(KioskButton(_("Day before"), lambda: desk.staff_day(-1), color=NEUTRAL))
+        later = KioskButton(
+            _("Day after"), lambda: desk.staff_day(+1), color=NEUTRAL, enabled=not view.last_day
+        )
+        buttons.add_widget(later)
+        buttons.add_widget(KioskButton(_("Export CSV"), desk.staff_day_export))

@@ -3,8 +3,11 @@ but CLOSED), for the staff screen tests and ``paykiosk screens`` (``staff_<name>
 
 from __future__ import annotations
 
+from datetime import date
+
 from kiosk.core.cues import SpeakerSettings
 from kiosk.staff.cashbox_report import summary_text
+from kiosk.staff.day_close import DayClose, Tally, day_text
 from kiosk.staff.view import (
     AcceptorPanel,
     CaseView,
@@ -101,6 +104,25 @@ TESTED = (
     TestedNote(None, "rejected", "denomination"),
     TestedNote(10_000, "returned"),
     TestedNote(1_000, "returned"),
+)
+
+DAY = DayClose(
+    kiosk_id="K01",
+    day=date(2026, 12, 7),
+    zone="Asia/Tokyo",
+    start=1_796_569_200.0,
+    end=1_796_655_600.0,
+    notes={1_000: 41, 2_000: 2, 5_000: 9, 10_000: 12},
+    cash={"base": Tally(38, 203_000), "cafeteria": Tally(9, 47_000)},
+    confirmed={"base": Tally(37, 198_000), "cafeteria": Tally(9, 47_000)},
+    moves={("base", "cafeteria"): Tally(3, 4_500)},
+    refused=Tally(0, 0),
+    open_at_end=Tally(1, 5_000),
+    open_credits=(("K01-20261207-0001", "base", 5_000),),
+    cases_opened=0,
+    cases_settled=1,
+    collections=((1_796_608_800.0, "佐藤", 152_000, 0),),
+    cashbox_at_end={1_000: 12, 2_000: 0, 5_000: 3, 10_000: 5},
 )
 
 STAFF_SAMPLES: dict[str, StaffView] = {
@@ -205,6 +227,15 @@ STAFF_SAMPLES: dict[str, StaffView] = {
         Desk.ACCEPTOR_TEST,
         staff="佐藤",
         acceptor=AcceptorPanel("online", True, FIRMWARE, NOTES_ON, testing=True),
+    ),
+    "day_close": StaffView(
+        Desk.DAY_CLOSE,
+        staff="佐藤",
+        day="2026-12-07",
+        last_day=False,
+        record_text=day_text(DAY),
+        message="Exported {value} files",
+        message_arg="1",
     ),
     "speaker": StaffView(Desk.SPEAKER, staff="佐藤", speaker=SpeakerSettings(True, 80)),
     "speaker_off": StaffView(Desk.SPEAKER, staff="佐藤", speaker=SpeakerSettings(False, 0)),

@@ -433,3 +433,46 @@ def test_staff_switch_the_voice_off_and_turn_it_down_and_it_stays_so_after_a_res
 
     again = KioskUI(tmp_path, sim, wallet, extra="\n[ui]\nvoice = true\nvolume = 80\n")
     assert again.run(after_restart, "staff-speaker-2") == 0
+
+
+def test_staff_close_the_day_at_the_kiosk_and_take_it_on_the_usb_stick(
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
+) -> None:
+    member = wallet.card_of(wallet.member({"base": 1_000}))
+    ui = kiosk(tmp_path, sim, wallet)
+    (tmp_path / USB).mkdir()
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.start_charging(member, "ベース")
+        await ui.feed(1_000)
+        await ui.wait_label("¥1,000")
+        await ui.press("完了")
+        await ui.wait_shown(State.DONE, timeout=30)
+        await ui.press("OK")
+        await ui.wait_shown(State.IDLE)
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        await touch_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        await ui.press("金庫")
+        await desk_at(ui, Desk.CASHBOX)
+        await ui.press("日計")
+        view = await desk_at(ui, Desk.DAY_CLOSE)
+        assert view.last_day and "cash in: 1 note ¥1,000" in view.record_text
+        assert "credited base: 1 × ¥1,000 confirmed" in view.record_text
+        await ui.shot("day-close")
+        await ui.press("CSV出力")
+        await ui.wait_text("1 個のファイルを出力しました")
+        await ui.press("前日")
+        view = await ui.until(
+            lambda: desk(ui).view if not desk(ui).view.last_day else None, "the day before"
+        )
+        assert "cash in: 0 notes ¥0" in view.record_text
+        desk(ui).staff_close()
+        await ui.wait_shown(State.IDLE)
+
+    assert ui.run(scenario, "staff-day-close", timeout=120) == 0
+    written = list((tmp_path / USB).glob(f"paykiosk-{ui.config.kiosk.id}-day-*.csv"))
+    assert len(written) == 1
+    assert "notes,total,1,1000" in written[0].read_text(encoding="utf-8-sig")
+    assert "daily close of" in journal_text(ui.config)

@@ -273,6 +273,17 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["まだ紙幣はありません。", "テスト終了"],
         "en": ["Every note is handed back. Nothing is counted or credited.", "End the test"],
     },
+    "day_close": {
+        "ja": [
+            "日計: 2026-12-07",
+            "1 個のファイルを出力しました",
+            "前日",
+            "翌日",
+            "CSV出力",
+            "戻る",
+        ],
+        "en": ["Daily close: 2026-12-07", "Day before", "Day after", "Export CSV", "Back"],
+    },
     "speaker": {
         "ja": ["音声と音量", "音声案内: オン", "オフにする", "音量: 80 %", "−", "+", "戻る"],
         "en": ["Voice and volume", "Voice guidance: on", "Switch off", "Volume: 80 %", "Back"],
@@ -431,6 +442,14 @@ def test_touches_reach_the_desk() -> None:
         lambda app: touch(labelled(app, "−")),
         lambda app: app.show_staff(STAFF_SAMPLES["speaker_off"]),
         lambda app: touch(labelled(app, "オンにする")),
+        lambda app: app.show_staff(STAFF_SAMPLES["cashbox"]),
+        lambda app: touch(labelled(app, "日計")),
+        lambda app: app.show_staff(STAFF_SAMPLES["day_close"]),
+        lambda app: touch(labelled(app, "前日")),
+        lambda app: touch(labelled(app, "翌日")),
+        lambda app: touch(labelled(app, "CSV出力")),
+        lambda app: app.show_staff(replace(STAFF_SAMPLES["day_close"], last_day=True)),
+        lambda app: touch(labelled(app, "翌日")),  # disabled: no day after today
     ]
     run_app(inbox, SIZES[0], steps)
 
@@ -457,6 +476,10 @@ def test_touches_reach_the_desk() -> None:
         ("staff_volume", 1),
         ("staff_volume", -1),
         ("staff_voice", True),
+        ("staff_open", Desk.DAY_CLOSE),
+        ("staff_day", -1),
+        ("staff_day", 1),
+        ("staff_day_export",),
     ]
     assert inbox.posted == []  # nothing of the staff menu reaches the member's engine
 

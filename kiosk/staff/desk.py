@@ -14,7 +14,9 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
@@ -32,8 +34,9 @@ from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
 from kiosk.staff.credentials import PIN_MAX, PIN_MIN
+from kiosk.staff.day_close import DayClose, close_day, day_text
 from kiosk.staff.desk_pages import cashbox_fields, open_case, open_cases, recent_events
-from kiosk.staff.export import export_for_staff
+from kiosk.staff.export import export_day, export_for_staff
 from kiosk.staff.menu_timer import MenuTimer
 from kiosk.staff.status_rows import live_rows, status_rows
 from kiosk.staff.view import CaseAction, Desk, StaffView
@@ -92,6 +95,7 @@ class StaffDesk:
         self._card: str | None = None  # the staff card that asked for the PIN
         self._who = ""
         self._counted: dict[int, int] = {}
+        self._day = date.today()  # the daily close shown (set when its page opens)
         self.timer = MenuTimer(config.staff.menu_timeout_s, self._timed_out)
         self._switched_off = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -227,6 +231,9 @@ class StaffDesk:
             self._show(self._base(Desk.RESTART))
         elif desk is Desk.ACCEPTOR:
             self._show(self._acceptor_view(Desk.ACCEPTOR, ""))
+        elif desk is Desk.DAY_CLOSE:
+            self._day = self._today()
+            self._show(self._day_view(""))
         elif desk is Desk.SPEAKER:
             self._show(self._base(Desk.SPEAKER, speaker=self.speaker_settings()))
         elif desk is Desk.MENU:
@@ -279,6 +286,53 @@ class StaffDesk:
         log.warning("restart asked by staff (%s)", self._who)
         self._close("restarting the app")
         self.engine.inbox.stop()
+
+    # ---- the daily close -----------------------------------------------------------------
+    def staff_day(self, delta: int) -> None:
+        """The day before (``delta`` < 0) or after; never past today."""
+        if self.view.desk is Desk.DAY_CLOSE:
+            day = self._day + timedelta(days=1 if delta > 0 else -1)
+            self._day = min(day, self._today())
+            self._show(self._day_view(""))
+
+    def staff_day_export(self) -> None:
+        """The shown day's close as CSV to ``[staff] export_dir`` (the USB stick)."""
+        if self.view.desk is not Desk.DAY_CLOSE:
+            return
+        close = self._close_of_day()
+        folder = self.config.staff.export_dir
+        try:
+            if folder is None:
+                raise ValueError("no [staff] export_dir in the configuration")
+            written = export_day(close, folder)
+        except ValueError as error:
+            self.journal.log("staff", f"{self._who}: daily close export failed: {error}")
+            self._show(self._day_view("Export failed: {value}", str(error)))
+            return
+        self.journal.log(
+            "staff",
+            f"{self._who}: daily close of {self._day.isoformat()} exported to {written.path}",
+        )
+        self._show(self._day_view("Exported {value} files", "1"))
+
+    def _today(self) -> date:
+        return datetime.fromtimestamp(self._clock(), ZoneInfo(self.config.kiosk.time_zone)).date()
+
+    def _close_of_day(self) -> DayClose:
+        zone = self.config.kiosk.time_zone
+        return close_day(self.journal, self.config.kiosk.id, self._day, zone)
+
+    def _day_view(self, message: str, arg: str = "") -> StaffView:
+        text = day_text(self._close_of_day())
+        last = self._day >= self._today()
+        return self._base(
+            Desk.DAY_CLOSE,
+            day=self._day.isoformat(),
+            last_day=last,
+            record_text=text,
+            message=message,
+            message_arg=arg,
+        )
 
     # ---- the speaker ---------------------------------------------------------------------
     def speaker_settings(self) -> SpeakerSettings:

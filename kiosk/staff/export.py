@@ -19,6 +19,7 @@ from pathlib import Path
 from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
 from kiosk.journal.cashbox import Cashbox
+from kiosk.staff.day_close import DayClose, csv_text
 
 ENCODING = "utf-8-sig"
 
@@ -100,13 +101,7 @@ def export(
 ) -> list[Exported]:
     """Write the four CSV files into ``folder`` (which must exist: a USB stick that is not
     mounted must not become a folder on the kiosk's own disk); ``ValueError`` if it cannot."""
-    if not folder.is_dir():
-        raise ValueError(
-            f"export folder {folder}: "
-            + ("not a folder" if folder.exists() else "not there (is the USB stick mounted?)")
-        )
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ValueError(f"export folder {folder}: not writable by this user")
+    check_folder(folder)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     tables = _snapshot(journal)
     written: list[Exported] = []
@@ -118,6 +113,27 @@ def export(
 
 
 Table = tuple[tuple[str, ...], list[list[object]]]
+
+
+def check_folder(folder: Path) -> None:
+    """``ValueError`` unless ``folder`` is there and writable (a USB stick that is not mounted
+    must not become a folder on the kiosk's own disk)."""
+    if not folder.is_dir():
+        raise ValueError(
+            f"export folder {folder}: "
+            + ("not a folder" if folder.exists() else "not there (is the USB stick mounted?)")
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"export folder {folder}: not writable by this user")
+
+
+def export_day(close: DayClose, folder: Path) -> Exported:
+    """The daily close as one CSV file in ``folder`` (``ValueError`` if it cannot be written)."""
+    check_folder(folder)
+    path = folder / f"paykiosk-{close.kiosk_id}-day-{close.day.strftime('%Y%m%d')}.csv"
+    text = csv_text(close)
+    _write_atomically(path, text)
+    return Exported(path, text.count("\r\n") - 1)
 
 
 def export_for_staff(

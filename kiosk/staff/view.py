@@ -57,6 +57,7 @@ class Desk(StrEnum):
     ACCEPTOR = "acceptor"  # the acceptor: its state, the notes switched on/off, reset
     ACCEPTOR_TEST = "acceptor_test"  # notes fed are checked and handed back, never counted
     SPEAKER = "speaker"  # the voice on or off, the volume
+    DAY_CLOSE = "day_close"  # the daily close of one day (today first), with its QR code
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ class StaffView:
     denominations: tuple[int, ...] = DENOMINATIONS
     counted: tuple[tuple[int, int], ...] = ()  # COUNT: (value, notes) typed so far
     record: Collection | None = None
-    record_text: str = ""  # the summary shown and put in the QR code
+    record_text: str = ""  # RECORD, DAY_CLOSE: the summary shown and put in the QR code
+    day: str = ""  # DAY_CLOSE: the day (ISO date, the co-op's time zone)
+    last_day: bool = True  # DAY_CLOSE: it is today (no next day to show)
     cases: tuple[CaseView, ...] = ()
     case: CaseView | None = None
     events: tuple[EventRow, ...] = ()  # EVENTS: newest first
@@ -182,5 +185,7 @@ class StaffIntents(Protocol):
     def staff_acceptor_reset(self) -> None: ...
     def staff_test(self, on: bool) -> None: ...
     def staff_voice(self, on: bool) -> None: ...
+    def staff_day(self, delta: int) -> None: ...
+    def staff_day_export(self) -> None: ...
     def staff_volume(self, delta: int) -> None: ...
     def staff_activity(self) -> None: ...

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kiosk.staff.commands import access, cases, cashbox, notes, status
+from kiosk.staff.commands import access, cases, cashbox, day, notes, status
 
 if TYPE_CHECKING:
     from kiosk.config.settings import Config
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="staff_command", required=True)
     access.add_commands(commands)
     cashbox.add_commands(commands)
+    day.add_commands(commands)
     cases.add_commands(commands)
     status.add_commands(commands)
     notes.add_commands(commands)
