@@ -19,6 +19,7 @@ utterance at a time: a newer one cuts the one being said (never two voices at on
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import select
@@ -84,6 +85,28 @@ def has_audio_device() -> bool:
     return runtime is not None and (Path(runtime) / "pulse" / "native").exists()
 
 
+def sound_enabled() -> bool:
+    """Sound is not switched off for this process (``PAYKIOSK_SOUND=0``)."""
+    return os.environ.get(SOUND_ENV, "1").strip() != "0"
+
+
+def audio_library_missing() -> str | None:
+    """Why Kivy could play no sound file here, or None: none of its audio providers that play
+    WAV files is installed. Looked up on disk, without importing Kivy's audio (which picks a
+    provider, and may open the sound system, when imported)."""
+    kivy = importlib.util.find_spec("kivy")
+    if kivy is None or kivy.origin is None:
+        return "Kivy is not installed"
+    root = Path(kivy.origin).parent
+    built = [
+        *(root / "core" / "audio").glob("audio_sdl2.*"),  # SDL2_mixer, in Kivy's own wheels
+        *(root / "lib" / "gstplayer").glob("_gstplayer.*"),  # GStreamer
+    ]
+    if built or importlib.util.find_spec("ffpyplayer") is not None:
+        return None
+    return f"Kivy at {root} has no audio provider (its SDL2 audio, audio_sdl2, is missing)"
+
+
 @dataclass(frozen=True)
 class Utterance:
     """What the speaker does for one change: a sound, then sentences in ``lang``; ``pause_s``:
@@ -126,7 +149,7 @@ class Sounds:
         answer_s: float | None = None,
     ) -> None:
         if enabled is None:
-            enabled = os.environ.get(SOUND_ENV, "1").strip() != "0"
+            enabled = sound_enabled()
         self.enabled = enabled
         self.sound_dir = sound_dir
         self.texts = texts  # screens.i18n.Texts: the language and its catalog, now

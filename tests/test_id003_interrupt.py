@@ -208,14 +208,27 @@ def test_host_decoding_one_frame_per_read_in_interrupt_mode(sim: SimulatorProces
 def test_driver_copes_with_a_unit_left_in_interrupt_mode(
     sim: SimulatorProcess, ledger: JournalNotes, events: EventLog
 ) -> None:
-    # Another host set interrupt mode and went away; ours polls and sets C2 00 after RESET.
-    sim.control(lambda d, now: d.settings.__setitem__(Command.SET_COMMUNICATION_MODE, b"\x01"))
+    # Another host set interrupt mode, took notes and went away while one was going in; ours
+    # polls it out (its status changes between polls: ENQs) and sets C2 00 after RESET.
+    with RawHost(sim.path) as other:
+        assert other.ask(Command.RESET) == wire(Status.ACK)
+        assert other.ask(Command.SET_COMMUNICATION_MODE, b"\x01") is not None
+        assert other.ask(Command.SET_INHIBIT, b"\x00") is not None
+        assert sim.wait_for(lambda d: d.status == Frame(Status.IDLING), 2)
+        assert other.ask(Command.STATUS_REQUEST) == wire(Status.IDLING)
+    assert sim.wait_for(lambda _: not sim.host_connected, 2)  # it saw that host go
+    assert sim.insert(1000)
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
     driver.add_listener(events)
     driver.start()
     try:
         assert driver.wait_online(5), events.summary()
-        assert any(t.direction == "tx" and t.frame.code == Status.ENQ for t in sim.trace)
+        polling = Frame(Command.SET_COMMUNICATION_MODE, b"\x00")
+        polling_set = next(t for t in sim.trace if t.direction == "rx" and t.frame == polling)
+        assert any(
+            t.direction == "tx" and t.frame.code == Status.ENQ and t.at < polling_set.at
+            for t in sim.trace
+        )  # ENQs came before the driver set polling mode
         assert not sim.device.interrupt_mode
         driver.enable()
         assert sim.wait_for(lambda d: not d.inhibited, 2)

@@ -5,6 +5,7 @@ a traceback: under systemd (``Restart=always``) a traceback is a crash loop, whi
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import subprocess
@@ -167,6 +168,78 @@ def test_a_bad_setup_is_one_line_and_exit_78(
 ) -> None:
     words = setup(config)
     assert_refused(run_kiosk(config, "--no-ui"), *words)
+
+
+# ---- an optional part the configuration asks for is not installed ------------------------
+# Each is taken away for the kiosk's process alone: a module by a folder first on its
+# PYTHONPATH, a program by a PATH without it. The kiosk refuses before a device starts or a
+# window opens, so the touch UI's cases need no display.
+def _shadow(folder: Path, package: str, init: str) -> str:
+    """A PYTHONPATH for the kiosk on which ``package`` is the stand-in ``init`` makes."""
+    (folder / package).mkdir(parents=True)
+    (folder / package / "__init__.py").write_text(init)
+    return os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p)
+
+
+NO_PYSCARD = "raise ModuleNotFoundError(\"No module named 'smartcard'\", name='smartcard')\n"
+KIVY_WITHOUT_AUDIO = "# Kivy built without its SDL2 audio: no kivy/core/audio here\n"
+
+
+def _ui(config: Path, **keys: str) -> None:
+    config.write_text(
+        config.read_text() + "\n[ui]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
+    )
+
+
+@pytest.mark.parametrize("device", ["pcsc", "pcsc:RC-S300"])
+def test_a_pcsc_reader_without_pyscard_installed(config: Path, tmp_path: Path, device: str) -> None:
+    _set(config, "device", f'"{device}"')
+    shadow = _shadow(tmp_path / "no-pyscard", "smartcard", NO_PYSCARD)
+    result = run_kiosk(config, "--no-ui", env={"PYTHONPATH": shadow})
+    line = assert_refused(
+        result, "[card] device", device, "pip install 'paykiosk[pcsc]'", "WITH_PCSC=1"
+    )
+    assert "No module named 'smartcard'" in line
+
+
+def test_the_touch_ui_without_its_font(config: Path, tmp_path: Path) -> None:
+    font = tmp_path / "no-such-font.ttf"
+    result = run_kiosk(config, env={"PAYKIOSK_FONT": str(font)})
+    assert_refused(result, "PAYKIOSK_FONT", str(font), "apt-get install fonts-ipaexfont-gothic")
+
+
+def test_the_voice_without_its_synthesizers(config: Path, tmp_path: Path) -> None:
+    _ui(config, sound="true", voice="true")
+    no_programs = tmp_path / "bin"
+    no_programs.mkdir()
+    environment = {"PATH": str(no_programs), "PAYKIOSK_SOUND": None}
+    line = assert_refused(
+        run_kiosk(config, env=environment),
+        "[ui] voice",
+        "open_jtalk",
+        "espeak-ng",
+        "apt-get install open-jtalk open-jtalk-mecab-naist-jdic espeak-ng",
+        "voice = false",
+    )
+    assert "[ui] sound" not in line
+
+
+def test_sound_without_an_audio_library(config: Path, tmp_path: Path) -> None:
+    _ui(config, sound="true", voice="true")
+    kivy = _shadow(tmp_path / "kivy-without-audio", "kivy", KIVY_WITHOUT_AUDIO)
+    environment = {"PYTHONPATH": kivy, "PAYKIOSK_SOUND": None}
+    assert_refused(run_kiosk(config, env=environment), "[ui] sound", "audio", "sound = false")
+
+
+def test_voice_off_needs_no_synthesizer(config: Path, tmp_path: Path) -> None:
+    """``voice = false`` passes the voice's check: the next one (the audio library, taken away
+    too) is the one that speaks."""
+    _ui(config, sound="true", voice="false")
+    (tmp_path / "bin").mkdir()
+    kivy = _shadow(tmp_path / "kivy-without-audio", "kivy", KIVY_WITHOUT_AUDIO)
+    environment = {"PATH": str(tmp_path / "bin"), "PYTHONPATH": kivy, "PAYKIOSK_SOUND": None}
+    line = assert_refused(run_kiosk(config, env=environment), "[ui] sound")
+    assert "[ui] voice" not in line
 
 
 @pytest.mark.parametrize("command", ["pending", "journal"])

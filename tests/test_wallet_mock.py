@@ -94,11 +94,12 @@ class FakeWallet:
     calls: list[Call] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)
     by_request_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    decorate: Callable[[Any], Any] | None = None  # changes every answer on its way out
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         if request.url.path == "/ping":
-            return httpx.Response(200, json={"pong": "ok"})
+            return httpx.Response(200, json=self._out({"pong": "ok"}))
         envelope = json.loads(request.content)
         assert set(envelope) == {"partner_client_id", "data"}  # parameters only inside
         assert envelope["partner_client_id"] == MOCK_SETTINGS.client_id
@@ -132,7 +133,11 @@ class FakeWallet:
     def _reply(self, answer: Answer) -> httpx.Response:
         if answer.plain:
             return httpx.Response(answer.status, json=answer.document)
-        return httpx.Response(answer.status, json={"response_data": seal(KEY, answer.document)})
+        sealed = seal(KEY, self._out(answer.document))
+        return httpx.Response(answer.status, json=self._out({"response_data": sealed}))
+
+    def _out(self, document: Any) -> Any:
+        return document if self.decorate is None else self.decorate(document)
 
     def _handle(self, call: Call) -> Answer:
         parts = call.path.strip("/").split("/")
@@ -149,6 +154,9 @@ class FakeWallet:
                 if request_id not in self.by_request_id:
                     self.by_request_id[request_id] = topup_json(call.params)
                 return Answer(200, self.by_request_id[request_id])
+            case "GET", ["transactions-v2"]:
+                rows = list(self.by_request_id.values())[::-1]
+                return Answer(200, {"rows": rows, "count": len(rows), "per_page": 20})
             case "GET", ["transactions", "requests", request_id]:
                 if request_id in self.by_request_id:
                     return Answer(200, self.by_request_id[request_id])
@@ -262,6 +270,44 @@ def test_lookups_pages_and_ping() -> None:
     assert account is not None and account.user.id == USER and account.headroom == 30_000
     assert [a.id for a in accounts] == [ACCOUNT, str(uuid.UUID(int=2))]
     assert [c.params.get("page") for c in wallet.calls[2:]] == [1, 2]
+
+
+def with_unknown_fields(document: Any) -> Any:
+    """``document`` with a field no client knows in every object, at every depth."""
+    if isinstance(document, list):
+        return [with_unknown_fields(item) for item in document]
+    if isinstance(document, dict):
+        return {
+            **{key: with_unknown_fields(value) for key, value in document.items()},
+            "added_by_a_later_api": {"rows": [None], "id": 7},
+        }
+    return document
+
+
+def test_the_client_sends_json_and_ignores_fields_it_does_not_use() -> None:
+    """The API may add fields (the sandbox sends the whole objects, transfers and all): every
+    call still works, and reads the same values."""
+    plain, decorated = FakeWallet(), FakeWallet(decorate=with_unknown_fields)
+
+    async def go(client: WalletClient) -> tuple[Any, ...]:
+        credited = await topup(3000, "6c0a3f52-9d1e-4b7a-8f2c-5e4d3c2b1a09")(client)
+        return (
+            await client.ping(),
+            await client.find_account_by_card(MONEY, CARD),
+            await client.user_accounts(USER),
+            credited,
+            await client.transaction(credited.id),
+            await client.transaction_by_request_id("6c0a3f52-9d1e-4b7a-8f2c-5e4d3c2b1a09"),
+            await client.history(USER, MONEY),
+        )
+
+    seen_plain, seen_decorated = run(plain, go), run(decorated, go)
+    assert seen_decorated[1] == seen_plain[1] and seen_decorated[2] == seen_plain[2]
+    assert seen_decorated[0] is True and seen_decorated[3].money_amount == 3000
+    assert seen_decorated[6].rows == [seen_decorated[4]] == [seen_decorated[5]]
+    assert {r.headers["Content-Type"] for r in decorated.requests if r.content} == {
+        "application/json"
+    }
 
 
 # ---- retries ---------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
     import sqlite3
     from pathlib import Path
 
-    from kiosk.app.settings import use_time_zone
+    from kiosk.app.settings import check_installed, use_time_zone
     from kiosk.config.settings import EXIT_CONFIG, ConfigError, load
     from kiosk.journal.db import JournalDamaged, JournalUnusable, damage_in
     from kiosk.journal.recovery import RecoveryFailed, ShellMissing
@@ -128,6 +128,8 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
     recovery = f"paykiosk --config {Path(args.config).resolve()} journal --recover"
     try:
         config = load(args.config)
+        if args.command is None:  # the kiosk itself: what its configuration needs is installed
+            check_installed(config, ui=not args.no_ui)
         use_time_zone(config.kiosk.time_zone)  # the kiosk's, a staff command's, a report's
         prepare(config.kiosk.data_dir)
         try:

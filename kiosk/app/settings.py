@@ -90,6 +90,43 @@ def _front(kiosk: KioskSection, ui: UiSection, **overrides: Any) -> FrontSetting
     return FrontSettings(**{**values, **overrides})
 
 
+PCSC_INSTALL = "pip install 'paykiosk[pcsc]' (systemd/install.sh: WITH_PCSC=1)"
+VOICE_INSTALL = "apt-get install open-jtalk open-jtalk-mecab-naist-jdic espeak-ng"
+SOUND_INSTALL = "pip install --force-reinstall 'kivy>=2.3,<2.4' (its wheels bring SDL2 audio)"
+
+
+def check_installed(config: Config, ui: bool) -> None:
+    """Every optional part the configuration asks for is installed here: else a
+    :class:`ConfigError` naming the key and what to install, before a device starts or a
+    window opens. ``ui``: the touch UI runs (its font, sound and voice)."""
+    from hardware.readers import Backend, card_backend
+
+    if card_backend(config.card.device).kind is Backend.PCSC:
+        from hardware.pcsc import pyscard_missing
+
+        if why := pyscard_missing():
+            raise ConfigError(
+                f'[card] device = "{config.card.device}": the PC/SC reader needs pyscard, which'
+                f" cannot be loaded ({why}): {PCSC_INSTALL}"
+            )
+    if not ui:
+        return
+    check_font()
+    from screens.sounds import audio_library_missing, sound_enabled
+    from screens.speech import Speech
+
+    if not (config.ui.sound and sound_enabled()):
+        return  # no sound, no voice: nothing more to need
+    if config.ui.voice:
+        missing = [why for lang in ("ja", "en") if (why := Speech.missing(lang))]
+        if missing:
+            raise ConfigError(
+                f"[ui] voice: {'; '.join(missing)}: {VOICE_INSTALL}, or set voice = false"
+            )
+    if why := audio_library_missing():
+        raise ConfigError(f"[ui] sound: {why}: {SOUND_INSTALL}, or set sound = false")
+
+
 def check_font() -> None:
     """The UI's Japanese font is there: a :class:`ConfigError` before any window opens."""
     from screens.fonts import FontMissing, font_path  # no Kivy import

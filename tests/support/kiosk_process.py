@@ -157,10 +157,16 @@ class KioskProcess:
 
 
 def run_kiosk(
-    config: Path, *args: str, timeout: float = 30, stdin: str | None = None
+    config: Path,
+    *args: str,
+    timeout: float = 30,
+    stdin: str | None = None,
+    env: Mapping[str, str | None] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``paykiosk --config F ARGS`` to its end (``pending``, or a start that must refuse);
-    ``stdin``: what is typed into it (a staff command's secrets)."""
+    ``stdin``: what is typed into it (a staff command's secrets); ``env``: more environment for
+    it alone (None: the name left out)."""
+    merged = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "kiosk", "--config", str(config), *args],
         cwd=ROOT,
@@ -168,4 +174,5 @@ def run_kiosk(
         capture_output=True,
         text=True,
         timeout=timeout,
+        env={k: v for k, v in merged.items() if v is not None},
     )

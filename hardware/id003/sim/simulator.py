@@ -9,11 +9,13 @@ method is thread-safe.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import termios
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +29,7 @@ T = TypeVar("T")
 
 BYTE_TIME = 11 / 9600  # start, 8 data, parity and stop bit at 9600 baud: a 5-byte frame ~6 ms
 ENQ_GAP = 0.02  # quiet line before an ENQ
+IDLE_POLL_MS = 2  # how often the unit looks at its state when nothing is on the line
 
 
 @dataclass
@@ -42,9 +45,14 @@ class WireFaults:
 
 @dataclass(frozen=True)
 class TraceEntry:
-    at: float  # time.monotonic(): when read from the host (rx) or written to it (tx)
+    """One frame on the line. ``at`` (``time.monotonic()``): for "tx", when its first byte
+    starts to leave; for "rx", when the unit read it. ``until``: when its last byte is through
+    at 9600 baud (for "rx", counted from the read: a pty hands over a write at once)."""
+
+    at: float
     direction: str  # "rx" (from host) or "tx" (to host)
     frame: Frame
+    until: float = 0.0
 
 
 @dataclass
@@ -68,8 +76,9 @@ class AcceptorSimulator:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._port: _Port | None = None
-        self._outbox: list[tuple[float, bytes, Frame]] = []  # due, bytes, what they carry
-        self._line_free = 0.0  # when the last queued frame has left at line speed
+        self._outbox: deque[tuple[float, int]] = deque()  # (when it has left, byte) to the host
+        self._line_free = 0.0  # when the last queued byte has left at line speed
+        self._rx_free = 0.0  # when the host's last frame would be through at line speed
         self._host_present = False
         self._parser = FrameParser()
         self._plug()
@@ -215,7 +224,7 @@ class AcceptorSimulator:
             poller = select.poll()
             poller.register(port.master, select.POLLIN)
             try:
-                events = dict(poller.poll(2)).get(port.master, 0)
+                events = dict(poller.poll(self._poll_ms())).get(port.master, 0)
             except (OSError, ValueError):
                 continue  # unplugged under us
             with self._lock:
@@ -223,6 +232,14 @@ class AcceptorSimulator:
                     self._service(port, events)
             if events & select.POLLHUP and not self._host_present:
                 time.sleep(0.01)  # nobody has the port open
+
+    def _poll_ms(self) -> int:
+        """Sleep until the next byte is due (a byte takes ~1.1 ms), or a short idle pass."""
+        with self._lock:
+            if not self._outbox:
+                return IDLE_POLL_MS
+            wait = self._outbox[0][0] - time.monotonic()
+        return min(IDLE_POLL_MS, max(0, math.ceil(wait * 1000)))
 
     def _service(self, port: _Port, events: int) -> None:
         now = time.monotonic()
@@ -238,7 +255,11 @@ class AcceptorSimulator:
             except OSError:
                 return
             for frame in self._parser.feed(data):
-                self._record("rx", frame, now)
+                # The pty hands the host's write over at once; on a line the unit has the
+                # frame only when its last byte is in, and frames written together queue up.
+                arrived = max(now, self._rx_free) + len(frame.encode()) * BYTE_TIME
+                self._rx_free = arrived
+                self._record("rx", frame, now, arrived)
                 if self.on_receive is not None:
                     self.on_receive(frame)
                 if frame.code == Command.ACK and self.faults.lose_acks > 0:
@@ -246,15 +267,20 @@ class AcceptorSimulator:
                     continue
                 reply = self.device.handle(frame, now)
                 if reply is not None:
-                    self._queue_reply(reply, now)
+                    self._queue_reply(reply, arrived)
         now = time.monotonic()
-        enq = self.device.unsolicited(now)  # interrupt mode: status changed since last heard
-        if enq is not None:
-            self._queue_reply(enq, now, not_before=self._line_free + ENQ_GAP)
+        # Interrupt mode: an ENQ goes out after ENQ_GAP of quiet line both ways. Until then
+        # nothing is reserved for it, so a command that comes meanwhile is answered first, as
+        # in polling mode (and a STATUS REQUEST's reply may leave no change to announce).
+        if now >= max(self._line_free, self._rx_free) + ENQ_GAP:
+            enq = self.device.unsolicited(now)  # the status changed since the host last asked
+            if enq is not None:
+                self._queue_reply(enq, now)
         self._flush(port, now)
 
-    def _queue_reply(self, reply: Frame, now: float, not_before: float = 0.0) -> None:
-        """Queue a frame to the host; ENQ comes here too, so wire faults apply to it."""
+    def _queue_reply(self, reply: Frame, ready: float) -> None:
+        """Queue a frame to the host from ``ready`` on; ENQ comes here too, so wire faults
+        apply to it."""
         faults = self.faults
         if faults.silent:
             return
@@ -269,20 +295,24 @@ class AcceptorSimulator:
             wire, faults.mangle = faults.mangle(wire), None
         if faults.garbage:
             wire, faults.garbage = faults.garbage + wire, b""
-        # A frame starts once the previous one has gone at 9600 baud, as on a real line: a
-        # host never gets two replies in one read just because they were queued together.
-        due = max(now + faults.reply_delay, not_before, self._line_free)
-        self._line_free = due + len(wire) * BYTE_TIME
-        self._outbox.append((due, wire, reply))
+        # A UART: the frame starts once the line is free, and each byte reaches the host when
+        # its stop bit is through, one byte time after the one before.
+        start = max(ready + faults.reply_delay, self._line_free)
+        for n, byte in enumerate(wire, 1):
+            self._outbox.append((start + n * BYTE_TIME, byte))
+        self._line_free = start + len(wire) * BYTE_TIME
+        self._record("tx", reply, start, self._line_free)
 
     def _flush(self, port: _Port, now: float) -> None:
-        if self._outbox and self._outbox[0][0] <= now:  # one frame per pass: never two at once
-            _, wire, reply = self._outbox.pop(0)
+        """Hand the pty every byte whose time has come (a late pass sends a few at once, as a
+        host reading late finds them in its buffer)."""
+        due = bytearray()
+        while self._outbox and self._outbox[0][0] <= now:
+            due.append(self._outbox.popleft()[1])
+        if due:
             with contextlib.suppress(OSError):
-                os.write(port.master, wire)
-                # traced as it goes out (a delayed reply later than its command was handled)
-                self._record("tx", reply, now)
+                os.write(port.master, bytes(due))
 
-    def _record(self, direction: str, frame: Frame, now: float) -> None:
+    def _record(self, direction: str, frame: Frame, at: float, until: float) -> None:
         if len(self.trace) < self.trace_limit:
-            self.trace.append(TraceEntry(now, direction, frame))
+            self.trace.append(TraceEntry(at, direction, frame, until))

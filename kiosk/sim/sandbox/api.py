@@ -7,26 +7,42 @@ import re
 import sqlite3
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from kiosk.sim.sandbox.seed import MONEY_TEXT, ORGANIZATION
 from kiosk.sim.sandbox.store import Refused, SandboxStore
 
 _ACCOUNT_SQL = (
-    "SELECT a.*, u.name AS user_name, u.is_merchant, m.name AS money_name, m.max_balance,"
-    " m.transfer_limit, m.topup_limit FROM accounts a JOIN users u ON u.id = a.user_id"
-    " JOIN moneys m ON m.id = a.money_id"
+    "SELECT a.*, u.name AS user_name, u.is_merchant, m.name AS money_name, m.bucket,"
+    " m.max_balance, m.transfer_limit, m.topup_limit FROM accounts a"
+    " JOIN users u ON u.id = a.user_id JOIN moneys m ON m.id = a.money_id"
 )
+# Money here never expires while its wallet is used: ten years after the last transaction.
+EXPIRY_YEARS = 10
 
 
 def _money_json(row: sqlite3.Row) -> dict[str, Any]:
+    """A private money, every field of the API's object: the co-op issues its own moneys
+    (``own``), to members only (``is_exclusive``), as money without points."""
+    description, oneline = MONEY_TEXT.get(row["bucket"], ("", ""))
     return {
         "id": row["money_id"],
         "name": row["money_name"],
-        "type": "own",
         "unit": "円",
+        # ``unit`` is the SDKs' name for it; some descriptions of the API call it ``currency``
+        "currency": "JPY",
+        "type": "own",
+        "is_exclusive": True,
+        "description": description,
+        "oneline_message": oneline,
+        "organization": dict(ORGANIZATION),
         "max_balance": row["max_balance"],
         "transfer_limit": row["transfer_limit"],
         "money_topup_transfer_limit": row["topup_limit"],
+        "expiration_type": "last-update",
+        "enable_topup_by_member": False,
+        "display_money_and_point": "money-only",
     }
 
 
@@ -34,15 +50,24 @@ def _user_json(row: sqlite3.Row) -> dict[str, Any]:
     return {"id": row["user_id"], "name": row["user_name"], "is_merchant": bool(row["is_merchant"])}
 
 
-def account_json(row: sqlite3.Row) -> dict[str, Any]:
+def _account_head(row: sqlite3.Row) -> dict[str, Any]:
+    """The fields every rendering of an account starts with."""
     return {
         "id": row["id"],
         "name": row["money_name"],
         "status": row["status"],
         "is_suspended": row["status"] == "suspended",
+    }
+
+
+def account_json(row: sqlite3.Row) -> dict[str, Any]:
+    """An account detail: what the account lists and ``GET /accounts/{id}`` answer."""
+    return {
+        **_account_head(row),
         "balance": row["money_balance"] + row["point_balance"],
         "money_balance": row["money_balance"],
         "point_balance": row["point_balance"],
+        "point_debt": 0,
         "external_id": row["external_id"],
         "user": _user_json(row),
         "private_money": _money_json(row),
@@ -58,8 +83,8 @@ def _account(store: SandboxStore, account_id: str | None) -> sqlite3.Row | None:
 def transaction_json(
     store: SandboxStore, row: sqlite3.Row, money_id: str | None = None
 ) -> dict[str, Any]:
-    """One transaction. An exchange is ``exchange_inflow`` in a history of its receiver money
-    (``money_id``), ``exchange_outflow`` everywhere else."""
+    """One transaction, with the transfer it is made of. An exchange is ``exchange_inflow`` in
+    a history of its receiver money (``money_id``), ``exchange_outflow`` everywhere else."""
     sender, receiver = (
         _account(store, row["sender_account"]),
         _account(store, row["receiver_account"]),
@@ -69,30 +94,55 @@ def transaction_json(
         inflow = money_id is not None and receiver is not None and receiver["money_id"] == money_id
         kind = "exchange_inflow" if inflow else "exchange_outflow"
 
-    def party(account: sqlite3.Row | None) -> tuple[Any, Any]:
-        if account is None:
-            return None, None
-        return _user_json(account), {k: v for k, v in account_json(account).items() if k != "user"}
+    def user(account: sqlite3.Row | None) -> dict[str, Any] | None:
+        return None if account is None else _user_json(account)
 
-    (sender_user, sender_account), (receiver_user, receiver_account) = (
-        party(sender),
-        party(receiver),
-    )
+    def account(account: sqlite3.Row | None) -> dict[str, Any] | None:
+        return (
+            None
+            if account is None
+            else {**_account_head(account), "private_money": _money_json(account)}
+        )
+
+    def transfer_account(account: sqlite3.Row | None) -> dict[str, Any] | None:
+        if account is None:
+            return None
+        return {
+            **_account_head(account),
+            "private_money_id": account["money_id"],
+            "user": _user_json(account),
+        }
+
+    amounts = {
+        "amount": row["money_amount"] + row["point_amount"],
+        "money_amount": row["money_amount"],
+        "point_amount": row["point_amount"],
+    }
+    transfer = {
+        # one transfer per transaction here; its id is derived, so every rendering agrees
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"transfer:{row['id']}")),
+        "sender_account": transfer_account(sender),
+        "receiver_account": transfer_account(receiver),
+        **amounts,
+        "done_at": row["done_at"],
+        "type": kind.replace("_", "-"),  # transfers spell exchange-inflow with a hyphen
+        "description": row["description"],
+        "transaction_id": row["id"],
+    }
     return {
         "id": row["id"],
         "type": kind,
         "is_modified": False,
-        "sender": sender_user,
-        "sender_account": sender_account,
-        "receiver": receiver_user,
-        "receiver_account": receiver_account,
-        "amount": row["money_amount"] + row["point_amount"],
-        "money_amount": row["money_amount"],
-        "point_amount": row["point_amount"],
+        "sender": user(sender),
+        "sender_account": account(sender),
+        "receiver": user(receiver),
+        "receiver_account": account(receiver),
+        **amounts,
         "raw_point_amount": row["point_amount"],
         "campaign_point_amount": 0,
         "done_at": row["done_at"],
         "description": row["description"],
+        "transfers": [transfer],
     }
 
 
@@ -221,7 +271,8 @@ def get_transaction(store: SandboxStore, params: dict[str, Any], match: re.Match
 
 def list_transactions_v2(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) -> Any:
     per_page = _int(params, "per_page", 50, 1, 1000)
-    where, args = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    args: list[Any] = []
     customer_id = _uuid(params, "customer_id", required=False)
     money_id = _uuid(params, "private_money_id", required=False)
     if customer_id or money_id:
@@ -243,24 +294,90 @@ def list_transactions_v2(store: SandboxStore, params: dict[str, Any], _: re.Matc
     count = len(
         store.query(f"SELECT seq FROM transactions WHERE {' AND '.join(where)}", tuple(args))
     )
-    cursor = params.get("next_page_cursor_id")
-    if cursor is not None:
-        row = store.one("SELECT seq FROM transactions WHERE id = ?", (str(cursor),))
-        if row is None:
-            raise Refused(400, "invalid_parameters", "unknown next_page_cursor_id")
-        where.append("seq <= ?")
-        args.append(row["seq"])
-    rows = store.query(
-        f"SELECT * FROM transactions WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
-        (*args, per_page + 1),
+    # The API's cursor rule: ``next_page_cursor_id`` is the last row of this page and the
+    # next page starts after it; ``prev_page_cursor_id`` is the first row of this page and the
+    # previous page ends before it. Null: no page that way. A cursor row is never repeated.
+    after, before = (
+        _cursor_seq(store, params, "next_page_cursor_id"),
+        _cursor_seq(store, params, "prev_page_cursor_id"),
     )
+    if before is not None and after is None:
+        newer = store.query(
+            f"SELECT * FROM transactions WHERE {' AND '.join(where)} AND seq > ?"
+            " ORDER BY seq ASC LIMIT ?",
+            (*args, before, per_page + 1),
+        )
+        rows, older, newer_left = newer[:per_page][::-1], True, len(newer) > per_page
+    else:
+        if after is not None:
+            where, args = [*where, "seq < ?"], [*args, after]
+        older_rows = store.query(
+            f"SELECT * FROM transactions WHERE {' AND '.join(where)} ORDER BY seq DESC LIMIT ?",
+            (*args, per_page + 1),
+        )
+        rows, older, newer_left = (
+            older_rows[:per_page],
+            len(older_rows) > per_page,
+            after is not None,
+        )
     return {
-        "rows": [transaction_json(store, r, money_id) for r in rows[:per_page]],
+        "rows": [transaction_json(store, r, money_id) for r in rows],
         "count": count,
         "per_page": per_page,
-        "next_page_cursor_id": rows[per_page]["id"] if len(rows) > per_page else None,
-        "prev_page_cursor_id": cursor,
+        "next_page_cursor_id": rows[-1]["id"] if rows and older else None,
+        "prev_page_cursor_id": rows[0]["id"] if rows and newer_left else None,
     }
+
+
+def _cursor_seq(store: SandboxStore, params: dict[str, Any], key: str) -> int | None:
+    """The position of the transaction a cursor names (None: no cursor)."""
+    cursor = params.get(key)
+    if cursor is None:
+        return None
+    row = store.one("SELECT seq FROM transactions WHERE id = ?", (str(cursor),))
+    if row is None:
+        raise Refused(400, "invalid_parameters", f"unknown {key}")
+    return int(row["seq"])
+
+
+def get_account(store: SandboxStore, params: dict[str, Any], match: re.Match[str]) -> Any:
+    """``GET /accounts/{id}``: one account detail."""
+    return account_json(_known_account(store, match["id"]))
+
+
+def list_account_balances(store: SandboxStore, params: dict[str, Any], match: re.Match[str]) -> Any:
+    """``GET /accounts/{id}/balances``: the balance by expiry date. Here all of a wallet's value
+    expires together (``last-update``: ten years after its last transaction), so there is one
+    row, or none for an empty wallet."""
+    row = _known_account(store, match["id"])
+    rows: list[dict[str, Any]] = []
+    if row["money_balance"] or row["point_balance"]:
+        last = store.one(
+            "SELECT MAX(done_at) AS at FROM transactions"
+            " WHERE sender_account = ? OR receiver_account = ?",
+            (row["id"], row["id"]),
+        )
+        since = (
+            datetime.fromisoformat(last["at"].replace("Z", "+00:00"))
+            if last is not None and last["at"]
+            else datetime.now(UTC)
+        )
+        expires = since + timedelta(days=round(365.25 * EXPIRY_YEARS))
+        rows.append(
+            {
+                "expires_at": expires.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "money_amount": row["money_balance"],
+                "point_amount": row["point_balance"],
+            }
+        )
+    return _page(rows, params)
+
+
+def _known_account(store: SandboxStore, account_id: str) -> sqlite3.Row:
+    row = _account(store, account_id)
+    if row is None:
+        raise Refused(404, "notfound", "account not found")
+    return row
 
 
 def _types_clause(types: list[str], money_id: str | None) -> tuple[str, list[str]]:
@@ -286,6 +403,8 @@ Handler = Callable[[SandboxStore, dict[str, Any], re.Match[str]], Any]
 _ID = r"(?P<id>[0-9a-fA-F-]{36})"
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
     ("GET", re.compile(r"/accounts/customers"), list_customer_accounts),
+    ("GET", re.compile(rf"/accounts/{_ID}"), get_account),
+    ("GET", re.compile(rf"/accounts/{_ID}/balances"), list_account_balances),
     ("GET", re.compile(rf"/users/{_ID}/accounts"), list_user_accounts),
     ("POST", re.compile(r"/transactions/topup"), create_topup),
     ("POST", re.compile(r"/transactions/exchange"), create_move),

@@ -18,6 +18,14 @@ MONEYS = {
     "cafeteria": ("学食マネー", 30_000, None, 20_000),
     "textbook": ("教科書マネー", 100_000, 50_000, None),
 }
+# What the API says about each money besides its caps: (description, oneline_message).
+MONEY_TEXT = {
+    "base": ("生協の店舗・食堂・購買で使える基本のマネーです。", "生協のお店で使えるマネー"),
+    "cafeteria": ("学生食堂でだけ使えるマネーです。", "学食で使えるマネー"),
+    "textbook": ("教科書・参考書の購入に使えるマネーです。", "教科書に使えるマネー"),
+}
+# The issuer of every money: the co-op (the API's Organization: code, name).
+ORGANIZATION = {"code": "univ-coop", "name": "大学生活協同組合"}
 LOOKUP_MONEY = "base"  # the card id is the external_id of the member's base-money account
 # name, card IDm, status, balances per bucket (None: no wallet in that money)
 MEMBERS: list[tuple[str, str, str, dict[str, int | None]]] = [

@@ -17,6 +17,7 @@ import socket
 import ssl
 import threading
 import time
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -99,38 +100,68 @@ class SandboxServer:
         return datetime.now(UTC) + timedelta(seconds=offset)
 
     # ---- one call ----------------------------------------------------------------------
-    def answer(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """Status and JSON body for one request. Raises :class:`_Drop` to hang up."""
+    def answer(
+        self, method: str, path: str, body: bytes, content_type: str = ""
+    ) -> tuple[int, dict[str, Any]]:
+        """Status and JSON body for one request. Raises :class:`_Drop` to hang up.
+
+        The envelope comes as a JSON body (the Node SDK, the kiosk) or an HTML form body (the
+        Python and Ruby SDKs); a POST may name the real method in ``request_method``."""
         faults = fault_settings.load(self.store)
         if faults.refuse:
             raise _Drop
         if faults.latency_ms:
             time.sleep(faults.latency_ms / 1000)
         path = path.split("?", 1)[0]
+        envelope = read_envelope(body, content_type)
         if path == "/ping":
-            return 200, {"pong": "ok"}
-        try:
-            envelope = json.loads(body or b"{}")
-            assert isinstance(envelope, dict)
-        except (ValueError, AssertionError):
-            return 400, {"type": "invalid_parameters", "message": "body is not a JSON object"}
+            return 200, self._pong(envelope, faults)
+        if envelope is None:
+            return 400, {
+                "type": "invalid_parameters",
+                "message": "body is neither a JSON object nor a form",
+            }
         if envelope.get("partner_client_id") != self.client_id:
             return 400, {"type": "partner_client_not_found", "message": "unknown client"}
         try:
-            plain = open_sealed(self.key, str(envelope.get("data", "")))
-            params, call_id, stamp = _unwrap(plain)
+            params, call_id, stamp = self._open(envelope)
         except (EnvelopeError, ValueError):
             return 400, {"type": "partner_decryption_failed", "message": "cannot decrypt data"}
-        method = str(envelope.get("request_method") or method).upper()
+        override = envelope.get("request_method")
+        if override is not None and method == "POST":
+            if str(override).upper() not in ("GET", "POST", "PATCH", "DELETE"):
+                return 400, {"type": "invalid_parameters", "message": "unknown request_method"}
+            method = str(override).upper()
         status, result = self._checked_call(method, path, params, call_id, stamp, faults)
-        document = {
+        document = self._sealed(result, call_id, faults)
+        if fault_settings.take(self.store, "corrupt_responses"):
+            document["response_data"] = document["response_data"][:-8] + "AAAAAAAA"
+        return status, document
+
+    def _open(self, envelope: dict[str, str]) -> tuple[dict[str, Any], str, datetime]:
+        return _unwrap(open_sealed(self.key, envelope.get("data", "")))
+
+    def _sealed(self, result: Any, call_id: str, faults: fault_settings.Faults) -> dict[str, Any]:
+        return {
             "response_data": seal(self.key, result),
             "timestamp": _iso(self.now(faults)),
             "partner_call_id": call_id,
         }
-        if fault_settings.take(self.store, "corrupt_responses"):
-            document["response_data"] = document["response_data"][:-8] + "AAAAAAAA"
-        return status, document
+
+    def _pong(
+        self, envelope: dict[str, str] | None, faults: fault_settings.Faults
+    ) -> dict[str, Any]:
+        """Plain ``{"pong": "ok"}``, sealed when the request carried a valid envelope (the
+        Python SDK sends one and reads ``response_data``). A ping changes nothing, so its call id
+        is not held against a later call."""
+        if envelope is not None and envelope.get("partner_client_id") == self.client_id:
+            try:
+                _, call_id, _ = self._open(envelope)
+            except (EnvelopeError, ValueError):
+                pass
+            else:
+                return self._sealed({"pong": "ok"}, call_id, faults)
+        return {"pong": "ok"}
 
     def _checked_call(
         self,
@@ -169,6 +200,31 @@ class SandboxServer:
         return 200, result
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def read_envelope(body: bytes, content_type: str) -> dict[str, str] | None:
+    """The envelope's fields (``partner_client_id``, ``data``, ``request_method``) from a JSON
+    or form body; None when there is none or it is neither."""
+    if not body.strip():
+        return None
+    try:
+        text = body.decode("utf-8")
+        if content_type.split(";", 1)[0].strip().lower() == FORM:
+            fields: dict[str, Any] = {}
+            for key, value in urllib.parse.parse_qsl(
+                text, keep_blank_values=True, strict_parsing=True
+            ):
+                fields.setdefault(key, value)  # a repeated field: the first one counts
+        else:
+            fields = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(fields, dict):
+        return None
+    return {key: value for key, value in fields.items() if isinstance(value, str)}
+
+
 def _unwrap(plain: Any) -> tuple[dict[str, Any], str, datetime]:
     if not isinstance(plain, dict):
         raise ValueError("plaintext is not an object")
@@ -196,12 +252,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._serve("POST")
 
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
     def _serve(self, method: str) -> None:
         sandbox: SandboxServer = self.server.sandbox  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
-            status, document = sandbox.answer(method, self.path, body)
+            status, document = sandbox.answer(
+                method, self.path, body, self.headers.get("Content-Type", "")
+            )
         except _Drop:
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
