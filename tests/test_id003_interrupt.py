@@ -21,7 +21,7 @@ from hardware.id003.sim.process import SimulatorProcess
 from hardware.id003.sim.simulator import BYTE_TIME
 from kiosk.journal.notes import JournalNotes
 from tests.support.acceptor_wire import RawHost, wire
-from tests.support.common import FAST_DRIVER, EventLog
+from tests.support.common import FAST_DRIVER, EventLog, wait_until
 
 ENQ = bytes.fromhex("FC 05 05 82 00")  # ENQ framed as an ordinary frame with code 05
 STATUS = Frame(Command.STATUS_REQUEST)
@@ -216,7 +216,7 @@ def test_driver_copes_with_a_unit_left_in_interrupt_mode(
         assert other.ask(Command.SET_INHIBIT, b"\x00") is not None
         assert sim.wait_for(lambda d: d.status == Frame(Status.IDLING), 2)
         assert other.ask(Command.STATUS_REQUEST) == wire(Status.IDLING)
-    assert sim.wait_for(lambda _: not sim.host_connected, 2)  # it saw that host go
+    wait_until(lambda: not sim.host_connected, 2, "the unit saw that host go")
     assert sim.insert(1000)
     driver = Id003Acceptor(sim.path, ledger, FAST_DRIVER)
     driver.add_listener(events)

@@ -21,6 +21,12 @@ from tests.support.acceptor_wire import RawHost, wire
 ENQ = wire(Status.ENQ)
 
 
+@pytest.fixture
+def sim(sim_thread: AcceptorSimulator) -> AcceptorSimulator:
+    """The simulator as a thread here: its hooks write to the line while it waits for them."""
+    return sim_thread
+
+
 def _line_time(frame: Frame) -> float:
     return len(frame.encode()) * BYTE_TIME
 
