@@ -41,6 +41,10 @@ BENCHES = {
         ["--count", "3"],
         ["card event → account drawn:   n=3 p50=", "note counted → total drawn:   n=3 p50="],
     ),
+    "storage_wear": (
+        ["--idle-s", "2", "--sessions", "2", "--notes", "1"],
+        ["storage wear of the real paykiosk --no-ui", "KiB written per session"],
+    ),
     "voice_latency": (
         ["--count", "7"],
         ["view change → first sample played (ja), 7 changes, 0 unheard", "goal p50 < 250 ms"],
