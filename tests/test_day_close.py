@@ -11,12 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hardware.card import mask_card_id
 from kiosk.journal import Journal
-from kiosk.journal.records import SessionOutcome
 from kiosk.sim.config import write_sandbox_config
 from kiosk.staff.day_close import close_day
 from tests.support.kiosk_process import run_kiosk
+from tests.support.staff_files import stacked_session
 from tests.support.wallet import Sandbox
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -30,14 +29,7 @@ def at(hour: int, minute: int = 0, day: date = DAY) -> float:
 def charge(journal: Journal, values: list[int], bucket: str, when: float) -> int:
     """A member's session whose notes were stacked, finished into its credit, all at ``when``
     (the rows' times moved there: the journal stamps its own)."""
-    session = journal.sessions.open(mask_card_id("0123456789ABCDEF"), "u1", "太郎", bucket, "m")
-    journal.gate.open(session, 10**6)
-    for value in values:
-        note = journal.notes.escrow(0x61, value)
-        assert note is not None
-        journal.notes.stacked(note.id)
-    journal.gate.close()
-    journal.sessions.finish(session, SessionOutcome.FINISHED)
+    session = stacked_session(journal, values, bucket)
     with journal.db.write() as tx:
         tx.execute(
             "UPDATE cashbox SET at = ? WHERE note_id IN"

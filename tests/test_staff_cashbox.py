@@ -18,12 +18,12 @@ from hardware.card import mask_card_id
 from hardware.id003.codes import Command
 from kiosk.config.settings import StaffSection
 from kiosk.journal import Journal
-from kiosk.journal.records import SessionOutcome
 from kiosk.sim.config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
 from tests.support.common import one_line_error, wait_until
 from tests.support.kiosk_process import run_kiosk
 from tests.support.rig import CRASH_TIMING, make_rig
+from tests.support.staff_files import stacked_session
 from tests.support.wallet import Sandbox
 
 CARD = "0123456789ABCDEF"
@@ -46,19 +46,10 @@ def _journal(config: Path) -> Journal:
 
 
 def _stack(config: Path, values: list[int], finish: bool = True) -> None:
-    """One member session whose notes the acceptor stacked (the journal's own ledger hooks),
-    finished into its credit."""
+    """One member session whose notes the acceptor stacked, finished into its credit."""
     journal = _journal(config)
     try:
-        session = journal.sessions.open(mask_card_id(CARD), "user-1", "太郎", "base", "money-b")
-        journal.gate.open(session, 10**6)
-        for value in values:
-            note = journal.notes.escrow(0x61, value)
-            assert note is not None
-            journal.notes.stacked(note.id)
-        journal.gate.close()
-        if finish:
-            journal.sessions.finish(session, SessionOutcome.FINISHED)
+        stacked_session(journal, values, finish=finish)
     finally:
         journal.close()
 

@@ -59,3 +59,25 @@ def journal(config: Config) -> Iterator[Journal]:
     journal = Journal(config.journal_path, config.kiosk.id)
     yield journal
     journal.close()
+
+
+def stacked_session(
+    journal: Journal, values: list[int], bucket: str = "base", finish: bool = True
+) -> int:
+    """A member's session whose notes the acceptor stacked, through the journal's own ledger
+    hooks, finished into its credit unless ``finish`` is False; the session's id."""
+    from hardware.card import mask_card_id
+    from kiosk.journal.records import SessionOutcome
+
+    session = journal.sessions.open(
+        mask_card_id("0123456789ABCDEF"), "user-1", "太郎", bucket, "money-b"
+    )
+    journal.gate.open(session, 10**6)
+    for value in values:
+        note = journal.notes.escrow(0x61, value)
+        assert note is not None
+        journal.notes.stacked(note.id)
+    journal.gate.close()
+    if finish:
+        journal.sessions.finish(session, SessionOutcome.FINISHED)
+    return session
