@@ -14,11 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.rig import endless_simulator
+from bench.rig import no_ui_rig
 from bench.stats import describe_ms
-from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
-from tests.support.kiosk_process import KioskProcess, write_config
-from tests.support.wallet import start_sandbox, stop_sandbox
+from hardware.felica.sim import EmulatedCard
 
 
 def rss_kb(pid: int) -> int:
@@ -33,56 +31,35 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--members", type=int, default=100)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        sandbox = start_sandbox(tmp / "sandbox")
-        sim = endless_simulator(tmp / "acc")
-        card = CardEmulator(free_udp_port())
-        kiosk = KioskProcess(
-            write_config(
-                tmp,
-                sandbox,
-                sim.path,
-                card.device_path,
-                idle_finish_s=1.0,
-                no_ui_money="textbook",
-            )
+    with tempfile.TemporaryDirectory() as tmp_name, no_ui_rig(Path(tmp_name), args.members) as rig:
+        kiosk, sim, card, sandbox = rig.kiosk, rig.sim, rig.card, rig.sandbox
+        members, cards = rig.members, rig.cards
+        kiosk.start()
+        kiosk.wait_ready()
+        assert kiosk.process is not None
+        rss_start = rss_kb(kiosk.process.pid)
+        started = time.monotonic()
+        rss_warm = rss_start
+        for i in range(args.sessions):
+            if i == min(50, args.sessions // 2):
+                rss_warm = rss_kb(kiosk.process.pid)
+            assert sim.wait_for(lambda d: not d.busy and d.inhibited, 30)
+            card.touch(EmulatedCard(cards[i % len(cards)]))
+            assert sim.wait_for(lambda d: not d.inhibited, 30), kiosk.output[-10:]
+            card.remove()
+            assert sim.insert([1000, 2000, 5000, 10000][i % 4])
+            assert sim.wait_for(lambda d, n=i + 1: len(d.counters.stacked) == n, 30)
+        kiosk.wait_settled(timeout=120)
+        elapsed = time.monotonic() - started
+        rss_end = rss_kb(kiosk.process.pid)
+        journal = kiosk.journal()
+        rows = journal.db.query(
+            "SELECT created_at, updated_at FROM credits WHERE state = 'confirmed' AND kind = 'cash'"
         )
-        members = [sandbox.member({}) for _ in range(args.members)]
-        cards = [sandbox.card_of(m) for m in members]
-        try:
-            kiosk.start()
-            kiosk.wait_ready()
-            assert kiosk.process is not None
-            rss_start = rss_kb(kiosk.process.pid)
-            started = time.monotonic()
-            rss_warm = rss_start
-            for i in range(args.sessions):
-                if i == min(50, args.sessions // 2):
-                    rss_warm = rss_kb(kiosk.process.pid)
-                assert sim.wait_for(lambda d: not d.busy and d.inhibited, 30)
-                card.touch(EmulatedCard(cards[i % len(cards)]))
-                assert sim.wait_for(lambda d: not d.inhibited, 30), kiosk.output[-10:]
-                card.remove()
-                assert sim.insert([1000, 2000, 5000, 10000][i % 4])
-                assert sim.wait_for(lambda d, n=i + 1: len(d.counters.stacked) == n, 30)
-            kiosk.wait_settled(timeout=120)
-            elapsed = time.monotonic() - started
-            rss_end = rss_kb(kiosk.process.pid)
-            journal = kiosk.journal()
-            rows = journal.db.query(
-                "SELECT created_at, updated_at FROM credits WHERE state = 'confirmed'"
-                " AND kind = 'cash'"
-            )
-            confirmed = [r["updated_at"] - r["created_at"] for r in rows]
-            total = sum(sandbox.balance(m, "textbook") for m in members)
-            matches = journal.cashbox.matches_notes()
-            journal.close()
-        finally:
-            kiosk.stop()
-            card.close()
-            sim.stop()
-            stop_sandbox(sandbox)
+        confirmed = [r["updated_at"] - r["created_at"] for r in rows]
+        total = sum(sandbox.balance(m, "textbook") for m in members)
+        matches = journal.cashbox.matches_notes()
+        journal.close()
     assert total == sum(sim.stacked), "sandbox balances disagree with the cash box"
     print(
         f"soak: {args.sessions} sessions in {elapsed:.0f} s = "

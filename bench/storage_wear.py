@@ -21,10 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.rig import endless_simulator
-from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
-from tests.support.kiosk_process import KioskProcess, write_config
-from tests.support.wallet import start_sandbox, stop_sandbox
+from bench.rig import no_ui_rig
+from hardware.felica.sim import EmulatedCard
 
 DAY_S = 24 * 3600
 BUSY_DAY = 300  # sessions
@@ -53,47 +51,32 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=40)
     parser.add_argument("--notes", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        sandbox = start_sandbox(tmp / "sandbox")
-        sim = endless_simulator(tmp / "acc")
-        card = CardEmulator(free_udp_port())
-        config = write_config(
-            tmp, sandbox, sim.path, card.device_path, idle_finish_s=1.0, no_ui_money="textbook"
-        )
-        kiosk = KioskProcess(config)
-        data = config.parent / "data"
-        members = [sandbox.member({}) for _ in range(10)]
-        cards = [sandbox.card_of(m) for m in members]
-        try:
-            kiosk.start()
-            kiosk.wait_ready()
-            assert kiosk.process is not None
-            pid = kiosk.process.pid
-            time.sleep(5.0)  # the start's own writes settled (the first health probes)
-            ready_bytes = write_bytes(pid)
-            time.sleep(args.idle_s)
-            idle_bytes = write_bytes(pid) - ready_bytes
-            before_sessions, journal_before = write_bytes(pid), journal_bytes(data)
-            for i in range(args.sessions):
-                assert sim.wait_for(lambda d: not d.busy and d.inhibited, 30)
-                card.touch(EmulatedCard(cards[i % len(cards)]))
-                assert sim.wait_for(lambda d: not d.inhibited, 30), kiosk.output[-10:]
-                card.remove()
-                for n in range(args.notes):
-                    assert sim.wait_for(lambda d: not d.busy and not d.inhibited, 30)
-                    assert sim.insert(1000)
-                    done = i * args.notes + n + 1
-                    assert sim.wait_for(lambda d, k=done: len(d.counters.stacked) == k, 30)
-            kiosk.wait_settled(timeout=120)
-            time.sleep(2.0)
-            session_bytes = write_bytes(pid) - before_sessions
-            journal_after = journal_bytes(data)
-        finally:
-            kiosk.stop()
-            card.close()
-            sim.stop()
-            stop_sandbox(sandbox)
+    with tempfile.TemporaryDirectory() as tmp_name, no_ui_rig(Path(tmp_name), 10) as rig:
+        kiosk, sim, card, cards = rig.kiosk, rig.sim, rig.card, rig.cards
+        data = rig.config.parent / "data"
+        kiosk.start()
+        kiosk.wait_ready()
+        assert kiosk.process is not None
+        pid = kiosk.process.pid
+        time.sleep(5.0)  # the start's own writes settled (the first health probes)
+        ready_bytes = write_bytes(pid)
+        time.sleep(args.idle_s)
+        idle_bytes = write_bytes(pid) - ready_bytes
+        before_sessions, journal_before = write_bytes(pid), journal_bytes(data)
+        for i in range(args.sessions):
+            assert sim.wait_for(lambda d: not d.busy and d.inhibited, 30)
+            card.touch(EmulatedCard(cards[i % len(cards)]))
+            assert sim.wait_for(lambda d: not d.inhibited, 30), kiosk.output[-10:]
+            card.remove()
+            for n in range(args.notes):
+                assert sim.wait_for(lambda d: not d.busy and not d.inhibited, 30)
+                assert sim.insert(1000)
+                done = i * args.notes + n + 1
+                assert sim.wait_for(lambda d, k=done: len(d.counters.stacked) == k, 30)
+        kiosk.wait_settled(timeout=120)
+        time.sleep(2.0)
+        session_bytes = write_bytes(pid) - before_sessions
+        journal_after = journal_bytes(data)
     per_day = idle_bytes / args.idle_s * DAY_S
     per_session = session_bytes / args.sessions
     growth = (journal_after - journal_before) / args.sessions
