@@ -13,6 +13,12 @@ adds N kills at random moments (seeded; the seed is printed, so a failure replay
     python -m bench.crash_space                  # every step of every scenario
     python -m bench.crash_space --every 5        # every 5th step
     python -m bench.crash_space --random 50 --seed 7
+    python -m bench.crash_space --power-cut      # each kill a power cut: unsynced writes lost
+
+With ``--power-cut`` the shim also keeps the data dir's durable state (``bench/power_cut.py``)
+and counts every fsync under it (the data dir's own too) as a step; after the kill the data dir
+is rebuilt from what was fsynced, as a card comes back after losing power, and the kiosk boots
+normally on it. The point past the last step pulls the plug once the session is done.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.crash_checks import settle_and_check
+from bench.power_cut import Cut, cut, shim_env
 from hardware.felica.sim import EmulatedCard
 from tests.support.rig import CRASH_TIMING, Rig, make_rig
 from tests.support.wallet import Sandbox, start_sandbox, stop_sandbox
@@ -82,6 +89,7 @@ class Outcome:
     seconds: float
     problems: list[str] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    cut: Cut | None = None  # power-cut mode: what the cut dropped
 
 
 class Driver:
@@ -170,8 +178,9 @@ SCENARIOS = {
 class Explorer:
     """Runs scenarios against one sandbox, one fresh kiosk (data dir, simulator) per run."""
 
-    def __init__(self, wallet: Sandbox, shim: Path, workdir: Path) -> None:
+    def __init__(self, wallet: Sandbox, shim: Path, workdir: Path, power_cut: bool = False) -> None:
         self.wallet, self.shim, self.workdir = wallet, shim, workdir
+        self.power_cut = power_cut
         self._runs = 0
 
     @contextmanager
@@ -199,6 +208,9 @@ class Explorer:
             env = {"LD_PRELOAD": str(self.shim), "PAYKIOSK_STEP_LOG": str(log)}
             if kill_at is not None:
                 env["PAYKIOSK_KILL_AT"] = str(kill_at)
+            data_dir, shadow = rig.kiosk.journal_path.parent, rig.kiosk.config.parent / "durable"
+            if self.power_cut:
+                env.update(shim_env(data_dir, shadow))
             rig.kiosk.start(env=env)
             timer = None if kill_after_s is None else _KillLater(rig, kill_after_s)
             try:
@@ -206,6 +218,9 @@ class Explorer:
             finally:
                 if timer is not None:
                     timer.cancel()
+            dropped = None
+            if self.power_cut and (kill_at is not None or kill_after_s is not None):
+                dropped = self._cut_power(rig, data_dir, shadow)
             rig.card.remove()  # a card left on the reader would be a new touch after the restart
             rig.wallet.clear_faults()
             problems = settle_and_check(rig, user, before, scenario.notes)
@@ -217,12 +232,24 @@ class Explorer:
         return Outcome(
             scenario.name,
             kill_at,
-            killed or (timer is not None and timer.fired),
+            killed or (timer is not None and timer.fired) or dropped is not None,
             step,
             time.monotonic() - started,
             problems,
             steps,
+            dropped,
         )
+
+    @staticmethod
+    def _cut_power(rig: Rig, data_dir: Path, shadow: Path) -> Cut:
+        """The kiosk dead (killed at its step, or now if it ran past it: the plug pulled once
+        the session is done), its data dir as the card keeps it after a power cut."""
+        process = rig.kiosk.process
+        if process is not None:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        return cut(data_dir, shadow)
 
 
 class _KillLater:
@@ -297,6 +324,8 @@ def _line(outcome: Outcome) -> str:
             if outcome.kill_at is None
             else f"step {outcome.kill_at} not reached: ran to the end"
         )
+    if outcome.cut is not None:
+        what += f"; cut: {outcome.cut.summary()}"
     verdict = "ok" if not outcome.problems else "FAILED: " + "; ".join(outcome.problems)
     return f"{outcome.scenario:7} {what:60} {outcome.seconds:5.1f} s  {verdict}"
 
@@ -309,6 +338,9 @@ def main() -> int:
         "--random", type=int, default=0, help="kills at random moments, per scenario"
     )
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--power-cut", action="store_true", help="each kill a power cut: unsynced writes lost"
+    )
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     print(f"seed {seed}", flush=True)
@@ -318,7 +350,7 @@ def main() -> int:
         work = Path(tmp)
         wallet = start_sandbox(work / "wallet")
         try:
-            explorer = Explorer(wallet, build_shim(work), work / "runs")
+            explorer = Explorer(wallet, build_shim(work), work / "runs", args.power_cut)
             outcomes = explore(
                 explorer, names, args.every, None, args.random, seed,
                 report=lambda outcome: print(_line(outcome), flush=True),
@@ -332,6 +364,14 @@ def main() -> int:
         + ", ".join(f"{name} {sum(1 for o in kills if o.scenario == name)}" for name in names)
         + f") in {time.monotonic() - started:.0f} s; seed {seed}; {len(failed)} failed"
     )
+    if args.power_cut:
+        cuts = [o.cut for o in outcomes if o.cut is not None]
+        print(
+            f"power cuts: {len(cuts)}, {sum(c.dropped for c in cuts)} dropped unsynced writes"
+            f" ({sum(len(c.reverted) for c in cuts)} files reverted,"
+            f" {sum(len(c.gone) for c in cuts)} gone, {sum(len(c.back) for c in cuts)} back,"
+            f" {sum(c.bytes_dropped for c in cuts) / 1024:.0f} KiB)"
+        )
     for outcome in failed:
         print("  " + _line(outcome))
     return 1 if failed else 0
