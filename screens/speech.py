@@ -14,11 +14,13 @@ its settings, the language and the text: a changed catalog text is a new file, a
 from __future__ import annotations
 
 import array
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 import wave
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -129,8 +131,15 @@ class Speech:
             if not (self.fixed / name).is_file():
                 yield self._render(lang, text, self.fixed)
         for stale in self.fixed.glob("*.wav"):
-            if stale.name not in keep:
+            if stale.name not in keep and not stale.name.startswith("tmp"):
                 stale.unlink(missing_ok=True)
+        # renders cut short (a crash, a power cut); not one the player is making just now
+        cut_short = time.time() - SYNTH_S * 6
+        for folder in (self.fixed, self.said):
+            for left in folder.glob("tmp*.wav"):
+                with contextlib.suppress(FileNotFoundError):
+                    if left.stat().st_mtime < cut_short:
+                        left.unlink()
         said = sorted(self.said.glob("*.wav"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in said[KEPT_SAID:]:
             old.unlink(missing_ok=True)
@@ -143,7 +152,11 @@ class Speech:
         try:
             synthesizer.render(text, Path(temporary))
             _trim(Path(temporary))
-            os.replace(temporary, target)  # whole or not at all: a cut power leaves no half WAV
+            # on the card before its name: after a power cut the name is there with the whole
+            # WAV or not at all (a half-written file under the name would be served for good)
+            with open(temporary, "rb") as written:
+                os.fsync(written.fileno())
+            os.replace(temporary, target)
         finally:
             Path(temporary).unlink(missing_ok=True)
         return target

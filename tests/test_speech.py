@@ -65,3 +65,17 @@ def test_a_synthesizer_that_fails_says_why(tmp_path: Path, monkeypatch: pytest.M
     assert not list((tmp_path / "said").iterdir())  # nothing half-made kept
     missing = replace(SYNTHESIZERS["ja"], program="no-such-open-jtalk")
     assert "not installed" in (missing.missing() or "")
+
+
+def test_a_render_cut_short_is_cleaned_up_but_not_one_being_made(tmp_path: Path) -> None:
+    import os
+    import time
+
+    speech = Speech(tmp_path)
+    old, fresh = speech.said / "tmpold.wav", speech.fixed / "tmpnew.wav"
+    for left in (old, fresh):
+        left.write_bytes(b"RIFF")  # what a power cut leaves of a render
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    list(speech.prepare([("en", "Thank you.")]))
+    assert not old.exists()  # an hour old: cut short, removed
+    assert fresh.exists()  # the player may be writing it now
