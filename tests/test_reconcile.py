@@ -9,14 +9,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from kiosk.engine.delivery import Delivery
 from kiosk.journal import Journal
+from kiosk.ops.metrics import KioskCollector, Sources
+from kiosk.ops.reconcile import DailyReconciliation
 from kiosk.sim.config import write_sandbox_config
 from tests.support.engine import FAST_DELIVERY
 from tests.support.kiosk_process import ROOT, run_kiosk
@@ -223,3 +226,76 @@ def test_a_wallet_that_is_down_postpones_it_and_says_so(tmp_path: Path, own: San
     assert "postponed: the wallet did not answer" in checked.stdout
     closed = run_kiosk(config, "staff", "close", "--day", today())
     assert "postponed: the wallet did not answer" in closed.stdout
+
+
+def reconciliation_metrics(journal: Journal) -> dict[str, float]:
+    sources = Sources(
+        journal=journal,
+        faults=dict,
+        acceptor=cast(Any, None),  # the money families read the journal only
+        reader=None,
+        wallet=cast(Any, None),
+        stacker_capacity=1000,
+        data_dir_free=lambda: 0,
+    )
+    return {
+        sample.name: sample.value
+        for family in KioskCollector(sources)._money()
+        for sample in family.samples
+        if sample.name.startswith("paykiosk_reconciliation")
+    }
+
+
+def test_the_metrics_tell_the_monitor_the_last_result(tmp_path: Path, own: Sandbox) -> None:
+    config = config_for(tmp_path, own)
+    journal = journal_of(config)
+    journal.log("kiosk", "started")  # the journal's start: a kiosk never reconciled counts from it
+    began = time.time()
+    assert reconciliation_metrics(journal) == {
+        "paykiosk_reconciliation_last_timestamp_seconds": pytest.approx(began, abs=5),
+        "paykiosk_reconciliation_mismatches": 0,
+        "paykiosk_reconciliation_postponed": 0,
+    }
+    a_day(journal, own)
+    admin(own, "plant-topup", own.card_of(own.member()), "4000")
+    assert run_kiosk(config, "staff", "reconcile", "--day", today()).returncode == 1
+    found = reconciliation_metrics(journal)
+    assert found["paykiosk_reconciliation_mismatches"] == 1
+    assert found["paykiosk_reconciliation_agreed"] == 0
+    assert found["paykiosk_reconciliation_last_timestamp_seconds"] >= began
+    stop_sandbox(own)
+    assert run_kiosk(config, "staff", "reconcile", "--day", today()).returncode == 75
+    down = reconciliation_metrics(journal)
+    assert down["paykiosk_reconciliation_postponed"] == 1
+    assert down["paykiosk_reconciliation_mismatches"] == 1  # the last result stands
+    journal.close()
+
+
+def test_the_daily_run_waits_for_the_member_runs_once_and_is_postponed_while_the_wallet_is_down(
+    tmp_path: Path, own: Sandbox
+) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3", "T01")
+    member = [True]
+    yesterday = (datetime.now(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=1)).isoformat()
+
+    def daily() -> DailyReconciliation:
+        buckets = {money: bucket for bucket, money in own.moneys.items()}
+        return DailyReconciliation(
+            journal, own.settings(), "Asia/Tokyo", "00:00", buckets, busy=lambda: member[0]
+        )
+
+    scheduled = daily()
+    assert scheduled.tick() is None  # a member is at the kiosk: it waits
+    assert journal.reconciliations.last() is None
+    member[0] = False
+    run = scheduled.tick()
+    assert run is not None and (run.day, run.result, run.by) == (yesterday, "agreed", "schedule")
+    assert scheduled.tick() is None  # once a day
+    with journal.db.write() as tx:
+        tx.execute("DELETE FROM reconciliations")
+    stop_sandbox(own)
+    postponed = daily().tick()
+    assert postponed is not None and postponed.result == "postponed"
+    assert "the wallet did not answer" in postponed.detail
+    assert daily().tick() is None  # tried again later, not at every check
+    journal.close()

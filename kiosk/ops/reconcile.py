@@ -350,7 +350,7 @@ class DailyReconciliation:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=5)  # a run under way: its one write lands whole or not
 
     def due(self, now: datetime) -> date | None:
         """The day to reconcile now, if any."""
