@@ -40,6 +40,7 @@ STATUS_LABELS = (
     N_("Credits confirmed / refused"),
     N_("Moves being processed"),
     N_("Staff cases open"),
+    N_("Reconciliation with the wallet"),
     N_("Cash box"),
     N_("Cash box taken out without a collection"),
     N_("Journal"),

@@ -130,8 +130,10 @@ def test_each_planted_discrepancy_is_found_named_and_opens_its_case(
     cases = wallet_cases(journal)
     assert sorted(amount for _, amount, _ in cases) == [500, 1000, 3000]
     assert all(f"[case {reference}]" in out for reference, _, _ in cases)
-    status = run_kiosk(config, "staff", "cases")
-    assert status.stdout.count("the wallet's ledger differs") == 3
+    listed = run_kiosk(config, "staff", "cases")
+    assert listed.stdout.count("the wallet's ledger differs") == 3
+    status = run_kiosk(config, "staff", "status")
+    assert f"reconciliation with the wallet: {today()}: mismatch: 4 matched" in status.stdout
     journal.close()
 
     again = run_kiosk(config, "staff", "reconcile", "--day", today())

@@ -302,6 +302,15 @@ def summary(run: Run) -> str:
     return text + (f", {run.open} open" if run.open else "")
 
 
+def latest(journal: Journal) -> tuple[str, bool]:
+    """The latest reconciliation for staff status, and whether it needs them (a mismatch, or
+    postponed)."""
+    run = journal.reconciliations.last()
+    if run is None:
+        return "none yet", False
+    return f"{run.day}: {summary(run)}", run.result != "agreed"
+
+
 def run_text(run: Run, zone: str) -> str:
     """A run with every finding, one a line (the staff command, the daily close)."""
     clock = datetime.fromtimestamp(run.at, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
