@@ -32,6 +32,9 @@ DESK_MESSAGES = (
     N_("Case {value} is no longer open"),
     N_("Exported {value} files"),
     N_("Export failed: {value}"),
+    N_("Checking with the wallet…"),
+    N_("Checked with the wallet: {value}"),
+    N_("Postponed: {value}"),
     N_("The acceptor is resetting"),
     N_("The acceptor is offline"),
 )

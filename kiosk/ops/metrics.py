@@ -196,8 +196,7 @@ class KioskCollector(Collector):
             last = first["at"] if first is not None and first["at"] is not None else time.time()
         yield _gauge(
             "paykiosk_reconciliation_last_timestamp_seconds",
-            "When a day was last checked against the wallet's ledger (never: the journal's"
-            " start).",
+            "When a day was last checked against the wallet's ledger (never: the journal's start).",
             last,
         )
         yield _gauge(
