@@ -19,7 +19,7 @@ import pytest
 from kiosk.engine.delivery import Delivery
 from kiosk.journal import Journal
 from kiosk.ops.metrics import KioskCollector, Sources
-from kiosk.ops.reconcile import DailyReconciliation
+from kiosk.ops.reconcile import TYPES, DailyReconciliation
 from kiosk.sim.config import write_sandbox_config
 from tests.support.engine import FAST_DELIVERY
 from tests.support.kiosk_process import ROOT, run_kiosk
@@ -301,3 +301,25 @@ def test_the_daily_run_waits_for_the_member_runs_once_and_is_postponed_while_the
     assert "the wallet did not answer" in postponed.detail
     assert daily().tick() is None  # tried again later, not at every check
     journal.close()
+
+
+def test_the_shops_day_is_read_every_page_each_row_once(tmp_path: Path, own: Sandbox) -> None:
+    journal = Journal(tmp_path / "journal.sqlite3", "T01")
+    a_day(journal, own)
+    journal.close()
+    # the seed's purchases (payments, made today too) are not the shop's top-ups or moves
+    start = datetime.now(ZoneInfo("Asia/Tokyo")).replace(hour=0, minute=0, second=0)
+    end = start + timedelta(days=1)
+
+    def listed(per_page: int) -> list[str]:
+        rows = with_wallet(
+            own.settings(), lambda c: c.shop_transactions(start, end, TYPES, per_page=per_page)
+        )
+        return [row.id for row in rows]
+
+    every = listed(1000)
+    assert len(every) == 4
+    assert listed(1) == listed(3) == every  # paged by the cursor: none repeated, none lost
+    yesterday = (start - timedelta(days=1), start)
+    rows = with_wallet(own.settings(), lambda c: c.shop_transactions(*yesterday, TYPES))
+    assert rows == []  # from/to: another day lists nothing
