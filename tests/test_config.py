@@ -78,7 +78,7 @@ def test_example_config_loads(config_dir: Path) -> None:
         (
             "reconcile_at",
             'reconcile_at = "25:00"',
-            "[staff] reconcile_at: must be a time like 03:30, got '25:00'",
+            "[staff] reconcile_at: must be a time like 03:30 or off, got '25:00'",
         ),
     ],
 )

@@ -18,11 +18,14 @@ import pytest
 
 from kiosk.engine.delivery import Delivery
 from kiosk.journal import Journal
+from kiosk.journal.reconciliations import Run
 from kiosk.ops.metrics import KioskCollector, Sources
 from kiosk.ops.reconcile import TYPES, DailyReconciliation
 from kiosk.sim.config import write_sandbox_config
+from tests.support.common import wait_until
 from tests.support.engine import FAST_DELIVERY
 from tests.support.kiosk_process import ROOT, run_kiosk
+from tests.support.rig import make_rig
 from tests.support.wallet import Sandbox, stacked_credit, start_sandbox, stop_sandbox
 from tests.support.wallet import with_client as with_wallet
 
@@ -323,3 +326,23 @@ def test_the_shops_day_is_read_every_page_each_row_once(tmp_path: Path, own: San
     yesterday = (start - timedelta(days=1), start)
     rows = with_wallet(own.settings(), lambda c: c.shop_transactions(*yesterday, TYPES))
     assert rows == []  # from/to: another day lists nothing
+
+
+def test_a_running_kiosk_reconciles_the_day_before_by_itself(tmp_path: Path, own: Sandbox) -> None:
+    """The real ``paykiosk --no-ui`` with ``[staff] reconcile_at`` already past today: it checks
+    the day before at once, on its own thread, and journals it as the schedule's."""
+    yesterday = (datetime.now(ZoneInfo("Asia/Tokyo")).date() - timedelta(days=1)).isoformat()
+    with make_rig(tmp_path, own, reconcile_at="00:00") as rig:
+        rig.kiosk.start()
+        rig.kiosk.wait_ready()
+
+        def scheduled() -> Run | None:
+            journal = rig.kiosk.journal()
+            try:
+                return journal.reconciliations.last(yesterday, done=True)
+            finally:
+                journal.close()
+
+        wait_until(lambda: scheduled() is not None, 20, "the daily reconciliation")
+        run = scheduled()
+        assert run is not None and (run.result, run.by) == ("agreed", "schedule")

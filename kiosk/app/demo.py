@@ -150,6 +150,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             kiosk_id="DEMO",
             idle_finish_s=20,
             screen_timeout_s=None,  # the kiosk's own
+            reconcile_at=None,  # the kiosk's own daily run
         )
     )
     controls = DemoControls(sim, card, sandbox, info)

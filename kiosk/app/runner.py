@@ -198,16 +198,17 @@ async def run(
         metrics = start_metrics(config, journal, engine, reader, wallet)
         if metrics is not None:
             stack.callback(metrics.close)
-        daily = DailyReconciliation(
-            journal,
-            wallet_settings(config),
-            config.kiosk.time_zone,
-            config.staff.reconcile_at,
-            {money: bucket for bucket, money in config.moneys.items()},
-            busy=lambda: member_present(engine),
-        )
-        daily.start()  # its own thread and wallet client: never on the engine's loop
-        stack.callback(daily.stop)
+        if config.staff.reconcile_at != "off":
+            daily = DailyReconciliation(
+                journal,
+                wallet_settings(config),
+                config.kiosk.time_zone,
+                config.staff.reconcile_at,
+                {money: bucket for bucket, money in config.moneys.items()},
+                busy=lambda: member_present(engine),
+            )
+            daily.start()  # its own thread and wallet client: never on the engine's loop
+            stack.callback(daily.stop)
         _stop_on_signals(engine)
         await stack.enter_async_context(_task(_watchdog(notifier)))
         if front is not None:

@@ -120,7 +120,7 @@ class StaffSection:
     near_full_percent: int = 90  # staff are warned from this fill on
     export_dir: Path | None = None  # CSV exports (e.g. a USB stick's mount point)
     # when the kiosk checks yesterday against the wallet's ledger by itself (HH:MM, the co-op's
-    # time zone; a quiet hour): reconciliation
+    # time zone; a quiet hour): reconciliation; "off": only on demand
     reconcile_at: str = "03:30"
 
 
@@ -234,11 +234,15 @@ def _defaults(shape: type) -> dict[str, Any]:
 
 
 def _clock_time(section: _Section, key: str) -> str:
-    """A time of day as ``HH:MM`` (24 h)."""
-    value = section.get(key, str).strip()
+    """A time of day as ``HH:MM`` (24 h), or ``off``."""
+    value: str = section.get(key, str).strip()
+    if value == "off":
+        return value
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ConfigError(f"[{section.name}] {key}: must be a time like 03:30, got {value!r}")
+        raise ConfigError(
+            f"[{section.name}] {key}: must be a time like 03:30 or off, got {value!r}"
+        )
     return f"{int(match[1]):02d}:{match[2]}"
 
 

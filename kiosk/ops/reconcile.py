@@ -375,11 +375,14 @@ class DailyReconciliation:
         return day
 
     def _run(self) -> None:
-        while not self._stop.wait(self.check_s):
+        # a first check at once: a kiosk (re)started after the quiet hour does the day's run now
+        while True:
             try:
                 self.tick()
             except Exception:  # the thread must live on: tried again at the next check
                 log.exception("reconciliation failed; tried again later")
+            if self._stop.wait(self.check_s):
+                return
 
     def tick(self) -> Run | None:
         day = self.due(datetime.now(UTC))
