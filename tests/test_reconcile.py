@@ -157,15 +157,27 @@ def test_an_open_credit_is_listed_as_open_not_as_a_mismatch(tmp_path: Path, own:
     own.faults(drop_after_commit=20)
     deliver(journal, own)
     own.clear_faults()
+    # and one made just before midnight whose answer was lost too: the wallet put it on this day
+    earlier = stacked_credit(journal, own, own.member({"base": 0}), 5000)  # (not held behind)
+    own.faults(drop_after_commit=20)
+    deliver(journal, own)
+    own.clear_faults()
+    midnight = datetime.now(ZoneInfo("Asia/Tokyo")).replace(hour=0, minute=0, second=0)
+    with journal.db.write() as tx:
+        tx.execute(
+            "UPDATE credits SET created_at = ? WHERE id = ?",
+            (midnight.timestamp() - 60, earlier.id),
+        )
     never = stacked_credit(journal, own, member, 1000)
     states = {c.id: c.state for c in journal.credits.open_credits()}
-    assert states == {lost.id: "sent", never.id: "pending"}, states
+    assert states == {lost.id: "sent", earlier.id: "sent", never.id: "pending"}, states
     journal.close()
 
     checked = run_kiosk(config, "staff", "reconcile", "--day", today())
     assert checked.returncode == 0, checked.stdout + checked.stderr
     out = checked.stdout
-    assert "0 mismatches, 2 open" in out
+    assert "0 mismatches, 3 open" in out
+    assert "open: credit ¥5,000 to base" in out and "made on another day" in out
     assert "open: credit ¥2,000 to base" in out and "the wallet has it" in out
     assert "open: credit ¥1,000 to base" in out and "not in the wallet yet" in out
     assert "MISMATCH" not in out

@@ -218,6 +218,23 @@ async def check_day(
                 credit.amount,
             )
         )
+    if left:  # a credit of another day still on its way, that the wallet put on this day?
+        for credit in _credits(
+            journal,
+            "state IN ('pending', 'sent') AND (created_at < ? OR created_at >= ?)",
+            (start, end),
+        ):
+            row = await wallet.transaction_by_request_id(credit.request_id)
+            if row is not None and left.pop(row.id, None) is not None:
+                findings.append(
+                    Finding(
+                        f"{credit.request_id}:open",
+                        OPEN,
+                        f"open: {credit.what} (request {short(credit.request_id)}, made on"
+                        " another day), the wallet has it, the kiosk will confirm it",
+                        credit.amount,
+                    )
+                )
     if left:  # wallet rows of credits the journal has on another day, or none at all
         marks = ",".join("?" * len(left))
         known = {
