@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -20,8 +21,9 @@ from kiosk.engine.delivery import Delivery
 from kiosk.journal import Journal
 from kiosk.journal.reconciliations import Run
 from kiosk.ops.metrics import KioskCollector, Sources
-from kiosk.ops.reconcile import TYPES, DailyReconciliation
+from kiosk.ops.reconcile import TYPES, DailyReconciliation, JournalCredit, compare
 from kiosk.sim.config import write_sandbox_config
+from kiosk.wallet.models import Transaction
 from tests.support.common import wait_until
 from tests.support.engine import FAST_DELIVERY
 from tests.support.kiosk_process import ROOT, run_kiosk
@@ -101,9 +103,12 @@ def test_a_clean_day_agrees_and_the_close_says_so(tmp_path: Path, own: Sandbox) 
     assert (
         "agreed: 4 matched of 4 in the wallet and 4 in the journal, 0 mismatches" in checked.stdout
     )
-    closed = run_kiosk(config, "staff", "close", "--day", day)
+    (tmp_path / "usb").mkdir()
+    closed = run_kiosk(config, "staff", "close", "--day", day, "--export", str(tmp_path / "usb"))
     assert "reconciliation with the wallet" in closed.stdout
     assert "agreed: 4 matched" in closed.stdout
+    written = next((tmp_path / "usb").glob("paykiosk-T01-day-*.csv"))
+    assert "reconciliation,agreed,0,0" in written.read_text(encoding="utf-8-sig")
     journal = journal_of(config)
     assert wallet_cases(journal) == []
     journal.close()
@@ -358,3 +363,39 @@ def test_a_running_kiosk_reconciles_the_day_before_by_itself(tmp_path: Path, own
         wait_until(lambda: scheduled() is not None, 20, "the daily reconciliation")
         run = scheduled()
         assert run is not None and (run.result, run.by) == ("agreed", "schedule")
+
+
+def test_a_money_or_member_that_differs_is_named() -> None:
+    """What the wallet says a transaction was, against the journal's credit of it."""
+    credit = JournalCredit(
+        request_id="r" * 36,
+        kind="cash",
+        user_id="member-a",
+        money_id="money-base",
+        bucket="base",
+        source_money_id=None,
+        source_bucket=None,
+        amount=1000,
+        transaction_id="t" * 36,
+        state="confirmed",
+    )
+    row = Transaction(
+        id="t" * 36,
+        type="topup",
+        is_modified=False,
+        sender_id="shop",
+        receiver_id="member-b",
+        receiver_account_id="account",
+        private_money_id="money-cafe",
+        amount=1000,
+        money_amount=1000,
+        point_amount=0,
+        done_at="2026-12-07T03:00:00.000Z",
+        description="",
+    )
+    found = compare(credit, row, {"money-base": "base", "money-cafe": "cafeteria"})
+    assert [f.kind for f in found] == ["money", "member"]
+    assert "journal credit ¥1,000 to base, wallet top-up ¥1,000 to cafeteria" in found[0].detail
+    assert "member differs: journal member-a, wallet member-b" in found[1].detail
+    same = compare(credit, replace(row, receiver_id="member-a", private_money_id="money-base"), {})
+    assert same == []

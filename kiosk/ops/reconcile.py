@@ -51,7 +51,9 @@ _CREDIT_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class _Credit:
+class JournalCredit:
+    """A credit or move as the reconciliation reads it from the journal."""
+
     request_id: str
     kind: str
     user_id: str
@@ -64,7 +66,7 @@ class _Credit:
     state: str
 
     @classmethod
-    def of(cls, row: sqlite3.Row) -> _Credit:
+    def of(cls, row: sqlite3.Row) -> JournalCredit:
         return cls(
             request_id=str(row["request_id"]),
             kind=str(row["kind"]),
@@ -98,7 +100,7 @@ def _wallet_what(row: Transaction, buckets: dict[str, str]) -> str:
     return f"top-up {yen(row.money_amount)} to {money}"
 
 
-def compare(credit: _Credit, row: Transaction, buckets: dict[str, str]) -> list[Finding]:
+def compare(credit: JournalCredit, row: Transaction, buckets: dict[str, str]) -> list[Finding]:
     """What differs between a journal credit and the wallet row of the same transaction."""
     found: list[Finding] = []
     tid = row.id
@@ -158,9 +160,9 @@ class Outcome:
     matched: int
 
 
-def _credits(journal: Journal, where: str, args: Iterable[object]) -> list[_Credit]:
+def _credits(journal: Journal, where: str, args: Iterable[object]) -> list[JournalCredit]:
     return [
-        _Credit.of(r)
+        JournalCredit.of(r)
         for r in journal.db.query(
             f"SELECT {_CREDIT_COLUMNS} FROM credits WHERE {where} ORDER BY id", tuple(args)
         )
