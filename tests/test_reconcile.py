@@ -141,7 +141,9 @@ def test_each_planted_discrepancy_is_found_named_and_opens_its_case(
     listed = run_kiosk(config, "staff", "cases")
     assert listed.stdout.count("the wallet's ledger differs") == 3
     status = run_kiosk(config, "staff", "status")
-    assert f"reconciliation with the wallet: {today()}: mismatch: 4 matched" in status.stdout
+    assert (
+        f"reconciliation with the wallet: {today()}: 3 MISMATCHES (see the cases)" in status.stdout
+    )
     journal.close()
 
     again = run_kiosk(config, "staff", "reconcile", "--day", today())

@@ -322,12 +322,18 @@ def summary(run: Run) -> str:
 
 
 def latest(journal: Journal) -> tuple[str, bool]:
-    """The latest reconciliation for staff status, and whether it needs them (a mismatch, or
-    postponed)."""
+    """The latest reconciliation in a few words (staff status), and whether it needs staff (a
+    mismatch, or postponed)."""
     run = journal.reconciliations.last()
     if run is None:
         return "none yet", False
-    return f"{run.day}: {summary(run)}", run.result != "agreed"
+    if run.result == "postponed":
+        return f"{run.day}: postponed, the wallet did not answer", True
+    text = f"{run.day}: {run.result}, {run.matched} matched"
+    if run.mismatches:
+        text = f"{run.day}: {run.mismatches} MISMATCHES (see the cases)"
+    text += f", {run.open} open" if run.open else ""
+    return text, run.result != "agreed"
 
 
 def run_text(run: Run, zone: str) -> str:
