@@ -32,6 +32,9 @@ DESK_MESSAGES = (
     N_("Case {value} is no longer open"),
     N_("Exported {value} files"),
     N_("Export failed: {value}"),
+    N_("Checking with the wallet…"),
+    N_("Checked with the wallet: {value}"),
+    N_("Postponed: {value}"),
     N_("The acceptor is resetting"),
     N_("The acceptor is offline"),
 )
@@ -40,6 +43,7 @@ STATUS_LABELS = (
     N_("Credits confirmed / refused"),
     N_("Moves being processed"),
     N_("Staff cases open"),
+    N_("Reconciliation with the wallet"),
     N_("Cash box"),
     N_("Cash box taken out without a collection"),
     N_("Journal"),

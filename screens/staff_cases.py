@@ -22,6 +22,7 @@ CASE_KINDS = {
     "uncredited_note": N_("Note not credited"),
     "unresolved_note": N_("Note not settled"),
     "journal_file": N_("Journal file restored"),
+    "wallet_mismatch": N_("Wallet ledger differs"),
 }
 ACTIONS = {
     CaseAction.RETRY: N_("Retry now"),

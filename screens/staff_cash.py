@@ -189,4 +189,5 @@ class DayCloseScreen(StaffScreen):
             _("Day after"), lambda: desk.staff_day(+1), color=NEUTRAL, enabled=not view.last_day
         )
         buttons.add_widget(later)
+        buttons.add_widget(KioskButton(_("Check with the wallet"), desk.staff_day_reconcile))
         buttons.add_widget(KioskButton(_("Export CSV"), desk.staff_day_export))

@@ -155,6 +155,7 @@ STAFF_SAMPLES: dict[str, StaffView] = {
             StatusRow("Credits confirmed / refused", "1,204 / 3"),
             StatusRow("Moves being processed", "0"),
             StatusRow("Staff cases open", "3", alert=True),
+            StatusRow("Reconciliation with the wallet", "2026-11-30: agreed, 52 matched"),
             StatusRow("Cash box", "203 notes, ¥613,000, 20 %"),
             StatusRow("Cash box taken out without a collection", "no"),
             StatusRow("Journal", "ok, schema 5, 2.1 MB"),

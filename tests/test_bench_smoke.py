@@ -32,6 +32,10 @@ BENCHES = {
         ["money model: 5 examples", "crashes:", "every invariant held (seed 1)"],
     ),
     "replay": (["--credits", "30", "--members", "5"], ["drained in", "'confirmed': 30"]),
+    "reconcile_day": (
+        ["--credits", "20", "--members", "4"],
+        ["reconciled in", "agreed: 20 matched of 20 in the wallet and 20 in the journal"],
+    ),
     "soak": (
         ["--sessions", "2", "--members", "2"],
         ["soak: 2 sessions in", "ledger matches: True"],

@@ -75,6 +75,11 @@ def test_example_config_loads(config_dir: Path) -> None:
         ),
         ("enabled", "enabled = false\npin_factory = 1", "[gpio] pin_factory: must be str"),
         ("enabled", 'enabled = false\npin_factory = ""', "[gpio] pin_factory: must not be empty"),
+        (
+            "reconcile_at",
+            'reconcile_at = "25:00"',
+            "[staff] reconcile_at: must be a time like 03:30 or off, got '25:00'",
+        ),
     ],
 )
 def test_each_bad_key_is_named(config_dir: Path, key: str, line: str | None, message: str) -> None:

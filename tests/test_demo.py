@@ -99,6 +99,12 @@ def test_console_demo_charges_a_note_end_to_end(tmp_path: Path) -> None:
         until("confirm moving ¥1,000: base ¥1,070 → ¥70, cafeteria ¥1,500 → ¥2,500")
         say("y")
         until("moved ¥1,000 base → cafeteria: base ¥70, cafeteria ¥2,500, receipt DEMO-M")
+        say("close")  # the day's close, checked against the sandbox's ledger
+        until(
+            "Pay Spot daily close DEMO",
+            "credited textbook: 1 × ¥5,000 confirmed",
+            "agreed: 2 matched of 2 in the wallet and 2 in the journal, 0 mismatches",
+        )
 
 
 @pytest.mark.skipif(bool(glob.glob("/dev/dri/card*")), reason="this machine has a display device")

@@ -463,6 +463,20 @@ def test_staff_close_the_day_at_the_kiosk_and_take_it_on_the_usb_stick(
         await ui.shot("day-close")
         await ui.press("CSV出力")
         await ui.wait_text("1 個のファイルを出力しました")
+        # checked against the wallet's ledger (the session's sandbox: other tests' top-ups
+        # under the same shop are there too, so only this kiosk's own credit is asserted)
+        await ui.press("ウォレットと照合")
+        view = await ui.until(
+            lambda: (
+                desk(ui).view
+                if desk(ui).view.message == "Checked with the wallet: {value}"
+                else None
+            ),
+            "the day checked against the wallet",
+            timeout=60,
+        )
+        assert "reconciliation with the wallet (" in view.record_text
+        assert "1 matched of" in view.record_text
         await ui.press("前日")
         view = await ui.until(
             lambda: desk(ui).view if not desk(ui).view.last_day else None, "the day before"

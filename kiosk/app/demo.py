@@ -21,22 +21,26 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from hardware.felica.sim import CardEmulator, EmulatedCard, free_udp_port
 from hardware.id003.sim.console import HELP as SIM_HELP
 from hardware.id003.sim.console import NOTE_KEYS, run_command
 from hardware.id003.sim.process import SimulatorProcess
 from kiosk.app.runner import run as run_kiosk
-from kiosk.app.settings import front_settings
+from kiosk.app.settings import front_settings, wallet_settings
 from kiosk.config.settings import Config, load
 from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
 from kiosk.ops.pending import journal_report, pending
+from kiosk.ops.reconcile import reconcile_now
 from kiosk.sim.config import write_sandbox_config
 from kiosk.sim.sandbox import faults
 from kiosk.sim.sandbox.server import SandboxServer
+from kiosk.staff.day_close import close_day, day_text
 
 if TYPE_CHECKING:
     from kiosk.app.runner import Front, FrontFactory
@@ -62,7 +66,7 @@ Then: b / c / k  charge base / cafeteria / textbook money
       f  finish (or wait: the session finishes by itself)   n  cancel   ok  dismiss the result
       mv c 1000 / mv k 500  move base money to cafeteria / textbook money (マネー移動); y  confirm
 Faults: w down | w up | w slow (wallet)   jam before | power-cut | stacker open … (? lists all)
-Staff:  pending   journal                 q  quit
+Staff:  pending   journal   close [YYYY-MM-DD]  the day's close, checked with the wallet   q  quit
 """
 
 
@@ -146,6 +150,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             kiosk_id="DEMO",
             idle_finish_s=20,
             screen_timeout_s=None,  # the kiosk's own
+            reconcile_at=None,  # the kiosk's own daily run
         )
     )
     controls = DemoControls(sim, card, sandbox, info)
@@ -159,7 +164,7 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
     engines: list[Engine] = []
     if _stdin_readable():
         keyboard = threading.Thread(
-            target=_keyboard, args=(engines, controls, info, config.journal_path), daemon=True
+            target=_keyboard, args=(engines, controls, info, config), daemon=True
         )
         keyboard.start()
     front = demo_front(controls, config, directory / "kivy") if window else None
@@ -232,7 +237,7 @@ def _stdin_readable() -> bool:
 
 
 def _keyboard(
-    engines: list[Engine], controls: DemoControls, info: dict[str, Any], journal_path: Path
+    engines: list[Engine], controls: DemoControls, info: dict[str, Any], config: Config
 ) -> None:
     while True:
         try:
@@ -247,7 +252,7 @@ def _keyboard(
         if not engines:
             print("  > still starting…", flush=True)
             continue
-        answer = _command(line, engines[0], controls, info, journal_path)
+        answer = _command(line, engines[0], controls, info, config)
         if answer:
             print(f"  > {answer}", flush=True)
 
@@ -265,9 +270,28 @@ def _move(line: str, engine: Engine) -> str:
     return ""
 
 
+def close_text(config: Config, day_text_given: str = "") -> str:
+    """``close [YYYY-MM-DD]``: the day's close (today by default), checked against the wallet's
+    ledger first (on this thread, with its own wallet client: the engine's loop runs on)."""
+    zone = config.kiosk.time_zone
+    try:
+        day = date.fromisoformat(day_text_given) if day_text_given else None
+    except ValueError:
+        return f"close YYYY-MM-DD (not {day_text_given!r})"
+    day = day or datetime.now(ZoneInfo(zone)).date()
+    buckets = {money: bucket for bucket, money in config.moneys.items()}
+    journal = Journal(config.journal_path, config.kiosk.id)
+    try:
+        reconcile_now(journal, wallet_settings(config), day, zone, buckets, "demo")
+        return "\n" + day_text(close_day(journal, config.kiosk.id, day, zone))
+    finally:
+        journal.close()
+
+
 def _command(
-    line: str, engine: Engine, controls: DemoControls, info: dict[str, Any], journal_path: Path
+    line: str, engine: Engine, controls: DemoControls, info: dict[str, Any], config: Config
 ) -> str:
+    journal_path = config.journal_path
     members = info["members"]
     intents = {
         "b": ("choose_money", "base"),
@@ -309,6 +333,8 @@ def _command(
             return "w down | w up | w slow"
         faults.update(controls.sandbox.store, **change)
         return f"wallet {line[2:]}"
+    if line == "close" or line.startswith("close "):
+        return close_text(config, line[len("close") :].strip())
     if line in ("pending", "journal"):
         journal = Journal(journal_path, "DEMO")
         try:

@@ -22,6 +22,7 @@ from kiosk.app.settings import (
 )
 from kiosk.config.settings import Config, ConfigError
 from kiosk.core.faults import FaultSource
+from kiosk.core.session import State
 from kiosk.core.view import SessionView
 from kiosk.engine.delivery import Delivery, describe_for
 from kiosk.engine.loop import Engine
@@ -29,6 +30,7 @@ from kiosk.journal import Journal
 from kiosk.journal.db import JournalDamaged, damage_in
 from kiosk.ops.metrics import start_metrics
 from kiosk.ops.notify import SystemdNotifier
+from kiosk.ops.reconcile import DailyReconciliation
 from kiosk.staff.desk import StaffDesk
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
@@ -105,6 +107,13 @@ def start_card_reader(
     reader.add_listener(listener)
     reader.start()
     return reader
+
+
+def member_present(engine: Engine) -> bool:
+    """A member is using the kiosk (a session past the attract screen, or one taking notes):
+    the reconciliation waits (a plain read from its thread)."""
+    idle = engine.session.state in (State.IDLE, State.OUT_OF_SERVICE)
+    return not idle or engine.journal.gate.session_id is not None
 
 
 def start_panel(config: Config, engine: Engine) -> Panel | None:
@@ -189,6 +198,17 @@ async def run(
         metrics = start_metrics(config, journal, engine, reader, wallet)
         if metrics is not None:
             stack.callback(metrics.close)
+        if config.staff.reconcile_at != "off":
+            daily = DailyReconciliation(
+                journal,
+                wallet_settings(config),
+                config.kiosk.time_zone,
+                config.staff.reconcile_at,
+                {money: bucket for bucket, money in config.moneys.items()},
+                busy=lambda: member_present(engine),
+            )
+            daily.start()  # its own thread and wallet client: never on the engine's loop
+            stack.callback(daily.stop)
         _stop_on_signals(engine)
         await stack.enter_async_context(_task(_watchdog(notifier)))
         if front is not None:

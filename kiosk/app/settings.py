@@ -14,29 +14,14 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from kiosk.config.settings import Config, ConfigError, KioskSection, UiSection
+from kiosk.config.settings import wallet_settings as wallet_settings  # the runner's
 from kiosk.engine.settings import EngineSettings
-from kiosk.wallet.settings import WalletSettings
 
 if TYPE_CHECKING:
     from screens.front import FrontSettings
 
 NO_UI_DONE_S = 2.0  # --no-ui: nobody reads the result, the next card is served at once
 SAMPLE_KIOSK = "K01"  # ``paykiosk screens``: the kiosk id the sample screens show
-
-
-def wallet_settings(config: Config) -> WalletSettings:
-    wallet = config.wallet
-    return WalletSettings(
-        base_url=wallet.base_url,
-        client_id=wallet.client_id,
-        client_secret=wallet.read_secret(),
-        client_cert=str(wallet.client_cert),
-        client_key=str(wallet.client_key),
-        ca_file=str(wallet.ca_file) if wallet.ca_file else None,
-        shop_id=wallet.shop_id,
-        timeout_s=wallet.timeout_s,
-        language=config.kiosk.language,
-    )
 
 
 def engine_settings(config: Config, no_ui: bool) -> EngineSettings:

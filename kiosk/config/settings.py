@@ -119,6 +119,9 @@ class StaffSection:
     stacker_capacity: int = 1000  # notes the acceptor's cash box holds
     near_full_percent: int = 90  # staff are warned from this fill on
     export_dir: Path | None = None  # CSV exports (e.g. a USB stick's mount point)
+    # when the kiosk checks yesterday against the wallet's ledger by itself (HH:MM, the co-op's
+    # time zone; a quiet hour): reconciliation; "off": only on demand
+    reconcile_at: str = "03:30"
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,19 @@ def _defaults(shape: type) -> dict[str, Any]:
         elif item.default_factory is not dataclasses.MISSING:
             found[item.name] = item.default_factory()
     return found
+
+
+def _clock_time(section: _Section, key: str) -> str:
+    """A time of day as ``HH:MM`` (24 h), or ``off``."""
+    value: str = section.get(key, str).strip()
+    if value == "off":
+        return value
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(
+            f"[{section.name}] {key}: must be a time like 03:30 or off, got {value!r}"
+        )
+    return f"{int(match[1]):02d}:{match[2]}"
 
 
 def _check_time_zone(name: str) -> None:
@@ -341,6 +357,7 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         staff.number("stacker_capacity", int, 10, 100_000),
         staff.number("near_full_percent", int, 1, 100),
         staff.path("export_dir", must_exist=False),
+        _clock_time(staff, "reconcile_at"),
     )
     staff.finish()
     return Config(
@@ -477,3 +494,19 @@ def _route(item: object) -> tuple[str, str]:
     if parts[0] == parts[1]:
         raise ConfigError(f"[move] routes: {item!r} moves a money to itself")
     return parts[0], parts[1]
+
+
+def wallet_settings(config: Config) -> WalletSettings:
+    """The wallet client's settings (the running kiosk's, and a staff command's own client)."""
+    wallet = config.wallet
+    return WalletSettings(
+        base_url=wallet.base_url,
+        client_id=wallet.client_id,
+        client_secret=wallet.read_secret(),
+        client_cert=str(wallet.client_cert),
+        client_key=str(wallet.client_key),
+        ca_file=str(wallet.ca_file) if wallet.ca_file else None,
+        shop_id=wallet.shop_id,
+        timeout_s=wallet.timeout_s,
+        language=config.kiosk.language,
+    )

@@ -18,6 +18,7 @@ from kiosk.journal.db import Database, JournalDamaged, JournalUnusable, JournalU
 from kiosk.journal.moves import Moves
 from kiosk.journal.note_choice import NoteChoice
 from kiosk.journal.notes import JournalNotes
+from kiosk.journal.reconciliations import Reconciliations
 from kiosk.journal.sessions import Sessions
 from kiosk.journal.speaker import Speaker
 
@@ -46,6 +47,7 @@ class Journal:
         self.cashbox = Cashbox(self.db)
         self.note_choice = NoteChoice(self.db)
         self.speaker = Speaker(self.db)
+        self.reconciliations = Reconciliations(self.db, self.cases)
 
     def log(self, kind: str, detail: str = "") -> None:
         """An operational event (acceptor faults, staff actions) for ``paykiosk journal``."""

@@ -28,7 +28,16 @@ from kiosk.journal.records import Case
 # returned): no cash was taken, so it can be retried or settled by hand but never refunded
 # journal_file: the journal's file was removed, replaced or truncated under the running kiosk
 # and restored from its open connection: nothing to pay back, staff find out who did it
-KINDS = ("refused_credit", "refused_move", "uncredited_note", "unresolved_note", "journal_file")
+# wallet_mismatch: the wallet's ledger and the journal disagree on a day (reconciliation): for
+# the co-op's accounts, no member's money to give back here
+KINDS = (
+    "refused_credit",
+    "refused_move",
+    "uncredited_note",
+    "unresolved_note",
+    "journal_file",
+    "wallet_mismatch",
+)
 RETRIABLE = ("refused_credit", "refused_move")
 RESOLUTIONS = ("refunded", "credited_manually", "no_money_involved")
 # How staff may settle a case of each kind by hand on the touch screen
@@ -38,6 +47,7 @@ SETTLED_AS: dict[str, tuple[str, ...]] = {
     "uncredited_note": ("refunded", "credited_manually"),
     "unresolved_note": ("refunded", "credited_manually"),
     "journal_file": ("no_money_involved",),
+    "wallet_mismatch": ("no_money_involved",),  # put right in the co-op's accounts
 }
 CREDITED_ON_RETRY = "credited_on_retry"  # closed by the delivery worker, not by staff
 NOTE_MAX = 200

@@ -109,6 +109,23 @@ MIGRATIONS: list[str] = [
     CREATE TABLE speaker (name TEXT PRIMARY KEY, value INTEGER NOT NULL, by TEXT NOT NULL,
                           at REAL NOT NULL);
     """,
+    # 9: reconciliation with the wallet's ledger: a row per run of a day (its result: agreed,
+    # mismatch or postponed, and the counts), a row per finding of a run (each mismatch, each
+    # credit still open), a mismatch with the staff case it opened (one case per day and key)
+    """
+    CREATE TABLE reconciliations (
+        id INTEGER PRIMARY KEY, day TEXT NOT NULL, at REAL NOT NULL, by TEXT NOT NULL,
+        result TEXT NOT NULL, wallet_rows INTEGER NOT NULL DEFAULT 0,
+        journal_rows INTEGER NOT NULL DEFAULT 0, matched INTEGER NOT NULL DEFAULT 0,
+        open INTEGER NOT NULL DEFAULT 0, mismatches INTEGER NOT NULL DEFAULT 0,
+        seconds REAL NOT NULL DEFAULT 0, detail TEXT NOT NULL DEFAULT '');
+    CREATE INDEX reconciliations_by_day ON reconciliations (day, id);
+    CREATE TABLE reconciliation_findings (
+        id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES reconciliations(id),
+        day TEXT NOT NULL, key TEXT NOT NULL, kind TEXT NOT NULL, amount INTEGER,
+        detail TEXT NOT NULL, case_reference TEXT);
+    CREATE INDEX findings_by_day ON reconciliation_findings (day, key);
+    """,
 ]
 
 

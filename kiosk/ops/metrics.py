@@ -32,6 +32,7 @@ from kiosk.engine.health import Health, free_bytes, journal_size
 from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
 from kiosk.journal.credits import oldest_age
+from kiosk.journal.reconciliations import AGREED, POSTPONED
 from kiosk.journal.records import CreditKind
 from kiosk.wallet.client import WalletClient
 
@@ -156,6 +157,7 @@ class KioskCollector(Collector):
                 credited["last"],
             )
         yield from self._moves(now)
+        yield from self._reconciliation()
 
     def _moves(self, now: float) -> Iterator[Metric]:
         """マネー移動: the member's own money moved between their moneys (no cash). The metrics
@@ -181,6 +183,38 @@ class KioskCollector(Collector):
             "paykiosk_exchanges_refused",
             "Moves refused for good (nothing moved), ever.",
             refused["n"],
+        )
+
+    def _reconciliation(self) -> Iterator[Metric]:
+        """The last check of a day against the wallet's ledger (kiosk.ops.reconcile)."""
+        journal = self.sources.journal
+        done = journal.reconciliations.last(done=True)
+        if done is not None:
+            last = done.at
+        else:  # never: counted from the journal's beginning (a new kiosk is alerted after 36 h)
+            first = journal.db.one("SELECT min(at) AS at FROM events")
+            last = first["at"] if first is not None and first["at"] is not None else time.time()
+        yield _gauge(
+            "paykiosk_reconciliation_last_timestamp_seconds",
+            "When a day was last checked against the wallet's ledger (never: the journal's start).",
+            last,
+        )
+        yield _gauge(
+            "paykiosk_reconciliation_mismatches",
+            "Mismatches the last reconciliation found (0: agreed, or none yet).",
+            0 if done is None else done.mismatches,
+        )
+        if done is not None:
+            yield _gauge(
+                "paykiosk_reconciliation_agreed",
+                "1 if the last reconciliation found the wallet and the journal agreeing.",
+                done.result == AGREED,
+            )
+        latest = journal.reconciliations.last()
+        yield _gauge(
+            "paykiosk_reconciliation_postponed",
+            "1 while the latest reconciliation is postponed (the wallet did not answer).",
+            latest is not None and latest.result == POSTPONED,
         )
 
     def _machine(self) -> Iterator[Metric]:

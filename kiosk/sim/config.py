@@ -22,6 +22,7 @@ def write_sandbox_config(
     wallet_timeout_s: float = 3.0,
     metrics_port: int | None = None,
     card_poll_timeout_s: float | None = None,
+    reconcile_at: str | None = "off",
     extra: str = "",
 ) -> Path:
     """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
@@ -30,7 +31,9 @@ def write_sandbox_config(
     ``no_ui_move``: (target bucket, amount): ``--no-ui`` moves that much from base at each
     member's touch instead of charging (``[no_ui] move_to``, ``move_amount``).
     ``card_poll_timeout_s``: ``[card] poll_timeout_s``; this and any other key given None is
-    left out (the kiosk's own default holds)."""
+    left out (the kiosk's own default holds). ``reconcile_at``: ``[staff] reconcile_at``, off
+    unless asked (a daily run's wallet calls would take the faults a test sets up for the
+    kiosk's credits), put into ``extra``'s ``[staff]`` table if it has one."""
     metrics = "enabled = false" if metrics_port is None else f"port = {metrics_port}"
     card = _line("poll_timeout_s", card_poll_timeout_s)
     info = sandbox_info
@@ -41,6 +44,12 @@ def write_sandbox_config(
     move = ""
     if no_ui_move is not None:
         move = f'move_to = "{no_ui_move[0]}"\nmove_amount = {no_ui_move[1]}\n'
+    if reconcile_at is not None:
+        line = f'reconcile_at = "{reconcile_at}"\n'
+        staff = "[staff]\n"
+        extra = (
+            extra.replace(staff, staff + line, 1) if staff in extra else f"{extra}\n{staff}{line}"
+        )
     path = directory / "paykiosk.toml"
     path.write_text(f"""\
 [kiosk]

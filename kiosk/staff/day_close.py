@@ -13,12 +13,15 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from kiosk.core.days import day_bounds
 from kiosk.core.money import DENOMINATIONS, yen
 from kiosk.journal import Journal
+from kiosk.journal.reconciliations import Run
 from kiosk.journal.records import CreditKind, CreditState
+from kiosk.ops.reconcile import run_text
 from kiosk.staff.cashbox_report import notes as note_count
 
 
@@ -51,6 +54,7 @@ class DayClose:
     cases_settled: int
     collections: tuple[tuple[float, str, int, int | None], ...]  # at, who, total, discrepancy
     cashbox_at_end: dict[int, int] = field(default_factory=dict)  # denomination → notes
+    reconciliation: Run | None = None  # the day's last check against the wallet's ledger
 
     @property
     def cash_in(self) -> Tally:
@@ -63,13 +67,6 @@ class DayClose:
     @property
     def cashbox_total(self) -> int:
         return sum(v * n for v, n in self.cashbox_at_end.items())
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[float, float]:
-    """The day's first second and the next day's, as epoch seconds, in ``zone``."""
-    start = datetime.combine(day, time(0), zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), zone)
-    return start.timestamp(), end.timestamp()
 
 
 def close_day(journal: Journal, kiosk_id: str, day: date, zone_name: str) -> DayClose:
@@ -153,6 +150,8 @@ def close_day(journal: Journal, kiosk_id: str, day: date, zone_name: str) -> Day
         cases_settled=int(settled["n"]) if settled else 0,
         collections=collections,
         cashbox_at_end=in_box,
+        reconciliation=journal.reconciliations.last(day.isoformat(), done=True)
+        or journal.reconciliations.last(day.isoformat()),
     )
 
 
@@ -187,6 +186,10 @@ def day_text(close: DayClose) -> str:
     lines.append(
         f"cash box at the day's end: {yen(close.cashbox_total)} ({_counts(close.cashbox_at_end)})"
     )
+    if close.reconciliation is None:
+        lines.append("reconciliation with the wallet: not run yet")
+    else:
+        lines.append(run_text(close.reconciliation, close.zone))
     return "\n".join(lines)
 
 
@@ -210,6 +213,13 @@ def csv_text(close: DayClose) -> str:
     rows.append(("cases", "settled", close.cases_settled, 0))
     rows += _collection_rows(close.collections, ZoneInfo(close.zone))
     rows += [("cash box at end", str(v), n, v * n) for v, n in close.cashbox_at_end.items()]
+    run = close.reconciliation
+    if run is not None:
+        rows.append(("reconciliation", run.result, run.mismatches, 0))
+        rows += [
+            ("reconciliation " + ("mismatch" if f.mismatch else "open"), f.detail, 1, f.amount or 0)
+            for f, _ in run.findings
+        ]
     writer.writerows(rows)
     return out.getvalue()
 

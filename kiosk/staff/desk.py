@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
 from hardware.card import CardReader
-from kiosk.config.settings import Config
+from kiosk.config.settings import Config, wallet_settings
 from kiosk.core.cues import SpeakerSettings
 from kiosk.core.faults import FaultSource
 from kiosk.core.money import DENOMINATIONS
@@ -29,7 +29,9 @@ from kiosk.core.view import SessionView
 from kiosk.journal import Journal
 from kiosk.journal.cases import CaseRefused
 from kiosk.journal.note_choice import NoteChoiceRefused
+from kiosk.journal.reconciliations import Run
 from kiosk.journal.speaker import VOLUME_STEP
+from kiosk.ops.reconcile import reconcile_now, summary
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
 from kiosk.staff.cashbox_report import collection_event, summary_text
@@ -96,6 +98,7 @@ class StaffDesk:
         self._who = ""
         self._counted: dict[int, int] = {}
         self._day = date.today()  # the daily close shown (set when its page opens)
+        self._checking = False  # the shown day is being checked against the wallet
         self.timer = MenuTimer(config.staff.menu_timeout_s, self._timed_out)
         self._switched_off = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -314,6 +317,43 @@ class StaffDesk:
             f"{self._who}: daily close of {self._day.isoformat()} exported to {written.path}",
         )
         self._show(self._day_view("Exported {value} files", "1"))
+
+    def staff_day_reconcile(self) -> None:
+        """Check the shown day against the wallet's ledger now: on a worker thread with its own
+        wallet client (never on the engine's loop); the page says the result when it is in
+        (a mismatch opens its case). The menu is open only while no member is at the kiosk."""
+        if self.view.desk is not Desk.DAY_CLOSE or self._checking:
+            return
+        day, zone = self._day, self.config.kiosk.time_zone
+        buckets = {money: bucket for bucket, money in self.config.moneys.items()}
+        settings, who = wallet_settings(self.config), self._who
+
+        def check() -> Run:
+            return reconcile_now(self.journal, settings, day, zone, buckets, who)
+
+        def shown(result: Run | BaseException) -> None:
+            self._checking = False
+            if isinstance(result, BaseException):
+                message, arg = "Not done: {value}", str(result)
+            elif result.result == "postponed":
+                message, arg = "Postponed: {value}", result.detail
+            else:
+                message, arg = "Checked with the wallet: {value}", summary(result)
+            if self.view.desk is Desk.DAY_CLOSE and self._day == day:
+                self._show(self._day_view(message, arg))
+
+        self._checking = True
+        self._show(self._day_view("Checking with the wallet…"))
+        if self._loop is None:  # not bound to a loop (a test's desk): checked here
+            try:
+                shown(check())
+            except Exception as error:
+                shown(error)
+            return
+        future = self._loop.run_in_executor(None, check)
+        future.add_done_callback(
+            lambda done: shown(done.exception() or done.result())  # on the desk's loop
+        )
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self._clock(), ZoneInfo(self.config.kiosk.time_zone)).date()

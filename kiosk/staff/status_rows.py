@@ -14,6 +14,7 @@ from kiosk.engine.health import free_bytes
 from kiosk.journal import Journal
 from kiosk.journal.credits import oldest_age
 from kiosk.journal.records import Credit, CreditKind
+from kiosk.ops.reconcile import latest
 from kiosk.staff.cashbox_report import Fill, notes, when
 from kiosk.staff.commands.status import duration, journal_faults, journal_health
 from kiosk.staff.view import AcceptorPanel, StatusRow
@@ -61,6 +62,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
     moving = journal.credits.open_credits(kind=CreditKind.MOVE)
     move_age = _waited(moving, now)
     cases = journal.cases.list()
+    checked, needs_staff = latest(journal)
     box = journal.cashbox.count()
     fill = Fill(box.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
     last = journal.cashbox.last_collection()
@@ -75,6 +77,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
         ),
         StatusRow("Moves being processed", f"{len(moving)}{move_age}", alert=bool(moving)),
         StatusRow("Staff cases open", str(len(cases)), alert=bool(cases)),
+        StatusRow("Reconciliation with the wallet", checked, alert=needs_staff),
         StatusRow(
             "Cash box",
             f"{notes(box.notes)}, {yen(box.total)}, {fill.percent} %",

@@ -255,6 +255,35 @@ class WalletClient:
             params["types"] = types
         return await self._call("GET", "/transactions-v2", params, HistoryPage.parse)
 
+    async def shop_transactions(
+        self, start: datetime, end: datetime, types: tuple[str, ...], per_page: int = 1000
+    ) -> list[Transaction]:
+        """Every transaction of types ``types`` made through this kiosk's shop from ``start``
+        (included) to ``end`` (not), every page (the shop's day, for reconciliation). A row is
+        listed once even if a type filter lists it twice (a move's two sides)."""
+        params: dict[str, Any] = {
+            "shop_id": self.settings.shop_id,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "types": list(types),
+            "per_page": per_page,
+        }
+        rows: dict[str, Transaction] = {}
+        cursor: str | None = None
+        while True:
+            page = await self._call(
+                "GET",
+                "/transactions-v2",
+                {**params, "next_page_cursor_id": cursor} if cursor else params,
+                HistoryPage.parse,
+            )
+            for row in page.rows:
+                rows.setdefault(row.id, row)
+            # the cursor names this page's last row; the next page starts after it
+            if not page.rows or page.next_page_cursor_id in (None, cursor):
+                return list(rows.values())
+            cursor = page.next_page_cursor_id
+
     # ---- transport -------------------------------------------------------------------
     def _retrying(self, idempotent: bool) -> AsyncRetrying:
         policy = self.retry

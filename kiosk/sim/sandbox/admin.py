@@ -9,7 +9,7 @@ from pathlib import Path
 from kiosk.sim.sandbox import faults as fault_settings
 from kiosk.sim.sandbox.certs import ensure_certs
 from kiosk.sim.sandbox.seed import MONEYS, add_member, ensure_seeded, write_sandbox_json
-from kiosk.sim.sandbox.store import SandboxStore
+from kiosk.sim.sandbox.store import SandboxStore, new_id
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +24,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for verb in ("suspend", "resume", "close"):
         one = commands.add_parser(verb, help=f"{verb} every account of a member")
         one.add_argument("who", help="card id or user id")
+    plant = commands.add_parser(
+        "plant-topup", help="a top-up under the kiosk's shop that no kiosk made (reconciliation)"
+    )
+    plant.add_argument("who", help="card id or user id")
+    plant.add_argument("amount", type=int)
+    plant.add_argument("--money", choices=list(MONEYS), default="base")
+    cancel = commands.add_parser(
+        "cancel", help="cancel a done top-up or move in the back office (is_modified)"
+    )
+    cancel.add_argument("transaction", help="transaction id, or request id with --request")
+    cancel.add_argument("--request", action="store_true", help="the id is a request_id")
+    correct = commands.add_parser(
+        "correct", help="change a transaction's amount in the back office"
+    )
+    correct.add_argument("transaction", help="transaction id, or request id with --request")
+    correct.add_argument("amount", type=int)
+    correct.add_argument("--request", action="store_true", help="the id is a request_id")
     style = commands.add_parser("not-found-style", help="answer for an unknown request_id")
     style.add_argument("status", type=int, choices=[404, 422])
     faults = commands.add_parser("faults", help="show or change injected faults")
@@ -76,6 +93,29 @@ def _command(store: SandboxStore, data_dir: Path, args: argparse.Namespace) -> i
             print(f"no member with card or user id {args.who}")
             return 1
         print(f"{args.who}: {status}")
+    elif command == "plant-topup":
+        member = store.user_by_card(args.who.upper()) or args.who
+        transaction_id = store.topup(
+            shop_id=store.get_meta("shop_id"),
+            customer_id=member,
+            money_id=store.moneys()[args.money],
+            money_amount=args.amount,
+            request_id=new_id(),
+            description="planted: made outside the kiosk",
+            metadata="{}",
+        )
+        print(transaction_id)
+    elif command in ("cancel", "correct"):
+        target = _transaction_id(store, args.transaction, args.request)
+        done = target is not None and (
+            store.cancel(target)
+            if command == "cancel"
+            else store.correct_amount(target, args.amount)
+        )
+        if not done:
+            print(f"no transaction {args.transaction} to {command}")
+            return 1
+        print(f"{target}: {'cancelled' if command == 'cancel' else 'corrected'}")
     elif command == "not-found-style":
         store.set_meta("missing_request_status", args.status)
     elif command == "faults":
@@ -83,6 +123,12 @@ def _command(store: SandboxStore, data_dir: Path, args: argparse.Namespace) -> i
         return 0
     _refresh_json(store, data_dir)
     return 0
+
+
+def _transaction_id(store: SandboxStore, given: str, by_request: bool) -> str | None:
+    column = "request_id" if by_request else "id"
+    row = store.one(f"SELECT id FROM transactions WHERE {column} = ?", (given,))
+    return None if row is None else str(row["id"])
 
 
 def _faults(store: SandboxStore, args: argparse.Namespace) -> fault_settings.Faults:

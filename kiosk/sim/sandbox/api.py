@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kiosk.sim.sandbox.seed import MONEY_TEXT, ORGANIZATION
-from kiosk.sim.sandbox.store import Refused, SandboxStore
+from kiosk.sim.sandbox.store import Refused, SandboxStore, iso
 
 _ACCOUNT_SQL = (
     "SELECT a.*, u.name AS user_name, u.is_merchant, m.name AS money_name, m.bucket,"
@@ -132,7 +132,7 @@ def transaction_json(
     return {
         "id": row["id"],
         "type": kind,
-        "is_modified": False,
+        "is_modified": bool(row["is_modified"]),
         "sender": user(sender),
         "sender_account": account(sender),
         "receiver": user(receiver),
@@ -248,6 +248,8 @@ def create_move(store: SandboxStore, params: dict[str, Any], _: re.Match[str]) -
         amount=amount,
         request_id=request_id,
         description=description,
+        # one partner client here, issued to the co-op's shop: its moves are that shop's
+        shop_id=store.get_meta("shop_id"),
     )
     return _transaction(store, "id", transaction_id)
 
@@ -284,6 +286,14 @@ def list_transactions_v2(store: SandboxStore, params: dict[str, Any], _: re.Matc
             accounts, account_args = accounts + " AND money_id = ?", [*account_args, money_id]
         where.append(f"(sender_account IN ({accounts}) OR receiver_account IN ({accounts}))")
         args += account_args * 2
+    shop_id = _uuid(params, "shop_id", required=False)
+    if shop_id:
+        where.append("shop_id = ?")
+        args.append(shop_id)
+    for key, op in (("from", ">="), ("to", "<")):
+        if params.get(key) is not None:
+            where.append(f"done_at {op} ?")
+            args.append(_moment(params, key))
     types = params.get("types")
     if types:
         if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
@@ -327,6 +337,17 @@ def list_transactions_v2(store: SandboxStore, params: dict[str, Any], _: re.Matc
         "next_page_cursor_id": rows[-1]["id"] if rows and older else None,
         "prev_page_cursor_id": rows[0]["id"] if rows and newer_left else None,
     }
+
+
+def _moment(params: dict[str, Any], key: str) -> str:
+    """``from``/``to`` (ISO 8601 with an offset) as the store keeps ``done_at``."""
+    try:
+        moment = datetime.fromisoformat(str(params[key]).replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused(400, "invalid_parameters", f"{key} must be an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise Refused(400, "invalid_parameters", f"{key} must carry a time zone")
+    return iso(moment)
 
 
 def _cursor_seq(store: SandboxStore, params: dict[str, Any], key: str) -> int | None:

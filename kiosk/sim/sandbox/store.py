@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS transactions (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, type TEXT NOT NULL,
     request_id TEXT UNIQUE, sender_account TEXT, receiver_account TEXT,
     money_amount INTEGER NOT NULL, point_amount INTEGER NOT NULL DEFAULT 0,
-    done_at TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', metadata TEXT);
+    done_at TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', metadata TEXT,
+    shop_id TEXT, is_modified INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS calls (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, call_id TEXT UNIQUE NOT NULL, at REAL NOT NULL);
 """
@@ -49,7 +50,22 @@ def new_id() -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime) -> str:
+    """A moment as the sandbox stores and sends it (UTC, milliseconds, ``Z``): such strings
+    sort as their moments do."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Columns a sandbox made before they existed lacks: the shop a transaction was made
+    through, and whether it was cancelled after it was done (the API's ``is_modified``)."""
+    have = {row[1] for row in db.execute("PRAGMA table_info(transactions)")}
+    for column, kind in (("shop_id", "TEXT"), ("is_modified", "INTEGER NOT NULL DEFAULT 0")):
+        if column not in have:
+            db.execute(f"ALTER TABLE transactions ADD COLUMN {column} {kind}")
 
 
 class SandboxStore:
@@ -66,6 +82,7 @@ class SandboxStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(SCHEMA)
+        _add_columns(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -214,8 +231,8 @@ class SandboxStore:
             transaction_id = new_id()
             db.execute(
                 "INSERT INTO transactions (id, type, request_id, sender_account,"
-                " receiver_account, money_amount, done_at, description, metadata)"
-                " VALUES (?, 'topup', ?, ?, ?, ?, ?, ?, ?)",
+                " receiver_account, money_amount, done_at, description, metadata, shop_id)"
+                " VALUES (?, 'topup', ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     transaction_id,
                     request_id,
@@ -225,6 +242,7 @@ class SandboxStore:
                     now_iso(),
                     description,
                     metadata,
+                    shop_id,
                 ),
             )
             db.execute(
@@ -241,10 +259,12 @@ class SandboxStore:
         amount: int,
         request_id: str,
         description: str,
+        shop_id: str | None = None,
     ) -> str:
         """Move a member's value from one of their moneys to another (マネー移動: a transaction
         of the API's type ``exchange``); returns the transaction id. ``request_id`` works as
-        for :meth:`topup` (one namespace for both)."""
+        for :meth:`topup` (one namespace for both). ``shop_id``: the shop whose partner
+        credentials made it (a shop's day lists it)."""
         with self.transaction() as db:
             existing = _replayed(db, request_id, user_id)
             if existing is not None:
@@ -280,8 +300,8 @@ class SandboxStore:
             transaction_id = new_id()
             db.execute(
                 "INSERT INTO transactions (id, type, request_id, sender_account,"
-                " receiver_account, money_amount, done_at, description)"
-                " VALUES (?, 'exchange', ?, ?, ?, ?, ?, ?)",
+                " receiver_account, money_amount, done_at, description, shop_id)"
+                " VALUES (?, 'exchange', ?, ?, ?, ?, ?, ?, ?)",
                 (
                     transaction_id,
                     request_id,
@@ -290,6 +310,7 @@ class SandboxStore:
                     amount,
                     now_iso(),
                     description,
+                    shop_id,
                 ),
             )
             for account_id, change in ((sender["id"], -amount), (receiver["id"], amount)):
@@ -298,6 +319,45 @@ class SandboxStore:
                     (change, account_id),
                 )
             return transaction_id
+
+    def cancel(self, transaction_id: str) -> bool:
+        """Cancel a done top-up or move in the back office: its value goes back and it shows
+        ``is_modified``. False if there is no such transaction or it was cancelled already."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM transactions WHERE id = ? AND is_modified = 0", (transaction_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE transactions SET is_modified = 1 WHERE id = ?", (transaction_id,))
+            for account_id, change in (
+                (row["receiver_account"], -row["money_amount"]),
+                (row["sender_account"], row["money_amount"]),
+            ):
+                db.execute(
+                    "UPDATE accounts SET money_balance = money_balance + ? WHERE id = ?",
+                    (change, account_id),
+                )
+        return True
+
+    def correct_amount(self, transaction_id: str, amount: int) -> bool:
+        """Change a transaction's amount in the back office (a correction the kiosk was not
+        told of): the receiver's balance follows. False if there is no such transaction."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT * FROM transactions WHERE id = ?", (transaction_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            change = amount - row["money_amount"]
+            db.execute(
+                "UPDATE transactions SET money_amount = ? WHERE id = ?", (amount, transaction_id)
+            )
+            db.execute(
+                "UPDATE accounts SET money_balance = money_balance + ? WHERE id = ?",
+                (change, row["receiver_account"]),
+            )
+        return True
 
     def record_payment(
         self, account_id: str, shop_account_id: str, amount: int, description: str

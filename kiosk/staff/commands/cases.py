@@ -27,6 +27,7 @@ _KIND = {
     "uncredited_note": "note not credited",
     "unresolved_note": "note not settled",
     "journal_file": "journal file restored (no money to settle)",
+    "wallet_mismatch": "the wallet's ledger differs (for the co-op's accounts)",
 }
 _CREDIT = {
     "refused": "refused: can be retried",

@@ -37,16 +37,25 @@ def add_commands(commands: Any) -> None:
         help="also write it as CSV (to DIR; without DIR: [staff] export_dir)",
     )
     close.set_defaults(handler=close_a_day)
+    check = commands.add_parser(
+        "reconcile",
+        help="check a day against the wallet's own ledger (its top-ups and moves through this"
+        " kiosk's shop): exit 0 agreed, 1 mismatch, 75 postponed (the wallet down)",
+    )
+    check.add_argument(
+        "--day", default=None, metavar="YYYY-MM-DD", help="the day (default: yesterday)"
+    )
+    check.set_defaults(handler=reconcile_a_day)
 
 
-def parse_day(text: str | None, zone: str) -> date:
+def parse_day(text: str | None, zone: str, command: str = "close") -> date:
     """``--day``, or yesterday in the co-op's time zone; ``ValueError`` naming the option."""
     if text is None:
         return datetime.now(ZoneInfo(zone)).date() - timedelta(days=1)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"close: --day {text!r} is not a date like 2026-12-07") from None
+        raise ValueError(f"{command}: --day {text!r} is not a date like 2026-12-07") from None
 
 
 def close_a_day(config: Config, journal: Journal, args: argparse.Namespace) -> int:
@@ -66,3 +75,15 @@ def close_a_day(config: Config, journal: Journal, args: argparse.Namespace) -> i
         what += f", exported to {written.path}"
     journal.log("staff", what)
     return 0
+
+
+def reconcile_a_day(config: Config, journal: Journal, args: argparse.Namespace) -> int:
+    from kiosk.config.settings import wallet_settings
+    from kiosk.ops.reconcile import reconcile_now, run_text
+
+    zone = config.kiosk.time_zone
+    day = parse_day(args.day, zone, "reconcile")
+    buckets = {money: bucket for bucket, money in config.moneys.items()}
+    run = reconcile_now(journal, wallet_settings(config), day, zone, buckets, shell_user())
+    print(run_text(run, zone))
+    return {"agreed": 0, "mismatch": 1}.get(run.result, 75)

@@ -18,6 +18,7 @@ from kiosk.journal.credits import oldest_age
 from kiosk.journal.db import quick_check
 from kiosk.journal.records import Credit, CreditKind
 from kiosk.ops.datadir import LOCK_NAME
+from kiosk.ops.reconcile import latest
 from kiosk.staff.cashbox_report import Fill, notes, when
 
 if TYPE_CHECKING:
@@ -121,6 +122,8 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
         f"staff cases open: {len(cases)}"
         + ("" if oldest_case is None else f", the oldest since {when(oldest_case)}")
     )
+    checked, _ = latest(journal)
+    lines.append(f"reconciliation with the wallet: {checked}")
     box = journal.cashbox.count()
     fill = Fill(box.notes, config.staff.stacker_capacity, config.staff.near_full_percent)
     lines.append(f"cash box: {notes(box.notes)}, {yen(box.total)}, {fill.percent} % full")
