@@ -180,3 +180,48 @@ def test_schema_4_keeps_the_notes_of_cases_resolved_under_schema_3(
     assert journal.cases.note_of(journal.cases.get(noted)) == "¥1,000 back"
     assert journal.cases.get(silent).resolution_note is None
     journal.close()
+
+
+def test_the_ever_figures_of_an_older_journal_are_counted_once_then_kept_by_each_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 10 keeps the notes stacked and the credits per state in ``tallies`` (nothing is
+    counted at a scrape): a journal written before it is counted at the migration, and every
+    later write (a stacked note, a refusal, staff's retry, the confirmation) keeps them."""
+    from kiosk.journal import db as journal_db
+    from kiosk.journal.tallies import STACKED, tally
+
+    path = tmp_path / "journal.sqlite3"
+    monkeypatch.setattr(journal_db, "MIGRATIONS", journal_db.MIGRATIONS[:9])
+    journal = Journal(path, "K01")
+    first = journal.sessions.finish(_session_with_notes(journal, [1000, 5000]),
+                                    SessionOutcome.FINISHED)
+    assert first is not None
+    journal.credits.mark_sent(first.id)
+    journal.credits.confirm(first.id, "tx-1")
+    journal.close()
+    monkeypatch.undo()
+
+    journal = Journal(path, "K01")
+    try:
+        assert (tally(journal.db, STACKED).n, tally(journal.db, STACKED).total) == (2, 6000)
+        assert journal.credits.counts() == {"confirmed": 1}
+        second = journal.sessions.finish(_session_with_notes(journal, [10000]),
+                                         SessionOutcome.FINISHED)
+        assert second is not None
+        assert journal.credits.counts() == {"confirmed": 1, "pending": 1}
+        reference = journal.credits.refuse(second.id, "invalid_request", "refused")
+        assert journal.credits.counts() == {"confirmed": 1, "refused": 1}
+        journal.cases.retry(reference, "alice")
+        journal.credits.mark_sent(second.id)
+        assert journal.credits.counts() == {"confirmed": 1, "sent": 1}
+        journal.credits.confirm(second.id, "tx-2")
+        assert journal.credits.counts() == {"confirmed": 2}
+        assert (tally(journal.db, STACKED).n, tally(journal.db, STACKED).total) == (3, 16000)
+        rows = journal.db.one(
+            "SELECT count(*) AS n, sum(amount) AS yen FROM credits WHERE state = 'confirmed'"
+        )
+        confirmed = tally(journal.db, "credits cash confirmed")
+        assert rows is not None and (confirmed.n, confirmed.total) == (rows["n"], rows["yen"])
+    finally:
+        journal.close()

@@ -28,6 +28,7 @@ from pathlib import Path
 from kiosk.core.faults import FaultSource
 from kiosk.journal import Journal, JournalUnwritable
 from kiosk.journal.db import JournalRestoreFailed, quick_check
+from kiosk.journal.integrity import Sweep
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import WalletError
 
@@ -81,6 +82,9 @@ class Health:
         checked = journal.db.checked
         self.journal_check: str | None = "ok" if checked else None
         self._next_integrity: float | None = None if checked else 0.0
+        # where the bounded check's rounds are (kiosk.journal.integrity): a big journal is read a
+        # slice a round, all of it over a day or two
+        self.sweep = Sweep.anywhere()
         self._disk_low = False
         self._clock: str | None = None
         self._next_ping = 0.0
@@ -148,9 +152,9 @@ class Health:
         self.report(FaultSource.JOURNAL, None)
 
     def check_integrity(self) -> None:
-        """SQLite's quick check of the whole journal: a damaged journal takes no more cash
-        until staff have looked at it."""
-        self._integrity(quick_check(self.journal.db.path))
+        """One round of the journal's bounded check (SQLite's quick check of a small journal):
+        a damaged journal takes no more cash until staff have looked at it."""
+        self._integrity(quick_check(self.journal.db.path, self.sweep))
 
     def damaged(self, error: str) -> None:
         """A write found the journal damaged: out of service as if the check had said so."""
@@ -201,8 +205,10 @@ class Health:
                 self._next_integrity = now + self.integrity_s
             if now >= self._next_integrity:
                 self._next_integrity = now + self.integrity_s
-                # off the loop: a years-old journal takes a while to read on an SD card
-                self._integrity(await asyncio.to_thread(quick_check, self.journal.db.path))
+                # off the loop: a round still reads a few MB, a while on an SD card
+                self._integrity(
+                    await asyncio.to_thread(quick_check, self.journal.db.path, self.sweep)
+                )
             self.check_disk()
             if self.journal_failed:
                 self.probe_journal()

@@ -167,7 +167,9 @@ class Cashbox:
         last collection was recorded: each is cash out of the kiosk with no count yet."""
         last = self.last_collection()
         rows = self.db.query(
-            "SELECT at FROM events WHERE kind = 'fault' AND detail LIKE ? AND at > ? ORDER BY id",
+            # the fault events since then, by their index: not a scan of years of events
+            "SELECT at FROM events INDEXED BY events_faults WHERE kind = 'fault'"
+            " AND detail LIKE ? AND at > ? ORDER BY id",
             (f"{STACKER_OPEN_FAULT}%", 0.0 if last is None else last.at),
         )
         return [float(r["at"]) for r in rows]

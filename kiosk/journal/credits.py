@@ -9,6 +9,7 @@ from collections.abc import Container
 from kiosk.journal.cases import Cases
 from kiosk.journal.db import Database
 from kiosk.journal.records import Credit, CreditKind
+from kiosk.journal.tallies import credit_counts
 
 OPEN_STATES = ("pending", "sent")
 
@@ -140,11 +141,8 @@ class Credits:
 
 
 def counts_by_state(db: Database, kind: CreditKind) -> dict[str, int]:
-    """How many credits of ``kind`` are in each state."""
-    rows = db.query(
-        "SELECT state, COUNT(*) AS n FROM credits WHERE kind = ? GROUP BY state", (kind.value,)
-    )
-    return {r["state"]: int(r["n"]) for r in rows}
+    """How many credits of ``kind`` are in each state (from the tallies: nothing is counted)."""
+    return credit_counts(db, kind)
 
 
 def oldest_age(credits: list[Credit], now: float) -> float | None:

@@ -15,7 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.journal.integrity import Sweep, check
+
 log = logging.getLogger("paykiosk.journal")
+
+# The "ever" figures from the rows (migration 10, and a recovered journal: kiosk.journal.recovery)
+# (a name with no rows left keeps its row, at 0)
+TALLIES_FROM_ROWS = """
+    UPDATE tallies SET n = 0, total = 0;
+    INSERT INTO tallies (name, n, total, last)
+        SELECT 'stacked', count(*), coalesce(sum(value), 0), max(at) FROM cashbox WHERE true
+        ON CONFLICT (name) DO UPDATE SET n = excluded.n, total = excluded.total,
+            last = excluded.last;
+    INSERT INTO tallies (name, n, total, last)
+        SELECT 'credits ' || kind || ' ' || state, count(*), sum(amount), max(updated_at)
+        FROM credits WHERE true GROUP BY kind, state
+        ON CONFLICT (name) DO UPDATE SET n = excluded.n, total = excluded.total,
+            last = excluded.last;
+"""
 
 # Each entry moves the schema one version up (PRAGMA user_version); never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -126,7 +143,61 @@ MIGRATIONS: list[str] = [
         detail TEXT NOT NULL, case_reference TEXT);
     CREATE INDEX findings_by_day ON reconciliation_findings (day, key);
     """,
+    # 10: what the kiosk reads at every start, status and scrape, found without reading the
+    # whole journal (issue 27): the sessions left open, a session's notes (read while it
+    # closes, on the engine's loop), the cash box since the last collection,
+    # the fault events, the open cases, a day's credits (the daily reconciliation), a run's
+    # findings (the metrics' and the status's latest reconciliation); and the
+    # "ever" figures (notes stacked, credits by kind and state: count, yen, last change) kept
+    # in ``tallies`` by triggers, in the transaction of the row they count. No trigger on
+    # DELETE: archived rows stay counted.
+    """
+    CREATE INDEX sessions_open ON sessions (id) WHERE state = 'open';
+    CREATE INDEX notes_by_session ON notes (session_id);
+    CREATE INDEX cashbox_uncollected ON cashbox (value) WHERE collection_id IS NULL;
+    CREATE INDEX events_faults ON events (at) WHERE kind = 'fault';
+    CREATE INDEX cases_by_state ON cases (state, id);
+    CREATE INDEX credits_by_day ON credits (created_at);
+    CREATE INDEX findings_by_run ON reconciliation_findings (run_id);
+    CREATE TABLE tallies (
+        name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0, total INTEGER NOT NULL DEFAULT 0,
+        last REAL);
+    """
+    + TALLIES_FROM_ROWS
+    + """
+    CREATE TRIGGER tally_stacked AFTER INSERT ON cashbox BEGIN
+        INSERT INTO tallies (name, n, total, last) VALUES ('stacked', 1, new.value, new.at)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1, total = total + excluded.total,
+            last = max(coalesce(last, excluded.last), excluded.last);
+    END;
+    CREATE TRIGGER tally_credit AFTER INSERT ON credits BEGIN
+        INSERT INTO tallies (name, n, total, last)
+        VALUES ('credits ' || new.kind || ' ' || new.state, 1, new.amount, new.updated_at)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1, total = total + excluded.total,
+            last = max(coalesce(last, excluded.last), excluded.last);
+    END;
+    CREATE TRIGGER tally_credit_state AFTER UPDATE OF state ON credits
+    WHEN old.state IS NOT new.state BEGIN
+        UPDATE tallies SET n = n - 1, total = total - old.amount
+        WHERE name = 'credits ' || old.kind || ' ' || old.state;
+        INSERT INTO tallies (name, n, total, last)
+        VALUES ('credits ' || new.kind || ' ' || new.state, 1, new.amount, new.updated_at)
+        ON CONFLICT (name) DO UPDATE SET n = n + 1, total = total + excluded.total,
+            last = max(coalesce(last, excluded.last), excluded.last);
+    END;
+    """,
 ]
+
+
+def statements(script: str) -> Iterator[str]:
+    """A migration's statements one by one (a trigger's body keeps its own ``;``)."""
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
 
 
 class Failure(enum.Enum):
@@ -189,10 +260,22 @@ def check_rows(path: Path, pragma: str = "quick_check") -> list[str]:
         return [str(row[0]) for row in db.execute(f"PRAGMA {pragma}").fetchall()]
 
 
-def quick_check(path: Path) -> str:
-    """SQLite's quick check of the journal: "ok" when sound, else its first finding."""
+def whole_check(path: Path) -> str:
+    """SQLite's quick check of every page of the file at ``path``: "ok", or its first
+    finding (a recovered copy is checked whole before it takes the journal's name)."""
     try:
         rows = check_rows(path)
+    except sqlite3.Error as error:
+        return str(error)
+    return rows[0] if rows else "no answer"
+
+
+def quick_check(path: Path, sweep: Sweep | None = None) -> str:
+    """The journal's bounded integrity check (:mod:`kiosk.journal.integrity`: SQLite's quick
+    check of a small journal, a round of reads of a big one; ``sweep``: the rounds so far):
+    "ok" when sound, else its first finding."""
+    try:
+        rows = check(path, sweep)
     except sqlite3.Error as error:
         return str(error)
     return rows[0] if rows else "no answer"
@@ -306,12 +389,14 @@ class Database:
         """Refuse a journal SQLite finds damaged: the kiosk would stop at the first page it
         cannot read (a session's replay, a credit's delivery), and a restart would too. Read
         only: a damaged journal is left exactly as it was (a writer closing it would fold its
-        WAL in). Other errors are left to the opening, which names them."""
+        WAL in). Bounded (:mod:`kiosk.journal.integrity`): a big journal's schema, b-tree
+        edges and newest rows, not all of it. Other errors are left to the opening, which
+        names them."""
         _check_header(self.path)
         if not self.path.exists():
             return  # a new journal
         try:
-            rows = check_rows(self.path)
+            rows = check(self.path)
         except sqlite3.DatabaseError as error:  # e.g. its schema cannot be read at all
             what = damage_in(error)
             if what is not None:
@@ -490,9 +575,8 @@ class Database:
                 if self.version >= version:
                     continue
                 with self.write() as db:
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
+                    for statement in statements(script):
+                        db.execute(statement)
                     db.execute(f"PRAGMA user_version = {version}")
 
     @contextmanager

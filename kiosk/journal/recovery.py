@@ -29,13 +29,15 @@ from pathlib import Path
 
 from kiosk.journal.db import (
     MIGRATIONS,
+    TALLIES_FROM_ROWS,
     Database,
     JournalUnusable,
     check_rows,
     forget_kept,
     fsync_dir,
-    quick_check,
     shortened,
+    statements,
+    whole_check,
 )
 
 SHELL = "sqlite3"  # Debian's package of the same name
@@ -149,7 +151,7 @@ def recover(path: Path) -> Recovery | None:
                 " was changed (to start with an empty journal, move the file away: the kiosk"
                 " then makes a new one)"
             )
-        answer = quick_check(work)
+        answer = whole_check(work)
         if answer != "ok":
             raise RecoveryFailed(
                 f"journal {path}: the recovered copy fails SQLite's check too"
@@ -291,6 +293,12 @@ def _finish(work: Path, kept: Path) -> tuple[dict[str, int], dict[str, int]]:
     beside it to lose in the rename) and durable. Returns its rows per table and the rows
     whose reference leads to a row that was not recovered."""
     with contextlib.closing(sqlite3.connect(work, isolation_level=None)) as db:
+        # the "ever" figures from the rows recovered (the tallies' own page may be lost, and a
+        # lost row is no longer counted)
+        db.execute("BEGIN")
+        for statement in statements(TALLIES_FROM_ROWS):
+            db.execute(statement)
+        db.execute("COMMIT")
         names = [
             str(name)
             for (name,) in db.execute(

@@ -11,7 +11,6 @@ writes, and the devices' flags are plain reads.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from kiosk.journal import Journal
 from kiosk.journal.credits import oldest_age
 from kiosk.journal.reconciliations import AGREED, POSTPONED
 from kiosk.journal.records import CreditKind
+from kiosk.journal.tallies import STACKED, credits_in, tally
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.metrics")
@@ -131,30 +131,29 @@ class KioskCollector(Collector):
             "Cash-box notes / stacker capacity.",
             box.notes / capacity,
         )
-        row = journal.db.one(
-            "SELECT count(*) AS n, coalesce(sum(value), 0) AS yen, max(at) AS last FROM cashbox"
+        stacked = tally(journal.db, STACKED)  # kept as notes are stacked: nothing is counted
+        yield _counter("paykiosk_notes_stacked", "Notes stacked, ever.", stacked.n)
+        yield _counter(
+            "paykiosk_notes_stacked_yen", "Yen of the notes stacked, ever.", stacked.total
         )
-        assert row is not None
-        yield _counter("paykiosk_notes_stacked", "Notes stacked, ever.", row["n"])
-        yield _counter("paykiosk_notes_stacked_yen", "Yen of the notes stacked, ever.", row["yen"])
-        if row["last"] is not None:
+        if stacked.last is not None:
             yield _gauge(
                 "paykiosk_last_note_timestamp_seconds",
                 "When the last note was stacked.",
-                row["last"],
+                stacked.last,
             )
-        credited = _settled(journal, CreditKind.CASH, "confirmed")
+        credited = credits_in(journal.db, CreditKind.CASH, "confirmed")
         yield _counter(
-            "paykiosk_credits_confirmed", "Cash credits the wallet confirmed, ever.", credited["n"]
+            "paykiosk_credits_confirmed", "Cash credits the wallet confirmed, ever.", credited.n
         )
         yield _counter(
-            "paykiosk_credited_yen", "Cash yen the wallet confirmed, ever.", credited["yen"]
+            "paykiosk_credited_yen", "Cash yen the wallet confirmed, ever.", credited.total
         )
-        if credited["last"] is not None:
+        if credited.last is not None:
             yield _gauge(
                 "paykiosk_last_credit_timestamp_seconds",
                 "When the wallet last confirmed a cash credit.",
-                credited["last"],
+                credited.last,
             )
         yield from self._moves(now)
         yield from self._reconciliation()
@@ -173,16 +172,16 @@ class KioskCollector(Collector):
             "Age of the oldest move not yet settled (0: none).",
             oldest_age(waiting, now) or 0.0,
         )
-        moved = _settled(journal, CreditKind.MOVE, "confirmed")
+        moved = credits_in(journal.db, CreditKind.MOVE, "confirmed")
         yield _counter(
-            "paykiosk_exchanges_confirmed", "Moves the wallet carried out, ever.", moved["n"]
+            "paykiosk_exchanges_confirmed", "Moves the wallet carried out, ever.", moved.n
         )
-        yield _counter("paykiosk_exchanged_yen", "Yen the wallet moved, ever.", moved["yen"])
-        refused = _settled(journal, CreditKind.MOVE, "refused")
+        yield _counter("paykiosk_exchanged_yen", "Yen the wallet moved, ever.", moved.total)
+        refused = credits_in(journal.db, CreditKind.MOVE, "refused")
         yield _counter(
             "paykiosk_exchanges_refused",
             "Moves refused for good (nothing moved), ever.",
-            refused["n"],
+            refused.n,
         )
 
     def _reconciliation(self) -> Iterator[Metric]:
@@ -192,7 +191,7 @@ class KioskCollector(Collector):
         if done is not None:
             last = done.at
         else:  # never: counted from the journal's beginning (a new kiosk is alerted after 36 h)
-            first = journal.db.one("SELECT min(at) AS at FROM events")
+            first = journal.db.one("SELECT at FROM events ORDER BY id LIMIT 1")
             last = first["at"] if first is not None and first["at"] is not None else time.time()
         yield _gauge(
             "paykiosk_reconciliation_last_timestamp_seconds",
@@ -230,17 +229,6 @@ class KioskCollector(Collector):
         except OSError:
             return
         yield _gauge("paykiosk_disk_free_bytes", "Free space where the journal lives.", free)
-
-
-def _settled(journal: Journal, kind: CreditKind, state: str) -> sqlite3.Row:
-    """Count, yen and last update of the credits of ``kind`` in ``state``."""
-    row = journal.db.one(
-        "SELECT count(*) AS n, coalesce(sum(amount), 0) AS yen, max(updated_at) AS last"
-        " FROM credits WHERE kind = ? AND state = ?",
-        (kind.value, state),
-    )
-    assert row is not None
-    return row
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:

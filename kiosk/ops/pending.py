@@ -20,15 +20,21 @@ def pending(journal: Journal) -> str:
     # Whatever its session's state: stacked notes whose credit is not confirmed, notes being
     # stacked that the journal could not yet record as stacked (a full disk at VEND VALID:
     # the unit holds them, or has put them in the box), and notes of unknown fate (a case)
+    # The notes are picked through the indexes (no credit yet; a credit not confirmed; being
+    # stacked; of unknown fate), never by reading every note of the journal's years
     rows = journal.db.query(
+        "WITH picked (id) AS ("
+        " SELECT id FROM notes WHERE state = 'stacked' AND credit_id IS NULL"
+        # CROSS JOIN: from the few credits not confirmed to their notes, never the other way
+        " UNION SELECT n.id FROM credits c CROSS JOIN notes n ON n.state = 'stacked'"
+        "  AND n.credit_id = c.id WHERE c.state IN ('pending', 'sent', 'refused')"
+        " UNION SELECT id FROM notes WHERE state = 'stack_sent'"
+        " UNION SELECT n.id FROM cases k JOIN notes n ON n.id = k.note_id"
+        "  WHERE k.state = 'open' AND n.state = 'unresolved')"
         "SELECT n.session_id, n.state AS note_state, s.state AS session_state,"
         " c.state AS credit_state, COUNT(*) AS notes, SUM(n.value) AS amount"
-        " FROM notes n LEFT JOIN sessions s ON s.id = n.session_id"
+        " FROM picked p JOIN notes n ON n.id = p.id LEFT JOIN sessions s ON s.id = n.session_id"
         " LEFT JOIN credits c ON c.id = n.credit_id"
-        " WHERE (n.state = 'stacked' AND (c.id IS NULL OR c.state != 'confirmed'))"
-        " OR n.state = 'stack_sent'"
-        " OR (n.state = 'unresolved' AND EXISTS (SELECT 1 FROM cases k WHERE k.note_id = n.id"
-        "  AND k.state = 'open'))"
         " GROUP BY n.session_id, n.state, s.state, c.state ORDER BY n.session_id, n.state DESC"
     )
     for row in rows:

@@ -179,8 +179,8 @@ async def check_day(
         datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC), TYPES
     )
     wallet_rows = {row.id: row for row in rows}
-    confirmed = _credits(
-        journal, "state = 'confirmed' AND created_at >= ? AND created_at < ?", (start, end)
+    confirmed = _credits(  # by the day's index (+state: not by every confirmed credit's)
+        journal, "+state = 'confirmed' AND created_at >= ? AND created_at < ?", (start, end)
     )
     waiting = _credits(
         journal, "state IN ('pending', 'sent') AND created_at >= ? AND created_at < ?", (start, end)

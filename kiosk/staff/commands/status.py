@@ -70,12 +70,13 @@ def running_pid(data_dir: Path) -> int | None:
 @dataclass(frozen=True)
 class JournalHealth:
     healthy: bool
-    check: str  # what SQLite's quick_check said
+    check: str  # what the journal's check said ("ok")
     size: int  # bytes of the file and its WAL
 
 
 def journal_health(config: Config, journal: Journal) -> JournalHealth:
-    """SQLite's integrity check and the journal's size on disk."""
+    """The journal's bounded check (SQLite's quick check of a small journal, a round of reads
+    of a big one: kiosk.journal.integrity) and its size on disk."""
     check = quick_check(config.journal_path)
     return JournalHealth(check == "ok", check, journal_size(config.journal_path))
 
