@@ -1,0 +1,474 @@
+"""Retention with audit: closed records older than the working window move out of the live
+journal into monthly archive files, and archives older than the retention period go.
+
+The rule (:func:`select`): a calendar month (the kiosk's local time) moves only once it ended
+before the **cut-off**, the earlier of *now − the working window* and *the last collection*
+(anything since the last collection never moves; no collection yet: nothing moves). Of that
+month, what is closed moves, with everything its rows refer to or that refers to it:
+
+- a finished session whose notes are all settled (stacked and in a collected cash-box row with a
+  credit, returned, rejected, or unresolved with no open case) and whose credits are all settled
+  (confirmed, or refused with no open case), with its notes, cash-box rows and credits;
+- a move (a credit with no session) settled, its member told, with no open case;
+- the resolved cases of those credits and notes, and resolved cases of the month that refer to
+  nothing;
+- a collection of the month none of whose cash-box rows stays; the month's events, staff
+  attempts and reconciliation runs (with their findings).
+
+The archive (:func:`write_archive`): ``journal-YYYY-MM.sqlite3`` in the archive folder, the
+journal's tables (no triggers), a ``manifest`` of rows and a SHA-256 per table, and beside it
+``journal-YYYY-MM.sqlite3.sha256`` (``sha256sum`` format). Written under a temporary name,
+fsynced, renamed, the folder fsynced, then the checksum file the same way: at every moment the
+month's name holds a whole archive or none. A month archived again (rows that closed later) is a
+new file holding the old rows and the new, renamed over the old one.
+
+The live rows go (:func:`delete_archived`) only after the archive on disk is read back and each
+of them is found in it, equal; in one transaction. A crash anywhere leaves the live rows, or a
+whole archive (and the live rows, deleted by the next run), never neither.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kiosk.journal.db import Database, fsync_dir
+
+# children before parents: the order live rows are deleted in (foreign keys are on)
+TABLES = (
+    "reconciliation_findings",
+    "reconciliations",
+    "cases",
+    "cashbox",
+    "notes",
+    "credits",
+    "sessions",
+    "collections",
+    "events",
+    "staff_attempts",
+)
+_CHUNK = 500  # ids per statement (SQLite's variable limit is far above)
+
+
+@dataclass(frozen=True)
+class Policy:
+    working_days: int = 90  # closed records younger than this stay in the live journal
+    retention_years: int = 7  # archives older than this are removed
+
+
+@dataclass(frozen=True, order=True)
+class Month:
+    year: int
+    month: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def start(self) -> float:
+        return datetime(self.year, self.month, 1).timestamp()  # local time
+
+    @property
+    def end(self) -> float:
+        after = Month(self.year + self.month // 12, self.month % 12 + 1)
+        return after.start
+
+    @classmethod
+    def of(cls, at: float) -> Month:
+        moment = datetime.fromtimestamp(at)
+        return cls(moment.year, moment.month)
+
+
+@dataclass
+class Selection:
+    """The rows of one month that move: table → ids."""
+
+    month: Month
+    ids: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> int:
+        return sum(len(ids) for ids in self.ids.values())
+
+
+def cutoff(db: Database, policy: Policy, now: float) -> float:
+    """Nothing at or after this moves: the working window, and the last collection (0: there
+    was none, nothing moves)."""
+    row = db.one("SELECT at FROM collections ORDER BY id DESC LIMIT 1")
+    last = 0.0 if row is None else float(row["at"])
+    return min(now - policy.working_days * 86_400, last)
+
+
+@contextlib.contextmanager
+def snapshot(db: Database) -> Iterator[sqlite3.Connection]:
+    """A read-only connection of its own, in one read transaction: the journal as it was at
+    one moment, read without holding the journal's lock (the kiosk writes on meanwhile)."""
+    uri = f"file:{db.path}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as read:
+        read.execute("BEGIN")
+        try:
+            yield read
+        finally:
+            read.execute("COMMIT")
+
+
+def months_to_move(db: Database, before: float) -> list[Month]:
+    """The months that ended before ``before``, from the oldest live session, credit or event
+    (ids follow time: the first row of each table is its oldest)."""
+    with snapshot(db) as read:
+        firsts = [
+            read.execute(f"SELECT {column} FROM {table} ORDER BY id LIMIT 1").fetchone()
+            for table, column in (
+                ("sessions", "started_at"),
+                ("credits", "created_at"),
+                ("events", "at"),
+            )
+        ]
+    times = [float(row[0]) for row in firsts if row is not None]
+    if not times:
+        return []
+    months, month = [], Month.of(min(times))
+    while month.end <= before:
+        months.append(month)
+        month = Month.of(month.end + 1)
+    return months
+
+
+_SETTLED_CREDIT = (
+    "(c.state = 'confirmed' OR c.state = 'refused') AND c.told = 1"
+    " AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.credit_id = c.id AND k.state = 'open')"
+)
+_SETTLED_NOTE = (
+    "(n.state IN ('returned', 'rejected')"
+    " OR (n.state = 'stacked' AND n.credit_id IS NOT NULL AND EXISTS (SELECT 1 FROM cashbox b"
+    "  WHERE b.note_id = n.id AND b.collection_id IS NOT NULL))"
+    " OR n.state = 'unresolved')"
+    " AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.note_id = n.id AND k.state = 'open')"
+)
+
+
+def select(db: Database, month: Month, before: float) -> Selection:
+    """What of ``month`` moves (nothing unless the month ended before ``before``, the
+    :func:`cutoff`), read from a :func:`snapshot`: the caller archives and deletes. Bounded by
+    the month's rows: each table is read from its oldest id until a row past the month."""
+    chosen = Selection(month)
+    if month.end > before:
+        return chosen
+    with snapshot(db) as read:
+        chosen.ids = _select(read, month)
+    return chosen
+
+
+def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
+    sessions = _of(
+        read,
+        "SELECT s.id FROM sessions s WHERE s.id IN ({}) AND s.state = 'finished'"
+        " AND NOT EXISTS (SELECT 1 FROM notes n WHERE n.session_id = s.id"
+        f"  AND NOT ({_SETTLED_NOTE})) AND NOT EXISTS (SELECT 1 FROM credits c"
+        f"  WHERE c.session_id = s.id AND NOT ({_SETTLED_CREDIT}))",
+        _in_month(read, "sessions", "started_at", month),
+    )
+    notes = _of(read, "SELECT id FROM notes WHERE session_id IN ({})", sessions)
+    cashbox = _of(read, "SELECT id FROM cashbox WHERE note_id IN ({})", notes)
+    credits = _of(read, "SELECT id FROM credits WHERE session_id IN ({})", sessions)
+    credits += _of(  # moves: no session
+        read,
+        f"SELECT c.id FROM credits c WHERE c.id IN ({{}}) AND c.session_id IS NULL"
+        f" AND {_SETTLED_CREDIT}",
+        _in_month(read, "credits", "created_at", month),
+    )
+    span = (month.start, month.end)
+    cases = set(_of(read, "SELECT id FROM cases WHERE credit_id IN ({})", credits))
+    cases |= set(_of(read, "SELECT id FROM cases WHERE note_id IN ({})", notes))
+    cases |= {
+        int(r[0])
+        for r in read.execute(
+            "SELECT id FROM cases WHERE credit_id IS NULL AND note_id IS NULL"
+            " AND state = 'resolved' AND created_at >= ? AND created_at < ?",
+            span,
+        )
+    }
+    # the collections of the month (and earlier) none of whose cash-box rows stays live
+    candidates = [
+        int(c) for (c,) in read.execute("SELECT id FROM collections WHERE at < ?", span[1:])
+    ]
+    moving, staying = set(cashbox), set()
+    for chunk in _chunks(candidates):
+        marks = ",".join("?" * len(chunk))
+        for box, collection in read.execute(
+            f"SELECT id, collection_id FROM cashbox WHERE collection_id IN ({marks})", chunk
+        ):
+            if int(box) not in moving:
+                staying.add(int(collection))
+    collections = [c for c in candidates if c not in staying]
+    runs = [
+        int(r[0])
+        for r in read.execute(
+            "SELECT id FROM reconciliations WHERE day < ? ORDER BY id", (f"{month.name}-99",)
+        )
+    ]
+    return {
+        "reconciliation_findings": _of(
+            read, "SELECT id FROM reconciliation_findings WHERE run_id IN ({})", runs
+        ),
+        "reconciliations": runs,
+        "cases": sorted(cases),
+        "cashbox": sorted(cashbox),
+        "notes": sorted(notes),
+        "credits": sorted(credits),
+        "sessions": sessions,
+        "collections": collections,
+        # rows of no one's: everything before the month's end (a row a clock step left behind
+        # goes with the next month)
+        "events": _in_month(read, "events", "at", month, since_start=False),
+        "staff_attempts": _in_month(read, "staff_attempts", "at", month, since_start=False),
+    }
+
+
+def _in_month(
+    read: sqlite3.Connection, table: str, column: str, month: Month, since_start: bool = True
+) -> list[int]:
+    """Ids of ``table``'s rows whose ``column`` is in the month (``since_start`` False: before
+    its end), read from the oldest id on until the first row past the month: ids follow time,
+    and the rows of earlier months still there are the few that stay."""
+    found = []
+    for rowid, at in read.execute(f"SELECT id, {column} FROM {table} ORDER BY id"):
+        if at >= month.end:
+            break
+        if not since_start or at >= month.start:
+            found.append(int(rowid))
+    return found
+
+
+def _of(read: sqlite3.Connection, sql: str, ids: list[int]) -> list[int]:
+    """``sql`` with ``{}`` for a list of ids, in chunks."""
+    found: list[int] = []
+    for chunk in _chunks(ids):
+        marks = ",".join("?" * len(chunk))
+        found += [int(r[0]) for r in read.execute(sql.format(marks), tuple(chunk))]
+    return found
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for at in range(0, len(ids), _CHUNK):
+        yield ids[at : at + _CHUNK]
+
+
+# ---- the archive files ------------------------------------------------------------------------
+def archive_path(folder: Path, month: Month) -> Path:
+    return folder / f"journal-{month.name}.sqlite3"
+
+
+def checksum_path(archive: Path) -> Path:
+    return archive.with_name(archive.name + ".sha256")
+
+
+def _rows(
+    db: sqlite3.Connection, table: str, ids: Iterable[int] | None
+) -> list[tuple[object, ...]]:
+    if ids is None:
+        return [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY id")]
+    rows: list[tuple[object, ...]] = []
+    for chunk in _chunks(list(ids)):
+        marks = ",".join("?" * len(chunk))
+        rows += [
+            tuple(r)
+            for r in db.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", tuple(chunk))
+        ]
+    return sorted(rows, key=_key)
+
+
+def _key(row: tuple[object, ...]) -> int:
+    """A row's id (every archived table's first column)."""
+    value = row[0]
+    assert isinstance(value, int)
+    return value
+
+
+def digest(rows: Iterable[tuple[object, ...]]) -> str:
+    """SHA-256 of rows (in id order) as their ``repr``: the same rows, the same digest."""
+    sha = hashlib.sha256()
+    for row in rows:
+        sha.update(repr(row).encode())
+        sha.update(b"\n")
+    return sha.hexdigest()
+
+
+def write_archive(db: Database, selection: Selection, folder: Path) -> Path:
+    """The month's archive with ``selection``'s rows (and the rows it held already), durable
+    under its name with its checksum file before this returns. The live rows are not touched."""
+    folder.mkdir(parents=True, exist_ok=True)
+    final = archive_path(folder, selection.month)
+    temp = final.with_name(f".{final.name}.tmp")
+    temp.unlink(missing_ok=True)
+    schema = [
+        str(r["sql"])
+        for r in db.query(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ({})".format(
+                ",".join("?" * len(TABLES))
+            ),
+            TABLES,
+        )
+    ]
+    with contextlib.closing(sqlite3.connect(temp, isolation_level=None)) as out:
+        out.execute("PRAGMA journal_mode=DELETE")
+        out.execute("BEGIN")
+        for sql in schema:
+            out.execute(sql)
+        out.execute("CREATE TABLE manifest (name TEXT PRIMARY KEY, rows INTEGER, sha256 TEXT)")
+        out.execute("CREATE TABLE about (key TEXT PRIMARY KEY, value TEXT)")
+        old = _read_old(final)
+        with snapshot(db) as live:  # the month as it is now; the deletion checks it again
+            for table in TABLES:
+                rows = {_key(r): r for r in old.get(table, [])}
+                for row in _rows(live, table, selection.ids.get(table, [])):
+                    rows[_key(row)] = row
+                ordered = [rows[k] for k in sorted(rows)]
+                if ordered:
+                    marks = ",".join("?" * len(ordered[0]))
+                    out.executemany(f"INSERT INTO {table} VALUES ({marks})", ordered)
+                out.execute(
+                    "INSERT INTO manifest VALUES (?, ?, ?)", (table, len(ordered), digest(ordered))
+                )
+        out.executemany(
+            "INSERT INTO about VALUES (?, ?)",
+            [("month", selection.month.name), ("written_at", str(time.time()))],
+        )
+        out.execute("COMMIT")
+    _fsync(temp)
+    os.replace(temp, final)
+    fsync_dir(folder)
+    _write_checksum(final)
+    return final
+
+
+def _read_old(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The rows of an archive already there (checked first: a damaged one is not merged)."""
+    if not path.exists():
+        return {}
+    problem = verify(path)
+    if problem is not None:
+        raise ValueError(f"archive {path.name}: {problem}; not written over")
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return {table: _rows(db, table, None) for table in TABLES}
+
+
+def _write_checksum(archive: Path) -> None:
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    final = checksum_path(archive)
+    temp = final.with_name(f".{final.name}.tmp")
+    temp.write_text(f"{sha}  {archive.name}\n", encoding="ascii")
+    _fsync(temp)
+    os.replace(temp, final)
+    fsync_dir(archive.parent)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as file:
+        os.fsync(file.fileno())
+
+
+def verify(path: Path) -> str | None:
+    """What is wrong with the archive at ``path`` (None: its checksum file, if there, and its
+    manifest agree with its rows)."""
+    sums = checksum_path(path)
+    if sums.exists():
+        expected = sums.read_text(encoding="ascii").split()[0]
+        if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+            return "its SHA-256 differs from its checksum file"
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            for name, rows, sha in db.execute("SELECT name, rows, sha256 FROM manifest"):
+                found = _rows(db, str(name), None)
+                if len(found) != rows or digest(found) != sha:
+                    return f"table {name} differs from its manifest"
+    except sqlite3.Error as error:
+        return f"cannot be read ({error})"
+    return None
+
+
+def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
+    """Delete the live rows of ``selection`` that the archive on disk holds, equal, in one
+    transaction; ``ValueError`` (nothing deleted) if one of them is missing or differs, or
+    the archive fails :func:`verify`. Returns the rows deleted."""
+    problem = verify(archive)
+    if problem is not None:
+        raise ValueError(f"archive {archive.name}: {problem}; nothing deleted")
+    with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
+        kept = {t: {_key(r): r for r in _rows(saved, t, None)} for t in TABLES}
+    deleted = 0
+    with db.write() as tx:
+        for table in TABLES:
+            ids = selection.ids.get(table, [])
+            for row in _rows(tx, table, ids):
+                if kept[table].get(_key(row)) != row:
+                    raise ValueError(
+                        f"archive {archive.name}: {table} #{row[0]} is not in it as it is live;"
+                        " nothing deleted"
+                    )
+            for chunk in _chunks(ids):
+                marks = ",".join("?" * len(chunk))
+                deleted += tx.execute(
+                    f"DELETE FROM {table} WHERE id IN ({marks})", tuple(chunk)
+                ).rowcount
+        tx.execute(
+            "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
+            (time.time(), f"archived {selection.month.name}: {deleted} rows into {archive.name}"),
+        )
+    return deleted
+
+
+@dataclass(frozen=True)
+class Archived:
+    """What a run of the archive job did."""
+
+    moved: dict[str, int]  # month → live rows moved into its archive
+    removed: list[str]  # archives past the retention period, removed
+
+
+def run(db: Database, folder: Path, policy: Policy, now: float) -> Archived:
+    """Every month due moved into its archive (:func:`select`, :func:`write_archive`,
+    :func:`delete_archived`, each journaled), then the archives past the retention period
+    removed (journaled). A run killed anywhere is finished by the next one."""
+    before = cutoff(db, policy, now)
+    moved: dict[str, int] = {}
+    for month in months_to_move(db, before):
+        chosen = select(db, month, before)
+        if chosen.rows:
+            moved[month.name] = delete_archived(db, chosen, write_archive(db, chosen, folder))
+    removed = [p.name for p in remove_expired(folder, policy, now)] if folder.is_dir() else []
+    if removed:
+        with db.write() as tx:
+            tx.execute(
+                "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
+                (
+                    time.time(),
+                    f"archives past {policy.retention_years} years removed: " + ", ".join(removed),
+                ),
+            )
+    return Archived(moved, removed)
+
+
+def remove_expired(folder: Path, policy: Policy, now: float) -> list[Path]:
+    """Archives of months that ended more than the retention period ago, removed (with their
+    checksum files). Returns the archives removed."""
+    limit = Month.of(now)
+    oldest = Month(limit.year - policy.retention_years, limit.month)
+    removed = []
+    for path in sorted(folder.glob("journal-????-??.sqlite3")):
+        year, month = path.name[len("journal-") : -len(".sqlite3")].split("-")
+        if Month(int(year), int(month)) < oldest:
+            checksum_path(path).unlink(missing_ok=True)
+            path.unlink()
+            removed.append(path)
+    if removed:
+        fsync_dir(folder)
+    return removed

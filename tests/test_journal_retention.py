@@ -1,0 +1,198 @@
+"""Retention with audit (kiosk.journal.retention): what of a month moves out of the live journal,
+the archive file it moves into (checksummed, read back before anything is deleted), and what
+never moves: open credits and cases, and anything since the last collection.
+
+The rows are written through the journal's own write paths, then dated back by the test."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kiosk.journal import Journal
+from kiosk.journal.records import SessionOutcome
+from kiosk.journal.retention import (
+    Month,
+    Policy,
+    checksum_path,
+    cutoff,
+    delete_archived,
+    months_to_move,
+    remove_expired,
+    run,
+    select,
+    verify,
+    write_archive,
+)
+from kiosk.journal.tallies import STACKED, tally
+from kiosk.ops.pending import pending
+
+NOW = datetime(2026, 12, 8, 12, 0).timestamp()
+
+
+def _at(year: int, month: int, day: int) -> float:
+    return datetime(year, month, day, 10, 0).timestamp()
+
+
+def _charge(journal: Journal, at: float, value: int = 1000, confirm: bool = True) -> int:
+    """A session of one note credited (and confirmed), dated ``at``; returns its credit id."""
+    session = journal.sessions.open("0123…EF", "user-1", "太郎", "base", "money-base")
+    journal.gate.open(session, 50_000)
+    note = journal.notes.escrow(0x61, value)
+    assert note is not None
+    journal.notes.stacked(note.id)
+    credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
+    journal.gate.close()
+    assert credit is not None
+    journal.credits.mark_sent(credit.id)
+    if confirm:
+        journal.credits.confirm(credit.id, f"tx-{credit.id}")
+    with journal.db.write() as tx:
+        tx.execute(
+            "UPDATE sessions SET started_at = ?, finished_at = ? WHERE id = ?",
+            (at, at + 60, session),
+        )
+        tx.execute(
+            "UPDATE notes SET created_at = ?, updated_at = ? WHERE id = ?", (at, at, note.id)
+        )
+        tx.execute("UPDATE cashbox SET at = ? WHERE note_id = ?", (at, note.id))
+        tx.execute(
+            "UPDATE credits SET created_at = ?, updated_at = ? WHERE id = ?",
+            (at + 60, at + 61, credit.id),
+        )
+        tx.execute("INSERT INTO events (at, kind, detail) VALUES (?, 'acceptor', 'stacked')", (at,))
+    return credit.id
+
+
+def _collect(journal: Journal, at: float) -> None:
+    record = journal.cashbox.record_collection("alice", None)
+    with journal.db.write() as tx:
+        tx.execute("UPDATE collections SET at = ? WHERE id = ?", (at, record.id))
+
+
+def _count(journal: Journal, table: str) -> int:
+    row = journal.db.one(f"SELECT count(*) AS n FROM {table}")
+    assert row is not None
+    return int(row["n"])
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    """June: two settled charges and one refused with its case open; a collection on 15 July;
+    August: a charge after the last collection (its note still in the box)."""
+    journal = Journal(tmp_path / "journal.sqlite3", "K01")
+    _charge(journal, _at(2026, 6, 3))
+    _charge(journal, _at(2026, 6, 20), 5000)
+    refused = _charge(journal, _at(2026, 6, 21), 10000, confirm=False)
+    journal.credits.refuse(refused, "invalid_request", "refused")
+    _collect(journal, _at(2026, 7, 15))
+    _charge(journal, _at(2026, 8, 2))
+    return journal
+
+
+def test_closed_rows_of_a_month_before_the_last_collection_move_and_open_ones_stay(
+    journal: Journal, tmp_path: Path
+) -> None:
+    try:
+        before = cutoff(journal.db, Policy(), NOW)
+        assert before == _at(2026, 7, 15)  # the last collection, earlier than the 90 days
+        assert months_to_move(journal.db, before) == [Month(2026, 6)]
+        assert select(journal.db, Month(2026, 8), before).rows == 0  # since the collection
+
+        chosen = select(journal.db, Month(2026, 6), before)
+        assert len(chosen.ids["sessions"]) == 2  # not the refused credit's: its case is open
+        assert len(chosen.ids["notes"]) == len(chosen.ids["cashbox"]) == 2
+        assert len(chosen.ids["credits"]) == 2 and chosen.ids["cases"] == []
+        pending_before = pending(journal)
+        stacked_before = tally(journal.db, STACKED)
+
+        archive = write_archive(journal.db, chosen, tmp_path / "archive")
+        assert archive.name == "journal-2026-06.sqlite3" and checksum_path(archive).exists()
+        assert verify(archive) is None
+        assert _count(journal, "sessions") == 4  # nothing deleted by writing the archive
+
+        assert delete_archived(journal.db, chosen, archive) == chosen.rows
+        assert _count(journal, "sessions") == 2 and _count(journal, "credits") == 2
+        with contextlib.closing(sqlite3.connect(archive)) as saved:
+            assert saved.execute("SELECT sum(amount) FROM credits").fetchone()[0] == 6000
+        # what staff and the monitor see does not change: the refused credit's case, the
+        # cash since the collection, the notes stacked ever, the ledger against the notes
+        assert pending(journal) == pending_before
+        assert tally(journal.db, STACKED) == stacked_before
+        assert journal.cashbox.matches_notes()
+        assert journal.cashbox.count().total == 1000
+        assert select(journal.db, Month(2026, 6), before).ids["sessions"] == []
+    finally:
+        journal.close()
+
+
+def test_a_run_killed_after_its_archive_is_written_is_finished_by_the_next_one(
+    journal: Journal, tmp_path: Path
+) -> None:
+    """Killed between the archive and the deletion: the live rows are all there; the next run
+    writes the same month again (no row twice) and deletes them."""
+    try:
+        before = cutoff(journal.db, Policy(), NOW)
+        first = select(journal.db, Month(2026, 6), before)
+        write_archive(journal.db, first, tmp_path / "archive")  # … and the power went
+        again = select(journal.db, Month(2026, 6), before)
+        assert again.ids == first.ids
+        archive = write_archive(journal.db, again, tmp_path / "archive")
+        with contextlib.closing(sqlite3.connect(archive)) as saved:
+            assert saved.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2
+        assert delete_archived(journal.db, again, archive) == again.rows
+    finally:
+        journal.close()
+
+
+def test_nothing_is_deleted_when_the_archive_on_disk_is_not_what_was_written(
+    journal: Journal, tmp_path: Path
+) -> None:
+    try:
+        chosen = select(journal.db, Month(2026, 6), cutoff(journal.db, Policy(), NOW))
+        archive = write_archive(journal.db, chosen, tmp_path / "archive")
+        with contextlib.closing(sqlite3.connect(archive)) as saved:  # a bit flipped on the card
+            saved.execute("UPDATE credits SET amount = amount + 1")
+            saved.commit()
+        with pytest.raises(ValueError, match="checksum"):
+            delete_archived(journal.db, chosen, archive)
+        assert _count(journal, "sessions") == 4
+    finally:
+        journal.close()
+
+
+def test_archives_past_the_retention_period_are_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for name in ("2018-11", "2019-11", "2019-12"):
+        (folder / f"journal-{name}.sqlite3").write_bytes(b"")
+        (folder / f"journal-{name}.sqlite3.sha256").write_text("x")
+    removed = remove_expired(folder, Policy(retention_years=7), NOW)
+    # November 2019 ended more than 7 years before 8 December 2026; December 2019 did not
+    assert [p.name for p in removed] == ["journal-2018-11.sqlite3", "journal-2019-11.sqlite3"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "journal-2019-12.sqlite3",
+        "journal-2019-12.sqlite3.sha256",
+    ]
+
+
+def test_the_job_moves_every_month_due_journals_it_and_a_second_run_has_nothing_to_do(
+    journal: Journal, tmp_path: Path
+) -> None:
+    folder = tmp_path / "archive"
+    try:
+        done = run(journal.db, folder, Policy(), NOW)
+        assert done.moved == {"2026-06": 11}  # 2 sessions, notes, cash-box rows, credits; 3 events
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "journal-2026-06.sqlite3",
+            "journal-2026-06.sqlite3.sha256",
+        ]
+        [event] = journal.db.query("SELECT detail FROM events WHERE kind = 'journal'")
+        assert event["detail"] == "archived 2026-06: 11 rows into journal-2026-06.sqlite3"
+        assert run(journal.db, folder, Policy(), NOW).moved == {}
+    finally:
+        journal.close()
