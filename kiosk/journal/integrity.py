@@ -12,8 +12,8 @@ overflow chain that leads nowhere or a row whose index entry is missing is found
   staff command: its newest ``HEAD_ROWS``), each with its entry in every index of the table;
 - the next slice of the **sweep**: ``ROWS_PER_ROUND`` rows in rowid order, table after table, each
   with its index entries. The sweep wraps around: every row and its index entries are read once
-  every ⌈rows / ``ROWS_PER_ROUND``⌉ rounds (five busy years, ~10 M rows: about 250 rounds, under
-  two days at the kiosk's one round per 10 minutes).
+  every ⌈rows / ``ROWS_PER_ROUND``⌉ rounds (five busy years, ~7 M rows: about 360 rounds, two
+  and a half days at the kiosk's one round per 10 minutes).
 
 Not read by the rounds: the free pages, and index entries that belong to no row (what only
 ``quick_check``'s page accounting finds); ``paykiosk journal --recover`` runs SQLite's full
@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FULL_CHECK_BYTES = 8 * 2**20  # up to this size SQLite's quick_check reads the whole file
-ROWS_PER_ROUND = 40_000  # the sweep's slice (with their index entries: a few MB)
-HEAD_ROWS = 1_000  # a table's newest rows read by a round that knows of no earlier one
+# the sweep's slice: with their index entries (a page each where the key is random, a request
+# id) 7–16 MB read per round on five busy years (bench/journal_years.py)
+ROWS_PER_ROUND = 20_000
+HEAD_ROWS = 200  # a table's newest rows read by a round that knows of no earlier one (4 MB)
 
 
 @dataclass
@@ -93,7 +95,10 @@ def _round(db: sqlite3.Connection, sweep: Sweep | None, budget: int) -> list[str
         newest = _max_rowid(db, table.name)
         if newest is None:
             continue
-        first = max(seen.get(table.name, 0) + 1, newest - HEAD_ROWS + 1)
+        # since the last round (a burst: a slice's worth); no round before: the newest few
+        known = seen.get(table.name)
+        burst = newest - ROWS_PER_ROUND + 1
+        first = newest - HEAD_ROWS + 1 if known is None else max(known + 1, burst)
         findings += _rows(db, table, first, newest)
         seen[table.name] = newest
     if sweep is not None and tables:
