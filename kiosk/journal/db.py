@@ -155,7 +155,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX sessions_open ON sessions (id) WHERE state = 'open';
     CREATE INDEX notes_by_session ON notes (session_id);
     CREATE INDEX cashbox_uncollected ON cashbox (value) WHERE collection_id IS NULL;
-    CREATE INDEX events_faults ON events (at) WHERE kind = 'fault';
+    CREATE INDEX events_faults ON events (kind, at, detail) WHERE kind = 'fault';
     CREATE INDEX cases_by_state ON cases (state, id);
     CREATE INDEX credits_by_day ON credits (created_at);
     CREATE INDEX findings_by_run ON reconciliation_findings (run_id);
