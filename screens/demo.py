@@ -66,6 +66,7 @@ class DemoStrip(BoxLayout):
         super().__init__(orientation="vertical", size_hint_x=None)
         self.actions = actions
         self.status = "ready: touch a card"
+        self.said: list[str] = [self.status]  # every status shown, oldest first (the last 50)
         with self.canvas.before:
             Color(*STRIP_BACKGROUND)
             self._background = Rectangle()
@@ -142,6 +143,7 @@ class DemoStrip(BoxLayout):
 
     def say(self, status: str) -> None:
         self.status = self.status_label.text = status
+        self.said = [*self.said[-49:], status]
 
 
 class DemoApp(KioskApp):

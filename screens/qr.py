@@ -33,6 +33,16 @@ def qr_matrix(text: str) -> list[list[bool]]:
     return [[bool(module) for module in row] for row in code.get_matrix()]
 
 
+def qr_fits(text: str) -> bool:
+    """Whether ``text`` fits in a QR code at all (version 40 at the lowest correction holds
+    2,953 bytes); a longer summary is shown without its code, never a page left blank."""
+    try:
+        qr_matrix(text)
+    except ValueError:  # qrcode: "Invalid version (was 41, expected 1 to 40)"
+        return False
+    return True
+
+
 class QRCode(Widget):
     """``text`` as a QR code, black on white, in a fixed square of ``side`` units."""
 

@@ -8,14 +8,29 @@ from functools import partial
 from kivy.uix.anchorlayout import AnchorLayout
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.widget import Widget
 
 from kiosk.core.money import yen
 from kiosk.staff.view import Desk, StaffView
-from screens.qr import QRCode
+from screens.i18n import Texts
+from screens.qr import QRCode, qr_fits
 from screens.staff_base import StaffScreen, line
 from screens.widgets import ALERT, INK, MUTED, NEUTRAL, KioskButton, Text, unit
 
 RECORD_QR_SIDE = 280  # units: the record is longer than a receipt (a larger code version)
+
+
+def qr_side(text: str, _: Texts) -> Widget:
+    """The summary's QR code beside it; a summary too long for one says so (and is never lost:
+    it is on the screen and in the CSV export)."""
+    side = AnchorLayout(size_hint_x=None, width=RECORD_QR_SIDE * unit())
+    if not text:
+        return side
+    if qr_fits(text):
+        side.add_widget(QRCode(text, side=RECORD_QR_SIDE))
+    else:
+        side.add_widget(Text(_("Too long for a QR code: export it as CSV."), size=16))
+    return side
 
 
 class CashboxScreen(StaffScreen):
@@ -153,10 +168,7 @@ class RecordScreen(StaffScreen):
                 )
             )
         row.add_widget(column)
-        if view.record_text:
-            side = AnchorLayout(size_hint_x=None, width=RECORD_QR_SIDE * u)
-            side.add_widget(QRCode(view.record_text, side=RECORD_QR_SIDE))
-            row.add_widget(side)
+        row.add_widget(qr_side(view.record_text, _))
         body.add_widget(row)
         buttons.add_widget(KioskButton(_("Back to menu"), self.desk.staff_back, color=NEUTRAL))
 
@@ -177,10 +189,7 @@ class DayCloseScreen(StaffScreen):
             body.add_widget(line(self.said(view), color=MUTED))
         row = BoxLayout(spacing=16 * u)
         row.add_widget(Text(view.record_text, size=13, halign="left"))
-        if view.record_text:
-            side = AnchorLayout(size_hint_x=None, width=RECORD_QR_SIDE * u)
-            side.add_widget(QRCode(view.record_text, side=RECORD_QR_SIDE))
-            row.add_widget(side)
+        row.add_widget(qr_side(view.record_text, _))
         body.add_widget(row)
         desk = self.desk
         buttons.add_widget(KioskButton(_("Back"), desk.staff_back, color=NEUTRAL))

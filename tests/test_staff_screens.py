@@ -573,3 +573,17 @@ def test_long_lists_fit_a_small_display() -> None:
     run_app(RecordingInbox(), size, steps)
 
     assert not found
+
+
+def test_a_summary_too_long_for_a_qr_code_is_shown_without_one_not_a_blank_page() -> None:
+    """A day with many reconciliation findings: more text than a QR code holds (2,953 bytes)."""
+    findings = "\n".join(f"mismatch {n}: wallet-only top-up ¥1,000 tx-{n:08d}" for n in range(120))
+    long_day = replace(STAFF_SAMPLES["day_close"], record_text=findings)
+    seen: dict[str, list[str]] = {}
+    steps: list[Callable[[Any], None]] = [
+        lambda app: app.show_staff(long_day),
+        lambda app: seen.update(texts=[w.text for w in shown(app.current_screen)]),
+    ]
+    run_app(RecordingInbox(), SIZES[0], steps)
+    assert "QRコードには長すぎます。CSVで出力してください。" in seen["texts"]
+    assert "CSV出力" in seen["texts"] and findings in seen["texts"]
