@@ -16,8 +16,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,7 @@ from hardware.felica.sim import free_udp_port
 from hardware.id003.sim.process import SimulatorProcess
 from kiosk.sim.config import write_sandbox_config
 from tests.support.wallet import Sandbox
+from tests.support.xvfb import xvfb
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = (0.05, 0.30, 0.55)  # screens.widgets.HEADER (no Kivy import in this test process)
@@ -35,36 +34,6 @@ pytestmark = pytest.mark.skipif(
     not (shutil.which("Xvfb") and shutil.which("xwd") and shutil.which("xdotool")),
     reason="needs Debian's xvfb, x11-apps and xdotool (the README's test command installs them)",
 )
-
-
-@contextmanager
-def xvfb(size: tuple[int, int]) -> Iterator[str]:
-    """An Xvfb server of this size on a free display; yields the DISPLAY value."""
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        [
-            "Xvfb",
-            "-displayfd",
-            str(write),
-            "-screen",
-            "0",
-            f"{size[0]}x{size[1]}x24",
-            "-nolisten",
-            "tcp",
-        ],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()
-    try:
-        assert number, "Xvfb did not start"
-        yield f":{number}"
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 Shot = tuple[int, int, int, int, bytes]  # width, height, bytes per pixel, per line, pixels
@@ -107,7 +76,8 @@ def test_the_kiosk_fills_exactly_the_x_screen_it_is_given(
     config = write_sandbox_config(
         tmp_path, wallet.info, sim.path, f"udp:127.0.0.1:{free_udp_port()}"
     )
-    with xvfb(size) as display:
+    with xvfb(size) as x:
+        display = x.display
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SDL_", "KCFG_"))}
         env.pop("KIVY_WINDOW", None)
         env["DISPLAY"] = display
