@@ -32,6 +32,7 @@ from kiosk.journal.tallies import STACKED, tally
 from kiosk.ops.pending import pending
 
 NOW = datetime(2026, 12, 8, 12, 0).timestamp()
+POLICY = Policy(working_days=90, retention_years=7)
 
 
 def _at(year: int, month: int, day: int) -> float:
@@ -98,7 +99,7 @@ def test_closed_rows_of_a_month_before_the_last_collection_move_and_open_ones_st
     journal: Journal, tmp_path: Path
 ) -> None:
     try:
-        before = cutoff(journal.db, Policy(), NOW)
+        before = cutoff(journal.db, POLICY, NOW)
         assert before == _at(2026, 7, 15)  # the last collection, earlier than the 90 days
         assert months_to_move(journal.db, before) == [Month(2026, 6)]
         assert select(journal.db, Month(2026, 8), before).rows == 0  # since the collection
@@ -136,7 +137,7 @@ def test_a_run_killed_after_its_archive_is_written_is_finished_by_the_next_one(
     """Killed between the archive and the deletion: the live rows are all there; the next run
     writes the same month again (no row twice) and deletes them."""
     try:
-        before = cutoff(journal.db, Policy(), NOW)
+        before = cutoff(journal.db, POLICY, NOW)
         first = select(journal.db, Month(2026, 6), before)
         write_archive(journal.db, first, tmp_path / "archive")  # … and the power went
         again = select(journal.db, Month(2026, 6), before)
@@ -153,7 +154,7 @@ def test_nothing_is_deleted_when_the_archive_on_disk_is_not_what_was_written(
     journal: Journal, tmp_path: Path
 ) -> None:
     try:
-        chosen = select(journal.db, Month(2026, 6), cutoff(journal.db, Policy(), NOW))
+        chosen = select(journal.db, Month(2026, 6), cutoff(journal.db, POLICY, NOW))
         archive = write_archive(journal.db, chosen, tmp_path / "archive")
         with contextlib.closing(sqlite3.connect(archive)) as saved:  # a bit flipped on the card
             saved.execute("UPDATE credits SET amount = amount + 1")
@@ -171,7 +172,7 @@ def test_archives_past_the_retention_period_are_removed(tmp_path: Path) -> None:
     for name in ("2018-11", "2019-11", "2019-12"):
         (folder / f"journal-{name}.sqlite3").write_bytes(b"")
         (folder / f"journal-{name}.sqlite3.sha256").write_text("x")
-    removed = remove_expired(folder, Policy(retention_years=7), NOW)
+    removed = remove_expired(folder, POLICY, NOW)
     # November 2019 ended more than 7 years before 8 December 2026; December 2019 did not
     assert [p.name for p in removed] == ["journal-2018-11.sqlite3", "journal-2019-11.sqlite3"]
     assert sorted(p.name for p in folder.iterdir()) == [
@@ -185,7 +186,7 @@ def test_the_job_moves_every_month_due_journals_it_and_a_second_run_has_nothing_
 ) -> None:
     folder = tmp_path / "archive"
     try:
-        done = run(journal.db, folder, Policy(), NOW)
+        done = run(journal.db, folder, POLICY, NOW)
         assert done.moved == {"2026-06": 11}  # 2 sessions, notes, cash-box rows, credits; 3 events
         assert sorted(p.name for p in folder.iterdir()) == [
             "journal-2026-06.sqlite3",
@@ -193,6 +194,6 @@ def test_the_job_moves_every_month_due_journals_it_and_a_second_run_has_nothing_
         ]
         [event] = journal.db.query("SELECT detail FROM events WHERE kind = 'journal'")
         assert event["detail"] == "archived 2026-06: 11 rows into journal-2026-06.sqlite3"
-        assert run(journal.db, folder, Policy(), NOW).moved == {}
+        assert run(journal.db, folder, POLICY, NOW).moved == {}
     finally:
         journal.close()

@@ -125,6 +125,15 @@ class StaffSection:
 
 
 @dataclass(frozen=True)
+class JournalSection:
+    """The live journal and its monthly archives (retention, docs/journal-retention.md)."""
+
+    working_days: int = 90  # closed records younger than this stay in the live journal
+    retention_years: int = 7  # archives whose month ended longer ago are removed (the books)
+    archive_at: str = "04:00"  # when the archive job runs (HH:MM, a quiet hour), or "off"
+
+
+@dataclass(frozen=True)
 class MetricsSection:
     """The Prometheus endpoint (``/metrics``): on by default, on the loopback only."""
 
@@ -158,10 +167,16 @@ class Config:
     staff: StaffSection = field(default_factory=StaffSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     move: MoveSection = field(default_factory=MoveSection)
+    journal: JournalSection = field(default_factory=JournalSection)
 
     @property
     def journal_path(self) -> Path:
         return self.kiosk.data_dir / "journal.sqlite3"
+
+    @property
+    def archive_dir(self) -> Path:
+        """The journal's monthly archives (kiosk.journal.retention)."""
+        return self.kiosk.data_dir / "archive"
 
 
 class _Section:
@@ -276,7 +291,7 @@ def load(path: str | Path) -> Config:
 
 def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config:
     known = {"kiosk", "wallet", "moneys", "card", "acceptor", "charge", "no_ui", "gpio", "ui"}
-    known |= {"staff", "metrics", "move"}
+    known |= {"staff", "metrics", "move", "journal"}
     for name in raw:
         if name not in known:
             raise ConfigError(f"[{name}]: unknown section")
@@ -374,7 +389,23 @@ def parse(raw: dict[str, Any], base: Path, source: Path | None = None) -> Config
         staff_section,
         _parse_metrics(_Section("metrics", raw.get("metrics", {}), base, MetricsSection)),
         _parse_move(raw.get("move")),
+        _parse_journal(_Section("journal", raw.get("journal", {}), base, JournalSection)),
     )
+
+
+def _parse_journal(section: _Section) -> JournalSection:
+    result = JournalSection(
+        section.number("working_days", int, 7, 3650),
+        section.number("retention_years", int, 1, 30),
+        _clock_time(section, "archive_at"),
+    )
+    section.finish()
+    if result.retention_years * 365 <= result.working_days:
+        raise ConfigError(
+            "[journal] retention_years: must be longer than working_days"
+            f" ({result.retention_years} years ≤ {result.working_days} days)"
+        )
+    return result
 
 
 def _parse_metrics(section: _Section) -> MetricsSection:

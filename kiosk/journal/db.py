@@ -186,6 +186,21 @@ MIGRATIONS: list[str] = [
             last = max(coalesce(last, excluded.last), excluded.last);
     END;
     """,
+    # 11: retention (kiosk.journal.retention). Every column that refers to another row indexed:
+    # deleting an archived parent row makes SQLite look for its children (foreign keys), a
+    # whole-table read per row without them. The archive job's runs (never archived: one a day).
+    """
+    CREATE INDEX credits_by_session ON credits (session_id);
+    CREATE INDEX notes_by_credit ON notes (credit_id);
+    CREATE INDEX cashbox_by_collection ON cashbox (collection_id);
+    CREATE INDEX cases_by_credit ON cases (credit_id);
+    CREATE INDEX cases_by_note ON cases (note_id);
+    CREATE TABLE archive_runs (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, by TEXT NOT NULL, result TEXT NOT NULL,
+        months TEXT NOT NULL DEFAULT '', rows INTEGER NOT NULL DEFAULT 0,
+        removed TEXT NOT NULL DEFAULT '', seconds REAL NOT NULL DEFAULT 0,
+        detail TEXT NOT NULL DEFAULT '');
+    """,
 ]
 
 

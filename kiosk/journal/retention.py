@@ -59,8 +59,10 @@ _CHUNK = 500  # ids per statement (SQLite's variable limit is far above)
 
 @dataclass(frozen=True)
 class Policy:
-    working_days: int = 90  # closed records younger than this stay in the live journal
-    retention_years: int = 7  # archives older than this are removed
+    """How long closed records stay live, and archives kept (defaults: ``[journal]``)."""
+
+    working_days: int  # closed records younger than this stay in the live journal
+    retention_years: int  # archives of months that ended longer ago are removed
 
 
 @dataclass(frozen=True, order=True)
