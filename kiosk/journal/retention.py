@@ -23,8 +23,9 @@ month's name holds a whole archive or none. A month archived again (rows that cl
 new file holding the old rows and the new, renamed over the old one.
 
 The live rows go (:func:`delete_archived`) only after the archive on disk is read back and each
-of them is found in it, equal; in one transaction. A crash anywhere leaves the live rows, or a
-whole archive (and the live rows, deleted by the next run), never neither.
+of them is found in it, equal; in short transactions, children first. A crash anywhere leaves
+the live rows, or a whole archive (and what is left of the live rows, deleted by the next run),
+never neither. Each run of the job is a row of ``archive_runs``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -398,29 +399,34 @@ def verify(path: Path) -> str | None:
 
 
 def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
-    """Delete the live rows of ``selection`` that the archive on disk holds, equal, in one
-    transaction; ``ValueError`` (nothing deleted) if one of them is missing or differs, or
-    the archive fails :func:`verify`. Returns the rows deleted."""
+    """Delete the live rows of ``selection`` that the archive on disk holds, equal; ``ValueError``
+    (nothing more deleted) if one of them is missing from it or differs, or the archive fails
+    :func:`verify`. Returns the rows deleted.
+
+    In transactions of ``_CHUNK`` rows, children before parents (:data:`TABLES`): the journal's
+    lock is held a short while at a time (the engine writes between them), and a crash between
+    two leaves live rows whose children went first, every one of them in the whole archive; the
+    next run selects what is left of the month and finishes it."""
     problem = verify(archive)
     if problem is not None:
         raise ValueError(f"archive {archive.name}: {problem}; nothing deleted")
-    with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
-        kept = {t: {_key(r): r for r in _rows(saved, t, None)} for t in TABLES}
     deleted = 0
-    with db.write() as tx:
+    with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
         for table in TABLES:
-            ids = selection.ids.get(table, [])
-            for row in _rows(tx, table, ids):
-                if kept[table].get(_key(row)) != row:
-                    raise ValueError(
-                        f"archive {archive.name}: {table} #{row[0]} is not in it as it is live;"
-                        " nothing deleted"
-                    )
-            for chunk in _chunks(ids):
-                marks = ",".join("?" * len(chunk))
-                deleted += tx.execute(
-                    f"DELETE FROM {table} WHERE id IN ({marks})", tuple(chunk)
-                ).rowcount
+            for chunk in _chunks(selection.ids.get(table, [])):
+                kept = {_key(r): r for r in _rows(saved, table, chunk)}
+                with db.write() as tx:
+                    for row in _rows(tx, table, chunk):
+                        if kept.get(_key(row)) != row:
+                            raise ValueError(
+                                f"archive {archive.name}: {table} #{row[0]} is not in it as it"
+                                " is live; nothing more deleted"
+                            )
+                    marks = ",".join("?" * len(chunk))
+                    deleted += tx.execute(
+                        f"DELETE FROM {table} WHERE id IN ({marks})", tuple(chunk)
+                    ).rowcount
+    with db.write() as tx:
         tx.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
             (time.time(), f"archived {selection.month.name}: {deleted} rows into {archive.name}"),
@@ -434,19 +440,49 @@ class Archived:
 
     moved: dict[str, int]  # month → live rows moved into its archive
     removed: list[str]  # archives past the retention period, removed
+    left: bool = False  # stopped before the end (``stop``): the next run goes on
+
+    @property
+    def rows(self) -> int:
+        return sum(self.moved.values())
 
 
-def run(db: Database, folder: Path, policy: Policy, now: float) -> Archived:
+def run(
+    db: Database,
+    folder: Path,
+    policy: Policy,
+    now: float,
+    by: str = "schedule",
+    stop: Callable[[], bool] = lambda: False,
+) -> Archived:
     """Every month due moved into its archive (:func:`select`, :func:`write_archive`,
     :func:`delete_archived`, each journaled), then the archives past the retention period
-    removed (journaled). A run killed anywhere is finished by the next one."""
-    before = cutoff(db, policy, now)
+    removed (journaled); ``stop()`` is asked before each month (a member came: the rest waits).
+    The run is a row of ``archive_runs``, written first ("running") and finished with what it
+    did or why it failed: a run killed anywhere stays "running", and the next one finishes
+    its work. Raises what failed (``ValueError`` for a damaged archive, ``OSError``)."""
+    began = time.time()
+    with db.write() as tx:
+        run_id = tx.execute(
+            "INSERT INTO archive_runs (at, by, result) VALUES (?, ?, 'running')", (began, by)
+        ).lastrowid
     moved: dict[str, int] = {}
-    for month in months_to_move(db, before):
-        chosen = select(db, month, before)
-        if chosen.rows:
-            moved[month.name] = delete_archived(db, chosen, write_archive(db, chosen, folder))
-    removed = [p.name for p in remove_expired(folder, policy, now)] if folder.is_dir() else []
+    removed: list[str] = []
+    left = False
+    try:
+        before = cutoff(db, policy, now)
+        for month in months_to_move(db, before):
+            if stop():
+                left = True
+                break
+            chosen = select(db, month, before)
+            if chosen.rows:
+                moved[month.name] = delete_archived(db, chosen, write_archive(db, chosen, folder))
+        if not left and folder.is_dir():
+            removed = [p.name for p in remove_expired(folder, policy, now)]
+    except (ValueError, OSError, sqlite3.Error) as error:
+        _finish(db, run_id, "failed", moved, removed, began, str(error))
+        raise
     if removed:
         with db.write() as tx:
             tx.execute(
@@ -456,7 +492,69 @@ def run(db: Database, folder: Path, policy: Policy, now: float) -> Archived:
                     f"archives past {policy.retention_years} years removed: " + ", ".join(removed),
                 ),
             )
-    return Archived(moved, removed)
+    _finish(db, run_id, "stopped" if left else "done", moved, removed, began, "")
+    return Archived(moved, removed, left)
+
+
+def _finish(
+    db: Database,
+    run_id: int | None,
+    result: str,
+    moved: dict[str, int],
+    removed: list[str],
+    began: float,
+    detail: str,
+) -> None:
+    with db.write() as tx:
+        tx.execute(
+            "UPDATE archive_runs SET result = ?, months = ?, rows = ?, removed = ?, seconds = ?,"
+            " detail = ? WHERE id = ?",
+            (
+                result,
+                " ".join(moved),
+                sum(moved.values()),
+                " ".join(removed),
+                time.time() - began,
+                detail[:500],
+                run_id,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class ArchiveRun:
+    """A run of the archive job as journaled."""
+
+    at: float
+    by: str
+    result: str  # running (or killed) | done | stopped | failed
+    months: tuple[str, ...]
+    rows: int
+    removed: tuple[str, ...]
+    seconds: float
+    detail: str
+
+
+def last_run(db: Database) -> ArchiveRun | None:
+    """The newest run of the archive job (None: it never ran)."""
+    row = db.one("SELECT * FROM archive_runs ORDER BY id DESC LIMIT 1")
+    if row is None:
+        return None
+    return ArchiveRun(
+        float(row["at"]),
+        str(row["by"]),
+        str(row["result"]),
+        tuple(str(row["months"]).split()),
+        int(row["rows"]),
+        tuple(str(row["removed"]).split()),
+        float(row["seconds"]),
+        str(row["detail"]),
+    )
+
+
+def archives(folder: Path) -> list[Path]:
+    """The archive files in ``folder``, oldest month first."""
+    return sorted(folder.glob("journal-????-??.sqlite3")) if folder.is_dir() else []
 
 
 def remove_expired(folder: Path, policy: Policy, now: float) -> list[Path]:
@@ -465,7 +563,7 @@ def remove_expired(folder: Path, policy: Policy, now: float) -> list[Path]:
     limit = Month.of(now)
     oldest = Month(limit.year - policy.retention_years, limit.month)
     removed = []
-    for path in sorted(folder.glob("journal-????-??.sqlite3")):
+    for path in archives(folder):
         year, month = path.name[len("journal-") : -len(".sqlite3")].split("-")
         if Month(int(year), int(month)) < oldest:
             checksum_path(path).unlink(missing_ok=True)
