@@ -18,9 +18,11 @@ from kiosk.journal.records import SessionOutcome
 from kiosk.journal.retention import (
     Month,
     Policy,
+    _one_run_at_a_time,
     checksum_path,
     cutoff,
     delete_archived,
+    last_run,
     months_to_move,
     remove_expired,
     run,
@@ -188,12 +190,34 @@ def test_the_job_moves_every_month_due_journals_it_and_a_second_run_has_nothing_
     try:
         done = run(journal.db, folder, POLICY, NOW)
         assert done.moved == {"2026-06": 11}  # 2 sessions, notes, cash-box rows, credits; 3 events
-        assert sorted(p.name for p in folder.iterdir()) == [
+        assert sorted(p.name for p in folder.glob("journal-*")) == [
             "journal-2026-06.sqlite3",
             "journal-2026-06.sqlite3.sha256",
         ]
+        last = last_run(journal.db)
+        assert last is not None and (last.result, last.months, last.rows) == (
+            "done",
+            ("2026-06",),
+            11,
+        )
         [event] = journal.db.query("SELECT detail FROM events WHERE kind = 'journal'")
         assert event["detail"] == "archived 2026-06: 11 rows into journal-2026-06.sqlite3"
         assert run(journal.db, folder, POLICY, NOW).moved == {}
+    finally:
+        journal.close()
+
+
+def test_a_second_run_while_one_is_under_way_is_refused_and_changes_nothing(
+    journal: Journal, tmp_path: Path
+) -> None:
+    """The kiosk's daily run and one from a shell never write the same archive at once."""
+    folder = tmp_path / "archive"
+    try:
+        folder.mkdir()
+        # the folder's lock, held as another run holds it (flock: per open file)
+        with _one_run_at_a_time(folder), pytest.raises(ValueError, match="under way"):
+            run(journal.db, folder, POLICY, NOW)
+        assert last_run(journal.db) is None and _count(journal, "sessions") == 4
+        assert run(journal.db, folder, POLICY, NOW).moved == {"2026-06": 11}
     finally:
         journal.close()

@@ -28,6 +28,7 @@ from kiosk.engine.delivery import Delivery, describe_for
 from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
 from kiosk.journal.db import JournalDamaged, damage_in
+from kiosk.ops.archiving import DailyArchive
 from kiosk.ops.metrics import start_metrics
 from kiosk.ops.notify import SystemdNotifier
 from kiosk.ops.reconcile import DailyReconciliation
@@ -209,6 +210,10 @@ async def run(
             )
             daily.start()  # its own thread and wallet client: never on the engine's loop
             stack.callback(daily.stop)
+        if config.journal.archive_at != "off":
+            archiving = DailyArchive(journal, config, busy=lambda: member_present(engine))
+            archiving.start()  # its own thread: never on the engine's loop
+            stack.callback(archiving.stop)
         _stop_on_signals(engine)
         await stack.enter_async_context(_task(_watchdog(notifier)))
         if front is not None:

@@ -31,6 +31,7 @@ never neither. Each run of the job is a row of ``archive_runs``.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
 import sqlite3
@@ -461,6 +462,25 @@ def run(
     The run is a row of ``archive_runs``, written first ("running") and finished with what it
     did or why it failed: a run killed anywhere stays "running", and the next one finishes
     its work. Raises what failed (``ValueError`` for a damaged archive, ``OSError``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with _one_run_at_a_time(folder):
+        return _run(db, folder, policy, now, by, stop)
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(folder: Path) -> Iterator[None]:
+    """The kiosk's daily run and one from a shell never write the same archive at once."""
+    with (folder / ".lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError("another run of the archive job is under way") from None
+        yield  # the lock goes with the file's close (and with a killed process)
+
+
+def _run(
+    db: Database, folder: Path, policy: Policy, now: float, by: str, stop: Callable[[], bool]
+) -> Archived:
     began = time.time()
     with db.write() as tx:
         run_id = tx.execute(
@@ -478,7 +498,7 @@ def run(
             chosen = select(db, month, before)
             if chosen.rows:
                 moved[month.name] = delete_archived(db, chosen, write_archive(db, chosen, folder))
-        if not left and folder.is_dir():
+        if not left:
             removed = [p.name for p in remove_expired(folder, policy, now)]
     except (ValueError, OSError, sqlite3.Error) as error:
         _finish(db, run_id, "failed", moved, removed, began, str(error))
@@ -535,9 +555,11 @@ class ArchiveRun:
     detail: str
 
 
-def last_run(db: Database) -> ArchiveRun | None:
-    """The newest run of the archive job (None: it never ran)."""
-    row = db.one("SELECT * FROM archive_runs ORDER BY id DESC LIMIT 1")
+def last_run(db: Database, finished: bool = False) -> ArchiveRun | None:
+    """The newest run of the archive job (``finished``: the newest that did its work, whole or
+    stopped by a member; None: none)."""
+    where = "WHERE result IN ('done', 'stopped')" if finished else ""
+    row = db.one(f"SELECT * FROM archive_runs {where} ORDER BY id DESC LIMIT 1")
     if row is None:
         return None
     return ArchiveRun(

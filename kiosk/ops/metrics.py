@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from threading import Thread
 from wsgiref.simple_server import WSGIServer
 
@@ -33,7 +34,9 @@ from kiosk.journal import Journal
 from kiosk.journal.credits import oldest_age
 from kiosk.journal.reconciliations import AGREED, POSTPONED
 from kiosk.journal.records import CreditKind
+from kiosk.journal.retention import last_run
 from kiosk.journal.tallies import STACKED, credits_in, tally
+from kiosk.ops.archiving import archive_status
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.metrics")
@@ -51,6 +54,7 @@ class Sources:
     stacker_capacity: int
     data_dir_free: Callable[[], int]
     journal_ok: Callable[[], bool | None] = lambda: None  # writable and passing its check
+    archive_dir: Path | None = None  # the journal's archives (kiosk.ops.archiving)
 
 
 class KioskCollector(Collector):
@@ -216,9 +220,46 @@ class KioskCollector(Collector):
             latest is not None and latest.result == POSTPONED,
         )
 
+    def _archive(self) -> Iterator[Metric]:
+        """The journal's archive job (kiosk.ops.archiving) and the archives it keeps."""
+        journal, folder = self.sources.journal, self.sources.archive_dir
+        if folder is None:
+            return
+        status = archive_status(journal, folder)
+        finished = last_run(journal.db, finished=True)
+        if finished is not None:
+            last = finished.at
+        else:  # never: counted from the journal's beginning, as the reconciliation
+            first = journal.db.one("SELECT at FROM events ORDER BY id LIMIT 1")
+            last = first["at"] if first is not None and first["at"] is not None else time.time()
+        yield _gauge(
+            "paykiosk_journal_archive_last_timestamp_seconds",
+            "When the journal's archive job last did its work (never: the journal's start).",
+            last,
+        )
+        yield _gauge(
+            "paykiosk_journal_archived_rows",
+            "Rows the newest run of the archive job moved out of the live journal.",
+            0 if status.last is None else status.last.rows,
+        )
+        yield _gauge(
+            "paykiosk_journal_archive_failed",
+            "1 while the newest run of the archive job failed (see the staff status).",
+            status.failed,
+        )
+        yield _gauge(
+            "paykiosk_journal_archive_bytes",
+            "The journal's monthly archive files.",
+            status.archive_bytes,
+        )
+        yield _gauge(
+            "paykiosk_journal_archive_months", "Months in the journal's archive.", status.months
+        )
+
     def _machine(self) -> Iterator[Metric]:
         size = journal_size(self.sources.journal.db.path)
-        yield _gauge("paykiosk_journal_size_bytes", "The journal file and its WAL.", size)
+        yield _gauge("paykiosk_journal_size_bytes", "The live journal file and its WAL.", size)
+        yield from self._archive()
         ok = self.sources.journal_ok()
         if ok is not None:
             yield _gauge(
@@ -285,6 +326,7 @@ def start_metrics(
         stacker_capacity=config.staff.stacker_capacity,
         data_dir_free=lambda: free_bytes(journal.db.path.parent),
         journal_ok=lambda: journal_ok(engine.health),
+        archive_dir=config.archive_dir,
     )
     try:
         return MetricsEndpoint(sources, settings.address, settings.port)

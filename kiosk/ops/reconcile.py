@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from kiosk.core.money import yen
 from kiosk.journal import Journal
 from kiosk.journal.reconciliations import OPEN, Finding, Run
 from kiosk.journal.records import CreditKind
+from kiosk.ops.daily import QuietHourJob, quiet_hour
 from kiosk.wallet.client import WalletClient
 from kiosk.wallet.errors import NotFound, WalletError
 from kiosk.wallet.models import Transaction
@@ -346,15 +346,11 @@ def run_text(run: Run, zone: str) -> str:
     return "\n".join(lines)
 
 
-def quiet_hour(text: str) -> tuple[int, int]:
-    hours, minutes = text.split(":")
-    return int(hours), int(minutes)
+class DailyReconciliation(QuietHourJob[date, Run]):
+    """Reconciles the day before, once a day from ``at`` (HH:MM in ``zone``); while ``busy()``
+    (a member in a session) it waits; a wallet that is down postpones it by ``retry_s``."""
 
-
-class DailyReconciliation:
-    """Reconciles the day before, once a day from ``at`` (HH:MM in ``zone``), on its own
-    thread; while ``busy()`` (a member in a session) it waits; a wallet that is down postpones
-    it by ``retry_s``."""
+    what = "the reconciliation"
 
     def __init__(
         self,
@@ -367,24 +363,13 @@ class DailyReconciliation:
         check_s: float = 30.0,
         retry_s: float = 600.0,
     ) -> None:
+        super().__init__(busy, check_s)
         self.journal = journal
         self.settings = settings
         self.zone = zone
         self.at = quiet_hour(at)
         self.buckets = buckets
-        self.busy = busy
-        self.check_s = check_s
         self.retry_s = retry_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="reconcile", daemon=True)
-        self._waiting_said = False
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)  # a run under way: its one write lands whole or not
 
     def due(self, now: datetime) -> date | None:
         """The day to reconcile now, if any."""
@@ -399,24 +384,5 @@ class DailyReconciliation:
             return None  # postponed a short while ago
         return day
 
-    def _run(self) -> None:
-        # a first check at once: a kiosk (re)started after the quiet hour does the day's run now
-        while True:
-            try:
-                self.tick()
-            except Exception:  # the thread must live on: tried again at the next check
-                log.exception("reconciliation failed; tried again later")
-            if self._stop.wait(self.check_s):
-                return
-
-    def tick(self) -> Run | None:
-        day = self.due(datetime.now(UTC))
-        if day is None:
-            return None
-        if self.busy():
-            if not self._waiting_said:
-                log.info("reconciliation of %s waits: a member is using the kiosk", day)
-                self._waiting_said = True
-            return None
-        self._waiting_said = False
-        return reconcile_now(self.journal, self.settings, day, self.zone, self.buckets, "schedule")
+    def work(self, due: date) -> Run:
+        return reconcile_now(self.journal, self.settings, due, self.zone, self.buckets, "schedule")

@@ -23,6 +23,7 @@ def write_sandbox_config(
     metrics_port: int | None = None,
     card_poll_timeout_s: float | None = None,
     reconcile_at: str | None = "off",
+    archive_at: str | None = "off",
     extra: str = "",
 ) -> Path:
     """Write ``directory/paykiosk.toml`` (and its secret file) from a ``sandbox.json``;
@@ -33,7 +34,9 @@ def write_sandbox_config(
     ``card_poll_timeout_s``: ``[card] poll_timeout_s``; this and any other key given None is
     left out (the kiosk's own default holds). ``reconcile_at``: ``[staff] reconcile_at``, off
     unless asked (a daily run's wallet calls would take the faults a test sets up for the
-    kiosk's credits), put into ``extra``'s ``[staff]`` table if it has one."""
+    kiosk's credits), put into ``extra``'s ``[staff]`` table if it has one; ``archive_at``:
+    ``[journal] archive_at``, off unless asked (its journal writes would come at any time of
+    a crash test's run), put into ``extra``'s ``[journal]`` table if it has one."""
     metrics = "enabled = false" if metrics_port is None else f"port = {metrics_port}"
     card = _line("poll_timeout_s", card_poll_timeout_s)
     info = sandbox_info
@@ -45,11 +48,9 @@ def write_sandbox_config(
     if no_ui_move is not None:
         move = f'move_to = "{no_ui_move[0]}"\nmove_amount = {no_ui_move[1]}\n'
     if reconcile_at is not None:
-        line = f'reconcile_at = "{reconcile_at}"\n'
-        staff = "[staff]\n"
-        extra = (
-            extra.replace(staff, staff + line, 1) if staff in extra else f"{extra}\n{staff}{line}"
-        )
+        extra = _into_table(extra, "staff", f'reconcile_at = "{reconcile_at}"')
+    if archive_at is not None:
+        extra = _into_table(extra, "journal", f'archive_at = "{archive_at}"')
     path = directory / "paykiosk.toml"
     path.write_text(f"""\
 [kiosk]
@@ -93,3 +94,9 @@ money = "{no_ui_money}"
 def _line(key: str, value: float | None) -> str:
     """``key = value`` and a newline; nothing for None (the kiosk's default)."""
     return "" if value is None else f"{key} = {value}\n"
+
+
+def _into_table(extra: str, table: str, line: str) -> str:
+    """``line`` into ``extra``'s ``[table]``, or that table added with it."""
+    head = f"[{table}]\n"
+    return extra.replace(head, f"{head}{line}\n", 1) if head in extra else f"{extra}\n{head}{line}\n"

@@ -14,6 +14,7 @@ from kiosk.engine.health import free_bytes
 from kiosk.journal import Journal
 from kiosk.journal.credits import oldest_age
 from kiosk.journal.records import Credit, CreditKind
+from kiosk.ops.archiving import archive_status
 from kiosk.ops.reconcile import latest
 from kiosk.staff.cashbox_report import Fill, notes, when
 from kiosk.staff.commands.status import duration, journal_faults, journal_health
@@ -68,6 +69,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
     last = journal.cashbox.last_collection()
     removed = any(at > (0.0 if last is None else last.at) for at in journal.cashbox.removals())
     health = journal_health(config, journal)
+    archived = archive_status(journal, config.archive_dir)
     free_mb = free_bytes(config.kiosk.data_dir) / 1e6
     rows = [
         StatusRow("Credits waiting", f"{len(waiting)}{age}", alert=bool(waiting)),
@@ -92,6 +94,7 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
             f" {health.size / 1e6:.1f} MB",
             alert=not health.healthy,
         ),
+        StatusRow("Journal archive", archived.text(config.kiosk.time_zone), alert=archived.failed),
         StatusRow("Free disk", f"{free_mb:,.0f} MB", alert=free_mb < config.kiosk.min_free_mb),
     ]
     for source, (at, detail) in sorted(journal_faults(journal).last.items()):

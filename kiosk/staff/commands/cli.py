@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from kiosk.staff.commands import access, cases, cashbox, day, notes, status
+from kiosk.staff.commands import access, archive, cases, cashbox, day, notes, status
 
 if TYPE_CHECKING:
     from kiosk.config.settings import Config
@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_commands(commands)
     status.add_commands(commands)
     notes.add_commands(commands)
+    archive.add_commands(commands)
     return parser
 
 

@@ -17,6 +17,7 @@ from kiosk.engine.health import free_bytes, journal_size
 from kiosk.journal.credits import oldest_age
 from kiosk.journal.db import quick_check
 from kiosk.journal.records import Credit, CreditKind
+from kiosk.ops.archiving import archive_status
 from kiosk.ops.datadir import LOCK_NAME
 from kiosk.ops.reconcile import latest
 from kiosk.staff.cashbox_report import Fill, notes, when
@@ -138,6 +139,8 @@ def status_text(config: Config, journal: Journal, now: float) -> str:
         f"journal: {'ok' if health.healthy else 'DAMAGED: ' + health.check},"
         f" schema {journal.db.version}, {health.size / 1e6:.1f} MB"
     )
+    archived = archive_status(journal, config.archive_dir)
+    lines.append(f"journal archive: {archived.text(config.kiosk.time_zone)}")
     free_mb = free_bytes(data_dir) / 1e6
     low = free_mb < config.kiosk.min_free_mb
     lines.append(
