@@ -99,4 +99,6 @@ def _line(key: str, value: float | None) -> str:
 def _into_table(extra: str, table: str, line: str) -> str:
     """``line`` into ``extra``'s ``[table]``, or that table added with it."""
     head = f"[{table}]\n"
-    return extra.replace(head, f"{head}{line}\n", 1) if head in extra else f"{extra}\n{head}{line}\n"
+    if head in extra:
+        return extra.replace(head, f"{head}{line}\n", 1)
+    return f"{extra}\n{head}{line}\n"
