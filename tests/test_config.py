@@ -80,6 +80,17 @@ def test_example_config_loads(config_dir: Path) -> None:
             'reconcile_at = "25:00"',
             "[staff] reconcile_at: must be a time like 03:30 or off, got '25:00'",
         ),
+        (
+            "archive_at",
+            'archive_at = "4 am"',
+            "[journal] archive_at: must be a time like 03:30 or off, got '4 am'",
+        ),
+        ("working_days", "working_days = 3", "[journal] working_days: must be between 7"),
+        (
+            "working_days",
+            "working_days = 3000",
+            "[journal] retention_years: must be longer than working_days (7 years ≤ 3000 days)",
+        ),
     ],
 )
 def test_each_bad_key_is_named(config_dir: Path, key: str, line: str | None, message: str) -> None:

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from kiosk.journal import Journal
-from kiosk.journal.records import SessionOutcome
 from kiosk.journal.retention import (
     Month,
     Policy,
@@ -32,6 +31,7 @@ from kiosk.journal.retention import (
 )
 from kiosk.journal.tallies import STACKED, tally
 from kiosk.ops.pending import pending
+from tests.support.old_journal import charge_at, collect_at
 
 NOW = datetime(2026, 12, 8, 12, 0).timestamp()
 POLICY = Policy(working_days=90, retention_years=7)
@@ -39,42 +39,6 @@ POLICY = Policy(working_days=90, retention_years=7)
 
 def _at(year: int, month: int, day: int) -> float:
     return datetime(year, month, day, 10, 0).timestamp()
-
-
-def _charge(journal: Journal, at: float, value: int = 1000, confirm: bool = True) -> int:
-    """A session of one note credited (and confirmed), dated ``at``; returns its credit id."""
-    session = journal.sessions.open("0123…EF", "user-1", "太郎", "base", "money-base")
-    journal.gate.open(session, 50_000)
-    note = journal.notes.escrow(0x61, value)
-    assert note is not None
-    journal.notes.stacked(note.id)
-    credit = journal.sessions.finish(session, SessionOutcome.FINISHED)
-    journal.gate.close()
-    assert credit is not None
-    journal.credits.mark_sent(credit.id)
-    if confirm:
-        journal.credits.confirm(credit.id, f"tx-{credit.id}")
-    with journal.db.write() as tx:
-        tx.execute(
-            "UPDATE sessions SET started_at = ?, finished_at = ? WHERE id = ?",
-            (at, at + 60, session),
-        )
-        tx.execute(
-            "UPDATE notes SET created_at = ?, updated_at = ? WHERE id = ?", (at, at, note.id)
-        )
-        tx.execute("UPDATE cashbox SET at = ? WHERE note_id = ?", (at, note.id))
-        tx.execute(
-            "UPDATE credits SET created_at = ?, updated_at = ? WHERE id = ?",
-            (at + 60, at + 61, credit.id),
-        )
-        tx.execute("INSERT INTO events (at, kind, detail) VALUES (?, 'acceptor', 'stacked')", (at,))
-    return credit.id
-
-
-def _collect(journal: Journal, at: float) -> None:
-    record = journal.cashbox.record_collection("alice", None)
-    with journal.db.write() as tx:
-        tx.execute("UPDATE collections SET at = ? WHERE id = ?", (at, record.id))
 
 
 def _count(journal: Journal, table: str) -> int:
@@ -88,12 +52,12 @@ def journal(tmp_path: Path) -> Journal:
     """June: two settled charges and one refused with its case open; a collection on 15 July;
     August: a charge after the last collection (its note still in the box)."""
     journal = Journal(tmp_path / "journal.sqlite3", "K01")
-    _charge(journal, _at(2026, 6, 3))
-    _charge(journal, _at(2026, 6, 20), 5000)
-    refused = _charge(journal, _at(2026, 6, 21), 10000, confirm=False)
+    charge_at(journal, _at(2026, 6, 3))
+    charge_at(journal, _at(2026, 6, 20), 5000)
+    refused = charge_at(journal, _at(2026, 6, 21), 10000, confirm=False)
     journal.credits.refuse(refused, "invalid_request", "refused")
-    _collect(journal, _at(2026, 7, 15))
-    _charge(journal, _at(2026, 8, 2))
+    collect_at(journal, _at(2026, 7, 15))
+    charge_at(journal, _at(2026, 8, 2))
     return journal
 
 

@@ -1,0 +1,192 @@
+"""The journal's archive job as staff and the monitor meet it: by itself at ``[journal]
+archive_at`` in the running kiosk (off its loop, waiting for a member), from a shell
+(``paykiosk staff archive``), on the staff status and in the metrics; a run that fails says why."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any, cast
+
+from kiosk.config.settings import load
+from kiosk.journal import Journal
+from kiosk.journal.retention import archives, last_run, verify
+from kiosk.ops.archiving import DailyArchive
+from kiosk.ops.metrics import KioskCollector, Sources
+from kiosk.sim.config import write_sandbox_config
+from tests.support.common import wait_until
+from tests.support.kiosk_process import run_kiosk
+from tests.support.old_journal import months_of_use
+from tests.support.rig import make_rig
+from tests.support.wallet import Sandbox
+
+
+def _config(tmp_path: Path, wallet: Sandbox, archive_at: str = "off") -> Path:
+    return write_sandbox_config(
+        tmp_path, wallet.info, str(tmp_path / "acc"), "udp:127.0.0.1:9", archive_at=archive_at
+    )
+
+
+def _seeded(config: Path) -> Journal:
+    journal = Journal(config.parent / "data" / "journal.sqlite3", "T01")
+    months_of_use(journal, time.time())
+    return journal
+
+
+def _live(journal: Journal, table: str) -> int:
+    row = journal.db.one(f"SELECT count(*) AS n FROM {table}")
+    assert row is not None
+    return int(row["n"])
+
+
+def _archive_metrics(journal: Journal, folder: Path) -> dict[str, float]:
+    sources = Sources(
+        journal=journal,
+        faults=dict,
+        acceptor=cast(Any, None),  # the machine families read the journal and the disk only
+        reader=None,
+        wallet=cast(Any, None),
+        stacker_capacity=1000,
+        data_dir_free=lambda: 10**9,
+        archive_dir=folder,
+    )
+    return {
+        sample.name: sample.value
+        for family in KioskCollector(sources)._machine()
+        for sample in family.samples
+        if sample.name.startswith("paykiosk_journal_archive")
+    }
+
+
+def test_staff_archive_moves_the_old_months_and_status_and_metrics_say_so(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    config = _config(tmp_path, wallet)
+    journal = _seeded(config)
+    folder = load(config).archive_dir
+    try:
+        before = _archive_metrics(journal, folder)
+        assert before["paykiosk_journal_archive_months"] == 0
+        assert before["paykiosk_journal_archive_failed"] == 0
+        status = run_kiosk(config, "staff", "status")
+        assert "journal archive: never ran; no archives" in status.stdout
+
+        dry = run_kiosk(config, "staff", "archive", "--dry-run")
+        assert dry.returncode == 0, dry.stderr
+        assert dry.stdout.count(" rows)") == 3 and _live(journal, "sessions") == 5
+        assert archives(folder) == []  # nothing written
+
+        done = run_kiosk(config, "staff", "archive")
+        assert done.returncode == 0, done.stderr
+        assert "moved " in done.stdout and done.stdout.count(" rows)") == 3
+        # the refused credit's session (its case open) and the one since the collection stay
+        assert _live(journal, "sessions") == 2
+        assert len(archives(folder)) == 3 and all(verify(p) is None for p in archives(folder))
+
+        status = run_kiosk(config, "staff", "status")
+        line = next(x for x in status.stdout.splitlines() if x.startswith("journal archive:"))
+        assert "rows moved; 3 months archived since" in line
+        after = _archive_metrics(journal, folder)
+        assert after["paykiosk_journal_archive_months"] == 3
+        assert after["paykiosk_journal_archived_rows"] > 0
+        assert after["paykiosk_journal_archive_bytes"] > 0
+        assert after["paykiosk_journal_archive_last_timestamp_seconds"] > time.time() - 60
+
+        again = run_kiosk(config, "staff", "archive")
+        assert "nothing to move" in again.stdout
+        [event] = journal.db.query(
+            "SELECT detail FROM events WHERE kind = 'staff' AND detail LIKE '%archive run%'"
+            " ORDER BY id LIMIT 1"
+        )
+        assert "moved" in event["detail"]
+    finally:
+        journal.close()
+
+
+def test_a_damaged_archive_stops_the_job_says_why_and_nothing_is_deleted(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    config = _config(tmp_path, wallet)
+    journal = _seeded(config)
+    folder = load(config).archive_dir
+    try:
+        assert run_kiosk(config, "staff", "archive").returncode == 0
+        for archive in archives(folder):  # someone changed the archived credits
+            with sqlite3.connect(archive) as db:
+                db.execute("UPDATE credits SET amount = amount + 1000")
+            db.close()
+        # staff settle the refused credit's case: its session can go now, into its month's
+        # archive (the month's events went already), which is damaged
+        [case] = journal.cases.list()
+        journal.cases.resolve(case.reference, "refunded", "alice", "paid back at the counter")
+        live = _live(journal, "sessions")
+        failed = run_kiosk(config, "staff", "archive")
+        assert failed.returncode == 1
+        assert "its SHA-256 differs from its checksum file" in failed.stderr
+        assert _live(journal, "sessions") == live
+        last = last_run(journal.db)
+        assert last is not None and last.result == "failed"
+        status = run_kiosk(config, "staff", "status").stdout
+        assert "journal archive: last run" in status and "FAILED: archive journal-" in status
+        assert _archive_metrics(journal, folder)["paykiosk_journal_archive_failed"] == 1
+    finally:
+        journal.close()
+
+
+def test_the_daily_run_waits_for_a_member_runs_once_a_day_and_retries_a_failure_later(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    config = load(_config(tmp_path, wallet, archive_at="00:00"))
+    journal = Journal(config.journal_path, "T01")
+    months_of_use(journal, time.time())
+    member = [True]
+    try:
+        daily = DailyArchive(journal, config, busy=lambda: member[0])
+        assert daily.tick() is None and last_run(journal.db) is None  # a member: it waits
+        member[0] = False
+        done = daily.tick()
+        assert done is not None and len(done.moved) == 3
+        assert daily.tick() is None  # once a day
+        with journal.db.write() as tx:  # today's run failed a moment ago
+            tx.execute("UPDATE archive_runs SET result = 'failed'")
+        assert daily.tick() is None  # tried again an hour later, not at every check
+        with journal.db.write() as tx:  # killed (still "running"): finished at once
+            tx.execute("UPDATE archive_runs SET result = 'running'")
+        again = daily.tick()
+        assert again is not None and again.moved == {}
+    finally:
+        journal.close()
+
+
+def test_a_running_kiosk_archives_by_itself_and_serves_on(tmp_path: Path, wallet: Sandbox) -> None:
+    """The real ``paykiosk --no-ui`` with ``[journal] archive_at`` already past today: it runs
+    the job at once on its own thread, journaled as the schedule's, and takes a member's note
+    after it."""
+    with make_rig(tmp_path, wallet, archive_at="00:00") as rig:
+        seeded = Journal(rig.kiosk.config.parent / "data" / "journal.sqlite3", "T01")
+        months_of_use(seeded, time.time())
+        seeded.close()
+        rig.kiosk.start()
+        rig.kiosk.wait_ready()
+
+        def scheduled() -> bool:
+            journal = rig.kiosk.journal()
+            try:
+                last = last_run(journal.db)
+                return last is not None and last.result == "done"
+            finally:
+                journal.close()
+
+        wait_until(scheduled, 20, "the daily archive run")
+        journal = rig.kiosk.journal()
+        try:
+            last = last_run(journal.db)
+            assert last is not None and last.by == "schedule" and len(last.months) == 3
+            assert _live(journal, "sessions") == 2
+        finally:
+            journal.close()
+        user, card = rig.member()
+        rig.start_session(card)
+        rig.feed(1000)
+        wait_until(lambda: wallet.balance(user, "base") == 1000, 30, "the credit")
