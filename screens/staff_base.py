@@ -48,6 +48,7 @@ STATUS_LABELS = (
     N_("Cash box taken out without a collection"),
     N_("Journal"),
     N_("Journal archive"),
+    N_("Months archived"),
     N_("Free disk"),
     N_("Device"),
     N_("Bill acceptor"),

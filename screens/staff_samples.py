@@ -159,11 +159,8 @@ STAFF_SAMPLES: dict[str, StaffView] = {
             StatusRow("Cash box", "203 notes, ¥613,000, 20 %"),
             StatusRow("Cash box taken out without a collection", "no"),
             StatusRow("Journal", "ok, schema 11, 38.4 MB"),
-            StatusRow(
-                "Journal archive",
-                "last run 2026-12-01 04:00: 27,512 rows moved; 14 months archived since"
-                " 2025-09, 61.2 MB",
-            ),
+            StatusRow("Journal archive", "2026-12-01 04:00: 27,512 rows moved"),
+            StatusRow("Months archived", "14 since 2025-09, 61.2 MB"),
             StatusRow("Free disk", "12,340 MB"),
             StatusRow("Device", "acceptor: ok since 2026-12-01 09:02:11"),
             StatusRow("Device", "reader: no answer (2026-12-01 10:14:52)", alert=True),

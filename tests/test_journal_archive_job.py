@@ -70,7 +70,7 @@ def test_staff_archive_moves_the_old_months_and_status_and_metrics_say_so(
         assert before["paykiosk_journal_archive_months"] == 0
         assert before["paykiosk_journal_archive_failed"] == 0
         status = run_kiosk(config, "staff", "status")
-        assert "journal archive: never ran; no archives" in status.stdout
+        assert "journal archive: never ran; months archived: none" in status.stdout
 
         dry = run_kiosk(config, "staff", "archive", "--dry-run")
         assert dry.returncode == 0, dry.stderr
@@ -86,7 +86,7 @@ def test_staff_archive_moves_the_old_months_and_status_and_metrics_say_so(
 
         status = run_kiosk(config, "staff", "status")
         line = next(x for x in status.stdout.splitlines() if x.startswith("journal archive:"))
-        assert "rows moved; 3 months archived since" in line
+        assert "rows moved; months archived: 3 since" in line
         after = _archive_metrics(journal, folder)
         assert after["paykiosk_journal_archive_months"] == 3
         assert after["paykiosk_journal_archived_rows"] > 0

@@ -106,24 +106,27 @@ class ArchiveStatus:
     def failed(self) -> bool:
         return self.last is not None and self.last.result == "failed"
 
-    def text(self, zone: str) -> str:
+    def run_text(self, zone: str) -> str:
+        """The newest run: when, and what it did or why it failed."""
         if self.last is None:
-            run_text = "never ran"
-        else:
-            clock = datetime.fromtimestamp(self.last.at, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
-            run_text = f"last run {clock}: " + {
-                "done": f"{self.last.rows:,} rows moved",
-                "stopped": f"{self.last.rows:,} rows moved, stopped (a member came)",
-                "running": "did not finish (killed?), goes on at the next run",
-                "failed": f"FAILED: {self.last.detail}",
-            }.get(self.last.result, self.last.result)
-        held = (
-            "no archives"
-            if not self.months
-            else f"{self.months} months archived since {self.oldest},"
-            f" {self.archive_bytes / 1e6:.1f} MB"
-        )
-        return f"{run_text}; {held}"
+            return "never ran"
+        clock = datetime.fromtimestamp(self.last.at, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+        return f"{clock}: " + {
+            "done": f"{self.last.rows:,} rows moved",
+            "stopped": f"{self.last.rows:,} rows moved, stopped (a member came)",
+            "running": "did not finish (killed?), goes on at the next run",
+            "failed": f"FAILED: {self.last.detail}",
+        }.get(self.last.result, self.last.result)
+
+    def held_text(self) -> str:
+        """The archives kept."""
+        if not self.months:
+            return "none"
+        return f"{self.months} since {self.oldest}, {self.archive_bytes / 1e6:.1f} MB"
+
+    def text(self, zone: str) -> str:
+        ran = "never ran" if self.last is None else f"last run {self.run_text(zone)}"
+        return f"{ran}; months archived: {self.held_text()}"
 
 
 def archive_status(journal: Journal, folder: Path) -> ArchiveStatus:

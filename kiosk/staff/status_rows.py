@@ -94,7 +94,10 @@ def status_rows(config: Config, journal: Journal, now: float) -> list[StatusRow]
             f" {health.size / 1e6:.1f} MB",
             alert=not health.healthy,
         ),
-        StatusRow("Journal archive", archived.text(config.kiosk.time_zone), alert=archived.failed),
+        StatusRow(
+            "Journal archive", archived.run_text(config.kiosk.time_zone), alert=archived.failed
+        ),
+        StatusRow("Months archived", archived.held_text()),
         StatusRow("Free disk", f"{free_mb:,.0f} MB", alert=free_mb < config.kiosk.min_free_mb),
     ]
     for source, (at, detail) in sorted(journal_faults(journal).last.items()):
