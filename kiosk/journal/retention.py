@@ -56,7 +56,12 @@ TABLES = (
     "events",
     "staff_attempts",
 )
-_CHUNK = 500  # ids per statement (SQLite's variable limit is far above)
+_CHUNK = 500  # ids per statement, and rows deleted per transaction (SQLite's limit is far above)
+# A credit's row has indexes on random keys (its request id, its member): every transaction
+# that deletes a few hundred of them rewrites most of those indexes' pages. A busy month's
+# credits (~5,800) in one transaction write 18 MB instead of 80 MB (bench/archive_run.py); the
+# kiosk's writes wait for it once (0.5 s here), at a quiet hour.
+_ROWS_PER_TRANSACTION = {"credits": 10_000}
 
 
 @dataclass(frozen=True)
@@ -261,9 +266,9 @@ def _of(read: sqlite3.Connection, sql: str, ids: list[int]) -> list[int]:
     return found
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for at in range(0, len(ids), _CHUNK):
-        yield ids[at : at + _CHUNK]
+def _chunks(ids: list[int], size: int = _CHUNK) -> Iterator[list[int]]:
+    for at in range(0, len(ids), size):
+        yield ids[at : at + size]
 
 
 # ---- the archive files ------------------------------------------------------------------------
@@ -404,8 +409,9 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     (nothing more deleted) if one of them is missing from it or differs, or the archive fails
     :func:`verify`. Returns the rows deleted.
 
-    In transactions of ``_CHUNK`` rows, children before parents (:data:`TABLES`): the journal's
-    lock is held a short while at a time (the engine writes between them), and a crash between
+    In short transactions (``_CHUNK`` rows; a month's credits in one), children before parents
+    (:data:`TABLES`): the journal's lock is held a short while at a time (the engine writes
+    between them), and a crash between
     two leaves live rows whose children went first, every one of them in the whole archive; the
     next run selects what is left of the month and finishes it."""
     problem = verify(archive)
@@ -414,25 +420,32 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     deleted = 0
     with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
         for table in TABLES:
-            for chunk in _chunks(selection.ids.get(table, [])):
-                kept = {_key(r): r for r in _rows(saved, table, chunk)}
+            size = _ROWS_PER_TRANSACTION.get(table, _CHUNK)
+            for batch in _chunks(selection.ids.get(table, []), size):
                 with db.write() as tx:
-                    for row in _rows(tx, table, chunk):
-                        if kept.get(_key(row)) != row:
-                            raise ValueError(
-                                f"archive {archive.name}: {table} #{row[0]} is not in it as it"
-                                " is live; nothing more deleted"
-                            )
-                    marks = ",".join("?" * len(chunk))
-                    deleted += tx.execute(
-                        f"DELETE FROM {table} WHERE id IN ({marks})", tuple(chunk)
-                    ).rowcount
+                    for chunk in _chunks(batch):
+                        deleted += _delete_saved(tx, saved, table, chunk, archive.name)
     with db.write() as tx:
         tx.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
             (time.time(), f"archived {selection.month.name}: {deleted} rows into {archive.name}"),
         )
     return deleted
+
+
+def _delete_saved(
+    tx: sqlite3.Connection, saved: sqlite3.Connection, table: str, ids: list[int], name: str
+) -> int:
+    """Delete ``table``'s rows ``ids``, each found equal in the archive first."""
+    kept = {_key(r): r for r in _rows(saved, table, ids)}
+    for row in _rows(tx, table, ids):
+        if kept.get(_key(row)) != row:
+            raise ValueError(
+                f"archive {name}: {table} #{row[0]} is not in it as it is live;"
+                " nothing more deleted"
+            )
+    marks = ",".join("?" * len(ids))
+    return tx.execute(f"DELETE FROM {table} WHERE id IN ({marks})", tuple(ids)).rowcount
 
 
 @dataclass(frozen=True)
