@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+
+import pytest
 
 from kiosk.config.settings import load
 from kiosk.journal import Journal
@@ -28,10 +32,20 @@ def _config(tmp_path: Path, wallet: Sandbox, archive_at: str = "off") -> Path:
     )
 
 
-def _seeded(config: Path) -> Journal:
+@dataclass
+class Seeded:
+    config: Path
+    journal: Journal  # the kiosk's, with months of use (tests.support.old_journal)
+    folder: Path  # its archive folder
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, wallet: Sandbox) -> Iterator[Seeded]:
+    config = _config(tmp_path, wallet)
     journal = Journal(config.parent / "data" / "journal.sqlite3", "T01")
     months_of_use(journal, time.time())
-    return journal
+    yield Seeded(config, journal, load(config).archive_dir)
+    journal.close()
 
 
 def _live(journal: Journal, table: str) -> int:
@@ -59,79 +73,65 @@ def _archive_metrics(journal: Journal, folder: Path) -> dict[str, float]:
     }
 
 
-def test_staff_archive_moves_the_old_months_and_status_and_metrics_say_so(
-    tmp_path: Path, wallet: Sandbox
-) -> None:
-    config = _config(tmp_path, wallet)
-    journal = _seeded(config)
-    folder = load(config).archive_dir
-    try:
-        before = _archive_metrics(journal, folder)
-        assert before["paykiosk_journal_archive_months"] == 0
-        assert before["paykiosk_journal_archive_failed"] == 0
-        status = run_kiosk(config, "staff", "status")
-        assert "journal archive: never ran; months archived: none" in status.stdout
+def test_staff_archive_moves_the_old_months_and_status_and_metrics_say_so(seeded: Seeded) -> None:
+    config, journal, folder = seeded.config, seeded.journal, seeded.folder
+    before = _archive_metrics(journal, folder)
+    assert before["paykiosk_journal_archive_months"] == 0
+    assert before["paykiosk_journal_archive_failed"] == 0
+    status = run_kiosk(config, "staff", "status")
+    assert "journal archive: never ran; months archived: none" in status.stdout
 
-        dry = run_kiosk(config, "staff", "archive", "--dry-run")
-        assert dry.returncode == 0, dry.stderr
-        assert dry.stdout.count(" rows)") == 3 and _live(journal, "sessions") == 5
-        assert archives(folder) == []  # nothing written
+    dry = run_kiosk(config, "staff", "archive", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.count(" rows)") == 3 and _live(journal, "sessions") == 5
+    assert archives(folder) == []  # nothing written
 
-        done = run_kiosk(config, "staff", "archive")
-        assert done.returncode == 0, done.stderr
-        assert "moved " in done.stdout and done.stdout.count(" rows)") == 3
-        # the refused credit's session (its case open) and the one since the collection stay
-        assert _live(journal, "sessions") == 2
-        assert len(archives(folder)) == 3 and all(verify(p) is None for p in archives(folder))
+    done = run_kiosk(config, "staff", "archive")
+    assert done.returncode == 0, done.stderr
+    assert "moved " in done.stdout and done.stdout.count(" rows)") == 3
+    # the refused credit's session (its case open) and the one since the collection stay
+    assert _live(journal, "sessions") == 2
+    assert len(archives(folder)) == 3 and all(verify(p) is None for p in archives(folder))
 
-        status = run_kiosk(config, "staff", "status")
-        line = next(x for x in status.stdout.splitlines() if x.startswith("journal archive:"))
-        assert "rows moved; months archived: 3 since" in line
-        after = _archive_metrics(journal, folder)
-        assert after["paykiosk_journal_archive_months"] == 3
-        assert after["paykiosk_journal_archived_rows"] > 0
-        assert after["paykiosk_journal_archive_bytes"] > 0
-        assert after["paykiosk_journal_archive_last_timestamp_seconds"] > time.time() - 60
+    status = run_kiosk(config, "staff", "status")
+    line = next(x for x in status.stdout.splitlines() if x.startswith("journal archive:"))
+    assert "rows moved; months archived: 3 since" in line
+    after = _archive_metrics(journal, folder)
+    assert after["paykiosk_journal_archive_months"] == 3
+    assert after["paykiosk_journal_archived_rows"] > 0
+    assert after["paykiosk_journal_archive_bytes"] > 0
+    assert after["paykiosk_journal_archive_last_timestamp_seconds"] > time.time() - 60
 
-        again = run_kiosk(config, "staff", "archive")
-        assert "nothing to move" in again.stdout
-        [event] = journal.db.query(
-            "SELECT detail FROM events WHERE kind = 'staff' AND detail LIKE '%archive run%'"
-            " ORDER BY id LIMIT 1"
-        )
-        assert "moved" in event["detail"]
-    finally:
-        journal.close()
+    again = run_kiosk(config, "staff", "archive")
+    assert "nothing to move" in again.stdout
+    [event] = journal.db.query(
+        "SELECT detail FROM events WHERE kind = 'staff' AND detail LIKE '%archive run%'"
+        " ORDER BY id LIMIT 1"
+    )
+    assert "moved" in event["detail"]
 
 
-def test_a_damaged_archive_stops_the_job_says_why_and_nothing_is_deleted(
-    tmp_path: Path, wallet: Sandbox
-) -> None:
-    config = _config(tmp_path, wallet)
-    journal = _seeded(config)
-    folder = load(config).archive_dir
-    try:
-        assert run_kiosk(config, "staff", "archive").returncode == 0
-        for archive in archives(folder):  # someone changed the archived credits
-            with sqlite3.connect(archive) as db:
-                db.execute("UPDATE credits SET amount = amount + 1000")
-            db.close()
-        # staff settle the refused credit's case: its session can go now, into its month's
-        # archive (the month's events went already), which is damaged
-        [case] = journal.cases.list()
-        journal.cases.resolve(case.reference, "refunded", "alice", "paid back at the counter")
-        live = _live(journal, "sessions")
-        failed = run_kiosk(config, "staff", "archive")
-        assert failed.returncode == 1
-        assert "its SHA-256 differs from its checksum file" in failed.stderr
-        assert _live(journal, "sessions") == live
-        last = last_run(journal.db)
-        assert last is not None and last.result == "failed"
-        status = run_kiosk(config, "staff", "status").stdout
-        assert "journal archive: last run" in status and "FAILED: archive journal-" in status
-        assert _archive_metrics(journal, folder)["paykiosk_journal_archive_failed"] == 1
-    finally:
-        journal.close()
+def test_a_damaged_archive_stops_the_job_says_why_and_nothing_is_deleted(seeded: Seeded) -> None:
+    config, journal, folder = seeded.config, seeded.journal, seeded.folder
+    assert run_kiosk(config, "staff", "archive").returncode == 0
+    for archive in archives(folder):  # someone changed the archived credits
+        with sqlite3.connect(archive) as db:
+            db.execute("UPDATE credits SET amount = amount + 1000")
+        db.close()
+    # staff settle the refused credit's case: its session can go now, into its month's
+    # archive (the month's events went already), which is damaged
+    [case] = journal.cases.list()
+    journal.cases.resolve(case.reference, "refunded", "alice", "paid back at the counter")
+    live = _live(journal, "sessions")
+    failed = run_kiosk(config, "staff", "archive")
+    assert failed.returncode == 1
+    assert "its SHA-256 differs from its checksum file" in failed.stderr
+    assert _live(journal, "sessions") == live
+    last = last_run(journal.db)
+    assert last is not None and last.result == "failed"
+    status = run_kiosk(config, "staff", "status").stdout
+    assert "journal archive: last run" in status and "FAILED: archive journal-" in status
+    assert _archive_metrics(journal, folder)["paykiosk_journal_archive_failed"] == 1
 
 
 def test_the_daily_run_waits_for_a_member_runs_once_a_day_and_retries_a_failure_later(

@@ -188,19 +188,22 @@ class KioskCollector(Collector):
             refused.n,
         )
 
+    def _since(self, at: float | None) -> float:
+        """When a daily job last did its work; never: the journal's oldest event (a new kiosk
+        is alerted when the job has not run for its alert's time since it began)."""
+        if at is not None:
+            return at
+        first = self.sources.journal.db.one("SELECT at FROM events ORDER BY id LIMIT 1")
+        return float(first["at"]) if first is not None and first["at"] is not None else time.time()
+
     def _reconciliation(self) -> Iterator[Metric]:
         """The last check of a day against the wallet's ledger (kiosk.ops.reconcile)."""
         journal = self.sources.journal
         done = journal.reconciliations.last(done=True)
-        if done is not None:
-            last = done.at
-        else:  # never: counted from the journal's beginning (a new kiosk is alerted after 36 h)
-            first = journal.db.one("SELECT at FROM events ORDER BY id LIMIT 1")
-            last = first["at"] if first is not None and first["at"] is not None else time.time()
         yield _gauge(
             "paykiosk_reconciliation_last_timestamp_seconds",
             "When a day was last checked against the wallet's ledger (never: the journal's start).",
-            last,
+            self._since(None if done is None else done.at),
         )
         yield _gauge(
             "paykiosk_reconciliation_mismatches",
@@ -227,15 +230,10 @@ class KioskCollector(Collector):
             return
         status = archive_status(journal, folder)
         finished = last_run(journal.db, finished=True)
-        if finished is not None:
-            last = finished.at
-        else:  # never: counted from the journal's beginning, as the reconciliation
-            first = journal.db.one("SELECT at FROM events ORDER BY id LIMIT 1")
-            last = first["at"] if first is not None and first["at"] is not None else time.time()
         yield _gauge(
             "paykiosk_journal_archive_last_timestamp_seconds",
             "When the journal's archive job last did its work (never: the journal's start).",
-            last,
+            self._since(None if finished is None else finished.at),
         )
         yield _gauge(
             "paykiosk_journal_archived_rows",
