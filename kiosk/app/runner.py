@@ -29,6 +29,7 @@ from kiosk.engine.loop import Engine
 from kiosk.journal import Journal
 from kiosk.journal.db import JournalDamaged, damage_in
 from kiosk.ops.archiving import DailyArchive
+from kiosk.ops.daily import QuietHourJob
 from kiosk.ops.metrics import start_metrics
 from kiosk.ops.notify import SystemdNotifier
 from kiosk.ops.reconcile import DailyReconciliation
@@ -164,9 +165,10 @@ async def run(
 
     What it starts is stopped in reverse order on every path, a failed start included (one
     exit stack): systemd's stopping notice, the screen, the engine's run (if the screen could
-    not be made), the watchdog, the metrics endpoint, the card reader, the GPIO panel, the
-    wallet client and last the journal (its close puts back a journal file lost under it). The
-    engine starts and stops the acceptor and its own tasks inside its run."""
+    not be made), the watchdog, the daily jobs (reconciliation, archive: started once the
+    screen is warmed up, at once without one), the metrics endpoint, the card reader, the GPIO
+    panel, the wallet client and last the journal (its close puts back a journal file lost
+    under it). The engine starts and stops the acceptor and its own tasks inside its run."""
     status = 0
     use_time_zone(config.kiosk.time_zone)  # also run without the command line (the demo)
     async with contextlib.AsyncExitStack() as stack:
@@ -199,6 +201,10 @@ async def run(
         metrics = start_metrics(config, journal, engine, reader, wallet)
         if metrics is not None:
             stack.callback(metrics.close)
+        # the daily jobs (each on its own thread, never on the engine's loop) start once the
+        # screen is warmed up: a kiosk restarted after their hour does not run them while it
+        # starts (its CPU is the screen's then)
+        daily_jobs: list[QuietHourJob[Any, Any]] = []
         if config.staff.reconcile_at != "off":
             daily = DailyReconciliation(
                 journal,
@@ -208,12 +214,11 @@ async def run(
                 {money: bucket for bucket, money in config.moneys.items()},
                 busy=lambda: member_present(engine),
             )
-            daily.start()  # its own thread and wallet client: never on the engine's loop
-            stack.callback(daily.stop)
+            daily_jobs.append(daily)
         if config.journal.archive_at != "off":
-            archiving = DailyArchive(journal, config, busy=lambda: member_present(engine))
-            archiving.start()  # its own thread: never on the engine's loop
-            stack.callback(archiving.stop)
+            daily_jobs.append(DailyArchive(journal, config, busy=lambda: member_present(engine)))
+        for job in daily_jobs:
+            stack.callback(job.stop)
         _stop_on_signals(engine)
         await stack.enter_async_context(_task(_watchdog(notifier)))
         if front is not None:
@@ -231,7 +236,9 @@ async def run(
             desk.reader = reader
             engine.listeners.append(screen.show)
             screen.show(engine.view())  # what the engine published before the screen was made
-            await stack.enter_async_context(_task(_in_service_when_up(screen, engine)))
+            await stack.enter_async_context(
+                _task(_in_service_when_up(screen, engine, daily_jobs))
+            )
             shown = asyncio.get_running_loop().create_task(screen.run())
             shown.add_done_callback(lambda _: engine.inbox.stop())  # the window went: stop too
 
@@ -241,6 +248,9 @@ async def run(
                     status = 1  # the screen failed: restart
 
             stack.push_async_callback(close_screen)
+        else:
+            for job in daily_jobs:
+                job.start()
         stack.callback(notifier.stopping)
         status = await running
     return status
@@ -263,12 +273,16 @@ async def _engine_running(
             log.error("the engine failed as the kiosk stopped: %r", task.exception())
 
 
-async def _in_service_when_up(screen: Front, engine: Engine) -> None:
+async def _in_service_when_up(
+    screen: Front, engine: Engine, daily_jobs: list[QuietHourJob[Any, Any]]
+) -> None:
     await screen.up()
     say("touch screen up")
     engine.inbox.device_fault(FaultSource.SCREEN, None)
     await screen.warmed()
     say("touch screen: every screen warmed up")
+    for job in daily_jobs:
+        job.start()
 
 
 def _stop_on_signals(engine: Engine) -> None:

@@ -52,7 +52,8 @@ class QuietHourJob(Generic[Due, Result]):
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)  # a run under way: each of its writes lands whole or not
+        if self._thread.is_alive():  # (never started: the kiosk stopped while it started)
+            self._thread.join(timeout=5)  # a run under way: each of its writes lands whole or not
 
     def _run(self) -> None:
         while True:
