@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,27 @@ def test_the_ever_figures_of_an_older_journal_are_counted_once_then_kept_by_each
         assert rows is not None and (confirmed.n, confirmed.total) == (rows["n"], rows["yen"])
     finally:
         journal.close()
+
+
+def test_two_processes_creating_the_journal_at_once_both_open_it(tmp_path: Path) -> None:
+    """The kiosk and a staff command (or a test's look) started together on a new data dir:
+    each brings the journal to the newest schema; the second finds the first's work done
+    (its version read again under the write lock), not "table sessions already exists"."""
+    for attempt in range(20):
+        path = tmp_path / f"journal-{attempt}.sqlite3"
+        barrier = threading.Barrier(4)
+        failures: list[BaseException] = []
+
+        def open_it(path: Path = path, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                Journal(path, "T01").close()
+            except BaseException as error:
+                failures.append(error)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []

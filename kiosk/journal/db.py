@@ -590,6 +590,10 @@ class Database:
                 if self.version >= version:
                     continue
                 with self.write() as db:
+                    # read again under the write lock: another process opening the journal at
+                    # the same moment (the kiosk and a staff command) may have done this step
+                    if int(db.execute("PRAGMA user_version").fetchone()[0]) >= version:
+                        continue
                     for statement in statements(script):
                         db.execute(statement)
                     db.execute(f"PRAGMA user_version = {version}")
