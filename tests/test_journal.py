@@ -237,11 +237,15 @@ def test_two_processes_creating_the_journal_at_once_both_open_it(tmp_path: Path)
         barrier = threading.Barrier(4)
         failures: list[BaseException] = []
 
-        def open_it(path: Path = path, barrier: threading.Barrier = barrier) -> None:
+        def open_it(
+            path: Path = path,
+            barrier: threading.Barrier = barrier,
+            failures: list[BaseException] = failures,
+        ) -> None:
             barrier.wait()
             try:
                 Journal(path, "T01").close()
-            except BaseException as error:
+            except BaseException as error:  # reported below
                 failures.append(error)
 
         threads = [threading.Thread(target=open_it) for _ in range(4)]
