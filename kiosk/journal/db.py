@@ -384,7 +384,7 @@ class Database:
             db.execute("PRAGMA busy_timeout=5000")
             # read before anything is written: a newer journal is left exactly as it was
             self._refuse_newer(int(db.execute("PRAGMA user_version").fetchone()[0]))
-            db.execute("PRAGMA journal_mode=WAL")
+            _into_wal(db)
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as error:
@@ -669,6 +669,21 @@ class Database:
                     return  # its second name stays: the next start puts it back
             self._db.close()
             self._drop_keep()
+
+
+def _into_wal(db: sqlite3.Connection, wait_s: float = 5.0) -> None:
+    """WAL mode (kept in the file once set). SQLite answers a new file's switch with "database
+    is locked" at once, without its busy handler, while another process creates the same
+    file (the kiosk and a staff command started together): tried again a short while."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def keep_paths(path: Path) -> tuple[Path, Path]:
