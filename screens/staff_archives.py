@@ -42,12 +42,13 @@ class ArchivesScreen(StaffScreen):
             rows = BoxLayout(orientation="vertical", spacing=4 * u)
             for archive in view.archives[first : first + ARCHIVE_LINES]:
                 rows.add_widget(self._row(archive, view.busy))
-            shown = _("Months {first}–{last} of {count}").format(
-                first=first + 1,
-                last=min(first + ARCHIVE_LINES, len(view.archives)),
-                count=len(view.archives),
-            )
-            rows.add_widget(Text(shown, size=16, height=28, halign="left", color=MUTED))
+            if len(view.archives) > ARCHIVE_LINES:
+                shown = _("Months {first}–{last} of {count}").format(
+                    first=first + 1,
+                    last=min(first + ARCHIVE_LINES, len(view.archives)),
+                    count=len(view.archives),
+                )
+                rows.add_widget(Text(shown, size=16, height=28, halign="left", color=MUTED))
             rows.add_widget(BoxLayout())
             body.add_widget(rows)
         elif view.busy:
@@ -55,6 +56,8 @@ class ArchivesScreen(StaffScreen):
         else:
             body.add_widget(Text(_("No archives yet."), size=28, color=MUTED))
         buttons.add_widget(KioskButton(_("Back"), desk.staff_back, color=NEUTRAL))
+        if len(view.archives) <= ARCHIVE_LINES:
+            return  # one page
         newer = KioskButton(
             _("Newer"), partial(desk.staff_archive_page, -1), color=NEUTRAL, enabled=first > 0
         )

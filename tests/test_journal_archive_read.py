@@ -19,13 +19,18 @@ import pytest
 
 from hardware.acceptor import NoteState
 from hardware.card import mask_card_id
+from hardware.id003.sim.process import SimulatorProcess
 from kiosk.config.settings import Config
 from kiosk.journal import Journal
 from kiosk.journal.records import SessionOutcome
 from kiosk.journal.retention import Policy, checksum_path, run
 from kiosk.staff.export import ENCODING, TABLES
+from kiosk.staff.view import Desk, StaffView
 from tests.support.disk import fill, small_file_system
 from tests.support.kiosk_process import run_kiosk
+from tests.support.staff_menu import PIN, STAFF, STAFF_IDM, USB, desk, desk_at, kiosk, touch_pin
+from tests.support.ui import KioskUI
+from tests.support.wallet import Sandbox
 
 NOW = datetime(2026, 12, 8, 12, 0).timestamp()
 POLICY = Policy(working_days=90, retention_years=7)
@@ -338,3 +343,58 @@ def test_an_export_to_a_stick_that_is_not_there_or_too_full_leaves_nothing_on_it
     finally:
         journal.close()
     assert len(failed) == 2 and all(f"export of archive {MONTH} failed: " in d for d in failed)
+
+
+@pytest.mark.timeout(150)
+def test_staff_put_a_month_on_the_usb_stick_from_the_menus_archive_page(
+    tmp_path: Path, sim: SimulatorProcess, wallet: Sandbox
+) -> None:
+    ui = kiosk(tmp_path, sim, wallet)
+    (tmp_path / "old").mkdir()
+    old = Journal(tmp_path / "old" / "journal.sqlite3", ui.config.kiosk.id)
+    try:
+        archive = june_archive(old, ui.config.archive_dir)
+    finally:
+        old.close()
+    stick = tmp_path / USB
+
+    def said(message: str) -> StaffView | None:
+        view = desk(ui).view
+        return view if view.desk is Desk.ARCHIVES and view.message == message else None
+
+    async def scenario(ui: KioskUI) -> None:
+        await ui.ready()
+        await ui.touch_card(STAFF_IDM)
+        await desk_at(ui, Desk.PIN)
+        await touch_pin(ui, PIN)
+        await desk_at(ui, Desk.MENU)
+        await ui.press("月別アーカイブ")
+        view = await ui.until(lambda: said("") and desk(ui).view, "the archives checked")
+        assert [(a.month, a.rows, a.problem) for a in view.archives] == [(MONTH, 14, None)]
+        await ui.wait_text("検証済み")
+        await ui.press("USBへ出力")  # no stick yet
+        failed = await ui.until(lambda: said("Export failed: {value}"), "the export refused")
+        assert "not there (is the USB stick mounted?)" in failed.message_arg
+        stick.mkdir()
+        await ui.press("USBへ出力")
+        await ui.until(lambda: said("Month {value} exported"), "the month exported")
+        await ui.wait_text(f"{MONTH} 分を出力しました")
+        await ui.shot("archive-exported")
+        await ui.press("戻る")
+        await desk_at(ui, Desk.MENU)
+
+    assert ui.run(scenario, "staff-archives") == 0
+    copy = stick / f"paykiosk-{ui.config.kiosk.id}-journal-{MONTH}.sqlite3"
+    assert copy.read_bytes() == archive.read_bytes()
+    assert checksum_path(copy).read_text().split()[0] == _sha256(archive)
+    assert len(list(stick.glob(f"*-{MONTH}-*.csv"))) == 4
+    journal = Journal(ui.config.journal_path, ui.config.kiosk.id)
+    try:
+        details = [
+            str(r["detail"])
+            for r in journal.db.query("SELECT detail FROM events WHERE detail LIKE '%archive%'")
+        ]
+    finally:
+        journal.close()
+    assert details[0].startswith(f"{STAFF}: export of archive {MONTH} failed: export folder")
+    assert details[1].startswith(f"{STAFF}: archive {MONTH} exported to {stick}: {copy.name}")

@@ -105,6 +105,7 @@ class StaffDesk:
         self._archives: tuple[ArchiveRow, ...] = ()  # ARCHIVES: as last checked
         self._archive_first = 0
         self._archive_busy = False  # the archives are being checked, or one exported
+        self._archive_work = ("", "")  # what the page says meanwhile (msgid, value)
         self.timer = MenuTimer(config.staff.menu_timeout_s, self._timed_out)
         self._switched_off = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -393,8 +394,8 @@ class StaffDesk:
     def _check_archives(self) -> None:
         """The archive page: every month's archive verified on a worker thread (each file is
         read whole), the page saying so meanwhile."""
-        if self._archive_busy:
-            self._show(self._archives_view("Checking the archives…"))
+        if self._archive_busy:  # back on the page while its work goes on: it says which
+            self._show(self._archives_view(*self._archive_work))
             return
         folder = self.config.archive_dir
 
@@ -415,8 +416,8 @@ class StaffDesk:
             if self.view.desk is Desk.ARCHIVES:
                 self._show(self._archives_view(message, arg))
 
-        self._archives, self._archive_first, self._archive_busy = (), 0, True
-        self._show(self._archives_view("Checking the archives…"))
+        self._archives, self._archive_first = (), 0
+        self._archive_started("Checking the archives…", "")
         self._in_worker(check, shown)
 
     def staff_archive_page(self, delta: int) -> None:
@@ -447,9 +448,12 @@ class StaffDesk:
             if self.view.desk is Desk.ARCHIVES:
                 self._show(self._archives_view(*result))
 
-        self._archive_busy = True
-        self._show(self._archives_view("Exporting {value}…", month))
+        self._archive_started("Exporting {value}…", month)
         self._in_worker(export, shown)
+
+    def _archive_started(self, message: str, arg: str) -> None:
+        self._archive_busy, self._archive_work = True, (message, arg)
+        self._show(self._archives_view(message, arg))
 
     def _archives_view(self, message: str, arg: str = "") -> StaffView:
         return self._base(
