@@ -356,6 +356,12 @@ def test_staff_put_a_month_on_the_usb_stick_from_the_menus_archive_page(
         archive = june_archive(old, ui.config.archive_dir)
     finally:
         old.close()
+    # May: a copy of June's with one bit flipped on the card since its checksum was written
+    may = archive.with_name("journal-2026-05.sqlite3")
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    may.write_bytes(data)
+    checksum_path(may).write_bytes(checksum_path(archive).read_bytes())
     stick = tmp_path / USB
 
     def said(message: str) -> StaffView | None:
@@ -370,13 +376,19 @@ def test_staff_put_a_month_on_the_usb_stick_from_the_menus_archive_page(
         await desk_at(ui, Desk.MENU)
         await ui.press("月別アーカイブ")
         view = await ui.until(lambda: said("") and desk(ui).view, "the archives checked")
-        assert [(a.month, a.rows, a.problem) for a in view.archives] == [(MONTH, 14, None)]
+        assert [(a.month, a.rows, a.problem) for a in view.archives] == [
+            (MONTH, 14, None),
+            ("2026-05", 14, "damaged"),  # newest first
+        ]
         await ui.wait_text("検証済み")
-        await ui.press("USBへ出力")  # no stick yet
+        await ui.wait_text("破損")
+        desk(ui).staff_archive_export("2026-05")  # not offered (its button is disabled)
+        assert desk(ui).view.message == ""
+        await ui.press_in_row(MONTH, "USBへ出力")  # no stick yet
         failed = await ui.until(lambda: said("Export failed: {value}"), "the export refused")
         assert "not there (is the USB stick mounted?)" in failed.message_arg
         stick.mkdir()
-        await ui.press("USBへ出力")
+        await ui.press_in_row(MONTH, "USBへ出力")
         await ui.until(lambda: said("Month {value} exported"), "the month exported")
         await ui.wait_text(f"{MONTH} 分を出力しました")
         await ui.shot("archive-exported")

@@ -392,8 +392,8 @@ class StaffDesk:
 
     # ---- the journal's archives ------------------------------------------------------------
     def _check_archives(self) -> None:
-        """The archive page: every month's archive verified on a worker thread (each file is
-        read whole), the page saying so meanwhile."""
+        """The archive page: every month's archive checked against its checksum file on a
+        worker thread (each file is read whole), the page saying so meanwhile."""
         if self._archive_busy:  # back on the page while its work goes on: it says which
             self._show(self._archives_view(*self._archive_work))
             return
@@ -404,7 +404,7 @@ class StaffDesk:
                 ArchiveRow(
                     e.month, e.rows, e.size, None if e.problem is None else e.problem.fault.value
                 )
-                for e in listing(folder)
+                for e in listing(folder, rows_too=False)  # the checksums: an export checks all
             )
 
         def shown(result: tuple[ArchiveRow, ...] | BaseException) -> None:
