@@ -193,6 +193,7 @@ def test_the_report_of_a_month_shows_its_cash_credits_cases_and_collections(
         f"  #1 {_tokyo(_at(6, 25))} by alice: expected ¥16,000 (3 notes), counted ¥16,000\n"
         in out + "\n"
     )
+    assert "days checked with the wallet's ledger (each day's last check): none" in out
     assert "bob" not in out  # July's collection stays live
     assert CARD not in out and CARD[:4] not in out  # no card id, not even its masked tag
     # read only: the archive folder holds the same files, byte for byte

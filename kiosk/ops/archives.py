@@ -218,7 +218,14 @@ def report(path: Path) -> str:
             " agree with its rows",
             "rows: " + ", ".join(f"{t} {rows.get(t, 0):,}" for t in _in_order(rows)),
         ]
-        lines += _cash(db) + _credits(db) + _sessions(db) + _cases(db) + _collections(db)
+        lines += (
+            _cash(db)
+            + _credits(db)
+            + _sessions(db)
+            + _cases(db)
+            + _collections(db)
+            + _reconciliations(db)
+        )
     return "\n".join(lines)
 
 
@@ -301,6 +308,17 @@ def _collections(db: sqlite3.Connection) -> list[str]:
             f" ({c.expected.notes:,} notes), {counted}{differs}"
         )
     return lines
+
+
+def _reconciliations(db: sqlite3.Connection) -> list[str]:
+    """Each day's last check against the wallet's ledger, counted by its result."""
+    found = db.execute(
+        "SELECT r.result, count(*) AS days FROM reconciliations r"
+        " WHERE r.id = (SELECT max(id) FROM reconciliations WHERE day = r.day)"
+        " GROUP BY r.result ORDER BY r.result"
+    ).fetchall()
+    results = ", ".join(f"{r['result']} {r['days']:,}" for r in found)
+    return [f"days checked with the wallet's ledger (each day's last check): {results or 'none'}"]
 
 
 def _when(at: float | None) -> str:
