@@ -360,6 +360,10 @@ def test_staff_put_a_month_on_the_usb_stick_from_the_menus_archive_page(
     data[len(data) // 2] ^= 0x01
     may.write_bytes(data)
     checksum_path(may).write_bytes(checksum_path(archive).read_bytes())
+    for month in range(1, 5):  # January to April: whole copies (six months: two pages)
+        earlier = archive.with_name(f"journal-2026-0{month}.sqlite3")
+        earlier.write_bytes(archive.read_bytes())
+        checksum_path(earlier).write_bytes(checksum_path(archive).read_bytes())
     stick = tmp_path / USB
 
     def said(message: str) -> StaffView | None:
@@ -374,12 +378,19 @@ def test_staff_put_a_month_on_the_usb_stick_from_the_menus_archive_page(
         await desk_at(ui, Desk.MENU)
         await ui.press("月別アーカイブ")
         view = await ui.until(lambda: said("") and desk(ui).view, "the archives checked")
-        assert [(a.month, a.rows, a.problem) for a in view.archives] == [
+        assert [(a.month, a.rows, a.problem) for a in view.archives[:2]] == [
             (MONTH, 14, None),
             ("2026-05", 14, "damaged"),  # newest first
         ]
+        assert [a.month for a in view.archives[2:]] == ["2026-04", "2026-03", "2026-02", "2026-01"]
         await ui.wait_text("検証済み")
         await ui.wait_text("破損")
+        await ui.wait_text("全 6 か月中 1–5")
+        await ui.press("古い月")
+        await ui.wait_text("全 6 か月中 6–6")
+        assert "2026-01" in ui.texts() and MONTH not in ui.texts()
+        await ui.press("新しい月")
+        await ui.wait_text("全 6 か月中 1–5")
         desk(ui).staff_archive_export("2026-05")  # not offered (its button is disabled)
         assert desk(ui).view.message == ""
         await ui.press_in_row(MONTH, "USBへ出力")  # no stick yet
