@@ -37,6 +37,9 @@ DESK_MESSAGES = (
     N_("Postponed: {value}"),
     N_("The acceptor is resetting"),
     N_("The acceptor is offline"),
+    N_("Checking the archives…"),
+    N_("Exporting {value}…"),
+    N_("Month {value} exported"),
 )
 STATUS_LABELS = (
     N_("Credits waiting"),

@@ -57,6 +57,8 @@ class MenuScreen(StaffScreen):
         buttons.add_widget(KioskButton(_("Restart the app"), restart, color=NEUTRAL))
         speaker = partial(desk.staff_open, Desk.SPEAKER)
         buttons.add_widget(KioskButton(_("Voice and volume"), speaker, color=NEUTRAL))
+        archives = partial(desk.staff_open, Desk.ARCHIVES)
+        buttons.add_widget(KioskButton(_("Monthly archives"), archives, color=NEUTRAL))
         buttons.add_widget(KioskButton(_("Close"), desk.staff_close, color=NEUTRAL))
 
     def title(self, view: StaffView) -> str:

@@ -10,6 +10,7 @@ from kiosk.staff.cashbox_report import summary_text
 from kiosk.staff.day_close import DayClose, Tally, day_text
 from kiosk.staff.view import (
     AcceptorPanel,
+    ArchiveRow,
     CaseView,
     CashboxCount,
     Collection,
@@ -123,6 +124,15 @@ DAY = DayClose(
     cases_settled=1,
     collections=((1_796_608_800.0, "佐藤", 152_000, 0),),
     cashbox_at_end={1_000: 12, 2_000: 0, 5_000: 3, 10_000: 5},
+)
+
+ARCHIVES = (
+    ArchiveRow("2026-09", 18_204, 2_310_144),
+    ArchiveRow("2026-08", 17_655, 2_240_512),
+    ArchiveRow("2026-07", 17_011, 2_195_456, "damaged"),
+    ArchiveRow("2026-06", 16_980, 2_154_496),
+    ArchiveRow("2026-05", 15_402, 1_953_792),
+    ArchiveRow("2026-04", 9_310, 1_183_744),
 )
 
 STAFF_SAMPLES: dict[str, StaffView] = {
@@ -241,5 +251,16 @@ STAFF_SAMPLES: dict[str, StaffView] = {
         message_arg="1",
     ),
     "speaker": StaffView(Desk.SPEAKER, staff="佐藤", speaker=SpeakerSettings(True, 80)),
+    "archives": StaffView(
+        Desk.ARCHIVES,
+        staff="佐藤",
+        archives=ARCHIVES,
+        message="Month {value} exported",
+        message_arg="2026-08",
+    ),
+    "archives_checking": StaffView(
+        Desk.ARCHIVES, staff="佐藤", busy=True, message="Checking the archives…"
+    ),
+    "archives_empty": StaffView(Desk.ARCHIVES, staff="佐藤"),
     "speaker_off": StaffView(Desk.SPEAKER, staff="佐藤", speaker=SpeakerSettings(False, 0)),
 }

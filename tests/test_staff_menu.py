@@ -36,7 +36,7 @@ from tests.support.staff_menu import (
     kiosk,
     touch_pin,
 )
-from tests.support.ui import KioskUI, shown
+from tests.support.ui import KioskUI
 from tests.support.wallet import Sandbox, stacked_credit
 
 pytestmark = pytest.mark.timeout(150)
@@ -47,25 +47,6 @@ def type_pin(ui: KioskUI, pin: str) -> None:
     for digit in pin:
         desk(ui).staff_digit(digit)
     desk(ui).staff_enter()
-
-
-async def touch_in_row(ui: KioskUI, row: str, text: str) -> None:
-    """Touch the button ``text`` in the row that shows ``row`` (a count's "+" of ¥1,000)."""
-    from kivy.tests.common import UnitTestTouch
-    from kivy.uix.button import Button
-
-    def find() -> Button | None:
-        for widget in shown(ui.app.current_screen):
-            mine = isinstance(widget, Button) and widget.text == text and widget.parent
-            if mine and any(getattr(w, "text", None) == row for w in widget.parent.children):
-                return widget
-        return None
-
-    button = await ui.until(find, f"{text} in the row of {row}")
-    await ui.frames(2)
-    touch = UnitTestTouch(*button.to_window(*button.center))
-    touch.touch_down()
-    touch.touch_up()
 
 
 def journal_text(config: Config) -> str:
@@ -238,9 +219,9 @@ def test_a_collection_counted_at_the_kiosk_records_the_discrepancy_and_starts_a_
         await ui.wait_text("¥7,000")
         await ui.press(ui.t("Collection"))
         await desk_at(ui, Desk.COUNT)
-        await touch_in_row(ui, "¥1,000", "+")  # staff found one ¥1,000 note and the ¥5,000
+        await ui.press_in_row("¥1,000", "+")  # staff found one ¥1,000 note and the ¥5,000
         await ui.until(lambda: dict(desk(ui).view.counted)[1_000] == 1, "one ¥1,000 counted")
-        await touch_in_row(ui, "¥5,000", "+")
+        await ui.press_in_row("¥5,000", "+")
         await ui.until(lambda: dict(desk(ui).view.counted)[5_000] == 1, "one ¥5,000 counted")
         await ui.press(ui.t("Save"))
         record = await desk_at(ui, Desk.RECORD)

@@ -60,6 +60,7 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
             "イベント履歴",
             "CSV出力",
             "アプリ再起動",
+            "月別アーカイブ",
             "閉じる",
         ],
         "en": [
@@ -300,6 +301,41 @@ EXPECTED: dict[str, dict[str, list[str]]] = {
         "ja": ["音声案内: オフ", "オンにする", "音量: 0 %"],
         "en": ["Voice guidance: off", "Switch on", "Volume: 0 %"],
     },
+    "archives": {
+        "ja": [
+            "月別アーカイブ",
+            "2026-08 分を出力しました",
+            "2026-09",
+            "18,204 件",
+            "2.3 MB",
+            "検証済み",
+            "破損",
+            "USBへ出力",
+            "全 6 か月中 1–5",
+            "新しい月",
+            "古い月",
+            "戻る",
+        ],
+        "en": [
+            "Monthly archives",
+            "Month 2026-08 exported",
+            "17,655 rows",
+            "Verified",
+            "Damaged",
+            "To USB",
+            "Months 1–5 of 6",
+            "Newer",
+            "Older",
+        ],
+    },
+    "archives_checking": {
+        "ja": ["アーカイブを検証しています…", "戻る"],
+        "en": ["Checking the archives…", "Back"],
+    },
+    "archives_empty": {
+        "ja": ["アーカイブはまだありません。"],
+        "en": ["No archives yet."],
+    },
 }
 ABSENT: dict[str, list[str]] = {
     "case_move": ["現金で返金済み", "Refunded in cash"],
@@ -313,6 +349,8 @@ ABSENT: dict[str, list[str]] = {
         "Retry now",
     ],
     "menu": ["利用を再開", "Back in service", "金庫がまもなく満杯です。回収してください。"],
+    "archives": ["2026-04"],  # on the next page
+    "archives_checking": ["No archives yet.", "アーカイブはまだありません。"],
 }
 
 
@@ -458,6 +496,15 @@ def test_touches_reach_the_desk() -> None:
         lambda app: touch(labelled(app, "CSV出力")),
         lambda app: app.show_staff(replace(STAFF_SAMPLES["day_close"], last_day=True)),
         lambda app: touch(labelled(app, "翌日")),  # disabled: no day after today
+        lambda app: app.show_staff(STAFF_SAMPLES["menu"]),
+        lambda app: touch(labelled(app, "月別アーカイブ")),
+        lambda app: app.show_staff(STAFF_SAMPLES["archives"]),
+        lambda app: touch(row_button(app, "2026-06", "USBへ出力")),
+        lambda app: touch(row_button(app, "2026-07", "USBへ出力")),  # disabled: damaged
+        lambda app: touch(labelled(app, "新しい月")),  # disabled: the first page
+        lambda app: touch(labelled(app, "古い月")),
+        lambda app: app.show_staff(replace(STAFF_SAMPLES["archives"], busy=True)),
+        lambda app: touch(row_button(app, "2026-09", "USBへ出力")),  # disabled: busy
     ]
     run_app(inbox, SIZES[0], steps)
 
@@ -488,6 +535,9 @@ def test_touches_reach_the_desk() -> None:
         ("staff_day", -1),
         ("staff_day", 1),
         ("staff_day_export",),
+        ("staff_open", Desk.ARCHIVES),
+        ("staff_archive_export", "2026-06"),
+        ("staff_archive_page", 1),
     ]
     assert inbox.posted == []  # nothing of the staff menu reaches the member's engine
 

@@ -41,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a damaged journal (the kiosk stopped): copy what can be read into a new journal,"
         " keeping the damaged file beside it",
     )
+    journal.add_argument(
+        "--archive",
+        metavar="MONTH_OR_PATH",
+        help="one month of the archive (2026-06: in the archive folder; or an archive file's"
+        " path), verified first, read only",
+    )
+    journal.add_argument(
+        "--archives", action="store_true", help="the archived months, each verified"
+    )
     commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
     shots = commands.add_parser("screens", help="render every sample screen to PNG files")
     shots.add_argument("--out", required=True, help="folder for the PNG files")
@@ -136,6 +145,8 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
             if args.command == "journal" and args.recover:
                 with DataDirLock(config.kiosk.data_dir):  # no kiosk on it meanwhile
                     return _recover(config)
+            if args.command == "journal" and (args.archive or args.archives):
+                return _archives(config, args.archive)  # the live journal is not opened
             if args.command in ("pending", "journal"):
                 return _report(config, args.command)  # beside a running kiosk: no lock
             if args.command == "staff":
@@ -195,6 +206,19 @@ def _report(config: Config, command: str) -> int:
         print(pending(journal) if command == "pending" else journal_report(journal))
     finally:
         journal.close()
+    return 0
+
+
+def _archives(config: Config, what: str | None) -> int:
+    from kiosk.ops.archives import ArchiveRefused, checked, listing_text, locate, report
+
+    if what is None:
+        print(listing_text(config.archive_dir))
+        return 0
+    try:
+        print(report(checked(locate(config.archive_dir, what), what)))
+    except ArchiveRefused as error:
+        return _refuse(str(error), 1)
     return 0
 
 

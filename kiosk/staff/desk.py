@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from hardware.acceptor import AcceptorEvent, BillAcceptor
@@ -31,9 +31,11 @@ from kiosk.journal.cases import CaseRefused
 from kiosk.journal.note_choice import NoteChoiceRefused
 from kiosk.journal.reconciliations import Run
 from kiosk.journal.speaker import VOLUME_STEP
+from kiosk.ops.archives import listing
 from kiosk.ops.reconcile import reconcile_now, summary
 from kiosk.staff.acceptor_tools import AcceptorTools
 from kiosk.staff.access import Entry, Lock, StaffAccess
+from kiosk.staff.archive_export import export_month_for_staff
 from kiosk.staff.cashbox_report import collection_event, summary_text
 from kiosk.staff.credentials import PIN_MAX, PIN_MIN
 from kiosk.staff.day_close import DayClose, close_day, day_text
@@ -41,7 +43,7 @@ from kiosk.staff.desk_pages import cashbox_fields, open_case, open_cases, recent
 from kiosk.staff.export import export_day, export_for_staff
 from kiosk.staff.menu_timer import MenuTimer
 from kiosk.staff.status_rows import live_rows, status_rows
-from kiosk.staff.view import CaseAction, Desk, StaffView
+from kiosk.staff.view import ARCHIVE_LINES, ArchiveRow, CaseAction, Desk, StaffView
 from kiosk.wallet.client import WalletClient
 
 log = logging.getLogger("paykiosk.staff")
@@ -68,6 +70,7 @@ class EngineSide(Protocol):
 
 
 Listener = Callable[[StaffView], None]
+T = TypeVar("T")
 SpeakerListener = Callable[[SpeakerSettings], None]
 
 
@@ -99,6 +102,10 @@ class StaffDesk:
         self._counted: dict[int, int] = {}
         self._day = date.today()  # the daily close shown (set when its page opens)
         self._checking = False  # the shown day is being checked against the wallet
+        self._archives: tuple[ArchiveRow, ...] = ()  # ARCHIVES: as last checked
+        self._archive_first = 0
+        self._archive_busy = False  # the archives are being checked, or one exported
+        self._archive_work = ("", "")  # what the page says meanwhile (msgid, value)
         self.timer = MenuTimer(config.staff.menu_timeout_s, self._timed_out)
         self._switched_off = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -239,6 +246,8 @@ class StaffDesk:
             self._show(self._day_view(""))
         elif desk is Desk.SPEAKER:
             self._show(self._base(Desk.SPEAKER, speaker=self.speaker_settings()))
+        elif desk is Desk.ARCHIVES:
+            self._check_archives()
         elif desk is Desk.MENU:
             self._menu("")
 
@@ -344,15 +353,22 @@ class StaffDesk:
 
         self._checking = True
         self._show(self._day_view("Checking with the wallet…"))
-        if self._loop is None:  # not bound to a loop (a test's desk): checked here
+        self._in_worker(check, shown)
+
+    def _in_worker(self, work: Callable[[], T], then: Callable[[T | BaseException], None]) -> None:
+        """``work`` on a worker thread (never on the engine's loop: a wallet call, files read
+        or written), ``then`` with its result or error on the desk's loop; done here when the
+        desk is bound to no loop (a test's desk)."""
+        if self._loop is None:
             try:
-                shown(check())
+                result: T | BaseException = work()
             except Exception as error:
-                shown(error)
+                result = error
+            then(result)
             return
-        future = self._loop.run_in_executor(None, check)
+        future = self._loop.run_in_executor(None, work)
         future.add_done_callback(
-            lambda done: shown(done.exception() or done.result())  # on the desk's loop
+            lambda done: then(done.exception() or done.result())  # on the desk's loop
         )
 
     def _today(self) -> date:
@@ -370,6 +386,81 @@ class StaffDesk:
             day=self._day.isoformat(),
             last_day=last,
             record_text=text,
+            message=message,
+            message_arg=arg,
+        )
+
+    # ---- the journal's archives ------------------------------------------------------------
+    def _check_archives(self) -> None:
+        """The archive page: every month's archive checked against its checksum file on a
+        worker thread (each file is read whole), the page saying so meanwhile."""
+        if self._archive_busy:  # back on the page while its work goes on: it says which
+            self._show(self._archives_view(*self._archive_work))
+            return
+        folder = self.config.archive_dir
+
+        def check() -> tuple[ArchiveRow, ...]:
+            return tuple(
+                ArchiveRow(
+                    e.month, e.rows, e.size, None if e.problem is None else e.problem.fault.value
+                )
+                for e in listing(folder, rows_too=False)  # the checksums: an export checks all
+            )
+
+        def shown(result: tuple[ArchiveRow, ...] | BaseException) -> None:
+            self._archive_busy = False
+            if isinstance(result, BaseException):
+                message, arg = "Not done: {value}", str(result)
+            else:
+                self._archives, message, arg = result, "", ""
+            if self.view.desk is Desk.ARCHIVES:
+                self._show(self._archives_view(message, arg))
+
+        self._archives, self._archive_first = (), 0
+        self._archive_started("Checking the archives…", "")
+        self._in_worker(check, shown)
+
+    def staff_archive_page(self, delta: int) -> None:
+        """The newer (``delta`` < 0) or older page of months."""
+        if self.view.desk is Desk.ARCHIVES:
+            step = ARCHIVE_LINES if delta > 0 else -ARCHIVE_LINES
+            last = max(0, len(self._archives) - 1) // ARCHIVE_LINES * ARCHIVE_LINES
+            self._archive_first = min(max(0, self._archive_first + step), last)
+            self._show(self._archives_view(self.view.message, self.view.message_arg))
+
+    def staff_archive_export(self, month: str) -> None:
+        """A verified month's archive, its checksum and its CSV files to ``[staff] export_dir``
+        (the USB stick), on a worker thread; journaled with who asked."""
+        if self.view.desk is not Desk.ARCHIVES or self._archive_busy:
+            return
+        if not any(r.month == month and r.problem is None for r in self._archives):
+            return  # only a month the page offers (verified)
+        folder, who = self.settings.export_dir, self._who
+        archive_dir, kiosk_id = self.config.archive_dir, self.config.kiosk.id
+
+        def export() -> tuple[str, str]:
+            return export_month_for_staff(self.journal, archive_dir, month, kiosk_id, folder, who)
+
+        def shown(result: tuple[str, str] | BaseException) -> None:
+            self._archive_busy = False
+            if isinstance(result, BaseException):
+                result = ("Export failed: {value}", str(result))
+            if self.view.desk is Desk.ARCHIVES:
+                self._show(self._archives_view(*result))
+
+        self._archive_started("Exporting {value}…", month)
+        self._in_worker(export, shown)
+
+    def _archive_started(self, message: str, arg: str) -> None:
+        self._archive_busy, self._archive_work = True, (message, arg)
+        self._show(self._archives_view(message, arg))
+
+    def _archives_view(self, message: str, arg: str = "") -> StaffView:
+        return self._base(
+            Desk.ARCHIVES,
+            archives=self._archives,
+            archive_first=self._archive_first,
+            busy=self._archive_busy,
             message=message,
             message_arg=arg,
         )

@@ -103,10 +103,14 @@ def export(
     mounted must not become a folder on the kiosk's own disk); ``ValueError`` if it cannot."""
     check_folder(folder)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    tables = _snapshot(journal)
+    return write_tables(_snapshot(journal), folder, f"paykiosk-{kiosk_id}-{stamp}")
+
+
+def write_tables(tables: dict[str, Table], folder: Path, prefix: str) -> list[Exported]:
+    """Each table as ``<prefix>-<what>.csv`` in ``folder``, each file atomically."""
     written: list[Exported] = []
     for what, (columns, rows) in tables.items():
-        path = folder / f"paykiosk-{kiosk_id}-{stamp}-{what}.csv"
+        path = folder / f"{prefix}-{what}.csv"
         _write_atomically(path, _csv(columns, rows))
         written.append(Exported(path, len(rows)))
     return written
@@ -156,15 +160,21 @@ def export_for_staff(
 def _snapshot(journal: Journal) -> dict[str, Table]:
     """Every table in one transaction: the files agree with each other (a collection made
     meanwhile is in all of them or in none)."""
-    tables: dict[str, Table] = {}
     with journal.db.write() as tx:
-        for what, (columns, sql) in TABLES.items():
-            rows = [
-                [iso_time(v) if c in TIME_COLUMNS else v for c, v in zip(columns, row, strict=True)]
-                for row in tx.execute(sql).fetchall()
-            ]
-            tables[what] = (columns, rows)
-        collections = tx.execute("SELECT * FROM collections ORDER BY id").fetchall()
+        return read_tables(tx)
+
+
+def read_tables(db: sqlite3.Connection) -> dict[str, Table]:
+    """The export's tables read from ``db`` (the journal's, or an archive's: the same tables;
+    its ``row_factory`` must be :class:`sqlite3.Row`), in the caller's transaction."""
+    tables: dict[str, Table] = {}
+    for what, (columns, sql) in TABLES.items():
+        rows = [
+            [iso_time(v) if c in TIME_COLUMNS else v for c, v in zip(columns, row, strict=True)]
+            for row in db.execute(sql).fetchall()
+        ]
+        tables[what] = (columns, rows)
+    collections = db.execute("SELECT * FROM collections ORDER BY id").fetchall()
     tables["collections"] = (COLLECTION_COLUMNS, [_collection_row(r) for r in collections])
     return tables
 
@@ -202,7 +212,7 @@ def _write_atomically(path: Path, text: str) -> None:
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)
-        _fsync_folder(path.parent)
+        fsync_folder(path.parent)
     except OSError as error:
         temp.unlink(missing_ok=True)
         raise ValueError(
@@ -210,7 +220,8 @@ def _write_atomically(path: Path, text: str) -> None:
         ) from None
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """A rename in ``folder`` made durable, where its file system allows (a stick's vfat)."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -23,7 +23,9 @@ from kiosk.journal.cashbox import CashboxCount, Collection
 from kiosk.staff.credentials import PIN_MIN
 
 __all__ = [
+    "ARCHIVE_LINES",
     "AcceptorPanel",
+    "ArchiveRow",
     "CaseAction",
     "CaseView",
     "CashboxCount",
@@ -58,6 +60,10 @@ class Desk(StrEnum):
     ACCEPTOR_TEST = "acceptor_test"  # notes fed are checked and handed back, never counted
     SPEAKER = "speaker"  # the voice on or off, the volume
     DAY_CLOSE = "day_close"  # the daily close of one day (today first), with its QR code
+    ARCHIVES = "archives"  # the journal's monthly archives, newest first: one to the USB stick
+
+
+ARCHIVE_LINES = 5  # archive months on one page of ARCHIVES (a 480-line display)
 
 
 @dataclass(frozen=True)
@@ -132,6 +138,18 @@ class CaseView:
 
 
 @dataclass(frozen=True)
+class ArchiveRow:
+    """One month of the journal's archive as staff see it."""
+
+    month: str  # 2026-06
+    rows: int | None  # by its manifest (None: unreadable)
+    size: int  # bytes
+    # None: verified (its checksum file and manifest agree); else the kind of thing wrong
+    # (kiosk.ops.archives.Fault's value: the screens name it)
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class StaffView:
     desk: Desk
     staff: str = ""  # who is in (menu on), or whose PIN is asked
@@ -160,6 +178,9 @@ class StaffView:
     events: tuple[EventRow, ...] = ()  # EVENTS: newest first
     acceptor: AcceptorPanel | None = None  # ACCEPTOR, ACCEPTOR_TEST
     speaker: SpeakerSettings | None = None  # SPEAKER
+    archives: tuple[ArchiveRow, ...] = ()  # ARCHIVES: newest first (empty while checked)
+    archive_first: int = 0  # ARCHIVES: the index of the first row shown
+    busy: bool = False  # ARCHIVES: being checked or exported (its buttons wait)
     deadline: float | None = None  # monotonic: the menu closes itself then
 
 
@@ -189,4 +210,6 @@ class StaffIntents(Protocol):
     def staff_day_export(self) -> None: ...
     def staff_day_reconcile(self) -> None: ...
     def staff_volume(self, delta: int) -> None: ...
+    def staff_archive_page(self, delta: int) -> None: ...
+    def staff_archive_export(self, month: str) -> None: ...
     def staff_activity(self) -> None: ...

@@ -16,20 +16,27 @@ from tests.support.rig import Rig, make_rig
 from tests.support.wallet import Sandbox
 
 
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """The kiosk's data dir on its own 8 MB file system, which the test can fill."""
-    data = tmp_path / "data"
-    data.mkdir()
+@contextlib.contextmanager
+def small_file_system(folder: Path, size: str = "8m") -> Iterator[Path]:
+    """``folder`` (made here) on a tmpfs of its own of ``size``, which the test can fill; the
+    test is skipped where it cannot be mounted."""
+    folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(data)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root): {mounted.stderr.decode().strip()}")
     try:
-        yield data
+        yield folder
     finally:
-        subprocess.run(["umount", "-l", str(data)], check=False)
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """The kiosk's data dir on its own 8 MB file system, which the test can fill."""
+    with small_file_system(tmp_path / "data") as data:
+        yield data
 
 
 def fill(data: Path) -> Path:

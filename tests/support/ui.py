@@ -254,6 +254,27 @@ class KioskUI:
         touch.touch_down()
         touch.touch_up()
 
+    async def press_in_row(self, row: str, text: str) -> None:
+        """Touch the enabled button ``text`` in the row that shows ``row`` (a count's "+" of
+        ¥1,000, a month's export), once it has been laid out and drawn."""
+        from kivy.tests.common import UnitTestTouch
+        from kivy.uix.button import Button
+
+        def find() -> Button | None:
+            for widget in shown(self.app.current_screen):
+                if not isinstance(widget, Button) or widget.text != text or widget.disabled:
+                    continue
+                row_texts = [getattr(w, "text", None) for w in widget.parent.children]
+                if row in row_texts:
+                    return widget
+            return None
+
+        button = await self.until(find, f"{text} in the row of {row}")
+        await self.frames(2)
+        touch = UnitTestTouch(*button.to_window(*button.center))
+        touch.touch_down()
+        touch.touch_up()
+
     def has_button(self, text: str) -> bool:
         return self.screen != "" and self._button(text) is not None
 

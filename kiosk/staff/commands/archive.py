@@ -1,13 +1,17 @@
-"""``paykiosk --config F staff archive [--dry-run]``: the journal's archive job now (beside a
-running kiosk too: one run at a time), or what it would move. Journaled as a ``staff`` event and
-as a run of the job."""
+"""The journal's archive from a shell: ``paykiosk --config F staff archive [--dry-run]``, the
+archive job now (beside a running kiosk too: one run at a time) or what it would move, journaled
+as a ``staff`` event and as a run of the job; ``staff export --month YYYY-MM [--to DIR]``, a
+month of the archive to the USB stick (:mod:`kiosk.staff.archive_export`), journaled as a
+``staff`` event."""
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.staff.archive_export import export_month, files_text
 from kiosk.staff.who import shell_user
 
 if TYPE_CHECKING:
@@ -47,4 +51,20 @@ def archive_journal(config: Config, journal: Journal, args: argparse.Namespace) 
         raise ValueError(f"archive: {error}") from None
     print(f"journal archive ({config.archive_dir}): {done_text(done)}")
     journal.log("staff", f"{who}: journal archive run: {done_text(done)}")
+    return 0
+
+
+def export_a_month(config: Config, journal: Journal, args: argparse.Namespace) -> int:
+    folder = Path(args.to) if args.to else config.staff.export_dir
+    if folder is None:
+        raise ValueError("export: no folder: give --to DIR or set [staff] export_dir")
+    who = shell_user()
+    try:
+        written = export_month(config.archive_dir, args.month, config.kiosk.id, folder)
+    except ValueError as error:
+        journal.log("staff", f"{who}: export of archive {args.month} failed: {error}")
+        raise
+    for file in written:
+        print(f"{file.path} ({file.rows} rows)")
+    journal.log("staff", f"{who}: archive {args.month} exported to {folder}: {files_text(written)}")
     return 0

@@ -58,6 +58,12 @@ def add_commands(commands: Any) -> None:
         "export", help="CSV files of the cash ledger, credits, cases and collections"
     )
     export.add_argument("--to", default=None, metavar="DIR", help="default: [staff] export_dir")
+    export.add_argument(
+        "--month",
+        default=None,
+        metavar="YYYY-MM",
+        help="a month of the journal's archive instead: its archive file, checksum and CSV files",
+    )
     export.set_defaults(handler=export_csv)
 
 
@@ -141,6 +147,10 @@ def list_collections(config: Config, journal: Journal, args: argparse.Namespace)
 def export_csv(config: Config, journal: Journal, args: argparse.Namespace) -> int:
     from kiosk.staff.export import export
 
+    if args.month is not None:
+        from kiosk.staff.commands.archive import export_a_month
+
+        return export_a_month(config, journal, args)
     folder = Path(args.to) if args.to else config.staff.export_dir
     if folder is None:
         raise ValueError("export: no folder: give --to DIR or set [staff] export_dir")
