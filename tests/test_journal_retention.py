@@ -185,3 +185,20 @@ def test_a_second_run_while_one_is_under_way_is_refused_and_changes_nothing(
         assert run(journal.db, folder, POLICY, NOW).moved == {"2026-06": 11}
     finally:
         journal.close()
+
+
+def test_an_archive_in_a_folder_with_uri_characters_is_written_read_and_checked(
+    journal: Journal, tmp_path: Path
+) -> None:
+    """A data dir named ``#1 kiosk?`` is a folder: its archive is written, verified and deleted
+    from, and an empty checksum file is a finding, not a crash."""
+    folder = tmp_path / "#1 kiosk?%20" / "archive"
+    try:
+        done = run(journal.db, folder, POLICY, NOW)
+        assert done.moved == {"2026-06": 11}
+        [archive] = folder.glob("journal-*.sqlite3")
+        assert verify(archive) is None
+        checksum_path(archive).write_text("")
+        assert verify(archive) == "its checksum file is empty"
+    finally:
+        journal.close()

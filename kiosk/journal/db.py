@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.journal.integrity import Sweep, check
+from kiosk.journal.read_only import read_only
 
 log = logging.getLogger("paykiosk.journal")
 
@@ -271,7 +272,7 @@ def check_rows(path: Path, pragma: str = "quick_check") -> list[str]:
     sound), on a read-only connection of its own: under WAL the kiosk's writers are not held up
     while it reads every page, and a damaged file is left exactly as it was. Raises
     ``sqlite3.Error`` when it cannot even be read."""
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with contextlib.closing(read_only(path)) as db:
         return [str(row[0]) for row in db.execute(f"PRAGMA {pragma}").fetchall()]
 
 

@@ -29,6 +29,8 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kiosk.journal.read_only import read_only
+
 FULL_CHECK_BYTES = 8 * 2**20  # up to this size SQLite's quick_check reads the whole file
 # the sweep's slice: with their index entries (a page each where the key is random, a request
 # id) 7–16 MB read per round on five busy years (bench/journal_years.py)
@@ -76,7 +78,7 @@ def check(
     sound, else what was found. ``sweep``: the rounds so far (advanced); None: a round of the
     schema, the edges and each table's newest rows only (a start, a staff command). Raises
     ``sqlite3.Error`` when the file cannot be read at all (SQLITE_CORRUPT for damage)."""
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with contextlib.closing(read_only(path)) as db:
         db.execute("PRAGMA cell_size_check = ON")
         pages = int(db.execute("PRAGMA page_count").fetchone()[0])
         size = pages * int(db.execute("PRAGMA page_size").fetchone()[0])

@@ -39,6 +39,7 @@ from kiosk.journal.db import (
     statements,
     whole_check,
 )
+from kiosk.journal.read_only import read_only
 
 SHELL = "sqlite3"  # Debian's package of the same name
 WORK_SUFFIX = ".recovering"
@@ -180,7 +181,7 @@ def recover(path: Path) -> Recovery | None:
 def _version(path: Path) -> int:
     """The damaged file's schema version (in its header, readable while pages are not)."""
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with contextlib.closing(read_only(path)) as db:
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
     except sqlite3.DatabaseError as error:
         raise RecoveryFailed(f"journal {path}: cannot read its header: {error}") from None
@@ -196,7 +197,7 @@ def _counts(path: Path) -> dict[str, int | None]:
     """Rows per table of a (damaged) file; None where SQLite cannot count them."""
     counts: dict[str, int | None] = {}
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with contextlib.closing(read_only(path)) as db:
             names = [
                 str(name)
                 for (name,) in db.execute(

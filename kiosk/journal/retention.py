@@ -42,6 +42,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kiosk.journal.db import Database, fsync_dir
+from kiosk.journal.read_only import read_only
 
 # children before parents: the order live rows are deleted in (foreign keys are on)
 TABLES = (
@@ -120,8 +121,7 @@ def cutoff(db: Database, policy: Policy, now: float) -> float:
 def snapshot(db: Database) -> Iterator[sqlite3.Connection]:
     """A read-only connection of its own, in one read transaction: the journal as it was at
     one moment, read without holding the journal's lock (the kiosk writes on meanwhile)."""
-    uri = f"file:{db.path}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as read:
+    with contextlib.closing(read_only(db.path, autocommit=True)) as read:
         read.execute("BEGIN")
         try:
             yield read
@@ -366,7 +366,7 @@ def _read_old(path: Path) -> dict[str, list[tuple[object, ...]]]:
     problem = verify(path)
     if problem is not None:
         raise ValueError(f"archive {path.name}: {problem}; not written over")
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with contextlib.closing(read_only(path)) as db:
         return {table: _rows(db, table, None) for table in TABLES}
 
 
@@ -390,11 +390,16 @@ def verify(path: Path) -> str | None:
     manifest agree with its rows)."""
     sums = checksum_path(path)
     if sums.exists():
-        expected = sums.read_text(encoding="ascii").split()[0]
-        if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
+        try:
+            expected = sums.read_text(encoding="ascii").split()
+        except (OSError, UnicodeDecodeError):
+            return "its checksum file cannot be read"
+        if not expected:
+            return "its checksum file is empty"
+        if hashlib.sha256(path.read_bytes()).hexdigest() != expected[0]:
             return "its SHA-256 differs from its checksum file"
     try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        with contextlib.closing(read_only(path)) as db:
             for name, rows, sha in db.execute("SELECT name, rows, sha256 FROM manifest"):
                 found = _rows(db, str(name), None)
                 if len(found) != rows or digest(found) != sha:
@@ -418,7 +423,7 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     if problem is not None:
         raise ValueError(f"archive {archive.name}: {problem}; nothing deleted")
     deleted = 0
-    with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
+    with contextlib.closing(read_only(archive)) as saved:
         for table in TABLES:
             size = _ROWS_PER_TRANSACTION.get(table, _CHUNK)
             for batch in _chunks(selection.ids.get(table, []), size):

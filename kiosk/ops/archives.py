@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import re
 import sqlite3
-import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from kiosk.core.money import yen
 from kiosk.journal.cashbox import Cashbox
+from kiosk.journal.read_only import read_only as journal_file
 from kiosk.journal.records import CreditKind
 from kiosk.journal.retention import TABLES, checksum_path, verify
 
@@ -160,8 +160,7 @@ def checked(path: Path, what: str | None = None) -> Path:
 @contextlib.contextmanager
 def read_only(path: Path) -> Iterator[sqlite3.Connection]:
     """The archive opened read-only (``mode=ro``: nothing of it or beside it is written)."""
-    uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode=ro"
-    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+    with contextlib.closing(journal_file(path)) as db:
         db.row_factory = sqlite3.Row
         yield db
 
