@@ -217,12 +217,20 @@ def _key_pem(password: bytes | None = None) -> bytes:
     ("name", "content", "message"),
     [
         ("client.pem", b"x", "[wallet] client_cert: {dir}/client.pem is not a PEM certificate"),
+        ("client.pem", b"", "[wallet] client_cert: {dir}/client.pem is not a PEM certificate"),
         ("client.key", b"x", "[wallet] client_key: {dir}/client.key is not the unencrypted PEM"),
         ("client.key", _key_pem(), "[wallet] client_key: {dir}/client.key is not the unencrypted"),
         ("client.key", _key_pem(b"pw"), "[wallet] client_key: {dir}/client.key"),
         ("ca.pem", b"x", "[wallet] ca_file: {dir}/ca.pem is not a PEM CA bundle"),
     ],
-    ids=["cert-not-pem", "key-not-pem", "someone-elses-key", "encrypted-key", "ca-not-pem"],
+    ids=[
+        "cert-not-pem",
+        "cert-empty",
+        "key-not-pem",
+        "someone-elses-key",
+        "encrypted-key",
+        "ca-not-pem",
+    ],
 )
 def test_tls_files_are_loaded_as_the_client_will(
     config_dir: Path, name: str, content: bytes, message: str

@@ -419,3 +419,4 @@ def test_staff_put_a_month_on_the_usb_stick_from_the_menus_archive_page(
         journal.close()
     assert details[0].startswith(f"{STAFF}: export of archive {MONTH} failed: export folder")
     assert details[1].startswith(f"{STAFF}: archive {MONTH} exported to {stick}: {copy.name}")
+

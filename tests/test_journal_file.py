@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,12 +18,14 @@ import pytest
 
 from hardware.id003.codes import Command
 from hardware.id003.frames import Frame
+from kiosk.journal import Journal
 from kiosk.journal.records import SessionOutcome
+from kiosk.sim.config import write_sandbox_config
 from tests.support.common import wait_until
 from tests.support.disk import fill
 from tests.support.kiosk_process import run_kiosk
 from tests.support.rig import Rig, make_rig
-from tests.support.wallet import Sandbox
+from tests.support.wallet import ROOT, Sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -295,3 +299,23 @@ def test_a_journal_found_damaged_while_running_stays_out_of_service_without_flap
     assert not any("writable again" in line for line in later), later
     assert rig.kiosk.process is not None and rig.kiosk.process.poll() is None
     assert rig.wallet.balance(user, "base") == 0 and rig.sim.stacked == []
+
+
+def test_a_report_read_into_a_closed_pipe_ends_quietly(tmp_path: Path, wallet: Sandbox) -> None:
+    """``paykiosk journal | head -1``: the report's reader goes after one line; the command
+    ends without a traceback."""
+    config = write_sandbox_config(tmp_path, wallet.info, str(tmp_path / "acc"), "udp:127.0.0.1:9")
+    journal = Journal(config.parent / "data" / "journal.sqlite3", "T01")
+    for n in range(3000):
+        journal.log("test", f"event {n}")
+    journal.close()
+    piped = subprocess.run(
+        f"{sys.executable} -m kiosk --config {config} journal | head -1",
+        shell=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert piped.stdout.count("\n") == 1
+    assert "Traceback" not in piped.stderr and "BrokenPipe" not in piped.stderr, piped.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,13 @@ def main(argv: list[str] | None = None) -> int:
 
         print(diagram())
         return 0
-    if args.command in ("pending", "journal", "staff") or args.config:
+    if args.command in ("pending", "journal", "staff"):
+        try:
+            return _with_config(args, rest)
+        except BrokenPipeError:  # its reader went (``paykiosk journal | head``): not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+    if args.config:
         return _with_config(args, rest)
     if args.demo:
         from kiosk.app.demo import run

@@ -53,7 +53,7 @@ def check_tls_files(cert: Path, key: Path, ca_file: Path | None) -> None:
     try:
         pem = cert.read_text(encoding="ascii", errors="replace")
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
-    except (OSError, ssl.SSLError) as error:
+    except (OSError, ssl.SSLError, ValueError) as error:  # ValueError: no certificate in it
         raise WalletFileError(
             f"{name}: {cert} is not a PEM certificate: {_reason(error)}"
         ) from None
@@ -72,6 +72,7 @@ def check_tls_files(cert: Path, key: Path, ca_file: Path | None) -> None:
         ) from None
 
 
-def _reason(error: OSError) -> str:
+def _reason(error: Exception) -> str:
     """OpenSSL's or the OS's words, without the source line of CPython's ``_ssl.c``."""
-    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(error.strerror or error))
+    words = getattr(error, "strerror", None) or error
+    return re.sub(r"\s*\(_ssl\.c:\d+\)$", "", str(words))
