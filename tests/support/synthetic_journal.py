@@ -3,15 +3,20 @@ journal's own migrations make the file; the rows have the shapes the kiosk's wri
 them): per day, visits — cash sessions of 1–4 notes (each note escrowed, stacked, in the
 cash-box ledger, three acceptor events), a member now and then who puts nothing in, マネー移動
 moves (a credit of kind ``exchange``, no cash), a refused credit now and then (a staff case,
-resolved by staff days later) — a collection every evening (the stacker-open fault and its
-clearing, the staff event), a staff PIN attempt and the day's reconciliation with the wallet.
+resolved by staff an evening 1–5 days later; one in fifty waits months for its member; a case
+whose day has not come by the journal's end is still open) — a collection every evening (the
+stacker-open fault and its clearing, the staff event), a staff PIN attempt and the day's
+reconciliation with the wallet. Rows are written in time order (ids follow time), as the
+kiosk writes them: what retention (``kiosk.journal.retention``) relies on.
 
 For ``bench/journal_years.py`` (five years) and the tests that show a read does not grow with
 the journal (a few days)."""
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 import random
 import sqlite3
 import time
@@ -26,6 +31,7 @@ MEMBERS = 2_000
 NOTES = ((1000, 0x61, 80), (5000, 0x63, 12), (10000, 0x64, 8))  # value, escrow code, weight
 BUCKETS = (("base", "M-base"), ("textbook", "M-textbook"))
 KIOSK = "B01"
+RESOLUTION = "cash handed back at the counter"
 
 
 @dataclass
@@ -71,8 +77,10 @@ COLUMNS: dict[str, str] = {
 class Generator:
     """Days of a busy kiosk, written straight into the journal's tables."""
 
-    def __init__(self, per_day: int, seed: int = 27) -> None:
+    def __init__(self, per_day: int, seed: int = 27, until: float = math.inf) -> None:
         self.per_day = per_day
+        self.until = until  # the journal's end: a case to be resolved later is still open
+        self.later: list[tuple[float, int, str]] = []  # resolutions to come: at, case, reference
         self.random = random.Random(seed)
         self.ids = Ids()
         self.box: dict[int, int] = {}  # value → notes since the last collection
@@ -111,6 +119,15 @@ class Generator:
             1,
             "",
         )
+        while self.later and self.later[0][0] < start + DAY_S:  # the evening's cases
+            resolved, _case, reference = heapq.heappop(self.later)
+            day.add(
+                "events",
+                self.ids.take("events"),
+                resolved,
+                "staff",
+                f"case {reference} resolved as refunded by alice; note: {RESOLUTION}",
+            )
         if not last:
             self._collection(day, start + 21.75 * 3600)
         self._reconciliation(day, start)
@@ -215,11 +232,18 @@ class Generator:
         self.cases_today += 1
         stamp = time.strftime("%Y%m%d", time.localtime(at))
         reference = f"{KIOSK}-{stamp}-{self.cases_today:04d}"
-        resolved = at + self.random.uniform(1, 5) * DAY_S
-        note = "cash handed back at the counter"
+        # staff settle cases in the evening, when the member came back for the cash
+        waits = (
+            self.random.randint(60, 400)
+            if self.random.random() < 0.02
+            else self.random.randint(1, 5)
+        )
+        resolved = (at // DAY_S + waits) * DAY_S + 21.6 * 3600
+        case = self.ids.take("cases")
+        closed = resolved < self.until
         day.add(
             "cases",
-            self.ids.take("cases"),
+            case,
             reference,
             "refused_credit",
             credit,
@@ -227,20 +251,15 @@ class Generator:
             f"U{user:05d}",
             amount,
             "invalid_request: the wallet refused the top-up",
-            "resolved",
-            "refunded",
-            "alice",
-            resolved,
+            "resolved" if closed else "open",
+            "refunded" if closed else None,
+            "alice" if closed else None,
+            resolved if closed else None,
             at,
-            note,
+            RESOLUTION if closed else None,
         )
-        day.add(
-            "events",
-            self.ids.take("events"),
-            resolved,
-            "staff",
-            f"case {reference} resolved as refunded by alice; note: {note}",
-        )
+        if closed:  # its staff event is written that evening
+            heapq.heappush(self.later, (resolved, case, reference))
         return reference
 
     def _collection(self, day: Day, at: float) -> None:
@@ -282,7 +301,7 @@ def generate(path: Path, days: int, per_day: int, end: float | None = None) -> N
     """A journal at ``path`` of ``days`` days of ``per_day`` visits ending today."""
     Journal(path, KIOSK).close()  # the schema, by the journal's own migrations
     today = (end or time.time()) // DAY_S * DAY_S
-    generator = Generator(per_day)
+    generator = Generator(per_day, until=end or time.time())
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("PRAGMA synchronous=OFF")  # a bench's file: rebuilt if the machine stops
