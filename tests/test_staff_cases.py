@@ -415,6 +415,27 @@ BAD = [  # the command line (cases by name), the words its one-line error says
 ]
 
 
+def test_pending_shows_a_refused_credits_cash_while_its_case_is_open(
+    kiosk: tuple[Path, Journal], wallet: Sandbox
+) -> None:
+    config, journal = kiosk
+    _user, credit, refused = _refused_case(journal, wallet)
+
+    def pending() -> list[str]:
+        result = run_kiosk(config, "pending")
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    shown = pending()
+    cash = shown[shown.index("cash in the box not yet in a confirmed credit:") + 1]
+    assert f"session #{credit.session_id}" in cash and "¥2,000 — credit refused" in cash, shown
+    assert any(line.startswith(f"  {refused} refused_credit ¥2,000") for line in shown), shown
+
+    journal.cases.resolve(refused, "refunded", STAFF, "cash handed back at the counter")
+    shown = pending()  # the cash went back to the member: nothing of it is pending
+    assert shown[1] == "  none" and shown[-2:] == ["open staff cases:", "  none"], shown
+
+
 @pytest.mark.parametrize(("line", "words"), BAD)
 def test_bad_staff_input_is_one_line_and_changes_nothing(
     kiosk: tuple[Path, Journal], wallet: Sandbox, line: str, words: str

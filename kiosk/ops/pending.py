@@ -14,20 +14,26 @@ def _when(at: float | None) -> str:
 
 
 def pending(journal: Journal) -> str:
-    """Cash in the box not yet in a confirmed credit, cash credits not yet confirmed, moves
-    (マネー移動 moves: no cash) not yet confirmed, open staff cases."""
+    """Cash in the box not yet in a confirmed credit (a refused one: while its case is open),
+    cash credits not yet confirmed, moves (マネー移動 moves: no cash) not yet confirmed, open
+    staff cases. Reads what is pending only (through the indexes), not the journal's years."""
     lines = ["cash in the box not yet in a confirmed credit:"]
     # Whatever its session's state: stacked notes whose credit is not confirmed, notes being
     # stacked that the journal could not yet record as stacked (a full disk at VEND VALID:
     # the unit holds them, or has put them in the box), and notes of unknown fate (a case)
-    # The notes are picked through the indexes (no credit yet; a credit not confirmed; being
-    # stacked; of unknown fate), never by reading every note of the journal's years
+    # The notes are picked through the indexes (no credit yet; a credit on its way; a credit
+    # refused whose case is open; being stacked; of unknown fate), never by reading every note
+    # of the journal's years. A refused credit whose case staff resolved (the cash handed back,
+    # or credited by hand) is settled: not pending, however many years of them there are
     rows = journal.db.query(
         "WITH picked (id) AS ("
         " SELECT id FROM notes WHERE state = 'stacked' AND credit_id IS NULL"
         # CROSS JOIN: from the few credits not confirmed to their notes, never the other way
         " UNION SELECT n.id FROM credits c CROSS JOIN notes n ON n.state = 'stacked'"
-        "  AND n.credit_id = c.id WHERE c.state IN ('pending', 'sent', 'refused')"
+        "  AND n.credit_id = c.id WHERE c.state IN ('pending', 'sent')"
+        " UNION SELECT n.id FROM cases k CROSS JOIN credits c ON c.id = k.credit_id"
+        "  CROSS JOIN notes n ON n.state = 'stacked' AND n.credit_id = c.id"
+        "  WHERE k.state = 'open' AND c.state = 'refused'"
         " UNION SELECT id FROM notes WHERE state = 'stack_sent'"
         " UNION SELECT n.id FROM cases k JOIN notes n ON n.id = k.note_id"
         "  WHERE k.state = 'open' AND n.state = 'unresolved')"
