@@ -202,6 +202,17 @@ MIGRATIONS: list[str] = [
         removed TEXT NOT NULL DEFAULT '', seconds REAL NOT NULL DEFAULT 0,
         detail TEXT NOT NULL DEFAULT '');
     """,
+    # 12: the CSV exports for the books (kiosk.staff.export): each holds what changed since the
+    # previous one, so a row per export says where it ended: the last cash-box row, credit,
+    # case and collection it held, and the credits and cases still open then (ids, comma
+    # separated: the next export holds them again, as they are then). Never archived.
+    """
+    CREATE TABLE exports (
+        id INTEGER PRIMARY KEY, at REAL NOT NULL, by TEXT NOT NULL, folder TEXT NOT NULL,
+        last_cashbox INTEGER NOT NULL, last_credit INTEGER NOT NULL,
+        last_case INTEGER NOT NULL, last_collection INTEGER NOT NULL,
+        open_credits TEXT NOT NULL DEFAULT '', open_cases TEXT NOT NULL DEFAULT '');
+    """,
 ]
 
 
