@@ -294,6 +294,59 @@ def test_the_csv_export_holds_what_the_journal_holds(tmp_path: Path, wallet: San
     assert any("exported to" in e and "cash-ledger.csv (5 rows)" in e for e in events), events
 
 
+def _export(config: Path, folder: Path) -> dict[str, list[dict[str, str]]]:
+    folder.mkdir()
+    _ok(config, "export", "--to", str(folder))
+    return _exported(folder)
+
+
+def test_each_export_holds_what_changed_since_the_previous_one(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    config = _config(tmp_path, wallet)
+    _members(config, "佐藤")
+    _stack(config, [1000, 2000])
+    _stack(config, [5000])
+    first = _export(config, tmp_path / "usb1")
+    assert [r["collection_id"] for r in first["cash-ledger"]] == ["", "", ""]
+    assert [r["state"] for r in first["credits"]] == ["pending", "pending"]
+
+    journal = _journal(config)
+    try:
+        one, two = journal.credits.open_credits()
+        journal.credits.confirm(one.id, "tx-1")
+        reference = journal.credits.refuse(two.id, "account_suspended", "suspended")
+    finally:
+        journal.close()
+    _ok(config, "collect", "--by", "佐藤", "--count", "1000=1", "--count", "2000=1",
+        "--count", "5000=1")  # fmt: skip
+    _stack(config, [10000])
+    # the notes collected since are there again with their collection, the credits settled
+    # since with how they ended; what is new since, once
+    second = _export(config, tmp_path / "usb2")
+    ledger = [(r["ledger_id"], r["value"], r["collection_id"]) for r in second["cash-ledger"]]
+    assert ledger == [("1", "1000", "1"), ("2", "2000", "1"), ("3", "5000", "1"),
+                      ("4", "10000", "")]  # fmt: skip
+    credits = [(r["credit_id"], r["state"]) for r in second["credits"]]
+    assert credits == [("1", "confirmed"), ("2", "refused"), ("3", "pending")]
+    assert [(r["reference"], r["state"]) for r in second["cases"]] == [(reference, "open")]
+    assert [r["collection_id"] for r in second["collections"]] == ["1"]
+
+    journal = _journal(config)
+    try:
+        journal.cases.resolve(reference, "refunded", "佐藤", "cash handed back")
+    finally:
+        journal.close()
+    missing = tmp_path / "not-mounted"
+    one_line_error(_staff(config, "export", "--to", str(missing)), "not there")
+    # only what was still open: the pending credit, the refused one and its case, resolved
+    third = _export(config, tmp_path / "usb3")
+    assert third["cash-ledger"] == [] and third["collections"] == []
+    credits = [(r["credit_id"], r["state"]) for r in third["credits"]]
+    assert credits == [("2", "refused"), ("3", "pending")]
+    assert [(r["reference"], r["state"]) for r in third["cases"]] == [(reference, "resolved")]
+
+
 def test_export_goes_to_the_configured_folder_and_never_makes_one(
     tmp_path: Path, wallet: Sandbox
 ) -> None:

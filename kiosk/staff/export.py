@@ -1,6 +1,15 @@
 """CSV export of the journal for the co-op's books: the cash ledger, credits (cash top-ups and
-マネー移動 moves, told apart by ``kind``: a move is no cash), staff cases and collections, one
-snapshot of the journal, each file written atomically (temp + rename).
+マネー移動 moves, told apart by ``kind``: a move is no cash), staff cases and collections, each
+file written atomically (temp + rename).
+
+Each export holds what changed since the previous one (the ``exports`` table says where that
+one ended): the cash-box rows stacked since, and the earlier ones collected since (with their
+collection); the credits and cases made since, and those still open at the previous export
+again, as they are now (a credit confirmed or refused since, a case resolved since: the same
+``credit_id`` or ``reference``, the later row is the current one); the collections since. The
+first export holds the whole live journal (older months: the archive exports). It is read from
+a read-only snapshot of its own (one read transaction: the four files agree with each other),
+never under the journal's write lock: the kiosk goes on serving meanwhile.
 
 Files are UTF-8 with a byte-order mark (spreadsheets then read Japanese text right) and named
 ``paykiosk-<kiosk id>-<local time>-<what>.csv``. No card id is exported.
@@ -12,6 +21,8 @@ import csv
 import io
 import os
 import sqlite3
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,16 +30,18 @@ from pathlib import Path
 from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
 from kiosk.journal.cashbox import Cashbox
+from kiosk.journal.retention import snapshot
 from kiosk.staff.day_close import DayClose, csv_text
 
 ENCODING = "utf-8-sig"
 
-# what → (columns, query); times are exported as local ISO 8601 with the UTC offset
+# what → (columns, the select of its rows: a WHERE follows); times are exported as local ISO
+# 8601 with the UTC offset
 TABLES: dict[str, tuple[tuple[str, ...], str]] = {
     "cash-ledger": (
         ("ledger_id", "note_id", "session_id", "value", "stacked_at", "collection_id"),
         "SELECT c.id, c.note_id, n.session_id, c.value, c.at, c.collection_id"
-        " FROM cashbox c LEFT JOIN notes n ON n.id = c.note_id ORDER BY c.id",
+        " FROM cashbox c LEFT JOIN notes n ON n.id = c.note_id",
     ),
     "credits": (
         (
@@ -51,7 +64,7 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
         ),
         "SELECT id, request_id, session_id, user_id, bucket, money_id, amount, state, attempts,"
         " transaction_id, reference, last_error, created_at, updated_at, kind, source_bucket"
-        " FROM credits ORDER BY id",
+        " FROM credits",
     ),
     "cases": (
         (
@@ -68,8 +81,8 @@ TABLES: dict[str, tuple[tuple[str, ...], str]] = {
             "resolved_at",
             "created_at",
         ),
-        "SELECT reference, kind, state, amount, credit_id, note_id, user_id, detail, resolution,"
-        " resolved_by, resolved_at, created_at FROM cases ORDER BY id",
+        "SELECT id, reference, kind, state, amount, credit_id, note_id, user_id, detail,"
+        " resolution, resolved_by, resolved_at, created_at FROM cases",
     ),
 }
 TIME_COLUMNS = {"stacked_at", "created_at", "updated_at", "resolved_at", "at"}
@@ -92,18 +105,54 @@ class Exported:
     rows: int
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Where an export ended (all 0: no export yet): the last row of each table it held, and
+    the credits and cases still open then (the next export holds them again)."""
+
+    cashbox: int = 0
+    credit: int = 0
+    case: int = 0
+    collection: int = 0
+    open_credits: tuple[int, ...] = ()
+    open_cases: tuple[int, ...] = ()
+
+
 def iso_time(at: float | None) -> str:
     return "" if at is None else datetime.fromtimestamp(at).astimezone().isoformat("T", "seconds")
 
 
 def export(
-    journal: Journal, kiosk_id: str, folder: Path, now: datetime | None = None
+    journal: Journal, kiosk_id: str, folder: Path, now: datetime | None = None, by: str = ""
 ) -> list[Exported]:
-    """Write the four CSV files into ``folder`` (which must exist: a USB stick that is not
-    mounted must not become a folder on the kiosk's own disk); ``ValueError`` if it cannot."""
+    """Write the four CSV files of what changed since the previous export into ``folder``
+    (which must exist: a USB stick that is not mounted must not become a folder on the
+    kiosk's own disk; ``ValueError`` if it cannot be written), then journal where this export
+    ended (``by``: who asked). An export that fails is not journaled: the next one holds its
+    rows."""
     check_folder(folder)
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return write_tables(_snapshot(journal), folder, f"paykiosk-{kiosk_id}-{stamp}")
+    with snapshot(journal.db) as read:
+        read.row_factory = sqlite3.Row
+        tables, mark = _since(read, last_mark(read))
+    written = write_tables(tables, folder, f"paykiosk-{kiosk_id}-{stamp}")
+    with journal.db.write() as tx:  # one short row, after the files are there
+        tx.execute(
+            "INSERT INTO exports (at, by, folder, last_cashbox, last_credit, last_case,"
+            " last_collection, open_credits, open_cases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                time.time(),
+                by,
+                str(folder),
+                mark.cashbox,
+                mark.credit,
+                mark.case,
+                mark.collection,
+                _ids_text(mark.open_credits),
+                _ids_text(mark.open_cases),
+            ),
+        )
+    return written
 
 
 def write_tables(tables: dict[str, Table], folder: Path, prefix: str) -> list[Exported]:
@@ -114,6 +163,36 @@ def write_tables(tables: dict[str, Table], folder: Path, prefix: str) -> list[Ex
         _write_atomically(path, _csv(columns, rows))
         written.append(Exported(path, len(rows)))
     return written
+
+
+def read_tables(db: sqlite3.Connection) -> dict[str, Table]:
+    """Every row of the export's tables in ``db`` (an archive's: the same tables; its
+    ``row_factory`` must be :class:`sqlite3.Row`), in the caller's transaction."""
+    rows = {what: db.execute(f"{sql} ORDER BY 1").fetchall() for what, (_c, sql) in TABLES.items()}
+    return _tables(rows, db.execute("SELECT * FROM collections ORDER BY id").fetchall())
+
+
+def last_mark(read: sqlite3.Connection) -> Mark:
+    """Where the previous export ended (``Mark()``: there was none)."""
+    row = read.execute("SELECT * FROM exports ORDER BY id DESC LIMIT 1").fetchone()
+    if row is None:
+        return Mark()
+    return Mark(
+        int(row["last_cashbox"]),
+        int(row["last_credit"]),
+        int(row["last_case"]),
+        int(row["last_collection"]),
+        _ids(str(row["open_credits"])),
+        _ids(str(row["open_cases"])),
+    )
+
+
+def _ids_text(ids: tuple[int, ...]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(i) for i in text.split(",") if i)
 
 
 Table = tuple[tuple[str, ...], list[list[object]]]
@@ -148,7 +227,7 @@ def export_for_staff(
     try:
         if folder is None:
             raise ValueError("no [staff] export_dir in the configuration")
-        written = export(journal, kiosk_id, folder)
+        written = export(journal, kiosk_id, folder, by=who)
     except (ValueError, OSError) as error:
         journal.log("staff", f"{who}: export failed: {error}")
         return "Export failed: {value}", str(error)
@@ -157,26 +236,78 @@ def export_for_staff(
     return "Exported {value} files", str(len(written))
 
 
-def _snapshot(journal: Journal) -> dict[str, Table]:
-    """Every table in one transaction: the files agree with each other (a collection made
-    meanwhile is in all of them or in none)."""
-    with journal.db.write() as tx:
-        return read_tables(tx)
+def _since(read: sqlite3.Connection, mark: Mark) -> tuple[dict[str, Table], Mark]:
+    """The rows changed since ``mark`` (through the primary keys and the indexes: as many
+    rows read as exported), and where this export ends."""
+    rows: dict[str, list[sqlite3.Row]] = {}
+    ledger, credits, cases = (TABLES[w][1] for w in ("cash-ledger", "credits", "cases"))
+    rows["cash-ledger"] = read.execute(  # stacked since, or collected since (by its index)
+        f"{ledger} WHERE c.id > ? UNION ALL {ledger} WHERE c.id <= ?"
+        " AND c.collection_id IN (SELECT id FROM collections WHERE id > ?) ORDER BY 1",
+        (mark.cashbox, mark.cashbox, mark.collection),
+    ).fetchall()
+    rows["credits"] = _new_and_open(read, credits, mark.credit, mark.open_credits)
+    rows["cases"] = _new_and_open(read, cases, mark.case, mark.open_cases)
+    collections = read.execute(
+        "SELECT * FROM collections WHERE id > ? ORDER BY id", (mark.collection,)
+    ).fetchall()
+    tables = _tables(rows, collections)
+
+    def last(table: str, before: int) -> int:
+        row = read.execute(f"SELECT max(id) FROM {table}").fetchone()
+        return max(before, int(row[0] or 0))
+
+    open_credits = read.execute(  # on their way, or refused with their case still open
+        "SELECT id FROM credits WHERE state IN ('pending', 'sent')"
+        " UNION SELECT credit_id FROM cases WHERE state = 'open' AND credit_id IS NOT NULL"
+    ).fetchall()
+    open_cases = read.execute("SELECT id FROM cases WHERE state = 'open'").fetchall()
+    ended = Mark(
+        last("cashbox", mark.cashbox),
+        last("credits", mark.credit),
+        last("cases", mark.case),
+        last("collections", mark.collection),
+        tuple(sorted(int(r[0]) for r in open_credits)),
+        tuple(sorted(int(r[0]) for r in open_cases)),
+    )
+    return tables, ended
 
 
-def read_tables(db: sqlite3.Connection) -> dict[str, Table]:
-    """The export's tables read from ``db`` (the journal's, or an archive's: the same tables;
-    its ``row_factory`` must be :class:`sqlite3.Row`), in the caller's transaction."""
+def _tables(rows: dict[str, list[sqlite3.Row]], collections: list[sqlite3.Row]) -> dict[str, Table]:
+    """The rows read as the files' tables (local times, the collections' counts spread)."""
     tables: dict[str, Table] = {}
-    for what, (columns, sql) in TABLES.items():
-        rows = [
-            [iso_time(v) if c in TIME_COLUMNS else v for c, v in zip(columns, row, strict=True)]
-            for row in db.execute(sql).fetchall()
-        ]
-        tables[what] = (columns, rows)
-    collections = db.execute("SELECT * FROM collections ORDER BY id").fetchall()
+    for what, (columns, _sql) in TABLES.items():
+        skip = 1 if what == "cases" else 0  # the case's id: read for the order, not exported
+        tables[what] = (
+            columns,
+            [
+                [
+                    iso_time(v) if c in TIME_COLUMNS else v
+                    for c, v in zip(columns, tuple(row)[skip:], strict=True)
+                ]
+                for row in rows[what]
+            ],
+        )
     tables["collections"] = (COLLECTION_COLUMNS, [_collection_row(r) for r in collections])
     return tables
+
+
+def _new_and_open(
+    read: sqlite3.Connection, sql: str, after: int, again: tuple[int, ...]
+) -> list[sqlite3.Row]:
+    """``sql``'s rows after id ``after``, and those of ``again`` (open at the previous
+    export) up to it, in id order."""
+    rows = read.execute(f"{sql} WHERE id > ? ORDER BY id", (after,)).fetchall()
+    earlier: list[sqlite3.Row] = []
+    for chunk in _chunks([i for i in again if i <= after]):
+        marks = ",".join("?" * len(chunk))
+        earlier += read.execute(f"{sql} WHERE id IN ({marks}) ORDER BY id", chunk).fetchall()
+    return sorted(earlier, key=lambda r: int(r[0])) + rows
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for at in range(0, len(ids), 500):
+        yield ids[at : at + 500]
 
 
 def _collection_row(row: sqlite3.Row) -> list[object]:

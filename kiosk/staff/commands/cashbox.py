@@ -154,7 +154,7 @@ def export_csv(config: Config, journal: Journal, args: argparse.Namespace) -> in
     folder = Path(args.to) if args.to else config.staff.export_dir
     if folder is None:
         raise ValueError("export: no folder: give --to DIR or set [staff] export_dir")
-    written = export(journal, config.kiosk.id, folder)
+    written = export(journal, config.kiosk.id, folder, by=shell_user())
     for file in written:
         print(f"{file.path} ({file.rows} rows)")
     journal.log(
