@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 import subprocess
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from hardware.card import mask_card_id
 from hardware.id003.codes import Command
 from kiosk.config.settings import StaffSection
-from kiosk.journal import Journal
+from kiosk.journal import Journal, retention
 from kiosk.sim.config import write_sandbox_config
 from kiosk.staff.access import StaffAccess
 from tests.support.common import one_line_error, wait_until
@@ -345,6 +346,33 @@ def test_each_export_holds_what_changed_since_the_previous_one(
     credits = [(r["credit_id"], r["state"]) for r in third["credits"]]
     assert credits == [("2", "refused"), ("3", "pending")]
     assert [(r["reference"], r["state"]) for r in third["cases"]] == [(reference, "resolved")]
+
+
+def test_an_export_after_retention_moved_the_newest_rows_out_misses_nothing(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    """Retention may move a table's newest rows out (an old case, resolved, the last one):
+    SQLite then hands their ids out again, and the rows made since are found by time."""
+    config = _config(tmp_path, wallet)
+    journal = _journal(config)
+    try:
+        old = journal.cases.open("uncredited_note", amount=1000, detail="a note after a restart")
+        journal.cases.resolve(old, "refunded", "佐藤", "cash handed back")
+    finally:
+        journal.close()
+    assert [r["reference"] for r in _export(config, tmp_path / "usb1")["cases"]] == [old]
+    journal = _journal(config)
+    try:
+        [case] = journal.cases.list(state=None)
+        chosen = retention.Selection(retention.Month.of(time.time()), {"cases": [case.id]})
+        archive = retention.write_archive(journal.db, chosen, tmp_path / "archive")
+        assert retention.delete_archived(journal.db, chosen, archive) == 1
+        new = journal.cases.open("uncredited_note", amount=5000, detail="a jam, then cleared")
+        assert journal.cases.get(new).id == case.id  # the id handed out again
+    finally:
+        journal.close()
+    cases = _export(config, tmp_path / "usb2")["cases"]
+    assert [(r["reference"], r["amount"]) for r in cases] == [(new, "5000")]
 
 
 def test_export_goes_to_the_configured_folder_and_never_makes_one(

@@ -108,8 +108,10 @@ class Exported:
 @dataclass(frozen=True)
 class Mark:
     """Where an export ended (all 0: no export yet): the last row of each table it held, and
-    the credits and cases still open then (the next export holds them again)."""
+    the credits and cases still open then (the next export holds them again); ``at``: when
+    its snapshot was taken."""
 
+    at: float = 0.0
     cashbox: int = 0
     credit: int = 0
     case: int = 0
@@ -134,14 +136,14 @@ def export(
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
     with snapshot(journal.db) as read:
         read.row_factory = sqlite3.Row
-        tables, mark = _since(read, last_mark(read))
+        tables, mark = _since(read, last_mark(read), time.time())
     written = write_tables(tables, folder, f"paykiosk-{kiosk_id}-{stamp}")
     with journal.db.write() as tx:  # one short row, after the files are there
         tx.execute(
             "INSERT INTO exports (at, by, folder, last_cashbox, last_credit, last_case,"
             " last_collection, open_credits, open_cases) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                time.time(),
+                mark.at,
                 by,
                 str(folder),
                 mark.cashbox,
@@ -178,6 +180,7 @@ def last_mark(read: sqlite3.Connection) -> Mark:
     if row is None:
         return Mark()
     return Mark(
+        float(row["at"]),
         int(row["last_cashbox"]),
         int(row["last_credit"]),
         int(row["last_case"]),
@@ -236,26 +239,29 @@ def export_for_staff(
     return "Exported {value} files", str(len(written))
 
 
-def _since(read: sqlite3.Connection, mark: Mark) -> tuple[dict[str, Table], Mark]:
+def _since(read: sqlite3.Connection, mark: Mark, now: float) -> tuple[dict[str, Table], Mark]:
     """The rows changed since ``mark`` (through the primary keys and the indexes: as many
     rows read as exported), and where this export ends."""
     rows: dict[str, list[sqlite3.Row]] = {}
     ledger, credits, cases = (TABLES[w][1] for w in ("cash-ledger", "credits", "cases"))
+    stacked = _made_since(read, "cashbox", "at", mark.cashbox, mark.at, "c.")
+    collected = _made_since(read, "collections", "at", mark.collection, mark.at)
     rows["cash-ledger"] = read.execute(  # stacked since, or collected since (by its index)
-        f"{ledger} WHERE c.id > ? UNION ALL {ledger} WHERE c.id <= ?"
-        " AND c.collection_id IN (SELECT id FROM collections WHERE id > ?) ORDER BY 1",
-        (mark.cashbox, mark.cashbox, mark.collection),
+        f"{ledger} WHERE {stacked[0]} UNION {ledger} WHERE c.collection_id IN"
+        f" (SELECT id FROM collections WHERE {collected[0]}) ORDER BY 1",
+        (*stacked[1], *collected[1]),
     ).fetchall()
-    rows["credits"] = _new_and_open(read, credits, mark.credit, mark.open_credits)
-    rows["cases"] = _new_and_open(read, cases, mark.case, mark.open_cases)
+    made = _made_since(read, "credits", "created_at", mark.credit, mark.at)
+    rows["credits"] = _made_and_open(read, credits, made, mark.open_credits)
+    made = _made_since(read, "cases", "created_at", mark.case, mark.at)
+    rows["cases"] = _made_and_open(read, cases, made, mark.open_cases)
     collections = read.execute(
-        "SELECT * FROM collections WHERE id > ? ORDER BY id", (mark.collection,)
+        f"SELECT * FROM collections WHERE {collected[0]} ORDER BY id", collected[1]
     ).fetchall()
     tables = _tables(rows, collections)
 
-    def last(table: str, before: int) -> int:
-        row = read.execute(f"SELECT max(id) FROM {table}").fetchone()
-        return max(before, int(row[0] or 0))
+    def last(table: str) -> int:
+        return int(read.execute(f"SELECT max(id) FROM {table}").fetchone()[0] or 0)
 
     open_credits = read.execute(  # on their way, or refused with their case still open
         "SELECT id FROM credits WHERE state IN ('pending', 'sent')"
@@ -263,10 +269,11 @@ def _since(read: sqlite3.Connection, mark: Mark) -> tuple[dict[str, Table], Mark
     ).fetchall()
     open_cases = read.execute("SELECT id FROM cases WHERE state = 'open'").fetchall()
     ended = Mark(
-        last("cashbox", mark.cashbox),
-        last("credits", mark.credit),
-        last("cases", mark.case),
-        last("collections", mark.collection),
+        now,
+        last("cashbox"),
+        last("credits"),
+        last("cases"),
+        last("collections"),
         tuple(sorted(int(r[0]) for r in open_credits)),
         tuple(sorted(int(r[0]) for r in open_cases)),
     )
@@ -292,17 +299,37 @@ def _tables(rows: dict[str, list[sqlite3.Row]], collections: list[sqlite3.Row]) 
     return tables
 
 
-def _new_and_open(
-    read: sqlite3.Connection, sql: str, after: int, again: tuple[int, ...]
+MARGIN_S = 60.0  # a row timed just before a snapshot may commit just after it
+
+
+def _made_since(
+    read: sqlite3.Connection, table: str, column: str, last: int, since: float, alias: str = ""
+) -> tuple[str, tuple[float, ...]]:
+    """The condition (and its argument) on ``table``'s rows made since the previous export:
+    an id after its last row's, while that row is still there as old as the export. Else
+    retention moved the newest rows out, and SQLite may hand their ids out again: the rows
+    timed since then (a scan of the live table; a minute more: a row twice, never none)."""
+    if last:
+        row = read.execute(f"SELECT {column} FROM {table} WHERE id = ?", (last,)).fetchone()
+        if row is None or float(row[0]) > since:
+            return f"{alias}{column} >= ?", (since - MARGIN_S,)
+    return f"{alias}id > ?", (last,)
+
+
+def _made_and_open(
+    read: sqlite3.Connection,
+    sql: str,
+    made: tuple[str, tuple[float, ...]],
+    again: tuple[int, ...],
 ) -> list[sqlite3.Row]:
-    """``sql``'s rows after id ``after``, and those of ``again`` (open at the previous
-    export) up to it, in id order."""
-    rows = read.execute(f"{sql} WHERE id > ? ORDER BY id", (after,)).fetchall()
-    earlier: list[sqlite3.Row] = []
-    for chunk in _chunks([i for i in again if i <= after]):
+    """``sql``'s rows ``made`` since the previous export, and those of ``again`` (open at the
+    previous export), in id order."""
+    found = {int(r[0]): r for r in read.execute(f"{sql} WHERE {made[0]}", made[1])}
+    for chunk in _chunks(list(again)):
         marks = ",".join("?" * len(chunk))
-        earlier += read.execute(f"{sql} WHERE id IN ({marks}) ORDER BY id", chunk).fetchall()
-    return sorted(earlier, key=lambda r: int(r[0])) + rows
+        for row in read.execute(f"{sql} WHERE id IN ({marks})", chunk):
+            found.setdefault(int(row[0]), row)
+    return [found[k] for k in sorted(found)]
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
