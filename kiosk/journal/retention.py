@@ -415,27 +415,53 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     :func:`verify`. Returns the rows deleted.
 
     In short transactions (``_CHUNK`` rows; a month's credits in one), children before parents
-    (:data:`TABLES`): the journal's lock is held a short while at a time (the engine writes
-    between them), and a crash between
-    two leaves live rows whose children went first, every one of them in the whole archive; the
-    next run selects what is left of the month and finishes it."""
+    (:data:`TABLES`; a note's cash-box row with the note): the journal's lock is held a short
+    while at a time (the engine writes between them), and a crash between two leaves live rows
+    whose children went first, every one of them in the whole archive; the next run selects
+    what is left of the month and finishes it."""
     problem = verify(archive)
     if problem is not None:
         raise ValueError(f"archive {archive.name}: {problem}; nothing deleted")
     deleted = 0
+    # a note and its cash-box row go in one transaction: a stacked note whose ledger row went
+    # first would be left live for good (no longer settled: never selected again) and the
+    # ledger would not equal the stacked notes
+    boxes = set(selection.ids.get("cashbox", []))
     with contextlib.closing(read_only(archive)) as saved:
         for table in TABLES:
+            if table == "cashbox":
+                continue  # with their notes
             size = _ROWS_PER_TRANSACTION.get(table, _CHUNK)
             for batch in _chunks(selection.ids.get(table, []), size):
                 with db.write() as tx:
                     for chunk in _chunks(batch):
+                        if table == "notes":
+                            ledger = _of_notes(tx, chunk, boxes)
+                            if ledger:
+                                deleted += _delete_saved(tx, saved, "cashbox", ledger, archive.name)
                         deleted += _delete_saved(tx, saved, table, chunk, archive.name)
+            if table == "notes" and boxes:  # rows of notes that stay (none, by select)
+                for chunk in _chunks(sorted(boxes)):
+                    with db.write() as tx:
+                        deleted += _delete_saved(tx, saved, "cashbox", chunk, archive.name)
     with db.write() as tx:
         tx.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
             (time.time(), f"archived {selection.month.name}: {deleted} rows into {archive.name}"),
         )
     return deleted
+
+
+def _of_notes(tx: sqlite3.Connection, notes: list[int], boxes: set[int]) -> list[int]:
+    """The cash-box rows of ``notes`` among ``boxes`` (taken out of it)."""
+    marks = ",".join("?" * len(notes))
+    found = [
+        int(r[0])
+        for r in tx.execute(f"SELECT id FROM cashbox WHERE note_id IN ({marks})", tuple(notes))
+        if int(r[0]) in boxes
+    ]
+    boxes.difference_update(found)
+    return found
 
 
 def _delete_saved(
