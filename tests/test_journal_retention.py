@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,9 +51,13 @@ def _count(journal: Journal, table: str) -> int:
 
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
+    return _june(tmp_path / "journal.sqlite3")
+
+
+def _june(path: Path) -> Journal:
     """June: two settled charges and one refused with its case open; a collection on 15 July;
     August: a charge after the last collection (its note still in the box)."""
-    journal = Journal(tmp_path / "journal.sqlite3", "K01")
+    journal = Journal(path, "K01")
     charge_at(journal, _at(2026, 6, 3))
     charge_at(journal, _at(2026, 6, 20), 5000)
     refused = charge_at(journal, _at(2026, 6, 21), 10000, confirm=False)
@@ -202,3 +208,49 @@ def test_an_archive_in_a_folder_with_uri_characters_is_written_read_and_checked(
         assert verify(archive) == "its checksum file is empty"
     finally:
         journal.close()
+
+
+class _Killed(Exception):
+    """The process stopped between two of the run's transactions."""
+
+
+def test_a_run_killed_between_any_two_of_its_transactions_is_finished_by_the_next(
+    tmp_path: Path,
+) -> None:
+    """At every moment the ledger equals the stacked notes, and the next run moves all of
+    June: a note never outlives its cash-box row (it would no longer be settled, and stay)."""
+    for kill_at in range(1, 100):
+        journal = _june(tmp_path / f"journal-{kill_at}.sqlite3")
+        folder = tmp_path / f"archive-{kill_at}"
+        write, writes = journal.db.write, 0
+
+        @contextlib.contextmanager
+        def killed_at(
+            write: Callable[[], Any] = write, kill_at: int = kill_at
+        ) -> Iterator[sqlite3.Connection]:
+            nonlocal writes
+            writes += 1
+            if writes == kill_at:
+                raise _Killed
+            with write() as tx:
+                yield tx
+
+        journal.db.write = killed_at  # type: ignore[method-assign]
+        try:
+            run(journal.db, folder, POLICY, NOW)
+            finished = True
+        except _Killed:
+            finished = False
+        finally:
+            del journal.db.write  # the journal's own again
+        try:
+            assert journal.cashbox.matches_notes(), kill_at
+            run(journal.db, folder, POLICY, NOW)
+            assert journal.cashbox.matches_notes(), kill_at
+            # June's two settled sessions moved; the refused one (its case open) and August's stay
+            assert _count(journal, "sessions") == 2 and _count(journal, "notes") == 2, kill_at
+        finally:
+            journal.close()
+        if finished:
+            return
+    raise AssertionError("the run never finished")
