@@ -57,8 +57,11 @@ def _environment_as_it_was() -> Iterator[None]:
     before = dict(os.environ)
     yield
     if os.environ != before:
+        zone = os.environ.get("TZ")
         os.environ.clear()
         os.environ.update(before)
+        if os.environ.get("TZ") != zone:
+            time.tzset()  # a kiosk's [kiosk] time_zone set in this process: local time back too
 
 
 @pytest.fixture

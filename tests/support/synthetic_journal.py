@@ -230,7 +230,7 @@ class Generator:
 
     def _case(self, day: Day, at: float, credit: int, user: int, amount: int) -> str:
         self.cases_today += 1
-        stamp = time.strftime("%Y%m%d", time.localtime(at))
+        stamp = time.strftime("%Y%m%d", time.gmtime(at))  # the generator's days are UTC days
         reference = f"{KIOSK}-{stamp}-{self.cases_today:04d}"
         # staff settle cases in the evening, when the member came back for the cash
         waits = (
