@@ -103,7 +103,8 @@ def june_archive(journal: Journal, folder: Path) -> Path:
     """June 2026 as the archive job leaves it in ``folder``: a charge of ¥1,000 + ¥5,000 (a
     ¥2,000 note handed back), a ¥10,000 charge the wallet refused whose case was resolved as
     refunded, a move of ¥1,500 (no cash), the collection of 25 June; then a July charge
-    collected on 15 July (the cut-off: June ended before it, July stays live)."""
+    collected on 15 July (the cut-off: June ended before it, July stays live), and a case
+    after."""
     _charge(journal, _at(6, 3), [1_000, 5_000], returned=2_000)
     refused = _charge(journal, _at(6, 10), [10_000], confirm=False)
     reference = journal.credits.refuse(refused, "invalid_request", "account closed")
@@ -129,6 +130,8 @@ def june_archive(journal: Journal, folder: Path) -> Path:
     june = journal.cashbox.record_collection("alice", {1_000: 1, 5_000: 1, 10_000: 1}, "June")
     _dated(journal, "UPDATE collections SET at = ? WHERE id = ?", _at(6, 25), june.id)
     _charge(journal, _at(7, 5), [2_000])
+    # a later case (the newest row of each table stays live: its id is not handed out again)
+    journal.cases.open("journal_file", amount=None, detail="the journal file put back")
     july = journal.cashbox.record_collection("bob", {2_000: 1})
     _dated(journal, "UPDATE collections SET at = ? WHERE id = ?", _at(7, 15), july.id)
     done = run(journal.db, folder, POLICY, NOW)

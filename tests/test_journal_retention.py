@@ -254,3 +254,33 @@ def test_a_run_killed_between_any_two_of_its_transactions_is_finished_by_the_nex
         if finished:
             return
     raise AssertionError("the run never finished")
+
+
+def test_a_tables_newest_row_stays_until_a_newer_one_so_no_id_is_handed_out_twice(
+    tmp_path: Path,
+) -> None:
+    """SQLite numbers a new row after the table's newest: were the newest archived, its id
+    would be a live row's too. A kiosk unused since (only the collection came after): June's
+    session, its note, cash-box row and credit stay; once a member comes, they move, and every
+    id in the live journal is above every archived one."""
+    journal = Journal(tmp_path / "journal.sqlite3", "K01")
+    folder = tmp_path / "archive"
+    try:
+        charge_at(journal, _at(2026, 6, 3))
+        charge_at(journal, _at(2026, 6, 20), 5000)  # the newest session, note, credit
+        collect_at(journal, _at(2026, 7, 15))
+        assert list(run(journal.db, folder, POLICY, NOW).moved) == ["2026-06"]
+        for table in ("sessions", "notes", "cashbox", "credits"):
+            assert _count(journal, table) == 1, table  # the first session went, not the newest
+
+        charge_at(journal, _at(2026, 12, 1))  # a member, in December
+        assert list(run(journal.db, folder, POLICY, NOW).moved) == ["2026-06"]
+        for table in ("sessions", "notes", "cashbox", "credits"):
+            assert _count(journal, table) == 1, table  # December's
+        with contextlib.closing(sqlite3.connect(folder / "journal-2026-06.sqlite3")) as saved:
+            for table in ("sessions", "notes", "credits", "cashbox"):
+                [(archived,)] = saved.execute(f"SELECT max(id) FROM {table}").fetchall()
+                row = journal.db.one(f"SELECT min(id) AS low FROM {table}")
+                assert row is not None and row["low"] > archived, table
+    finally:
+        journal.close()

@@ -176,7 +176,58 @@ def select(db: Database, month: Month, before: float) -> Selection:
     return chosen
 
 
+@dataclass(frozen=True)
+class Newest:
+    """The newest row of each table stays live: SQLite gives a new row the id after the newest
+    one's, so archiving the newest would hand its id out again (an archived row and a live one
+    under one id, in the books). A table's newest row (and the session or move it belongs to)
+    moves once a newer one is there."""
+
+    ids: dict[str, int]  # table → its newest id
+    sessions: frozenset[int]  # sessions holding a table's newest row
+    moves: frozenset[int]  # moves (credits with no session) holding one
+
+    @classmethod
+    def read(cls, read: sqlite3.Connection) -> Newest:
+        ids = {
+            table: int(row[0])
+            for table in TABLES
+            if (row := read.execute(f"SELECT max(id) FROM {table}").fetchone())[0] is not None
+        }
+
+        def one(sql: str, table: str) -> list[tuple[int | None, int]]:
+            """(session id or None, credit id or 0) of the table's newest row."""
+            if table not in ids:
+                return []
+            return [(r[0], int(r[1])) for r in read.execute(sql, (ids[table],))]
+
+        found = one("SELECT session_id, 0 FROM notes WHERE id = ?", "notes")
+        found += one(
+            "SELECT n.session_id, 0 FROM cashbox b JOIN notes n ON n.id = b.note_id WHERE b.id = ?",
+            "cashbox",
+        )
+        found += one(
+            "SELECT n.session_id, 0 FROM cases k JOIN notes n ON n.id = k.note_id WHERE k.id = ?",
+            "cases",
+        )
+        found += one("SELECT session_id, id FROM credits WHERE id = ?", "credits")
+        found += one(
+            "SELECT c.session_id, c.id FROM cases k JOIN credits c ON c.id = k.credit_id"
+            " WHERE k.id = ?",
+            "cases",
+        )
+        sessions = {ids["sessions"]} if "sessions" in ids else set()
+        sessions |= {int(session) for session, _ in found if session is not None}
+        moves = {credit for session, credit in found if session is None and credit}
+        return cls(ids, frozenset(sessions), frozenset(moves))
+
+    def without(self, table: str, ids: list[int]) -> list[int]:
+        """``ids`` but the table's newest."""
+        return [i for i in ids if i != self.ids.get(table)]
+
+
 def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
+    newest = Newest.read(read)
     sessions = _of(
         read,
         "SELECT s.id FROM sessions s WHERE s.id IN ({}) AND s.state = 'finished'"
@@ -185,15 +236,17 @@ def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
         f"  WHERE c.session_id = s.id AND NOT ({_SETTLED_CREDIT}))",
         _in_month(read, "sessions", "started_at", month),
     )
+    sessions = [s for s in sessions if s not in newest.sessions]
     notes = _of(read, "SELECT id FROM notes WHERE session_id IN ({})", sessions)
     cashbox = _of(read, "SELECT id FROM cashbox WHERE note_id IN ({})", notes)
     credits = _of(read, "SELECT id FROM credits WHERE session_id IN ({})", sessions)
-    credits += _of(  # moves: no session
+    moves = _of(  # no session
         read,
         f"SELECT c.id FROM credits c WHERE c.id IN ({{}}) AND c.session_id IS NULL"
         f" AND {_SETTLED_CREDIT}",
         _in_month(read, "credits", "created_at", month),
     )
+    credits += [m for m in moves if m not in newest.moves]
     span = (month.start, month.end)
     cases = set(_of(read, "SELECT id FROM cases WHERE credit_id IN ({})", credits))
     cases |= set(_of(read, "SELECT id FROM cases WHERE note_id IN ({})", notes))
@@ -205,6 +258,7 @@ def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
             span,
         )
     }
+    cases.discard(newest.ids.get("cases", 0))  # one of the rows above: it stays with them
     # the collections of the month (and earlier) none of whose cash-box rows stays live
     candidates = [
         int(c) for (c,) in read.execute("SELECT id FROM collections WHERE at < ?", span[1:])
@@ -224,6 +278,15 @@ def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
             "SELECT id FROM reconciliations WHERE day < ? ORDER BY id", (f"{month.name}-99",)
         )
     ]
+    finding = newest.ids.get("reconciliation_findings")
+    held_run = read.execute(
+        "SELECT run_id FROM reconciliation_findings WHERE id = ?", (finding,)
+    ).fetchone()
+    runs = [
+        r
+        for r in newest.without("reconciliations", runs)
+        if held_run is None or r != int(held_run[0])
+    ]
     return {
         "reconciliation_findings": _of(
             read, "SELECT id FROM reconciliation_findings WHERE run_id IN ({})", runs
@@ -234,11 +297,15 @@ def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
         "notes": sorted(notes),
         "credits": sorted(credits),
         "sessions": sessions,
-        "collections": collections,
+        "collections": newest.without("collections", collections),
         # rows of no one's: everything before the month's end (a row a clock step left behind
         # goes with the next month)
-        "events": _in_month(read, "events", "at", month, since_start=False),
-        "staff_attempts": _in_month(read, "staff_attempts", "at", month, since_start=False),
+        "events": newest.without(
+            "events", _in_month(read, "events", "at", month, since_start=False)
+        ),
+        "staff_attempts": newest.without(
+            "staff_attempts", _in_month(read, "staff_attempts", "at", month, since_start=False)
+        ),
     }
 
 
