@@ -191,3 +191,44 @@ def test_a_running_kiosk_archives_by_itself_and_serves_on(tmp_path: Path, wallet
         rig.start_session(card)
         rig.feed(1000)
         wait_until(lambda: wallet.balance(user, "base") == 1000, 30, "the credit")
+
+
+def test_compact_gives_the_archived_pages_back_and_not_beside_a_running_kiosk(
+    tmp_path: Path, wallet: Sandbox
+) -> None:
+    """After the first archive of a journal of years the file keeps its size (free pages,
+    reused by new rows); ``paykiosk journal --compact`` gives them back, with the kiosk
+    stopped, and every row stays."""
+    config = _config(tmp_path, wallet)
+    journal = Journal(config.parent / "data" / "journal.sqlite3", "T01")
+    months_of_use(journal, time.time())
+    for n in range(20_000):  # years of events, in the oldest month
+        journal.log("acceptor", f"status {n} " + "x" * 80)
+    with journal.db.write() as tx:
+        tx.execute(
+            "UPDATE events SET at = ? WHERE kind = 'acceptor'", (time.time() - 240 * 86_400,)
+        )
+    journal.close()
+    assert run_kiosk(config, "staff", "archive").returncode == 0
+    path = config.parent / "data" / "journal.sqlite3"
+    journal = Journal(path, "T01")
+    rows = {t: _live(journal, t) for t in ("sessions", "credits", "events", "cases")}
+    journal.close()
+    before = path.stat().st_size
+
+    compacted = run_kiosk(config, "journal", "--compact")
+    assert compacted.returncode == 0, compacted.stderr
+    assert path.stat().st_size < before / 2
+    assert f"{before / 1e6:.1f} MB → " in compacted.stdout
+    journal = Journal(path, "T01", check=True)
+    try:
+        assert {t: _live(journal, t) for t in rows} == rows
+    finally:
+        journal.close()
+
+    (tmp_path / "running").mkdir()
+    with make_rig(tmp_path / "running", wallet) as rig:
+        rig.kiosk.start()
+        rig.kiosk.wait_ready()
+        busy = run_kiosk(rig.kiosk.config, "journal", "--compact")
+        assert busy.returncode == 75 and "running" in busy.stderr, busy.stderr

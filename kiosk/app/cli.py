@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument(
         "--archives", action="store_true", help="the archived months, each verified"
     )
+    journal.add_argument(
+        "--compact",
+        action="store_true",
+        help="give the pages the archive job freed back to the file system (the kiosk"
+        " stopped; once, after the first archive of a journal of years)",
+    )
     commands.add_parser("diagram", help="the charge session's state diagram (Mermaid)")
     shots = commands.add_parser("screens", help="render every sample screen to PNG files")
     shots.add_argument("--out", required=True, help="folder for the PNG files")
@@ -152,6 +158,9 @@ def _with_config(args: argparse.Namespace, rest: list[str]) -> int:
             if args.command == "journal" and args.recover:
                 with DataDirLock(config.kiosk.data_dir):  # no kiosk on it meanwhile
                     return _recover(config)
+            if args.command == "journal" and args.compact:
+                with DataDirLock(config.kiosk.data_dir):  # no kiosk on it meanwhile
+                    return _compact(config)
             if args.command == "journal" and (args.archive or args.archives):
                 return _archives(config, args.archive)  # the live journal is not opened
             if args.command in ("pending", "journal"):
@@ -240,6 +249,25 @@ def _recover(config: Config) -> int:
         )
     else:
         print(recovery.report())
+    return 0
+
+
+def _compact(config: Config) -> int:
+    import sqlite3
+
+    from kiosk.journal import Journal
+
+    journal = Journal(config.journal_path, config.kiosk.id, owner=True, check=True)
+    try:
+        before, after = journal.db.compact()
+    except sqlite3.OperationalError as error:  # e.g. no room for the copy: VACUUM is atomic
+        return _refuse(f"journal {config.journal_path}: not compacted ({error}); unchanged", 1)
+    finally:
+        journal.close()
+    print(
+        f"journal {config.journal_path}: {before / 1e6:.1f} MB → {after / 1e6:.1f} MB"
+        + (" (nothing to give back)" if after >= before else "")
+    )
     return 0
 
 

@@ -591,6 +591,16 @@ class Database:
         with open(fresh, "rb") as file:
             os.fsync(file.fileno())
 
+    def compact(self) -> tuple[int, int]:
+        """SQLite's ``VACUUM``: the file rewritten with only its pages in use (the archive job's
+        deletions leave free pages, reused by new rows but kept by the file). Every reader and
+        writer waits for it (the kiosk stopped). Returns the file's size before and after."""
+        with self._lock:
+            before = self.path.stat().st_size
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return before, self.path.stat().st_size
+
     @property
     def version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
