@@ -150,7 +150,8 @@ def run(data_dir: str | None = None, console: bool = False) -> int:
             kiosk_id="DEMO",
             idle_finish_s=20,
             screen_timeout_s=None,  # the kiosk's own
-            reconcile_at=None,  # the kiosk's own daily run
+            reconcile_at=None,  # the kiosk's own daily runs
+            archive_at=None,
         )
     )
     controls = DemoControls(sim, card, sandbox, info)
