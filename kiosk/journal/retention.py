@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kiosk.core.crashpoints import checkpoint
 from kiosk.journal.db import Database, fsync_dir
 
 # children before parents: the order live rows are deleted in (foreign keys are on)
@@ -347,10 +348,13 @@ def write_archive(db: Database, selection: Selection, folder: Path) -> Path:
             [("month", selection.month.name), ("written_at", str(time.time()))],
         )
         out.execute("COMMIT")
+    checkpoint("archive_temp_written")
     _fsync(temp)
     os.replace(temp, final)
     fsync_dir(folder)
+    checkpoint("archive_renamed")
     _write_checksum(final)
+    checkpoint("archive_checksummed")
     return final
 
 
@@ -414,7 +418,8 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     deleted = 0
     with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
         for table in TABLES:
-            for chunk in _chunks(selection.ids.get(table, [])):
+            chunks = list(_chunks(selection.ids.get(table, [])))
+            for number, chunk in enumerate(chunks, start=1):
                 kept = {_key(r): r for r in _rows(saved, table, chunk)}
                 with db.write() as tx:
                     for row in _rows(tx, table, chunk):
@@ -427,6 +432,8 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
                     deleted += tx.execute(
                         f"DELETE FROM {table} WHERE id IN ({marks})", tuple(chunk)
                     ).rowcount
+                if number < len(chunks):
+                    checkpoint("archive_part_deleted")
     with db.write() as tx:
         tx.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
@@ -512,6 +519,7 @@ def _run(
                     f"archives past {policy.retention_years} years removed: " + ", ".join(removed),
                 ),
             )
+    checkpoint("archive_run_unfinished")
     _finish(db, run_id, "stopped" if left else "done", moved, removed, began, "")
     return Archived(moved, removed, left)
 
@@ -591,6 +599,7 @@ def remove_expired(folder: Path, policy: Policy, now: float) -> list[Path]:
             checksum_path(path).unlink(missing_ok=True)
             path.unlink()
             removed.append(path)
+            checkpoint("archive_expired_removed")
     if removed:
         fsync_dir(folder)
     return removed
