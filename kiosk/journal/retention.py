@@ -20,7 +20,8 @@ journal's tables (no triggers), a ``manifest`` of rows and a SHA-256 per table, 
 ``journal-YYYY-MM.sqlite3.sha256`` (``sha256sum`` format). Written under a temporary name,
 fsynced, renamed, the folder fsynced, then the checksum file the same way: at every moment the
 month's name holds a whole archive or none. A month archived again (rows that closed later) is a
-new file holding the old rows and the new, renamed over the old one.
+new file holding the old rows and the new, renamed over the old one once the old one's checksum
+file is gone (an archive without one is checked against its manifest alone).
 
 The live rows go (:func:`delete_archived`) only after the archive on disk is read back and each
 of them is found in it, equal; in short transactions, children first. A crash anywhere leaves
@@ -350,6 +351,11 @@ def write_archive(db: Database, selection: Selection, folder: Path) -> Path:
         out.execute("COMMIT")
     checkpoint("archive_temp_written")
     _fsync(temp)
+    if checksum_path(final).exists():  # the old archive's: gone first, durably
+        # else a crash between the rename and the new checksum file leaves the new archive
+        # beside the old one's checksum: it fails verify(), and every later run refuses it
+        checksum_path(final).unlink()
+        fsync_dir(folder)
     os.replace(temp, final)
     fsync_dir(folder)
     checkpoint("archive_renamed")
