@@ -417,35 +417,61 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     In transactions of ``_CHUNK`` rows, children before parents (:data:`TABLES`): the journal's
     lock is held a short while at a time (the engine writes between them), and a crash between
     two leaves live rows whose children went first, every one of them in the whole archive; the
-    next run selects what is left of the month and finishes it."""
+    next run selects what is left of the month and finishes it. A note's cash-box row goes in
+    the note's transaction: :func:`select` takes a stacked note as settled by its collected
+    cash-box row, so a note left without it would stay live for good, and its session with it."""
     problem = verify(archive)
     if problem is not None:
         raise ValueError(f"archive {archive.name}: {problem}; nothing deleted")
     deleted = 0
+    boxes = set(selection.ids.get("cashbox", []))
     with contextlib.closing(sqlite3.connect(f"file:{archive}?mode=ro", uri=True)) as saved:
         for table in TABLES:
+            if table == "cashbox":
+                continue  # with their notes
             chunks = list(_chunks(selection.ids.get(table, [])))
             for number, chunk in enumerate(chunks, start=1):
-                kept = {_key(r): r for r in _rows(saved, table, chunk)}
                 with db.write() as tx:
-                    for row in _rows(tx, table, chunk):
-                        if kept.get(_key(row)) != row:
-                            raise ValueError(
-                                f"archive {archive.name}: {table} #{row[0]} is not in it as it"
-                                " is live; nothing more deleted"
+                    if table == "notes":
+                        marks = ",".join("?" * len(chunk))
+                        theirs = [
+                            int(r[0])
+                            for r in tx.execute(
+                                f"SELECT id FROM cashbox WHERE note_id IN ({marks})", tuple(chunk)
                             )
-                    marks = ",".join("?" * len(chunk))
-                    deleted += tx.execute(
-                        f"DELETE FROM {table} WHERE id IN ({marks})", tuple(chunk)
-                    ).rowcount
+                            if int(r[0]) in boxes
+                        ]
+                        boxes -= set(theirs)
+                        deleted += _delete(tx, saved, archive, "cashbox", theirs)
+                    deleted += _delete(tx, saved, archive, table, chunk)
                 if number < len(chunks):
                     checkpoint("archive_part_deleted")
+        for chunk in _chunks(sorted(boxes)):  # of no selected note: none, as select() picks them
+            with db.write() as tx:
+                deleted += _delete(tx, saved, archive, "cashbox", chunk)
     with db.write() as tx:
         tx.execute(
             "INSERT INTO events (at, kind, detail) VALUES (?, 'journal', ?)",
             (time.time(), f"archived {selection.month.name}: {deleted} rows into {archive.name}"),
         )
     return deleted
+
+
+def _delete(
+    tx: sqlite3.Connection, saved: sqlite3.Connection, archive: Path, table: str, ids: list[int]
+) -> int:
+    """Delete ``table``'s live rows ``ids`` in ``tx``, each checked equal in the archive first."""
+    if not ids:
+        return 0
+    kept = {_key(r): r for r in _rows(saved, table, ids)}
+    for row in _rows(tx, table, ids):
+        if kept.get(_key(row)) != row:
+            raise ValueError(
+                f"archive {archive.name}: {table} #{row[0]} is not in it as it is live;"
+                " nothing more deleted"
+            )
+    marks = ",".join("?" * len(ids))
+    return int(tx.execute(f"DELETE FROM {table} WHERE id IN ({marks})", tuple(ids)).rowcount)
 
 
 @dataclass(frozen=True)
