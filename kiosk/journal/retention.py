@@ -127,8 +127,10 @@ def snapshot(db: Database) -> Iterator[sqlite3.Connection]:
 
 
 def months_to_move(db: Database, before: float) -> list[Month]:
-    """The months that ended before ``before``, from the oldest live session, credit or event
-    (ids follow time: the first row of each table is its oldest)."""
+    """The months that ended before ``before``, from the oldest live session, credit, event or
+    staff attempt (ids follow time: the first row of each table is its oldest). Staff attempts
+    too: the last rows a month's deletion takes (:data:`TABLES`), so a run killed before they
+    went has its month done again, not the next month taking them into its own archive."""
     with snapshot(db) as read:
         firsts = [
             read.execute(f"SELECT {column} FROM {table} ORDER BY id LIMIT 1").fetchone()
@@ -136,6 +138,7 @@ def months_to_move(db: Database, before: float) -> list[Month]:
                 ("sessions", "started_at"),
                 ("credits", "created_at"),
                 ("events", "at"),
+                ("staff_attempts", "at"),
             )
         ]
     times = [float(row[0]) for row in firsts if row is not None]
