@@ -5,10 +5,10 @@ mode numbers every fsync under the data dir), with or without a power cut (every
 fsynced lost: :func:`bench.power_cut.cut`), then checked and run again to the end.
 
 The data dir (:class:`Scene`): a synthetic journal of a busy kiosk's days
-(``tests/support/synthetic_journal.py``); two refused credits of its first month with an open
-staff case each; an archive of that month already written by an earlier run (all of it but
-those two sessions) and then one of the cases resolved (its session now moves: the month is
-archived again, its old rows with the new); an archive of a month past the retention period;
+(``tests/support/synthetic_journal.py``); its first month already archived by an earlier run but
+for a refused credit's session, whose staff case was resolved since (its session moves now: the
+month is archived again, its old rows with the new); in the last month that moves, a refused
+credit whose case is open (it never moves); an archive of a month past the retention period;
 the last day's notes still in the box. The run moves a few months and removes the old archive.
 
 After each kill (:func:`check_killed`): every row the run moves (what an uninterrupted run of the
@@ -201,8 +201,10 @@ class Scene:
         generate(journal_path, self.days, self.per_day, end=now)
         first = Month.of(now - (self.days - 1) * DAY_S)
         second = Month.of(first.end + 1)
+        last = Month.of(Month.of(now - WORKING_DAYS * DAY_S).start - 1)  # the last that moves
         with contextlib.closing(sqlite3.connect(journal_path, isolation_level=None)) as db:
-            resolved, kept = self._refuse(db, first, 2)
+            resolved = self._refuse(db, first, "0001")
+            kept = self._refuse(db, last, "0002")
         # an earlier run archived the first month (the cut-off in the middle of the second)
         earlier = int((now - second.start) / DAY_S) - 15
         finish(paykiosk(self.config(self.template, earlier), "staff", "archive"))
@@ -222,33 +224,29 @@ class Scene:
         self.config(self.template, WORKING_DAYS)
 
     @staticmethod
-    def _refuse(db: sqlite3.Connection, month: Month, count: int) -> tuple[int, int]:
-        """``count`` confirmed credits of sessions in ``month`` refused, each with an open staff
-        case (as a refused top-up opens one); returns the first's case id and the last's."""
-        rows = db.execute(
+    def _refuse(db: sqlite3.Connection, month: Month, number: str) -> int:
+        """A confirmed credit of a session in the middle of ``month`` refused, with an open
+        staff case (as a refused top-up opens one); returns the case's id."""
+        row = db.execute(
             "SELECT c.id, c.user_id, c.amount, c.created_at FROM credits c JOIN sessions s"
-            " ON s.id = c.session_id WHERE s.started_at >= ? AND s.started_at < ?"
-            " AND c.state = 'confirmed' ORDER BY c.id",
-            (month.start + 3 * DAY_S, month.end - 3 * DAY_S),
-        ).fetchall()
-        cases = []
-        for n, (credit, user, amount, at) in enumerate(rows[:: max(1, len(rows) // count)][:count]):
-            reference = f"{KIOSK}-ARCHIVE-{n:04d}"
-            db.execute(
-                "UPDATE credits SET state = 'refused', transaction_id = NULL, last_error ="
-                " 'invalid_request', reference = ? WHERE id = ?",
-                (reference, credit),
-            )
-            cases.append(
-                db.execute(
-                    "INSERT INTO cases (reference, kind, credit_id, user_id, amount, detail,"
-                    " state, created_at) VALUES (?, 'refused_credit', ?, ?, ?,"
-                    " 'invalid_request: the wallet refused the top-up', 'open', ?)",
-                    (reference, credit, user, amount, at),
-                ).lastrowid
-            )
-        assert len(cases) == count, f"the first month has {len(rows)} credits"
-        return int(cases[0] or 0), int(cases[-1] or 0)
+            " ON s.id = c.session_id WHERE s.started_at >= ? AND c.state = 'confirmed'"
+            " ORDER BY c.id LIMIT 1",
+            (month.start + 14 * DAY_S,),
+        ).fetchone()
+        credit, user, amount, at = row
+        reference = f"{KIOSK}-ARCHIVE-{number}"
+        db.execute(
+            "UPDATE credits SET state = 'refused', transaction_id = NULL, last_error ="
+            " 'invalid_request', reference = ? WHERE id = ?",
+            (reference, credit),
+        )
+        case = db.execute(
+            "INSERT INTO cases (reference, kind, credit_id, user_id, amount, detail, state,"
+            " created_at) VALUES (?, 'refused_credit', ?, ?, ?,"
+            " 'invalid_request: the wallet refused the top-up', 'open', ?)",
+            (reference, credit, user, amount, at),
+        ).lastrowid
+        return int(case or 0)
 
 
 def _staying(db: sqlite3.Connection, case: int) -> dict[str, set[int]]:
