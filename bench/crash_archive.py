@@ -377,6 +377,7 @@ class Outcome:
     cut: Cut | None = None
     archived: list[str] = field(default_factory=list)  # the archives after the kill (or cut)
     gone: int = 0  # of the rows the run moves, those no longer live after the kill
+    runs: list[str] = field(default_factory=list)  # archive_runs after the next run: results
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -453,6 +454,7 @@ class Explorer:
                 outcome.problems.append(f"the next run failed: {error}")
             final = read_state(config, data, report=False)
             outcome.problems += check_finished(self.scene, final, finished)
+            outcome.runs = [r for key, r in final.runs if key > self.scene.before.runs[-1][0]]
         finally:
             shutil.rmtree(config.parent, ignore_errors=True)
         outcome.seconds = time.monotonic() - started

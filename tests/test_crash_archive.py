@@ -93,6 +93,7 @@ def test_killed_at_each_freeze_point(explorer: Explorer) -> None:
         if outcome.problems:
             failures.append(f"{point}: {outcome.problems[:5]}")
         gone[point] = (outcome.gone, expired in outcome.archived)
+        assert outcome.runs == ["running", "done"], point  # the killed run, then the next
     assert not failures, failures
     assert gone == {
         "archive_temp_written": (0, True),
