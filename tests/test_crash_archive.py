@@ -142,13 +142,15 @@ NOW = datetime(2026, 12, 8, 12, 0).timestamp()
 POLICY = Policy(working_days=30, retention_years=7)
 
 
-def test_staff_attempts_left_by_a_killed_run_go_into_their_own_months_archive(
-    tmp_path: Path,
+@pytest.mark.parametrize("left", ["staff_attempts", "collections"])
+def test_rows_left_by_a_killed_run_go_into_their_own_months_archive(
+    tmp_path: Path, left: str
 ) -> None:
-    """Killed after the oldest month's events went and before its staff attempts did (the last
-    table it deletes): the next run started at the next month (the oldest with a session,
-    credit or event), which took those staff attempts into its own archive too — a row in two
-    archives."""
+    """Killed in the oldest month's deletion with only its staff attempts left (the last table
+    it deletes), or only its collections (deleted after the sessions; the month's events gone,
+    as when the month is archived again and they went with its first archive): the next run
+    began at the next month (the oldest with a session, credit or event), which took those rows
+    into its own archive too — rows in two archives. Now the month is done again."""
     path, folder = tmp_path / "journal.sqlite3", tmp_path / "archive"
     generate(path, 100, 3, end=NOW)
     journal = Journal(path, KIOSK)
@@ -157,10 +159,11 @@ def test_staff_attempts_left_by_a_killed_run_go_into_their_own_months_archive(
         first = months_to_move(journal.db, before)[0]
         chosen = select(journal.db, first, before)
         archive = write_archive(journal.db, chosen, folder)
-        ids = {t: i for t, i in chosen.ids.items() if t != "staff_attempts"}
+        assert chosen.ids[left]
+        ids = {t: i for t, i in chosen.ids.items() if t != left}
         delete_archived(journal.db, Selection(first, ids), archive)  # … and killed
-        assert chosen.ids["staff_attempts"]
         run(journal.db, folder, POLICY, NOW)
+        assert not journal.db.query(f"SELECT id FROM {left} WHERE id IN ({chosen.ids[left][0]})")
     finally:
         journal.close()
     where: dict[tuple[str, int], list[str]] = {}

@@ -127,21 +127,28 @@ def snapshot(db: Database) -> Iterator[sqlite3.Connection]:
 
 
 def months_to_move(db: Database, before: float) -> list[Month]:
-    """The months that ended before ``before``, from the oldest live session, credit, event or
-    staff attempt (ids follow time: the first row of each table is its oldest). Staff attempts
-    too: the last rows a month's deletion takes (:data:`TABLES`), so a run killed before they
-    went has its month done again, not the next month taking them into its own archive."""
+    """The months that ended before ``before``, from the month of the oldest live row of any
+    table a later month's :func:`select` would take rows of earlier months from (ids follow
+    time: the first row of each table is its oldest; reconciliation runs by their day). A run
+    killed in a month's deletion leaves some of these (the month's collections when its events
+    went with an earlier archive, its staff attempts: the last rows deleted): the month is done
+    again, not the next month taking them into its own archive as well."""
     with snapshot(db) as read:
         firsts = [
             read.execute(f"SELECT {column} FROM {table} ORDER BY id LIMIT 1").fetchone()
             for table, column in (
                 ("sessions", "started_at"),
                 ("credits", "created_at"),
+                ("cases", "created_at"),
+                ("collections", "at"),
                 ("events", "at"),
                 ("staff_attempts", "at"),
             )
         ]
+        day = read.execute("SELECT min(day) FROM reconciliations").fetchone()[0]
     times = [float(row[0]) for row in firsts if row is not None]
+    if day is not None:
+        times.append(datetime.strptime(str(day), "%Y-%m-%d").timestamp())
     if not times:
         return []
     months, month = [], Month.of(min(times))
