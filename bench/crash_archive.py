@@ -156,6 +156,7 @@ class Scene:
         self.template = workdir / "template"
         self._copies = 0
         self.never: dict[str, set[int]] = {}  # rows that must stay live: table → ids
+        self.rearchived = ""  # the archive of the month the run archives again
         self._build()
         self.before = read_state(self.template / "paykiosk.toml", self.template / "data")
         reference = self.copy("uninterrupted")
@@ -201,6 +202,7 @@ class Scene:
         generate(journal_path, self.days, self.per_day, end=now)
         first = Month.of(now - (self.days - 1) * DAY_S)
         second = Month.of(first.end + 1)
+        self.rearchived = f"journal-{first.name}.sqlite3"  # a month the run archives again
         last = Month.of(Month.of(now - WORKING_DAYS * DAY_S).start - 1)  # the last that moves
         with contextlib.closing(sqlite3.connect(journal_path, isolation_level=None)) as db:
             resolved = self._refuse(db, first, "0001")
@@ -283,19 +285,14 @@ def check_killed(scene: Scene, state: State, finished: bool = False) -> list[str
     before = scene.before
     bad = {name for name in state.archived if verify(state.data / "archive" / name) is not None}
     problems += [f"archive {name} does not verify" for name in sorted(bad)]
-    where: dict[tuple[str, int], list[str]] = {}
-    for name, rows in state.archived.items():
-        for table, by_id in rows.items():
-            for key, row in by_id.items():
-                where.setdefault((table, key), []).append(name)
-                final = scene.after.archived.get(name, {}).get(table, {}).get(key)
-                if final != row:
-                    problems.append(f"{table} #{key} in {name} as {row}, not as archived: {final}")
-    problems += [
-        f"{table} #{key} in {len(names)} archives: {names}"
-        for (table, key), names in sorted(where.items())
-        if len(names) > 1
-    ]
+    where = _where(state)
+    for (table, key), names in where.items():
+        for name in names:
+            row = state.archived[name][table][key]
+            final = scene.after.archived.get(name, {}).get(table, {}).get(key)
+            if final != row:
+                problems.append(f"{table} #{key} in {name} as {row}, not as archived: {final}")
+    problems += _twice(state)
     for table, by_id in before.live.items():
         for key, row in by_id.items():
             live = state.live[table].get(key)
@@ -329,11 +326,22 @@ def check_finished(scene: Scene, state: State, finished: bool = False) -> list[s
     after, known = scene.after, scene.before.live["events"]
     if sorted(state.archived) != sorted(after.archived):
         problems.append(f"archives {sorted(state.archived)} != {sorted(after.archived)}")
+    problems += _twice(state)
     for name, rows in state.archived.items():
         if verify(state.data / "archive" / name) is not None:
             problems.append(f"archive {name} does not verify")
-        if rows != after.archived.get(name):
-            problems.append(f"archive {name}'s rows differ from the uninterrupted run's")
+        wanted, differ = after.archived.get(name, {}), []
+        for table in TABLES:
+            got, expected = rows.get(table, {}), wanted.get(table, {})
+            differ += [
+                f"{table} #{key}"
+                for key in sorted(set(got) | set(expected))
+                if got.get(key) != expected.get(key)
+            ]
+        if differ:
+            problems.append(
+                f"archive {name}'s rows differ from the uninterrupted run's: {differ[:5]}"
+            )
     for table, by_id in state.live.items():
         have = {k: r for k, r in by_id.items() if table != "events" or k in known}
         want = {k: r for k, r in after.live[table].items() if table != "events" or k in known}
@@ -346,6 +354,24 @@ def check_finished(scene: Scene, state: State, finished: bool = False) -> list[s
         problems.append(f"runs journaled as {new}: not the killed one unfinished, then one done")
     problems += _integrity(state)
     return problems
+
+
+def _where(state: State) -> dict[tuple[str, int], list[str]]:
+    """(table, id) → the archives that hold the row."""
+    where: dict[tuple[str, int], list[str]] = {}
+    for name, rows in state.archived.items():
+        for table, by_id in rows.items():
+            for key in by_id:
+                where.setdefault((table, key), []).append(name)
+    return where
+
+
+def _twice(state: State) -> list[str]:
+    return [
+        f"{table} #{key} in {len(names)} archives: {names}"
+        for (table, key), names in sorted(_where(state).items())
+        if len(names) > 1
+    ]
 
 
 def _staying_lines(scene: Scene, pending: str) -> list[str]:
