@@ -22,6 +22,14 @@ MOVE_POINTS = (
     "move_before_send",  # the move and its request_id are durable; no attempt yet
     "move_after_response",  # the wallet answered the move; not yet journaled
 )
+ARCHIVE_POINTS = (  # the journal's archive job (kiosk.journal.retention), in the order met
+    "archive_temp_written",  # a month's archive written under its temporary name, not fsynced
+    "archive_renamed",  # the archive under its name, the folder fsynced; no checksum file yet
+    "archive_checksummed",  # the archive and its checksum file durable; no live row deleted
+    "archive_part_deleted",  # a table's first chunk of live rows deleted, more of it still live
+    "archive_expired_removed",  # an archive past the retention period removed; folder unsynced
+    "archive_run_unfinished",  # all moved and removed; the run's row not yet finished
+)
 
 
 def checkpoint(name: str) -> None:

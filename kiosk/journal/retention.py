@@ -20,7 +20,8 @@ journal's tables (no triggers), a ``manifest`` of rows and a SHA-256 per table, 
 ``journal-YYYY-MM.sqlite3.sha256`` (``sha256sum`` format). Written under a temporary name,
 fsynced, renamed, the folder fsynced, then the checksum file the same way: at every moment the
 month's name holds a whole archive or none. A month archived again (rows that closed later) is a
-new file holding the old rows and the new, renamed over the old one.
+new file holding the old rows and the new, renamed over the old one once the old one's checksum
+file is gone (an archive without one is checked against its manifest alone).
 
 The live rows go (:func:`delete_archived`) only after the archive on disk is read back and each
 of them is found in it, equal; in short transactions, children first. A crash anywhere leaves
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kiosk.core.crashpoints import checkpoint
 from kiosk.journal.db import Database, fsync_dir
 from kiosk.journal.read_only import read_only
 
@@ -130,18 +132,28 @@ def snapshot(db: Database) -> Iterator[sqlite3.Connection]:
 
 
 def months_to_move(db: Database, before: float) -> list[Month]:
-    """The months that ended before ``before``, from the oldest live session, credit or event
-    (ids follow time: the first row of each table is its oldest)."""
+    """The months that ended before ``before``, from the month of the oldest live row of any
+    table a later month's :func:`select` would take rows of earlier months from (ids follow
+    time: the first row of each table is its oldest; reconciliation runs by their day). A run
+    killed in a month's deletion leaves some of these (the month's collections when its events
+    went with an earlier archive, its staff attempts: the last rows deleted): the month is done
+    again, not the next month taking them into its own archive as well."""
     with snapshot(db) as read:
         firsts = [
             read.execute(f"SELECT {column} FROM {table} ORDER BY id LIMIT 1").fetchone()
             for table, column in (
                 ("sessions", "started_at"),
                 ("credits", "created_at"),
+                ("cases", "created_at"),
+                ("collections", "at"),
                 ("events", "at"),
+                ("staff_attempts", "at"),
             )
         ]
+        day = read.execute("SELECT min(day) FROM reconciliations").fetchone()[0]
     times = [float(row[0]) for row in firsts if row is not None]
+    if day is not None:
+        times.append(datetime.strptime(str(day), "%Y-%m-%d").timestamp())
     if not times:
         return []
     months, month = [], Month.of(min(times))
@@ -419,10 +431,18 @@ def write_archive(db: Database, selection: Selection, folder: Path) -> Path:
             [("month", selection.month.name), ("written_at", str(time.time()))],
         )
         out.execute("COMMIT")
+    checkpoint("archive_temp_written")
     _fsync(temp)
+    if checksum_path(final).exists():  # the old archive's: gone first, durably
+        # else a crash between the rename and the new checksum file leaves the new archive
+        # beside the old one's checksum: it fails verify(), and every later run refuses it
+        checksum_path(final).unlink()
+        fsync_dir(folder)
     os.replace(temp, final)
     fsync_dir(folder)
+    checkpoint("archive_renamed")
     _write_checksum(final)
+    checkpoint("archive_checksummed")
     return final
 
 
@@ -482,10 +502,12 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
     :func:`verify`. Returns the rows deleted.
 
     In short transactions (``_CHUNK`` rows; a month's credits in one), children before parents
-    (:data:`TABLES`; a note's cash-box row with the note): the journal's lock is held a short
-    while at a time (the engine writes between them), and a crash between two leaves live rows
-    whose children went first, every one of them in the whole archive; the next run selects
-    what is left of the month and finishes it."""
+    (:data:`TABLES`): the journal's lock is held a short while at a time (the engine writes
+    between them), and a crash between two leaves live rows whose children went first, every
+    one of them in the whole archive; the next run selects what is left of the month and
+    finishes it. A note's cash-box row goes in the note's transaction: :func:`select` takes a
+    stacked note as settled by its collected cash-box row, so a note left without it would stay
+    live for good, and its session with it."""
     problem = verify(archive)
     if problem is not None:
         raise ValueError(f"archive {archive.name}: {problem}; nothing deleted")
@@ -499,7 +521,8 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
             if table == "cashbox":
                 continue  # with their notes
             size = _ROWS_PER_TRANSACTION.get(table, _CHUNK)
-            for batch in _chunks(selection.ids.get(table, []), size):
+            batches = list(_chunks(selection.ids.get(table, []), size))
+            for number, batch in enumerate(batches, start=1):
                 with db.write() as tx:
                     for chunk in _chunks(batch):
                         if table == "notes":
@@ -507,6 +530,8 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
                             if ledger:
                                 deleted += _delete_saved(tx, saved, "cashbox", ledger, archive.name)
                         deleted += _delete_saved(tx, saved, table, chunk, archive.name)
+                if number < len(batches):
+                    checkpoint("archive_part_deleted")
             if table == "notes" and boxes:  # rows of notes that stay (none, by select)
                 for chunk in _chunks(sorted(boxes)):
                     with db.write() as tx:
@@ -623,6 +648,7 @@ def _run(
                     f"archives past {policy.retention_years} years removed: " + ", ".join(removed),
                 ),
             )
+    checkpoint("archive_run_unfinished")
     _finish(db, run_id, "stopped" if left else "done", moved, removed, began, "")
     return Archived(moved, removed, left)
 
@@ -702,6 +728,7 @@ def remove_expired(folder: Path, policy: Policy, now: float) -> list[Path]:
             checksum_path(path).unlink(missing_ok=True)
             path.unlink()
             removed.append(path)
+            checkpoint("archive_expired_removed")
     if removed:
         fsync_dir(folder)
     return removed
