@@ -15,16 +15,21 @@ the copy's name, for ``sha256sum -c``), ``paykiosk-K01-2026-06-<what>.csv``.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from kiosk.journal import Journal
 from kiosk.journal.retention import checksum_path
 from kiosk.ops.archives import MONTH, checked, expected_sha256, locate, read_only
-from kiosk.staff.export import Exported, check_folder, fsync_folder, read_tables, write_tables
+from kiosk.staff.export import (
+    Exported,
+    check_folder,
+    read_tables,
+    write_atomically,
+    write_tables,
+)
 
 CHUNK = 1 << 20
 
@@ -55,7 +60,7 @@ def export_month(archive_folder: Path, month: str, kiosk_id: str, folder: Path) 
     def write(out: BinaryIO) -> None:
         out.write(line)
 
-    _atomically(sums, write)
+    write_atomically(sums, write)
     return [*written, Exported(sums, 1)]
 
 
@@ -99,7 +104,7 @@ def _copy(source: Path, target: Path, expected: str, month: str) -> None:
                 " archive job may have written it meanwhile); nothing was kept, try again"
             )
 
-    _atomically(target, write)
+    write_atomically(target, write)
 
 
 def _chunks(source: Path, month: str) -> Iterator[bytes]:
@@ -110,23 +115,3 @@ def _chunks(source: Path, month: str) -> Iterator[bytes]:
                 yield chunk
     except OSError as error:
         raise ValueError(f"archive {month}: cannot read {source}: {error.strerror}") from None
-
-
-def _atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
-    """``path`` written by ``write`` whole or not at all: a temporary name, fsync, rename."""
-    temp = path.with_name(f".{path.name}.tmp")
-    try:
-        with temp.open("wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-        fsync_folder(path.parent)
-    except OSError as error:
-        temp.unlink(missing_ok=True)
-        raise ValueError(
-            f"export to {path.parent}: cannot write {path.name}: {error.strerror or error}"
-        ) from None
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

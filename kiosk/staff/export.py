@@ -22,10 +22,11 @@ import io
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
@@ -362,20 +363,32 @@ def _csv(columns: tuple[str, ...], rows: list[list[object]]) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """The file is there whole or not at all, even if the stick is pulled mid-write."""
+    """A CSV file whole or not at all, even if the stick is pulled mid-write."""
+
+    def write(out: BinaryIO) -> None:
+        out.write(text.encode(ENCODING))
+
+    write_atomically(path, write)
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """``path`` written by ``write`` whole or not at all: a temporary name, fsync, rename."""
     temp = path.with_name(f".{path.name}.tmp")
     try:
-        with temp.open("w", encoding=ENCODING, newline="") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
+        with temp.open("wb") as out:
+            write(out)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(temp, path)
         fsync_folder(path.parent)
     except OSError as error:
         temp.unlink(missing_ok=True)
         raise ValueError(
-            f"export to {path.parent}: cannot write {path.name}: {error.strerror}"
+            f"export to {path.parent}: cannot write {path.name}: {error.strerror or error}"
         ) from None
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 def fsync_folder(folder: Path) -> None:
