@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 
@@ -17,10 +16,10 @@ from kiosk.config.settings import load
 from kiosk.journal import Journal
 from kiosk.journal.retention import archives, last_run, verify
 from kiosk.ops.archiving import DailyArchive
-from kiosk.ops.metrics import KioskCollector, Sources
 from kiosk.sim.config import write_sandbox_config
 from tests.support.common import wait_until
 from tests.support.kiosk_process import run_kiosk
+from tests.support.metrics import journal_collector
 from tests.support.old_journal import months_of_use
 from tests.support.rig import make_rig
 from tests.support.wallet import Sandbox
@@ -55,19 +54,10 @@ def _live(journal: Journal, table: str) -> int:
 
 
 def _archive_metrics(journal: Journal, folder: Path) -> dict[str, float]:
-    sources = Sources(
-        journal=journal,
-        faults=dict,
-        acceptor=cast(Any, None),  # the machine families read the journal and the disk only
-        reader=None,
-        wallet=cast(Any, None),
-        stacker_capacity=1000,
-        data_dir_free=lambda: 10**9,
-        archive_dir=folder,
-    )
+    collector = journal_collector(journal, folder)
     return {
         sample.name: sample.value
-        for family in KioskCollector(sources)._machine()
+        for family in collector._machine()
         for sample in family.samples
         if sample.name.startswith("paykiosk_journal_archive")
     }

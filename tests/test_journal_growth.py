@@ -7,14 +7,13 @@ every row would take four times as many."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, cast
 
 import pytest
 
 from kiosk.journal import Journal
 from kiosk.journal.records import CreditKind
-from kiosk.ops.metrics import KioskCollector, Sources
 from kiosk.ops.pending import pending
+from tests.support.metrics import journal_collector
 from tests.support.synthetic_journal import KIOSK, generate
 
 END = 1_796_000_000.0  # a fixed day: both journals end on it
@@ -22,16 +21,8 @@ TICK = 20  # steps between two calls of the progress handler
 
 
 def _metrics(journal: Journal) -> list[object]:
-    sources = Sources(
-        journal=journal,
-        faults=dict,
-        acceptor=cast(Any, None),  # the money families read the journal only
-        reader=None,
-        wallet=cast(Any, None),
-        stacker_capacity=1000,
-        data_dir_free=lambda: 0,
-    )
-    return list(KioskCollector(sources)._money())
+    collector = journal_collector(journal)
+    return list(collector._money())
 
 
 READS: dict[str, Callable[[Journal], object]] = {

@@ -8,15 +8,14 @@ from __future__ import annotations
 import socket
 import time
 from pathlib import Path
-from typing import Any, cast
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from kiosk import __version__
 from kiosk.journal import Journal
-from kiosk.ops.metrics import KioskCollector, Sources
 from tests.support.common import wait_until
+from tests.support.metrics import journal_collector
 from tests.support.rig import make_rig
 from tests.support.wallet import Sandbox, cash_and_moves
 
@@ -120,18 +119,10 @@ def test_a_move_is_counted_in_its_own_families_never_as_cash(tmp_path: Path) -> 
     journal = Journal(tmp_path / "journal.sqlite3", "T01")
     try:
         made = cash_and_moves(journal)
-        sources = Sources(
-            journal=journal,
-            faults=dict,
-            acceptor=cast(Any, None),  # the money families read the journal only
-            reader=None,
-            wallet=cast(Any, None),
-            stacker_capacity=1000,
-            data_dir_free=lambda: 0,
-        )
+        collector = journal_collector(journal)
         samples = {
             sample.name: sample.value
-            for family in KioskCollector(sources)._money()
+            for family in collector._money()
             for sample in family.samples
         }
     finally:

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,13 +19,13 @@ import pytest
 from kiosk.engine.delivery import Delivery
 from kiosk.journal import Journal
 from kiosk.journal.reconciliations import Run
-from kiosk.ops.metrics import KioskCollector, Sources
 from kiosk.ops.reconcile import TYPES, DailyReconciliation, JournalCredit, compare
 from kiosk.sim.config import write_sandbox_config
 from kiosk.wallet.models import Transaction
 from tests.support.common import wait_until
 from tests.support.engine import FAST_DELIVERY
 from tests.support.kiosk_process import ROOT, run_kiosk
+from tests.support.metrics import journal_collector
 from tests.support.rig import make_rig
 from tests.support.wallet import Sandbox, stacked_credit, start_sandbox, stop_sandbox
 from tests.support.wallet import with_client as with_wallet
@@ -253,18 +252,10 @@ def test_a_wallet_that_is_down_postpones_it_and_says_so(tmp_path: Path, own: San
 
 
 def reconciliation_metrics(journal: Journal) -> dict[str, float]:
-    sources = Sources(
-        journal=journal,
-        faults=dict,
-        acceptor=cast(Any, None),  # the money families read the journal only
-        reader=None,
-        wallet=cast(Any, None),
-        stacker_capacity=1000,
-        data_dir_free=lambda: 0,
-    )
+    collector = journal_collector(journal)
     return {
         sample.name: sample.value
-        for family in KioskCollector(sources)._money()
+        for family in collector._money()
         for sample in family.samples
         if sample.name.startswith("paykiosk_reconciliation")
     }
