@@ -35,6 +35,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -472,19 +473,48 @@ def _fsync(path: Path) -> None:
         os.fsync(file.fileno())
 
 
+CHANGED = "its SHA-256 differs from its checksum file"
+
+
+def _checksum_file(sums: Path) -> tuple[str | None, str | None]:
+    """The SHA-256 a checksum file (``sha256sum`` format) holds, or what is wrong with it."""
+    try:
+        words = sums.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        return None, "its checksum file cannot be read"
+    if not words:
+        return None, "its checksum file is empty"
+    if not re.fullmatch(r"[0-9a-f]{64}", words[0]):
+        return None, "its checksum file is not a SHA-256 line"
+    return words[0], None
+
+
+def expected_sha256(sums: Path) -> str | None:
+    """The SHA-256 the checksum file at ``sums`` holds (None: not one)."""
+    return _checksum_file(sums)[0]
+
+
+def checksum_problem(path: Path) -> str | None:
+    """What is wrong with the archive's bytes by its checksum file (None: they agree, or there
+    is no checksum file). Reads the file once, not its rows."""
+    sums = checksum_path(path)
+    if not sums.exists():
+        return None
+    expected, problem = _checksum_file(sums)
+    if problem is not None:
+        return problem
+    with path.open("rb") as file:
+        if hashlib.file_digest(file, "sha256").hexdigest() != expected:
+            return CHANGED
+    return None
+
+
 def verify(path: Path) -> str | None:
     """What is wrong with the archive at ``path`` (None: its checksum file, if there, and its
     manifest agree with its rows)."""
-    sums = checksum_path(path)
-    if sums.exists():
-        try:
-            expected = sums.read_text(encoding="ascii").split()
-        except (OSError, UnicodeDecodeError):
-            return "its checksum file cannot be read"
-        if not expected:
-            return "its checksum file is empty"
-        if hashlib.sha256(path.read_bytes()).hexdigest() != expected[0]:
-            return "its SHA-256 differs from its checksum file"
+    problem = checksum_problem(path)
+    if problem is not None:
+        return problem
     try:
         with contextlib.closing(read_only(path)) as db:
             for name, rows, sha in db.execute("SELECT name, rows, sha256 FROM manifest"):

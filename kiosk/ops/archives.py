@@ -12,7 +12,6 @@ a masked tag of a member's card, and these reports do not show even that.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -25,7 +24,13 @@ from kiosk.core.money import yen
 from kiosk.journal.cashbox import Cashbox
 from kiosk.journal.read_only import read_only as journal_file
 from kiosk.journal.records import CreditKind
-from kiosk.journal.retention import TABLES, checksum_path, verify
+from kiosk.journal.retention import (
+    TABLES,
+    checksum_path,
+    checksum_problem,
+    expected_sha256,
+    verify,
+)
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 ARCHIVE_NAME = "journal-????-??.sqlite3"  # the archive job's names (retention.archive_path)
@@ -43,7 +48,6 @@ SHOWN = (
     "reconciliations",
     "reconciliation_findings",
 )
-CHANGED = "its SHA-256 differs from its checksum file"  # retention.verify's words
 KINDS = {CreditKind.CASH.value: "charge", CreditKind.MOVE.value: "move"}
 
 
@@ -110,9 +114,9 @@ def problem_of(path: Path, rows_too: bool = True) -> Problem | None:
     if expected is None:
         return Problem(Fault.NO_CHECKSUM, f"its checksum file {sums.name} is not a SHA-256 line")
     if not rows_too:
-        with path.open("rb") as file:
-            if hashlib.file_digest(file, "sha256").hexdigest() != expected:
-                return Problem(Fault.DAMAGED, f"damaged: {CHANGED}")
+        changed = checksum_problem(path)
+        if changed is not None:
+            return Problem(Fault.DAMAGED, f"damaged: {changed}")
         return problem_as_archive(path)
     problem = verify(path)
     if problem is None:
@@ -135,17 +139,6 @@ def problem_as_archive(path: Path) -> Problem | None:
     if not {"manifest", "about"} <= names:
         return Problem(Fault.NOT_ARCHIVE, "not a journal archive (no manifest)")
     return None
-
-
-def expected_sha256(sums: Path) -> str | None:
-    """The SHA-256 a checksum file (``sha256sum`` format) holds (None: not one)."""
-    try:
-        words = sums.read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not words or not re.fullmatch(r"[0-9a-f]{64}", words[0]):
-        return None
-    return words[0]
 
 
 def checked(path: Path, what: str | None = None) -> Path:

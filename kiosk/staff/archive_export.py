@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from kiosk.journal import Journal
-from kiosk.journal.retention import checksum_path
-from kiosk.ops.archives import MONTH, checked, expected_sha256, locate, read_only
+from kiosk.journal.retention import checksum_path, expected_sha256
+from kiosk.ops.archives import MONTH, checked, locate, read_only
 from kiosk.staff.export import (
     Exported,
     check_folder,
