@@ -277,7 +277,7 @@ def _select(read: sqlite3.Connection, month: Month) -> dict[str, list[int]]:
         int(c) for (c,) in read.execute("SELECT id FROM collections WHERE at < ?", span[1:])
     ]
     moving, staying = set(cashbox), set()
-    for chunk in _chunks(candidates):
+    for chunk in chunks(candidates):
         marks = ",".join("?" * len(chunk))
         for box, collection in read.execute(
             f"SELECT id, collection_id FROM cashbox WHERE collection_id IN ({marks})", chunk
@@ -340,13 +340,14 @@ def _in_month(
 def _of(read: sqlite3.Connection, sql: str, ids: list[int]) -> list[int]:
     """``sql`` with ``{}`` for a list of ids, in chunks."""
     found: list[int] = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         marks = ",".join("?" * len(chunk))
         found += [int(r[0]) for r in read.execute(sql.format(marks), tuple(chunk))]
     return found
 
 
-def _chunks(ids: list[int], size: int = _CHUNK) -> Iterator[list[int]]:
+def chunks(ids: list[int], size: int = _CHUNK) -> Iterator[list[int]]:
+    """``ids`` in runs of ``size``: a statement's ``IN (...)`` or a transaction's rows."""
     for at in range(0, len(ids), size):
         yield ids[at : at + size]
 
@@ -366,7 +367,7 @@ def _rows(
     if ids is None:
         return [tuple(r) for r in db.execute(f"SELECT * FROM {table} ORDER BY id")]
     rows: list[tuple[object, ...]] = []
-    for chunk in _chunks(list(ids)):
+    for chunk in chunks(list(ids)):
         marks = ",".join("?" * len(chunk))
         rows += [
             tuple(r)
@@ -551,10 +552,10 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
             if table == "cashbox":
                 continue  # with their notes
             size = _ROWS_PER_TRANSACTION.get(table, _CHUNK)
-            batches = list(_chunks(selection.ids.get(table, []), size))
+            batches = list(chunks(selection.ids.get(table, []), size))
             for number, batch in enumerate(batches, start=1):
                 with db.write() as tx:
-                    for chunk in _chunks(batch):
+                    for chunk in chunks(batch):
                         if table == "notes":
                             ledger = _of_notes(tx, chunk, boxes)
                             if ledger:
@@ -563,7 +564,7 @@ def delete_archived(db: Database, selection: Selection, archive: Path) -> int:
                 if number < len(batches):
                     checkpoint("archive_part_deleted")
             if table == "notes" and boxes:  # rows of notes that stay (none, by select)
-                for chunk in _chunks(sorted(boxes)):
+                for chunk in chunks(sorted(boxes)):
                     with db.write() as tx:
                         deleted += _delete_saved(tx, saved, "cashbox", chunk, archive.name)
     with db.write() as tx:

@@ -22,7 +22,7 @@ import io
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from typing import BinaryIO
 from kiosk.core.money import DENOMINATIONS
 from kiosk.journal import Journal
 from kiosk.journal.cashbox import Cashbox
-from kiosk.journal.retention import snapshot
+from kiosk.journal.retention import chunks, snapshot
 from kiosk.staff.day_close import DayClose, csv_text
 
 ENCODING = "utf-8-sig"
@@ -326,16 +326,11 @@ def _made_and_open(
     """``sql``'s rows ``made`` since the previous export, and those of ``again`` (open at the
     previous export), in id order."""
     found = {int(r[0]): r for r in read.execute(f"{sql} WHERE {made[0]}", made[1])}
-    for chunk in _chunks(list(again)):
+    for chunk in chunks(list(again)):
         marks = ",".join("?" * len(chunk))
         for row in read.execute(f"{sql} WHERE id IN ({marks})", chunk):
             found.setdefault(int(row[0]), row)
     return [found[k] for k in sorted(found)]
-
-
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for at in range(0, len(ids), 500):
-        yield ids[at : at + 500]
 
 
 def _collection_row(row: sqlite3.Row) -> list[object]:
